@@ -1,0 +1,51 @@
+using System.Text.Json;
+
+namespace Calico.Bgp.Lab;
+
+/// <summary>A route read back from a namespace's kernel table (<c>ip -j route</c>).</summary>
+public sealed record KernelRoute(string Dst, string Type, string? Gateway, string? Dev, string Protocol, int? Metric, IReadOnlyList<string> Flags, IReadOnlyList<string> MultipathGateways)
+{
+    public bool IsOnlink => Flags.Contains("onlink");
+
+    /// <summary>Parses <c>ip -j route</c> output.</summary>
+    public static IReadOnlyList<KernelRoute> ParseJson(string json)
+    {
+        var list = new List<KernelRoute>();
+        if (string.IsNullOrWhiteSpace(json))
+            return list;
+        using var doc = JsonDocument.Parse(json);
+        foreach (var r in doc.RootElement.EnumerateArray())
+        {
+            var flags = new List<string>();
+            if (r.TryGetProperty("flags", out var f))
+                flags.AddRange(f.EnumerateArray().Select(x => x.GetString() ?? ""));
+            var mp = new List<string>();
+            if (r.TryGetProperty("nexthops", out var nh))
+            {
+                foreach (var hop in nh.EnumerateArray())
+                {
+                    if (hop.TryGetProperty("gateway", out var g))
+                        mp.Add(g.GetString() ?? "");
+                    if (hop.TryGetProperty("flags", out var hf))
+                        flags.AddRange(hf.EnumerateArray().Select(x => x.GetString() ?? ""));
+                }
+            }
+            list.Add(new KernelRoute(
+                Dst: Str(r, "dst") ?? "",
+                Type: Str(r, "type") ?? "unicast",
+                Gateway: Str(r, "gateway"),
+                Dev: Str(r, "dev"),
+                Protocol: Str(r, "protocol") ?? "",
+                Metric: r.TryGetProperty("metric", out var m) ? m.GetInt32() : null,
+                Flags: flags,
+                MultipathGateways: mp));
+        }
+        return list;
+    }
+
+    private static string? Str(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var v) ? v.ValueKind == JsonValueKind.String ? v.GetString() : v.ToString() : null;
+
+    public override string ToString() =>
+        $"{(Type != "unicast" ? Type + " " : "")}{Dst}{(Gateway is null ? "" : " via " + Gateway)}{(Dev is null ? "" : " dev " + Dev)} proto {Protocol}{(Metric is null ? "" : " metric " + Metric)}{(Flags.Count > 0 ? " " + string.Join(' ', Flags) : "")}";
+}
