@@ -1,1 +1,105 @@
-namespace Calico.Bgp.Daemon; internal static class Program { public static int Main(string[] args) => 0; }
+using Calico.Bgp.Config;
+using Calico.Bgp.Daemon.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+
+namespace Calico.Bgp.Daemon;
+
+internal static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        var program = CommandLineParser.ReadProgramName();
+        CommandLine cl;
+        try
+        {
+            cl = CommandLineParser.Parse(args, program);
+        }
+        catch (CommandLineException e)
+        {
+            await Console.Error.WriteLineAsync($"{program}: {e.Message}\nTry '{program} --help' for more information.");
+            return 2;
+        }
+        if (cl.ShowHelp)
+        {
+            Console.WriteLine(CommandLine.Usage(program));
+            return 0;
+        }
+        if (cl.ShowVersion)
+        {
+            // BIRD prints its version on stderr.
+            await Console.Error.WriteLineAsync($"BIRD version {BuildInfo.BirdCompatibleVersion} ({BuildInfo.Product} {BuildInfo.Version})");
+            return 0;
+        }
+        if (cl.ParseOnly)
+            return CheckConfig(cl);
+
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        ConfigureLogging(builder.Logging, cl);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
+        builder.Services.AddSingleton(cl);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<RoutingDaemon>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<RoutingDaemon>());
+        builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, Hosting.SignalLifetime>();
+        using var host = builder.Build();
+        try
+        {
+            await host.RunAsync();
+        }
+        catch (DaemonStartException e)
+        {
+            await Console.Error.WriteLineAsync($"{program}: {e.Message}");
+            return 1;
+        }
+        return host.Services.GetRequiredService<RoutingDaemon>().ExitCode;
+    }
+
+    /// <summary><c>-p</c>: BIRD exits 0 for a valid config; otherwise non-zero with <c>file:line:col: message</c>.</summary>
+    private static int CheckConfig(CommandLine cl)
+    {
+        try
+        {
+            ConfigLoader.Load(cl.ConfigFile, new ConfigLoadOptions { Ipv6 = cl.Ipv6 });
+            return 0;
+        }
+        catch (ConfigException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            return 1;
+        }
+        catch (IOException e)
+        {
+            Console.Error.WriteLine($"{cl.ConfigFile}: {e.Message}");
+            return 1;
+        }
+    }
+
+    private static void ConfigureLogging(ILoggingBuilder logging, CommandLine cl)
+    {
+        logging.ClearProviders();
+        logging.SetMinimumLevel(cl.Debug ? LogLevel.Debug : LogLevel.Information);
+        logging.AddFilter("Microsoft", LogLevel.Warning);
+        // BIRD under runit logs to stderr (-d); everything goes there.
+        logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        if (cl.LogFormat == "json")
+        {
+            logging.AddJsonConsole(o =>
+            {
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                o.UseUtcTimestamp = true;
+            });
+        }
+        else
+        {
+            logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff ";
+                o.ColorBehavior = LoggerColorBehavior.Disabled;
+            });
+        }
+    }
+}

@@ -1,0 +1,131 @@
+using System.Threading.Channels;
+using Calico.Bgp.Config;
+using Calico.Bgp.Rib;
+using Calico.Bgp.Speaker;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Calico.Bgp.Daemon.Hosting;
+
+/// <summary>
+/// The running daemon: one routing table, one protocol instance per <c>protocol</c> block, the BGP
+/// listener, and the control socket. Reloads diff the new config against the running one and
+/// touch only the protocols that changed.
+/// </summary>
+internal sealed partial class RoutingDaemon : IHostedService, IAsyncDisposable
+{
+    private readonly CommandLine _cl;
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger _log;
+    private readonly TimeProvider _time;
+    private readonly IHostApplicationLifetime _lifetime;
+    private readonly Channel<ReloadRequest> _reloads = Channel.CreateBounded<ReloadRequest>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly SemaphoreSlim _configLock = new(1, 1);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Dictionary<string, RunningProtocol> _protocols = new(StringComparer.Ordinal);
+    private Task _reloadLoop = Task.CompletedTask;
+    private BgpListener? _listener;
+    private ListenBgpConfig? _listenConfig;
+
+    public RoutingDaemon(CommandLine cl, ILoggerFactory loggers, TimeProvider time, IHostApplicationLifetime lifetime)
+    {
+        _cl = cl;
+        _loggers = loggers;
+        _log = loggers.CreateLogger("daemon");
+        _time = time;
+        _lifetime = lifetime;
+        Table = new RoutingTable("master");
+        StartedAt = time.GetUtcNow();
+        LastReconfigured = StartedAt;
+    }
+
+    public RoutingTable Table { get; }
+    public BirdConfig? Config { get; private set; }
+    public DateTimeOffset StartedAt { get; }
+    public DateTimeOffset LastReconfigured { get; private set; }
+    public int ExitCode { get; private set; }
+    public CommandLine CommandLine => _cl;
+
+    /// <summary>Protocols in config order.</summary>
+    public IReadOnlyList<Protocol> Protocols
+    {
+        get
+        {
+            lock (_protocols)
+                return [.. _protocols.Values.OrderBy(p => p.Order).Select(p => p.Instance)];
+        }
+    }
+
+    public uint RouterId => Config?.RouterId ?? 0;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        BirdConfig config;
+        try
+        {
+            config = ConfigLoader.Load(_cl.ConfigFile, new ConfigLoadOptions { Ipv6 = _cl.Ipv6 });
+        }
+        catch (ConfigException e)
+        {
+            ExitCode = 1;
+            throw new DaemonStartException(e.Message, e);
+        }
+        catch (IOException e)
+        {
+            ExitCode = 1;
+            throw new DaemonStartException($"{_cl.ConfigFile}: {e.Message}", e);
+        }
+        WritePidFile();
+        await StartControlSocketAsync(cancellationToken).ConfigureAwait(false);
+        await ApplyAsync(config, cancellationToken).ConfigureAwait(false);
+        _log.LogInformation("Started ({Family}, router id {RouterId}, {Count} protocols)", _cl.Ipv6 ? "IPv6" : "IPv4", FormatRouterId(RouterId), _protocols.Count);
+        _reloadLoop = ReloadLoopAsync(_stopping.Token);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await StopControlSocketAsync().ConfigureAwait(false);
+        List<RunningProtocol> running;
+        lock (_protocols)
+            running = [.. _protocols.Values];
+        await Task.WhenAll(running.Select(p => StopProtocolAsync(p, cancellationToken))).ConfigureAwait(false);
+        if (_listener is not null)
+            await _listener.DisposeAsync().ConfigureAwait(false);
+        try
+        {
+            await _reloadLoop.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+        DeletePidFile();
+        _log.LogInformation("Shutdown completed");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stopping.Dispose();
+        _configLock.Dispose();
+        if (_listener is not null)
+            await _listener.DisposeAsync().ConfigureAwait(false);
+    }
+
+    internal static string FormatRouterId(uint id) => IpAddr.FromV4(id).ToString();
+
+    private void WritePidFile()
+    {
+        if (_cl.PidFile is { } path)
+            File.WriteAllText(path, $"{Environment.ProcessId}\n");
+    }
+
+    private void DeletePidFile()
+    {
+        if (_cl.PidFile is { } path && File.Exists(path))
+            File.Delete(path);
+    }
+
+    /// <summary>A protocol instance with the config it was built from.</summary>
+    private sealed record RunningProtocol(ProtocolConfig Config, Protocol Instance, int Order);
+}
