@@ -25,7 +25,21 @@ public sealed class LabProcess : IAsyncDisposable
 
     public string Name { get; }
     public int Pid => _process.Id;
-    public bool HasExited => _process.HasExited;
+    public bool HasExited
+    {
+        get
+        {
+            try
+            {
+                return _process.HasExited;
+            }
+            catch (InvalidOperationException)
+            {
+                // Disposed: it was stopped.
+                return true;
+            }
+        }
+    }
     public int ExitCode => _process.ExitCode;
 
     /// <summary>Everything the process printed so far (stdout and stderr interleaved).</summary>
@@ -54,7 +68,7 @@ public sealed class LabProcess : IAsyncDisposable
     /// <summary>Sends a signal to this process (by PID).</summary>
     public void Signal(int signal)
     {
-        if (!_process.HasExited)
+        if (!HasExited)
             _ = Native.Kill(_process.Id, signal);
     }
 
@@ -75,7 +89,7 @@ public sealed class LabProcess : IAsyncDisposable
     /// <summary>SIGTERM, then SIGKILL if it lingers.</summary>
     public async Task StopAsync(TimeSpan? grace = null)
     {
-        if (_process.HasExited)
+        if (HasExited)
             return;
         Signal(Native.SigTerm);
         if (!await WaitForExitAsync(grace ?? TimeSpan.FromSeconds(5)).ConfigureAwait(false))
