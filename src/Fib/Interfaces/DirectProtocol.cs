@@ -1,0 +1,143 @@
+using Calico.Bgp.Fib.Netlink;
+using Calico.Bgp.Rib;
+using Microsoft.Extensions.Logging;
+
+namespace Calico.Bgp.Fib.Interfaces;
+
+/// <summary>A <c>protocol direct</c> block.</summary>
+public sealed record DirectProtocolOptions
+{
+    public required string Name { get; init; }
+    /// <summary><c>interface -"cali*", "*";</c> in order; the first match decides.</summary>
+    public IReadOnlyList<InterfacePattern> InterfacePatterns { get; init; } = [new(false, "*")];
+    public int Preference { get; init; } = 240;
+    /// <summary>The family of this instance (bird6 when true).</summary>
+    public bool Ipv6 { get; init; }
+    /// <summary>How often, in seconds, interfaces are re-read.</summary>
+    public int ScanTime { get; init; } = 2;
+    public RouteFilter ImportFilter { get; init; } = RouteFilter.AcceptAll;
+}
+
+/// <summary>
+/// BIRD's direct protocol: a device route (RTS_DEVICE) for each connected subnet of an up interface
+/// the patterns include. Addresses of link or host scope (127/8, fe80::/10) are skipped, as BIRD's
+/// <c>dev_ifa_notify</c> does.
+/// </summary>
+public sealed class DirectProtocol : Protocol
+{
+    private readonly DirectProtocolOptions _options;
+    private readonly ILogger _log;
+    private readonly Func<IRouteNetlink> _openNetlink;
+    private readonly Dictionary<Prefix, PathAttributes> _present = [];
+    private IRouteNetlink? _netlink;
+    private CancellationTokenSource? _stop;
+    private Task? _loop;
+
+    public DirectProtocol(DirectProtocolOptions options, RoutingTable table, TimeProvider time, ILoggerFactory loggers, string? netns = null)
+        : this(options, table, time, loggers, () => RtNetlinkClient.Open(netns))
+    {
+    }
+
+    public DirectProtocol(DirectProtocolOptions options, RoutingTable table, TimeProvider time, ILoggerFactory loggers, Func<IRouteNetlink> openNetlink)
+        : base(options.Name, table, time, options.Preference)
+    {
+        _options = options;
+        _openNetlink = openNetlink;
+        _log = loggers.CreateLogger("Calico.Bgp.Fib.Direct");
+    }
+
+    public override string TypeName => "Direct";
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        SetState(ProtocolState.Start);
+        _netlink = _openNetlink();
+        Sync(await InterfaceSnapshot.LoadAsync(_netlink, cancellationToken).ConfigureAwait(false));
+        _stop = new CancellationTokenSource();
+        SetState(ProtocolState.Up);
+        _loop = Task.Run(() => ScanLoopAsync(_stop.Token), CancellationToken.None);
+    }
+
+    private async Task ScanLoopAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(Math.Max(1, _options.ScanTime)), Time, ct).ConfigureAwait(false);
+                Sync(await InterfaceSnapshot.LoadAsync(_netlink!, ct).ConfigureAwait(false));
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is NetlinkException or IOException or System.Net.Sockets.SocketException)
+            {
+                _log.LogWarning(e, "{Protocol}: interface scan failed", Name);
+            }
+        }
+    }
+
+    /// <summary>The connected prefixes wanted now, each with the first interface (by index) that has it.</summary>
+    internal static Dictionary<Prefix, string> Wanted(InterfaceSnapshot links, DirectProtocolOptions options)
+    {
+        var wanted = new Dictionary<Prefix, string>();
+        foreach (var i in links.Interfaces)
+        {
+            if (!i.IsUp || !InterfacePattern.Includes(options.InterfacePatterns, i.Name))
+                continue;
+            foreach (var a in i.Addresses)
+            {
+                if (a.Address.IsV6 != options.Ipv6 || a.Scope >= Rtnl.ScopeLink)
+                    continue;
+                wanted.TryAdd(a.Subnet, i.Name);
+            }
+        }
+        return wanted;
+    }
+
+    private void Sync(InterfaceSnapshot links)
+    {
+        var wanted = Wanted(links, _options);
+        foreach (var (prefix, ifname) in wanted)
+        {
+            var attrs = Table.Attributes.Intern(new PathAttributes { Source = RouteSource.Device, Dest = RouteDest.Device, Interface = ifname });
+            if (_present.TryGetValue(prefix, out var old) && ReferenceEquals(old, attrs))
+                continue;
+            var route = _options.ImportFilter.Apply(new Route(prefix, attrs, this), Table.Attributes);
+            Stats.CountImportUpdate(route is not null);
+            if (route is null)
+                continue;
+            if (old is null)
+                Stats.AddImported(1);
+            _present[prefix] = attrs;
+            Table.Update(route);
+        }
+        foreach (var gone in _present.Keys.Where(p => !wanted.ContainsKey(p)).ToList())
+        {
+            _present.Remove(gone);
+            Table.Withdraw(gone, this);
+            Stats.AddImported(-1);
+            Stats.CountImportWithdraw(true);
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        SetState(ProtocolState.Stop);
+        if (_stop is not null)
+        {
+            await _stop.CancelAsync().ConfigureAwait(false);
+            if (_loop is not null)
+                await _loop.ConfigureAwait(false);
+            _stop.Dispose();
+            _stop = null;
+        }
+        Table.WithdrawAll(this);
+        _present.Clear();
+        _netlink?.Dispose();
+        _netlink = null;
+        Stats.ResetRouteCounts();
+        SetState(ProtocolState.Down);
+    }
+}

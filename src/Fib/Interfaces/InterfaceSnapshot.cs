@@ -1,0 +1,75 @@
+using System.Collections.Frozen;
+using System.Collections.Immutable;
+using Calico.Bgp.Fib.Netlink;
+using Calico.Bgp.Rib;
+
+namespace Calico.Bgp.Fib.Interfaces;
+
+/// <summary>One interface with its addresses, as <c>show interfaces</c> prints it.</summary>
+public sealed record InterfaceState(int Index, string Name, string Kind, uint Flags, uint Mtu, ImmutableArray<AddressInfo> Addresses)
+{
+    /// <summary>Administratively up (IFF_UP).</summary>
+    public bool IsUp => (Flags & Rtnl.IffUp) != 0;
+    /// <summary>Carrier present (IFF_LOWER_UP).</summary>
+    public bool IsLinkUp => (Flags & Rtnl.IffLowerUp) != 0;
+    public bool IsLoopback => (Flags & Rtnl.IffLoopback) != 0;
+}
+
+/// <summary>
+/// An immutable picture of the interfaces and their addresses, read from RTM_GETLINK and
+/// RTM_GETADDR dumps. Published whole, so readers never see a half-updated list.
+/// </summary>
+public sealed class InterfaceSnapshot
+{
+    public static readonly InterfaceSnapshot Empty = new([]);
+
+    private readonly FrozenDictionary<string, InterfaceState> _byName;
+    private readonly FrozenDictionary<int, InterfaceState> _byIndex;
+
+    public InterfaceSnapshot(ImmutableArray<InterfaceState> interfaces)
+    {
+        Interfaces = interfaces;
+        _byName = interfaces.DistinctBy(i => i.Name).ToFrozenDictionary(i => i.Name, StringComparer.Ordinal);
+        _byIndex = interfaces.ToFrozenDictionary(i => i.Index);
+    }
+
+    /// <summary>By index, as the kernel lists them.</summary>
+    public ImmutableArray<InterfaceState> Interfaces { get; }
+
+    public InterfaceState? ByName(string name) => _byName.GetValueOrDefault(name);
+    public InterfaceState? ByIndex(int index) => _byIndex.GetValueOrDefault(index);
+
+    /// <summary>
+    /// The up interface whose connected subnet holds <paramref name="gateway"/> (BIRD's neighbour
+    /// check for a static <c>via</c>), or null. The interface's own address is not a gateway.
+    /// </summary>
+    public InterfaceState? FindConnected(IpAddr gateway)
+    {
+        foreach (var i in Interfaces)
+        {
+            if (!i.IsUp)
+                continue;
+            foreach (var a in i.Addresses)
+            {
+                if (a.Address.IsV6 == gateway.IsV6 && a.Address != gateway && a.Subnet.Contains(gateway))
+                    return i;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Reads links and both families' addresses. Addresses of admin-down interfaces are left out (Calico's fork).</summary>
+    public static async Task<InterfaceSnapshot> LoadAsync(IRouteNetlink netlink, CancellationToken cancellationToken)
+    {
+        var links = await netlink.DumpLinksAsync(cancellationToken).ConfigureAwait(false);
+        var v4 = await netlink.DumpAddressesAsync(false, cancellationToken).ConfigureAwait(false);
+        var v6 = await netlink.DumpAddressesAsync(true, cancellationToken).ConfigureAwait(false);
+        var byIndex = v4.Concat(v6).ToLookup(a => a.InterfaceIndex);
+        var list = links
+            .OrderBy(l => l.Index)
+            .Select(l => new InterfaceState(l.Index, l.Name, l.Kind, l.Flags, l.Mtu,
+                l.IsUp ? [.. byIndex[l.Index]] : []))
+            .ToImmutableArray();
+        return new InterfaceSnapshot(list);
+    }
+}

@@ -1,0 +1,211 @@
+using Calico.Bgp.Fib.Interfaces;
+using Calico.Bgp.Fib.Netlink;
+using Calico.Bgp.Rib;
+using Microsoft.Extensions.Logging;
+
+namespace Calico.Bgp.Fib.Kernel;
+
+/// <summary>The reconcile steps: desired (table best after the export filter) against actual (a dump of proto 12).</summary>
+public sealed partial class KernelProtocol
+{
+    /// <summary>
+    /// The kernel route wanted for <paramref name="prefix"/>: the best route (not one we learned
+    /// ourselves) through the export filter, merged with equally good BGP paths under <c>merge paths</c>.
+    /// </summary>
+    private KernelRouteSpec? ComputeDesired(Prefix prefix)
+    {
+        if (prefix.IsV6 != _options.Ipv6)
+            return null;
+        var entry = Table.Find(prefix);
+        var best = entry?.Best;
+        if (entry is null || best is null || ReferenceEquals(best.Protocol, this))
+            return null;
+        var exported = _options.ExportFilter.Apply(best, Table.Attributes);
+        if (exported is null)
+            return null;
+        var spec = KernelRouteMapper.Map(prefix, exported.Attributes, _links, KernelTable, _options.DeviceRoutes);
+        if (spec is null || !_options.MergePaths || spec.Type != KernelRouteType.Unicast || spec.Gateway is null)
+            return spec;
+        var others = new List<KernelRouteSpec>();
+        for (var i = 1; i < entry.Routes.Length; i++)
+        {
+            var r = entry.Routes[i];
+            if (ReferenceEquals(r.Protocol, this))
+                continue;
+            // Routes are sorted best first: the first one not as good ends the run.
+            if (!KernelRouteMapper.Mergeable(best, r))
+                break;
+            if (_options.ExportFilter.Apply(r, Table.Attributes) is { } e && KernelRouteMapper.Map(prefix, e.Attributes, _links, KernelTable, false) is { } s)
+                others.Add(s);
+        }
+        return others.Count == 0 ? spec : KernelRouteMapper.Merge(spec, others, _options.MergePathsLimit);
+    }
+
+    /// <summary>Takes a dump as the actual state: our routes, and (with learn) the alien ones.</summary>
+    private void TakeKernelView(IReadOnlyList<KernelRouteSpec> kernel)
+    {
+        _installed.Clear();
+        var aliens = new List<KernelRouteSpec>();
+        foreach (var r in kernel)
+        {
+            if (r.Table != KernelTable || (r.Flags & Rtnl.RtmFCloned) != 0 || r.Prefix.IsV6 != _options.Ipv6)
+                continue;
+            if (r.Protocol == Rtnl.ProtoBird)
+                _installed[r.Prefix] = r;
+            else if (r.Protocol != Rtnl.ProtoKernel && r.Type is KernelRouteType.Unicast or KernelRouteType.Blackhole or KernelRouteType.Unreachable or KernelRouteType.Prohibit)
+                aliens.Add(r);
+        }
+        Counters.SetInstalled(_installed.Count);
+        if (_options.Learn)
+            SyncLearned(aliens);
+    }
+
+    /// <summary>Brings the table's learned routes in line with the alien kernel routes (BIRD's scan of alien routes).</summary>
+    private void SyncLearned(List<KernelRouteSpec> aliens)
+    {
+        var seen = new HashSet<Prefix>();
+        foreach (var k in aliens)
+        {
+            // One route per prefix, the lowest metric (the one the kernel uses), as BIRD keeps one.
+            if (!seen.Add(k.Prefix))
+                continue;
+            var attrs = KernelRouteMapper.ToAttributes(k, _links);
+            if (attrs is null)
+                continue;
+            attrs = Table.Attributes.Intern(attrs);
+            if (_learned.TryGetValue(k.Prefix, out var old) && ReferenceEquals(old, attrs))
+                continue;
+            var accepted = _options.ImportFilter.Apply(new Route(k.Prefix, attrs, this), Table.Attributes);
+            Stats.CountImportUpdate(accepted is not null);
+            if (accepted is null)
+            {
+                if (_learned.Remove(k.Prefix) && Table.Withdraw(k.Prefix, this))
+                    Stats.AddImported(-1);
+                continue;
+            }
+            if (!_learned.ContainsKey(k.Prefix))
+                Stats.AddImported(1);
+            _learned[k.Prefix] = attrs;
+            Table.Update(accepted);
+        }
+        foreach (var gone in _learned.Keys.Where(p => !seen.Contains(p)).ToList())
+        {
+            _learned.Remove(gone);
+            var withdrawn = Table.Withdraw(gone, this);
+            Stats.CountImportWithdraw(withdrawn);
+            if (withdrawn)
+                Stats.AddImported(-1);
+        }
+        Counters.SetLearned(_learned.Count);
+    }
+
+    /// <summary>Handles changed prefixes from the table.</summary>
+    private async Task ReconcileAsync(IEnumerable<Prefix> prefixes, CancellationToken ct)
+    {
+        var changes = new List<RouteChange>();
+        foreach (var p in prefixes)
+            Plan(p, changes, prune: true);
+        await ApplyAsync(changes, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Adds the writes that take the kernel from its route for <paramref name="prefix"/> to the wanted one.</summary>
+    private int Plan(Prefix prefix, List<RouteChange> changes, bool prune)
+    {
+        var desired = ComputeDesired(prefix);
+        _installed.TryGetValue(prefix, out var actual);
+        if (desired is null)
+        {
+            var wasWanted = _desired.Remove(prefix);
+            // While graceful-restart recovery holds, only routes withdrawn in this run go; the rest wait.
+            if (actual is not null && prune && (_pruneAllowed || wasWanted))
+            {
+                changes.Add(RouteChange.Delete(actual));
+                if (wasWanted)
+                    Stats.CountExportWithdraw();
+                return 1;
+            }
+            return 0;
+        }
+        _desired[prefix] = desired;
+        if (actual is not null && desired.Matches(actual))
+            return 0;
+        Stats.CountExportUpdate(true);
+        if (actual is null)
+        {
+            changes.Add(RouteChange.Add(desired));
+        }
+        else if (actual.EffectiveMetric != desired.EffectiveMetric)
+        {
+            // The metric is part of the kernel's key: a new metric is a new route, the old one goes.
+            changes.Add(RouteChange.Delete(actual));
+            changes.Add(RouteChange.Add(desired));
+        }
+        else
+        {
+            changes.Add(RouteChange.Replace(desired));
+        }
+        return 1;
+    }
+
+    /// <summary>Removes routes of ours that nothing wants (after the first feed, or when recovery ends).</summary>
+    private async Task PruneAsync(CancellationToken ct)
+    {
+        var stale = _installed.Where(kv => !_desired.ContainsKey(kv.Key)).Select(kv => RouteChange.Delete(kv.Value)).ToList();
+        if (stale.Count == 0)
+            return;
+        _log.LogInformation("{Protocol}: pruning {Count} routes of ours no longer wanted", Name, stale.Count);
+        await ApplyAsync(stale, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Re-reads links and the kernel table, then repairs every difference (BIRD's <c>krt_scan</c>).</summary>
+    private async Task ScanAsync(CancellationToken ct)
+    {
+        Counters.CountScan();
+        _links = await InterfaceSnapshot.LoadAsync(_netlink!, ct).ConfigureAwait(false);
+        var kernel = await _netlink!.DumpRoutesAsync(_options.Ipv6, ct).ConfigureAwait(false);
+        TakeKernelView(kernel);
+        var prefixes = new HashSet<Prefix>(_desired.Keys);
+        prefixes.UnionWith(_retry);
+        prefixes.UnionWith(_installed.Keys);
+        _retry.Clear();
+        var changes = new List<RouteChange>();
+        var repairs = 0;
+        foreach (var p in prefixes)
+            repairs += Plan(p, changes, prune: true);
+        if (repairs > 0)
+        {
+            Counters.CountRepairs(repairs);
+            _log.LogInformation("{Protocol}: scan found {Count} routes differing from the table; repairing", Name, repairs);
+        }
+        await ApplyAsync(changes, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Sends a batch and takes in each result: the view follows successes; failures are logged, counted and retried.</summary>
+    private async Task ApplyAsync(List<RouteChange> changes, CancellationToken ct)
+    {
+        if (changes.Count == 0)
+            return;
+        var results = await _netlink!.ApplyAsync(changes, ct).ConfigureAwait(false);
+        Counters.CountWrites(changes.Count);
+        for (var i = 0; i < changes.Count; i++)
+        {
+            var c = changes[i];
+            var r = results[i];
+            var p = c.Route.Prefix;
+            // Deleting what is already gone (ESRCH) reached the goal all the same.
+            if (r.IsOk || (c.Kind == RouteChangeKind.Delete && r.Errno == Errno.Esrch))
+            {
+                if (c.Kind == RouteChangeKind.Delete)
+                    _installed.Remove(p);
+                else
+                    _installed[p] = c.Route;
+                continue;
+            }
+            Counters.CountError(r.Errno);
+            _retry.Add(p);
+            _log.LogWarning("{Protocol}: kernel refused to {Change}: {Error}", Name, c, r);
+        }
+        Counters.SetInstalled(_installed.Count);
+        Stats.AddExported(_desired.Count - Stats.Exported);
+    }
+}

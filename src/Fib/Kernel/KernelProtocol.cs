@@ -1,0 +1,279 @@
+using System.Threading.Channels;
+using Calico.Bgp.Fib.Interfaces;
+using Calico.Bgp.Fib.Netlink;
+using Calico.Bgp.Rib;
+using Microsoft.Extensions.Logging;
+
+namespace Calico.Bgp.Fib.Kernel;
+
+/// <summary>
+/// BIRD 1.6's kernel protocol: keeps the kernel's routing table in step with the best routes of the
+/// table (export, <c>proto bird</c>), imports alien kernel routes (<c>learn</c>), rescans every
+/// <c>scan time</c> to repair drift, and leaves its routes behind on stop with <c>persist</c>.
+/// A reconcile loop (one task per protocol) drains the table subscription; writes are batched and
+/// every result is checked: a failure is logged, counted and retried on the next scan.
+/// </summary>
+public sealed partial class KernelProtocol : Protocol
+{
+    private readonly KernelProtocolOptions _options;
+    private readonly ILogger _log;
+    private readonly string? _netns;
+    private readonly Func<IRouteNetlink> _openNetlink;
+    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
+    {
+        FullMode = BoundedChannelFullMode.DropWrite,
+        SingleReader = true,
+    });
+
+    // Owned by the loop (and by Start/Stop while the loop is not running).
+    private readonly Dictionary<Prefix, KernelRouteSpec> _installed = [];
+    private readonly Dictionary<Prefix, KernelRouteSpec> _desired = [];
+    private readonly HashSet<Prefix> _retry = [];
+    private readonly Dictionary<Prefix, PathAttributes> _learned = [];
+    private InterfaceSnapshot _links = InterfaceSnapshot.Empty;
+
+    private IRouteNetlink? _netlink;
+    private TableSubscription? _subscription;
+    private CancellationTokenSource? _stop;
+    private Task? _loop;
+    private Task? _listener;
+    private volatile bool _pruneAllowed;
+    private volatile bool _scanRequested;
+
+    public KernelProtocol(KernelProtocolOptions options, RoutingTable table, TimeProvider time, ILoggerFactory loggers, string? netns = null)
+        : this(options, table, time, loggers, () => RtNetlinkClient.Open(netns), netns)
+    {
+    }
+
+    /// <summary>With another rtnetlink (an in-memory fake in tests); notifications are off unless <paramref name="netns"/> names a namespace to listen in.</summary>
+    public KernelProtocol(KernelProtocolOptions options, RoutingTable table, TimeProvider time, ILoggerFactory loggers, Func<IRouteNetlink> openNetlink, string? netns)
+        : base(options.Name, table, time, options.Preference)
+    {
+        _options = options;
+        _netns = netns;
+        _openNetlink = openNetlink;
+        _log = loggers.CreateLogger("Calico.Bgp.Fib.Kernel");
+    }
+
+    public override string TypeName => "Kernel";
+    public KernelProtocolOptions Options => _options;
+    public KernelCounters Counters { get; } = new();
+
+    /// <summary>True while routes of ours from before the start are kept (graceful restart recovery).</summary>
+    public bool IsHoldingPrune => !_pruneAllowed;
+
+    private uint KernelTable => (uint)_options.KernelTable;
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        SetState(ProtocolState.Start);
+        _netlink = _openNetlink();
+        _pruneAllowed = !_options.HoldPrune;
+        _stop = new CancellationTokenSource();
+        try
+        {
+            _links = await InterfaceSnapshot.LoadAsync(_netlink, cancellationToken).ConfigureAwait(false);
+            var kernel = await _netlink.DumpRoutesAsync(_options.Ipv6, cancellationToken).ConfigureAwait(false);
+            TakeKernelView(kernel);
+            _log.LogInformation("{Protocol}: found {Count} routes of ours in kernel table {Table}{Hold}", Name, _installed.Count, KernelTable,
+                _pruneAllowed ? "" : " (kept until graceful restart recovery ends)");
+            _subscription = Table.Subscribe(Name);
+        }
+        catch
+        {
+            _netlink.Dispose();
+            _netlink = null;
+            SetState(ProtocolState.Down);
+            throw;
+        }
+        if (_options.Notifications && _netlink is RtNetlinkClient client)
+            _listener = Task.Run(() => ListenAsync(client.Socket.PortId, _stop.Token), CancellationToken.None);
+        SetState(ProtocolState.Up);
+        _loop = Task.Run(() => RunAsync(_stop.Token), CancellationToken.None);
+    }
+
+    /// <summary>
+    /// Ends graceful-restart recovery (BGP has converged): routes of ours that are not wanted any more
+    /// are removed now, and from here on at once.
+    /// </summary>
+    public void EndGracefulRecovery()
+    {
+        if (_pruneAllowed)
+            return;
+        _pruneAllowed = true;
+        RequestScan();
+    }
+
+    /// <summary>Asks the loop for a scan now (used on notifications and lost notifications).</summary>
+    public void RequestScan()
+    {
+        _scanRequested = true;
+        _wake.Writer.TryWrite(true);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_stop is null)
+            return;
+        SetState(ProtocolState.Stop);
+        await _stop.CancelAsync().ConfigureAwait(false);
+        foreach (var task in new[] { _loop, _listener })
+        {
+            if (task is null)
+                continue;
+            try
+            {
+                await task.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Expected: the loop ends by cancellation.
+            }
+        }
+        _subscription?.Dispose();
+        var learned = Table.WithdrawAll(this);
+        Stats.AddImported(-learned);
+        _learned.Clear();
+        Counters.SetLearned(0);
+        if (!_options.Persist && _netlink is not null && _installed.Count > 0)
+        {
+            var changes = _installed.Values.Select(RouteChange.Delete).ToList();
+            await ApplyAsync(changes, cancellationToken).ConfigureAwait(false);
+            _log.LogInformation("{Protocol}: removed {Count} routes from the kernel", Name, changes.Count);
+        }
+        _netlink?.Dispose();
+        _netlink = null;
+        _stop.Dispose();
+        _stop = null;
+        Stats.ResetRouteCounts();
+        SetState(ProtocolState.Down);
+    }
+
+    private async Task RunAsync(CancellationToken ct)
+    {
+        var scanEvery = TimeSpan.FromSeconds(Math.Max(1, _options.ScanTime));
+        var nextScan = Time.GetUtcNow() + scanEvery;
+        HashSet<Prefix>? recycle = null;
+        // Waits are kept across iterations, so a busy table does not pile up timers and waiters.
+        Task<HashSet<Prefix>>? changed = null;
+        Task? woken = null;
+        Task? delay = null;
+        var initialFeed = true;
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                // The first drain is the whole table (the subscription starts with every prefix dirty).
+                var dirty = _subscription!.TryTake(recycle);
+                if (dirty is not null)
+                {
+                    await ReconcileAsync(dirty, ct).ConfigureAwait(false);
+                    recycle = dirty;
+                }
+                if (initialFeed)
+                {
+                    initialFeed = false;
+                    if (_pruneAllowed)
+                        await PruneAsync(ct).ConfigureAwait(false);
+                }
+                if (_scanRequested || Time.GetUtcNow() >= nextScan)
+                {
+                    _scanRequested = false;
+                    await ScanAsync(ct).ConfigureAwait(false);
+                    nextScan = Time.GetUtcNow() + scanEvery;
+                    delay = null;
+                }
+
+                changed ??= _subscription.WaitAsync(null, ct).AsTask();
+                woken ??= _wake.Reader.WaitToReadAsync(ct).AsTask();
+                if (delay is null)
+                {
+                    var wait = nextScan - Time.GetUtcNow();
+                    delay = Task.Delay(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, Time, ct);
+                }
+                var first = await Task.WhenAny(changed, delay, woken).ConfigureAwait(false);
+                if (woken.IsCompleted)
+                {
+                    _wake.Reader.TryRead(out _);
+                    woken = null;
+                }
+                if (delay.IsCompleted)
+                    delay = null;
+                if (first == changed)
+                {
+                    var taken = await changed.ConfigureAwait(false);
+                    changed = null;
+                    await ReconcileAsync(taken, ct).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is NetlinkException or IOException or System.Net.Sockets.SocketException or OperationCanceledException)
+            {
+                // A failed dump or send: everything is retried by the next scan.
+                _log.LogWarning(e, "{Protocol}: kernel sync failed; retrying at the next scan", Name);
+                nextScan = Time.GetUtcNow() + scanEvery;
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1), Time, ct).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// <summary>Listens to route notifications; a change by someone else (or lost notifications) triggers a scan.</summary>
+    private async Task ListenAsync(uint ownPortId, CancellationToken ct)
+    {
+        using var socket = NetlinkSocket.Open(_netns, [_options.Ipv6 ? Rtnl.GroupIpv6Route : Rtnl.GroupIpv4Route]);
+        var buffer = NetlinkSocket.RentReceiveBuffer();
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                int n;
+                try
+                {
+                    n = await socket.ReceiveAsync(buffer, ct).ConfigureAwait(false);
+                }
+                catch (NetlinkException e) when (e.Errno == Errno.Enobufs)
+                {
+                    // Notifications were dropped: only a full re-read is trustworthy now.
+                    Counters.CountResync();
+                    RequestScan();
+                    continue;
+                }
+                if (Concerns(buffer.AsSpan(0, n), ownPortId))
+                    RequestScan();
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+        finally
+        {
+            NetlinkSocket.ReturnReceiveBuffer(buffer);
+        }
+    }
+
+    private bool Concerns(ReadOnlySpan<byte> datagram, uint ownPortId)
+    {
+        foreach (var m in new NetlinkMessageReader(datagram))
+        {
+            // The kernel stamps a change with the port id of the socket that asked for it: ours are known already.
+            if (m.PortId == ownPortId || (m.Type != Rtnl.NewRoute && m.Type != Rtnl.DelRoute))
+                continue;
+            if (!RouteMessage.TryParse(m.Payload, out var r) || r.Table != KernelTable)
+                continue;
+            if (r.Protocol == Rtnl.ProtoBird || (_options.Learn && r.Protocol != Rtnl.ProtoKernel))
+                return true;
+        }
+        return false;
+    }
+}

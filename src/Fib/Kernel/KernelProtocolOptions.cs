@@ -1,0 +1,37 @@
+using Calico.Bgp.Rib;
+
+namespace Calico.Bgp.Fib.Kernel;
+
+/// <summary>A <c>protocol kernel</c> block (BIRD 1.6), for one address family.</summary>
+public sealed record KernelProtocolOptions
+{
+    public required string Name { get; init; }
+    /// <summary><c>persist</c>: leave exported routes in the kernel when stopping.</summary>
+    public bool Persist { get; init; }
+    /// <summary><c>learn</c>: import alien kernel routes (not proto kernel, not ours) into the table.</summary>
+    public bool Learn { get; init; }
+    /// <summary><c>scan time</c>, seconds: how often the kernel table is re-read and drift repaired.</summary>
+    public int ScanTime { get; init; } = 60;
+    public RouteFilter ImportFilter { get; init; } = RouteFilter.AcceptAll;
+    public RouteFilter ExportFilter { get; init; } = RouteFilter.RejectAll;
+    /// <summary><c>graceful restart</c>: with <see cref="HoldPrune"/>, old routes stay until recovery ends.</summary>
+    public bool GracefulRestart { get; init; }
+    /// <summary>
+    /// Keep routes of ours found at start that are not (yet) wanted, until
+    /// <see cref="KernelProtocol.EndGracefulRecovery"/> is called; set by the daemon when started with
+    /// <c>-R</c> and the protocol has <c>graceful restart</c>.
+    /// </summary>
+    public bool HoldPrune { get; init; }
+    /// <summary><c>merge paths on</c>: equally good best BGP routes become one multipath route.</summary>
+    public bool MergePaths { get; init; }
+    public int MergePathsLimit { get; init; } = 16;
+    /// <summary><c>kernel table</c>; 254 is main.</summary>
+    public int KernelTable { get; init; } = 254;
+    public int Preference { get; init; } = 10;
+    /// <summary>The family of this instance (bird6 when true).</summary>
+    public bool Ipv6 { get; init; }
+    /// <summary><c>device routes</c>: export routes without a gateway (Dest=Device) too.</summary>
+    public bool DeviceRoutes { get; init; }
+    /// <summary>Listen to route notifications (RTNLGRP_IPV4/IPV6_ROUTE) to repair drift before the next scan.</summary>
+    public bool Notifications { get; init; } = true;
+}

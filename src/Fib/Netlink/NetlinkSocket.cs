@@ -1,0 +1,176 @@
+using System.Buffers;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace Calico.Bgp.Fib.Netlink;
+
+/// <summary>
+/// An rtnetlink socket (AF_NETLINK, NETLINK_ROUTE) wrapped in a managed <see cref="Socket"/>, so
+/// waiting for the kernel is asynchronous (epoll) and never holds a thread-pool thread. Requests are
+/// serialised: one batch or dump at a time, replies matched by sequence number.
+/// </summary>
+public sealed class NetlinkSocket : IDisposable
+{
+    private const int ReceiveBufferSize = 256 * 1024;
+    private const int SocketBufferBytes = 4 * 1024 * 1024;
+    private const int SolSocket = 1;
+    private const int SoRcvbuf = 8;
+    private const int SoRcvbufForce = 33;
+
+    private readonly Socket _socket;
+    private uint _sequence;
+
+    private NetlinkSocket(Socket socket, uint portId)
+    {
+        _socket = socket;
+        PortId = portId;
+        _sequence = (uint)Environment.TickCount;
+    }
+
+    /// <summary>The port id the kernel gave this socket; notifications caused by our own requests carry it.</summary>
+    public uint PortId { get; }
+
+    /// <summary>
+    /// Opens a socket in the current network namespace, or, when <paramref name="netns"/> names one
+    /// in /var/run/netns, in that namespace (for tests; the daemon itself runs inside its namespace).
+    /// <paramref name="groups"/> are rtnetlink multicast groups to join (RTNLGRP_*), for a listener.
+    /// </summary>
+    public static NetlinkSocket Open(string? netns = null, IReadOnlyList<int>? groups = null)
+    {
+        var fd = netns is null ? CreateFd() : CreateFdInNamespace(netns);
+        var addr = new NativeMethods.SockaddrNl { Family = Nl.AfNetlink };
+        var size = Marshal.SizeOf<NativeMethods.SockaddrNl>();
+        if (NativeMethods.Bind(fd, ref addr, size) != 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            NativeMethods.Close(fd);
+            throw new NetlinkException(errno, $"bind(AF_NETLINK): {Errno.Describe(errno)}");
+        }
+        var bound = new NativeMethods.SockaddrNl();
+        NativeMethods.GetSockName(fd, ref bound, ref size);
+        var socket = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
+        var s = new NetlinkSocket(socket, bound.Pid);
+        Span<byte> one = stackalloc byte[4];
+        BitConverter.TryWriteBytes(one, 1);
+        // Extended acks give the kernel's reason with the errno; capped acks keep error replies small.
+        TrySetOption(socket, Nl.SolNetlink, Nl.ExtAck, one);
+        TrySetOption(socket, Nl.SolNetlink, Nl.CapAck, one);
+        Span<byte> buf = stackalloc byte[4];
+        BitConverter.TryWriteBytes(buf, SocketBufferBytes);
+        // A big receive buffer keeps a burst of notifications from overflowing (ENOBUFS); FORCE needs CAP_NET_ADMIN.
+        if (!TrySetOption(socket, SolSocket, SoRcvbufForce, buf))
+            TrySetOption(socket, SolSocket, SoRcvbuf, buf);
+        Span<byte> group = stackalloc byte[4];
+        foreach (var g in groups ?? [])
+        {
+            BitConverter.TryWriteBytes(group, g);
+            socket.SetRawSocketOption(Nl.SolNetlink, Nl.AddMembership, group);
+        }
+        return s;
+    }
+
+    private static bool TrySetOption(Socket socket, int level, int name, ReadOnlySpan<byte> value)
+    {
+        try
+        {
+            socket.SetRawSocketOption(level, name, value);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static int CreateFd()
+    {
+        var fd = NativeMethods.Socket(Nl.AfNetlink, NativeMethods.SockRaw | NativeMethods.SockCloexec, Nl.NetlinkRoute);
+        if (fd < 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            throw new NetlinkException(errno, $"socket(AF_NETLINK): {Errno.Describe(errno)}");
+        }
+        return fd;
+    }
+
+    /// <summary>
+    /// setns(2) changes the calling thread only, and a socket keeps the namespace it was created in:
+    /// so a dedicated thread enters the namespace, creates the socket and goes back.
+    /// </summary>
+    private static int CreateFdInNamespace(string netns)
+    {
+        var fd = -1;
+        Exception? error = null;
+        var thread = new Thread(() =>
+        {
+            var original = NativeMethods.Open("/proc/thread-self/ns/net", NativeMethods.ORdonly | NativeMethods.OCloexec);
+            var target = NativeMethods.Open(Path.Combine("/var/run/netns", netns), NativeMethods.ORdonly | NativeMethods.OCloexec);
+            try
+            {
+                if (original < 0 || target < 0)
+                    throw new NetlinkException(Marshal.GetLastPInvokeError(), $"cannot open network namespace {netns}");
+                if (NativeMethods.SetNs(target, NativeMethods.CloneNewNet) != 0)
+                    throw new NetlinkException(Marshal.GetLastPInvokeError(), $"setns({netns}) failed");
+                try
+                {
+                    fd = CreateFd();
+                }
+                finally
+                {
+                    // This thread ends right after, so a failure here cannot leak the namespace to other work.
+                    NativeMethods.SetNs(original, NativeMethods.CloneNewNet);
+                }
+            }
+            catch (Exception e)
+            {
+                error = e;
+            }
+            finally
+            {
+                if (original >= 0)
+                    NativeMethods.Close(original);
+                if (target >= 0)
+                    NativeMethods.Close(target);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "netns-socket",
+        };
+        thread.Start();
+        thread.Join();
+        if (error is not null)
+            throw error;
+        return fd;
+    }
+
+    /// <summary>Reserves <paramref name="count"/> consecutive sequence numbers and returns the first.</summary>
+    public uint ReserveSequence(int count = 1) => Interlocked.Add(ref _sequence, (uint)count) - (uint)count + 1;
+
+    public async Task SendAsync(ReadOnlyMemory<byte> messages, CancellationToken cancellationToken)
+    {
+        var sent = await _socket.SendAsync(messages, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        if (sent != messages.Length)
+            throw new NetlinkException(Errno.Enobufs, $"netlink send wrote {sent} of {messages.Length} bytes");
+    }
+
+    /// <summary>Receives one datagram (one or more messages). ENOBUFS surfaces as <see cref="NetlinkException"/>.</summary>
+    public async ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.NoBufferSpaceAvailable)
+        {
+            throw new NetlinkException(Errno.Enobufs, "netlink receive buffer overflowed; notifications were lost");
+        }
+    }
+
+    /// <summary>A receive buffer big enough for one datagram of a dump.</summary>
+    public static byte[] RentReceiveBuffer() => ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
+
+    public static void ReturnReceiveBuffer(byte[] buffer) => ArrayPool<byte>.Shared.Return(buffer);
+
+    public void Dispose() => _socket.Dispose();
+}

@@ -1,0 +1,40 @@
+namespace Calico.Bgp.Fib.Netlink;
+
+public enum RouteChangeKind : byte
+{
+    /// <summary>
+    /// RTM_NEWROUTE with NLM_F_CREATE|NLM_F_EXCL: never takes over another owner's route of the same
+    /// key (BIRD 1.6's <c>nl_add_rte</c>); fails with EEXIST instead.
+    /// </summary>
+    Add,
+    /// <summary>RTM_NEWROUTE with NLM_F_CREATE|NLM_F_REPLACE, for a route of ours with the same key.</summary>
+    Replace,
+    /// <summary>RTM_DELROUTE.</summary>
+    Delete,
+}
+
+/// <summary>One write in a batch to the kernel.</summary>
+public readonly record struct RouteChange(RouteChangeKind Kind, KernelRouteSpec Route)
+{
+    public static RouteChange Add(KernelRouteSpec route) => new(RouteChangeKind.Add, route);
+    public static RouteChange Replace(KernelRouteSpec route) => new(RouteChangeKind.Replace, route);
+    public static RouteChange Delete(KernelRouteSpec route) => new(RouteChangeKind.Delete, route);
+
+    public override string ToString() => $"{Kind.ToString().ToLowerInvariant()} {Route}";
+}
+
+/// <summary>
+/// What the kernel protocols need from rtnetlink; <see cref="RtNetlinkClient"/> is the real one,
+/// tests can put an in-memory one in its place.
+/// </summary>
+public interface IRouteNetlink : IDisposable
+{
+    /// <summary>Writes the changes, many per sendmsg; one result per change, in order.</summary>
+    Task<NetlinkResult[]> ApplyAsync(IReadOnlyList<RouteChange> changes, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<KernelRouteSpec>> DumpRoutesAsync(bool ipv6, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<LinkInfo>> DumpLinksAsync(CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<AddressInfo>> DumpAddressesAsync(bool ipv6, CancellationToken cancellationToken);
+}

@@ -1,0 +1,191 @@
+using System.Buffers.Binary;
+using System.Collections.Immutable;
+using Calico.Bgp.Rib;
+
+namespace Calico.Bgp.Fib.Netlink;
+
+/// <summary>
+/// RTM_NEWROUTE / RTM_DELROUTE / RTM_GETROUTE encoding and route dump parsing.
+/// <code>
+/// struct rtmsg {                      (include/uapi/linux/rtnetlink.h)
+///   u8 rtm_family, rtm_dst_len, rtm_src_len, rtm_tos;
+///   u8 rtm_table, rtm_protocol, rtm_scope, rtm_type;
+///   u32 rtm_flags;
+/// } then rtattrs: RTA_DST, RTA_TABLE, RTA_PRIORITY, RTA_OIF, RTA_GATEWAY | RTA_MULTIPATH
+/// </code>
+/// </summary>
+public static class RouteMessage
+{
+    /// <summary>RT_SCOPE_NOWHERE: "any scope" in a delete request, as iproute2 sends it.</summary>
+    private const byte ScopeNowhere = 255;
+
+    /// <summary>
+    /// Writes an RTM_NEWROUTE for <paramref name="route"/> with NLM_F_ACK: NLM_F_CREATE|NLM_F_EXCL, or
+    /// NLM_F_CREATE|NLM_F_REPLACE when <paramref name="replace"/>.
+    /// </summary>
+    public static void WriteAdd(NetlinkWriter w, KernelRouteSpec route, uint sequence, bool replace = false)
+    {
+        w.BeginMessage(Rtnl.NewRoute, (ushort)(Nl.FRequest | Nl.FAck | Nl.FCreate | (replace ? Nl.FReplace : Nl.FExcl)), sequence);
+        var scope = route.Type == KernelRouteType.Unicast && route.Gateway is null && !route.IsMultipath ? Rtnl.ScopeLink : route.Scope;
+        var flags = route.Onlink && !route.IsMultipath ? Rtnl.NhFOnlink : 0u;
+        WriteRtMsg(w, route, scope, (byte)route.Type, flags);
+        if (route.Metric is { } metric)
+            w.AttributeU32(Rtnl.RtaPriority, metric);
+        if (route.Type == KernelRouteType.Unicast)
+        {
+            if (route.IsMultipath)
+            {
+                var mp = w.BeginNested(Rtnl.RtaMultipath);
+                foreach (var hop in route.NextHops)
+                {
+                    var nh = w.BeginNexthop(hop.Onlink ? Rtnl.NhFOnlink : (byte)0, (byte)(Math.Max((byte)1, hop.Weight) - 1), hop.InterfaceIndex);
+                    if (hop.Gateway is { } g)
+                        w.AttributeAddress(Rtnl.RtaGateway, g);
+                    w.EndNested(nh);
+                }
+                w.EndNested(mp);
+            }
+            else
+            {
+                if (route.OutInterfaceIndex != 0)
+                    w.AttributeU32(Rtnl.RtaOif, (uint)route.OutInterfaceIndex);
+                if (route.Gateway is { } gw)
+                    w.AttributeAddress(Rtnl.RtaGateway, gw);
+            }
+        }
+        w.EndMessage();
+    }
+
+    /// <summary>
+    /// Writes an RTM_DELROUTE for the route the kernel keys by (table, prefix, priority), limited to
+    /// <paramref name="route"/>'s protocol so another owner's route of the same key is never removed.
+    /// </summary>
+    public static void WriteDelete(NetlinkWriter w, KernelRouteSpec route, uint sequence)
+    {
+        w.BeginMessage(Rtnl.DelRoute, Nl.FRequest | Nl.FAck, sequence);
+        WriteRtMsg(w, route, ScopeNowhere, 0, 0);
+        w.AttributeU32(Rtnl.RtaPriority, route.EffectiveMetric);
+        w.EndMessage();
+    }
+
+    /// <summary>Writes an RTM_GETROUTE dump request for one family.</summary>
+    public static void WriteDumpRequest(NetlinkWriter w, bool ipv6, uint sequence)
+    {
+        w.BeginMessage(Rtnl.GetRoute, Nl.FRequest | Nl.FDump, sequence);
+        var m = w.Reserve(Rtnl.RtMsgLength);
+        m[0] = ipv6 ? Rtnl.AfInet6 : Rtnl.AfInet;
+        w.EndMessage();
+    }
+
+    private static void WriteRtMsg(NetlinkWriter w, KernelRouteSpec route, byte scope, byte type, uint flags)
+    {
+        var m = w.Reserve(Rtnl.RtMsgLength);
+        m[0] = route.Prefix.IsV6 ? Rtnl.AfInet6 : Rtnl.AfInet;
+        m[1] = route.Prefix.Length;
+        m[4] = route.Table < 256 ? (byte)route.Table : Rtnl.TableUnspec;
+        m[5] = route.Protocol;
+        m[6] = scope;
+        m[7] = type;
+        BinaryPrimitives.WriteUInt32LittleEndian(m[8..], flags);
+        w.AttributeAddress(Rtnl.RtaDst, route.Prefix.Address);
+        w.AttributeU32(Rtnl.RtaTable, route.Table);
+    }
+
+    /// <summary>Parses an RTM_NEWROUTE (dump entry or notification) payload; false for families or shapes we do not model.</summary>
+    public static bool TryParse(ReadOnlySpan<byte> payload, out KernelRouteSpec route)
+    {
+        route = null!;
+        if (payload.Length < Rtnl.RtMsgLength)
+            return false;
+        var family = payload[0];
+        if (family != Rtnl.AfInet && family != Rtnl.AfInet6)
+            return false;
+        var v6 = family == Rtnl.AfInet6;
+        var dstLen = payload[1];
+        if (dstLen > (v6 ? 128 : 32))
+            return false;
+        uint table = payload[4];
+        var protocol = payload[5];
+        var scope = payload[6];
+        var type = (KernelRouteType)payload[7];
+        var flags = BinaryPrimitives.ReadUInt32LittleEndian(payload[8..]);
+        var dst = v6 ? IpAddr.V6Any : IpAddr.V4Any;
+        IpAddr? gateway = null;
+        IpAddr? prefSrc = null;
+        uint? priority = null;
+        var oif = 0;
+        var hops = default(ImmutableArray<KernelNextHop>);
+        var attrs = new NetlinkAttributeReader(payload[Rtnl.RtMsgLength..]);
+        while (attrs.MoveNext())
+        {
+            var v = attrs.Value;
+            switch (attrs.Type)
+            {
+                case Rtnl.RtaDst when v.Length is 4 or 16:
+                    dst = IpAddr.FromBytes(v);
+                    break;
+                case Rtnl.RtaGateway when v.Length is 4 or 16:
+                    gateway = IpAddr.FromBytes(v);
+                    break;
+                case Rtnl.RtaPrefSrc when v.Length is 4 or 16:
+                    prefSrc = IpAddr.FromBytes(v);
+                    break;
+                case Rtnl.RtaOif:
+                    oif = (int)NetlinkAttributeReader.U32(v);
+                    break;
+                case Rtnl.RtaPriority:
+                    priority = NetlinkAttributeReader.U32(v);
+                    break;
+                case Rtnl.RtaTable:
+                    table = NetlinkAttributeReader.U32(v);
+                    break;
+                case Rtnl.RtaMultipath:
+                    hops = ParseMultipath(v);
+                    break;
+            }
+        }
+        if (dst.IsV6 != v6)
+            return false;
+        route = new KernelRouteSpec
+        {
+            Prefix = new Prefix(dst, dstLen),
+            Type = type,
+            Gateway = gateway,
+            OutInterfaceIndex = oif,
+            Onlink = (flags & Rtnl.NhFOnlink) != 0,
+            Metric = priority,
+            Protocol = protocol,
+            Table = table,
+            Scope = scope,
+            NextHops = hops,
+            PreferredSource = prefSrc,
+            Flags = flags,
+        };
+        return true;
+    }
+
+    /// <summary>RTA_MULTIPATH: a run of struct rtnexthop, each followed by its own attributes (RTNH_NEXT).</summary>
+    private static ImmutableArray<KernelNextHop> ParseMultipath(ReadOnlySpan<byte> v)
+    {
+        var list = ImmutableArray.CreateBuilder<KernelNextHop>();
+        while (v.Length >= Rtnl.RtNexthopLength)
+        {
+            var len = BinaryPrimitives.ReadUInt16LittleEndian(v);
+            if (len < Rtnl.RtNexthopLength || len > v.Length)
+                break;
+            var flags = v[2];
+            var hops = v[3];
+            var ifindex = BinaryPrimitives.ReadInt32LittleEndian(v[4..]);
+            IpAddr? gw = null;
+            var attrs = new NetlinkAttributeReader(v[Rtnl.RtNexthopLength..len]);
+            while (attrs.MoveNext())
+            {
+                if (attrs.Type == Rtnl.RtaGateway && attrs.Value.Length is 4 or 16)
+                    gw = IpAddr.FromBytes(attrs.Value);
+            }
+            list.Add(new KernelNextHop(gw, ifindex, (flags & Rtnl.NhFOnlink) != 0, (byte)(hops + 1)));
+            v = v[Math.Min(Nl.Align(len), v.Length)..];
+        }
+        return list.ToImmutable();
+    }
+}

@@ -1,0 +1,203 @@
+namespace Calico.Bgp.Fib.Netlink;
+
+/// <summary>
+/// Request/reply rtnetlink over one <see cref="NetlinkSocket"/>: batched route writes with an ACK per
+/// message matched by sequence number, and dumps read until NLMSG_DONE (restarted when the kernel
+/// flags NLM_F_DUMP_INTR). One operation at a time.
+/// </summary>
+public sealed class RtNetlinkClient : IRouteNetlink
+{
+    /// <summary>
+    /// Bytes of requests per sendmsg: well under the socket's send buffer (netlink_sendmsg refuses
+    /// a message larger than sk_sndbuf) and small enough that the ACKs fit the receive buffer.
+    /// </summary>
+    public const int BatchBytes = 64 * 1024;
+
+    private static readonly TimeSpan ReplyTimeout = TimeSpan.FromSeconds(30);
+    private const int DumpAttempts = 5;
+
+    private readonly NetlinkSocket _socket;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    public RtNetlinkClient(NetlinkSocket socket)
+    {
+        _socket = socket;
+    }
+
+    /// <summary>Opens a client on a new socket (in <paramref name="netns"/> when given, for tests).</summary>
+    public static RtNetlinkClient Open(string? netns = null) => new(NetlinkSocket.Open(netns));
+
+    public NetlinkSocket Socket => _socket;
+
+    public async Task<NetlinkResult[]> ApplyAsync(IReadOnlyList<RouteChange> changes, CancellationToken cancellationToken)
+    {
+        var results = new NetlinkResult[changes.Count];
+        if (changes.Count == 0)
+            return results;
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        using var writer = new NetlinkWriter(BatchBytes + 4096);
+        var buffer = NetlinkSocket.RentReceiveBuffer();
+        try
+        {
+            var start = 0;
+            while (start < changes.Count)
+            {
+                writer.Clear();
+                var first = _socket.ReserveSequence(changes.Count - start);
+                var end = start;
+                while (end < changes.Count && (writer.Length < BatchBytes || end == start))
+                {
+                    var c = changes[end];
+                    var seq = first + (uint)(end - start);
+                    if (c.Kind == RouteChangeKind.Delete)
+                        RouteMessage.WriteDelete(writer, c.Route, seq);
+                    else
+                        RouteMessage.WriteAdd(writer, c.Route, seq, replace: c.Kind == RouteChangeKind.Replace);
+                    end++;
+                }
+                await _socket.SendAsync(writer.Written, cancellationToken).ConfigureAwait(false);
+                await CollectAcksAsync(buffer, first, results.AsMemory(start, end - start), cancellationToken).ConfigureAwait(false);
+                start = end;
+            }
+            return results;
+        }
+        finally
+        {
+            NetlinkSocket.ReturnReceiveBuffer(buffer);
+            _gate.Release();
+        }
+    }
+
+    private async Task CollectAcksAsync(byte[] buffer, uint first, Memory<NetlinkResult> results, CancellationToken cancellationToken)
+    {
+        var seen = new bool[results.Length];
+        var pending = results.Length;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(ReplyTimeout);
+        while (pending > 0)
+        {
+            var n = await _socket.ReceiveAsync(buffer, timeout.Token).ConfigureAwait(false);
+            pending -= MatchAcks(buffer.AsSpan(0, n), first, results.Span, seen);
+        }
+    }
+
+    private static int MatchAcks(ReadOnlySpan<byte> datagram, uint first, Span<NetlinkResult> results, bool[] seen)
+    {
+        var matched = 0;
+        foreach (var m in new NetlinkMessageReader(datagram))
+        {
+            if (m.Type != Nl.Error)
+                continue;
+            var i = unchecked(m.Sequence - first);
+            if (i >= (uint)results.Length || seen[i])
+                continue;
+            seen[i] = true;
+            results[(int)i] = NetlinkResult.Parse(m);
+            matched++;
+        }
+        return matched;
+    }
+
+    public Task<IReadOnlyList<KernelRouteSpec>> DumpRoutesAsync(bool ipv6, CancellationToken cancellationToken) =>
+        DumpAsync<KernelRouteSpec>(
+            (w, seq) => RouteMessage.WriteDumpRequest(w, ipv6, seq),
+            static (payload, list) =>
+            {
+                if (RouteMessage.TryParse(payload, out var r))
+                    list.Add(r);
+            },
+            cancellationToken);
+
+    public Task<IReadOnlyList<LinkInfo>> DumpLinksAsync(CancellationToken cancellationToken) =>
+        DumpAsync<LinkInfo>(
+            static (w, seq) => LinkMessage.WriteDumpRequest(w, seq),
+            static (payload, list) =>
+            {
+                if (LinkMessage.TryParse(payload, out var l))
+                    list.Add(l);
+            },
+            cancellationToken);
+
+    public Task<IReadOnlyList<AddressInfo>> DumpAddressesAsync(bool ipv6, CancellationToken cancellationToken) =>
+        DumpAsync<AddressInfo>(
+            (w, seq) => AddressMessage.WriteDumpRequest(w, ipv6, seq),
+            static (payload, list) =>
+            {
+                if (AddressMessage.TryParse(payload, out var a))
+                    list.Add(a);
+            },
+            cancellationToken);
+
+    private delegate void PayloadHandler<T>(ReadOnlySpan<byte> payload, List<T> into);
+
+    private async Task<IReadOnlyList<T>> DumpAsync<T>(Action<NetlinkWriter, uint> request, PayloadHandler<T> parse, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        using var writer = new NetlinkWriter(256);
+        var buffer = NetlinkSocket.RentReceiveBuffer();
+        try
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                var list = new List<T>();
+                var seq = _socket.ReserveSequence();
+                writer.Clear();
+                request(writer, seq);
+                await _socket.SendAsync(writer.Written, cancellationToken).ConfigureAwait(false);
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(ReplyTimeout);
+                var done = false;
+                var interrupted = false;
+                while (!done)
+                {
+                    var n = await _socket.ReceiveAsync(buffer, timeout.Token).ConfigureAwait(false);
+                    done = ParseDump(buffer.AsSpan(0, n), seq, parse, list, ref interrupted);
+                }
+                // NLM_F_DUMP_INTR: the table changed during the dump, so it may be inconsistent; ask again.
+                if (interrupted && attempt < DumpAttempts)
+                    continue;
+                return list;
+            }
+        }
+        finally
+        {
+            NetlinkSocket.ReturnReceiveBuffer(buffer);
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Parses one datagram of a dump; true once NLMSG_DONE (or an ACK) ended it.</summary>
+    private static bool ParseDump<T>(ReadOnlySpan<byte> datagram, uint seq, PayloadHandler<T> parse, List<T> list, ref bool interrupted)
+    {
+        foreach (var m in new NetlinkMessageReader(datagram))
+        {
+            if (m.Sequence != seq)
+                continue;
+            if ((m.Flags & Nl.FDumpIntr) != 0)
+                interrupted = true;
+            switch (m.Type)
+            {
+                case Nl.Done:
+                    return true;
+                case Nl.Error:
+                    var r = NetlinkResult.Parse(m);
+                    if (r.IsOk)
+                        return true;
+                    throw new NetlinkException(r.Errno, $"netlink dump failed: {r}");
+                case Nl.Noop:
+                case Nl.Overrun:
+                    break;
+                default:
+                    parse(m.Payload, list);
+                    break;
+            }
+        }
+        return false;
+    }
+
+    public void Dispose()
+    {
+        _socket.Dispose();
+        _gate.Dispose();
+    }
+}
