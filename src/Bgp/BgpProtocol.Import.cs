@@ -1,0 +1,137 @@
+using Calico.Bgp.Rib;
+using Calico.Bgp.Speaker.Wire;
+using Microsoft.Extensions.Logging;
+
+namespace Calico.Bgp.Speaker;
+
+public sealed partial class BgpProtocol
+{
+    /// <summary>
+    /// Applies one UPDATE to the table. Returns an error when the session must be reset
+    /// (RFC 7606 session reset); treat-as-withdraw and attribute discard are handled here.
+    /// </summary>
+    private BgpError? ImportUpdate(ReadOnlySpan<byte> body, in BgpCodec codec)
+    {
+        if (!UpdateMessage.TryParse(body, out var update, out var error))
+            return error;
+        // RFC 7606 §5.3: NLRI that cannot be parsed reset the session (Invalid Network Field).
+        if (!NlriReader.Validate(update.Withdrawn, false, codec.ReceivesPathId(false)) ||
+            !NlriReader.Validate(update.Nlri, false, codec.ReceivesPathId(false)))
+            return BgpError.Update(UpdateErrorSubcode.InvalidNetworkField);
+        if (update.IsIpv4EndOfRib)
+        {
+            EndOfRib();
+            return null;
+        }
+        var d = AttributeDecoder.Decode(update.Attributes, codec, new DecodeContext(IsInternal, Options.NeighborAddress), !update.Nlri.IsEmpty);
+        if (d.Action == ErrorAction.SessionReset)
+            return d.Error;
+        if (d.HasMpReach && !NlriReader.Validate(d.MpReachNlri, d.MpReachFamily.Afi == Afi.Ipv6, codec.ReceivesPathId(d.MpReachFamily.Afi == Afi.Ipv6)))
+            return BgpError.Update(UpdateErrorSubcode.OptionalAttributeError);
+        if (d.HasMpUnreach && !NlriReader.Validate(d.MpUnreachNlri, d.MpUnreachFamily.Afi == Afi.Ipv6, codec.ReceivesPathId(d.MpUnreachFamily.Afi == Afi.Ipv6)))
+            return BgpError.Update(UpdateErrorSubcode.OptionalAttributeError);
+        if (d.Action != ErrorAction.None)
+            _log.LogWarning("{Name}: malformed UPDATE ({Error}), {Action}", Name, d.Error?.Description, d.Action);
+
+        foreach (var w in new NlriReader(update.Withdrawn, false, codec.ReceivesPathId(false)))
+            Withdraw(w);
+        if (d.HasMpUnreach)
+        {
+            var v6 = d.MpUnreachFamily.Afi == Afi.Ipv6;
+            if (d.MpUnreachNlri.IsEmpty && !d.HasMpReach && update.Nlri.IsEmpty && update.Withdrawn.IsEmpty)
+            {
+                // RFC 4724 §2: an MP_UNREACH_NLRI with no NLRI is the End-of-RIB of that family.
+                EndOfRib();
+            }
+            foreach (var w in new NlriReader(d.MpUnreachNlri, v6, codec.ReceivesPathId(v6)))
+                Withdraw(w);
+        }
+        var withdrawAll = d.Action == ErrorAction.TreatAsWithdraw;
+        PathAttributes? attrs = null;
+        if (!withdrawAll && (!update.Nlri.IsEmpty || d.HasMpReach))
+        {
+            if (IsLooped(d.Attributes))
+                withdrawAll = true;
+            else
+                attrs = Table.Attributes.Intern(d.Attributes);
+        }
+        foreach (var n in new NlriReader(update.Nlri, false, codec.ReceivesPathId(false)))
+            Announce(n, attrs, withdrawAll);
+        if (d.HasMpReach)
+        {
+            var v6 = d.MpReachFamily.Afi == Afi.Ipv6;
+            foreach (var n in new NlriReader(d.MpReachNlri, v6, codec.ReceivesPathId(v6)))
+                Announce(n, attrs, withdrawAll);
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Loop prevention: our AS in the path of an eBGP route (RFC 4271 §9.1.2, with BIRD's
+    /// <c>allow local as</c>), our router id as ORIGINATOR_ID or our cluster id in CLUSTER_LIST (RFC 4456 §8).
+    /// </summary>
+    private bool IsLooped(PathAttributes a)
+    {
+        if (!IsInternal && a.AsPath is { } path && path.Count(Options.LocalAs) > (Options.AllowLocalAs ?? 0))
+            return true;
+        if (a.OriginatorId == Options.RouterId)
+            return true;
+        return !a.ClusterList.IsDefault && a.ClusterList.Contains(Options.ClusterId);
+    }
+
+    private void Announce(in Nlri n, PathAttributes? attrs, bool withdraw)
+    {
+        if (withdraw || attrs is null)
+        {
+            Withdraw(n);
+            return;
+        }
+        var route = new Route(n.Prefix, attrs, this, n.PathId);
+        var accepted = Options.ImportFilter.Apply(route, Table.Attributes);
+        Stats.CountImportUpdate(accepted is not null);
+        var had = HasRoute(n);
+        if (accepted is null)
+        {
+            if (Table.Withdraw(n.Prefix, this, n.PathId))
+                Stats.AddImported(-1);
+            return;
+        }
+        Table.Update(accepted);
+        if (!had)
+            Stats.AddImported(1);
+    }
+
+    private void Withdraw(in Nlri n)
+    {
+        var removed = Table.Withdraw(n.Prefix, this, n.PathId);
+        Stats.CountImportWithdraw(removed);
+        if (removed)
+            Stats.AddImported(-1);
+    }
+
+    private bool HasRoute(in Nlri n)
+    {
+        var entry = Table.Find(n.Prefix);
+        if (entry is null)
+            return false;
+        foreach (var r in entry.Routes)
+        {
+            if (ReferenceEquals(r.Protocol, this) && r.PathId == n.PathId && !r.Stale)
+                return true;
+        }
+        return false;
+    }
+
+    /// <summary>RFC 4724 §4.2: End-of-RIB from a restarted peer removes what is still stale.</summary>
+    private void EndOfRib()
+    {
+        lock (_sync)
+        {
+            if (!_peerGracefulRestart)
+                return;
+            _peerGracefulRestart = false;
+            _restartDeadline = null;
+        }
+        Table.WithdrawStale(this);
+    }
+}

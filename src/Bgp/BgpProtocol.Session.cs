@@ -1,0 +1,304 @@
+using System.Buffers;
+using Calico.Bgp.Speaker.Session;
+using Calico.Bgp.Speaker.Transport;
+using Calico.Bgp.Speaker.Wire;
+using Microsoft.Extensions.Logging;
+
+namespace Calico.Bgp.Speaker;
+
+public sealed partial class BgpProtocol
+{
+    private static readonly TimeSpan TimerGranularity = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Runs one connection from TCP up to close; returns whether it reached Established.</summary>
+    private async Task<bool> RunSessionAsync(BgpConnection conn, CancellationToken outer)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(outer);
+        var ct = cts.Token;
+        var established = false;
+        Task? exporter = null;
+        try
+        {
+            SocketSetupAfterConnect(conn);
+            IReadOnlyList<FsmAction> actions;
+            lock (_sync)
+                actions = [.. _fsm.Handle(FsmEventKind.TcpConnectionConfirmed)];
+            if (!await ExecuteAsync(conn, actions, ct).ConfigureAwait(false))
+                return false;
+            var timers = RunTimersAsync(conn, cts);
+            var max = BgpConstants.MaxExtendedMessageLength;
+            while (!ct.IsCancellationRequested)
+            {
+                var result = await conn.Reader.ReadAsync(ct).ConfigureAwait(false);
+                var buffer = result.Buffer;
+                var keepGoing = true;
+                while (keepGoing)
+                {
+                    BgpCodec codec;
+                    lock (_sync)
+                        codec = _fsm.Codec;
+                    max = codec.MaxMessageLength;
+                    if (!FrameReader.TryRead(ref buffer, max, out var frame, out var headerError))
+                    {
+                        if (headerError is { } he)
+                        {
+                            await FeedAsync(conn, new FsmEvent(FsmEventKind.BgpHeaderErr, Error: he), ct).ConfigureAwait(false);
+                            return established;
+                        }
+                        break;
+                    }
+                    var outcome = await HandleFrameAsync(conn, frame, codec, ct).ConfigureAwait(false);
+                    if (outcome == FrameOutcome.Established && exporter is null)
+                    {
+                        established = true;
+                        SetState(Rib.ProtocolState.Up);
+                        exporter = Task.Run(() => ExportLoopAsync(conn, ct), CancellationToken.None);
+                    }
+                    keepGoing = outcome != FrameOutcome.Closed;
+                    if (!keepGoing)
+                    {
+                        conn.Reader.AdvanceTo(buffer.Start, buffer.End);
+                        return established;
+                    }
+                }
+                conn.Reader.AdvanceTo(buffer.Start, buffer.End);
+                if (result.IsCompleted)
+                {
+                    lock (_sync)
+                        _fsm.Handle(new FsmEvent(FsmEventKind.TcpConnectionFails, Reason: "Connection closed"));
+                    return established;
+                }
+            }
+            _ = timers;
+            return established;
+        }
+        catch (OperationCanceledException)
+        {
+            return established;
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ObjectDisposedException or InvalidOperationException)
+        {
+            var reason = e is IOException { InnerException: System.Net.Sockets.SocketException se } ? SocketErrorText(se.SocketErrorCode)
+                : e is System.Net.Sockets.SocketException se2 ? SocketErrorText(se2.SocketErrorCode) : "Connection closed";
+            lock (_sync)
+            {
+                if (_fsm.State != BgpState.Idle)
+                    _fsm.Handle(new FsmEvent(FsmEventKind.TcpConnectionFails, Reason: reason));
+            }
+            return established;
+        }
+        finally
+        {
+            await cts.CancelAsync().ConfigureAwait(false);
+            if (exporter is not null)
+            {
+                try
+                {
+                    await exporter.ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
+                {
+                    // The connection is going away.
+                }
+            }
+            lock (_sync)
+            {
+                if (ReferenceEquals(_connection, conn))
+                    _connection = null;
+            }
+            await conn.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private void SocketSetupAfterConnect(BgpConnection conn)
+    {
+        lock (_sync)
+            _localAddress = conn.LocalAddress;
+    }
+
+    private enum FrameOutcome
+    {
+        Continue,
+        Established,
+        Closed,
+    }
+
+    private async Task<FrameOutcome> HandleFrameAsync(BgpConnection conn, BgpFrame frame, BgpCodec codec, CancellationToken ct)
+    {
+        byte[]? rented = null;
+        var len = (int)frame.Body.Length;
+        ReadOnlyMemory<byte> body;
+        if (frame.Body.IsSingleSegment)
+            body = frame.Body.First;
+        else
+        {
+            rented = ArrayPool<byte>.Shared.Rent(len);
+            frame.Body.CopyTo(rented);
+            body = rented.AsMemory(0, len);
+        }
+        try
+        {
+            switch (frame.Type)
+            {
+                case MessageType.Open:
+                    if (!OpenMessage.TryParse(body.Span, out var open, out var openError))
+                        return await FeedAsync(conn, new FsmEvent(FsmEventKind.BgpOpenMsgErr, Error: openError), ct).ConfigureAwait(false);
+                    return await FeedAsync(conn, new FsmEvent(FsmEventKind.BgpOpen, Open: open), ct).ConfigureAwait(false);
+                case MessageType.Keepalive:
+                    return await FeedAsync(conn, FsmEventKind.KeepAliveMsg, ct).ConfigureAwait(false);
+                case MessageType.Notification:
+                    NotificationMessage.TryParse(body.Span, out var n);
+                    _log.LogWarning("{Name}: received NOTIFICATION: {Error}", Name, n.Description);
+                    return await FeedAsync(conn, new FsmEvent(FsmEventKind.NotifMsg, Error: n), ct).ConfigureAwait(false);
+                case MessageType.RouteRefresh:
+                    if (!RouteRefreshMessage.TryParse(body.Span, out _, out var rrError))
+                        return await FeedAsync(conn, new FsmEvent(FsmEventKind.UpdateMsgErr, Error: rrError), ct).ConfigureAwait(false);
+                    var o = await FeedAsync(conn, FsmEventKind.RouteRefreshMsg, ct).ConfigureAwait(false);
+                    // RFC 2918 §4: re-advertise the Adj-RIB-Out.
+                    if (o != FrameOutcome.Closed)
+                        RequestRefeed();
+                    return o;
+                case MessageType.Update:
+                    var state = await FeedAsync(conn, FsmEventKind.UpdateMsg, ct).ConfigureAwait(false);
+                    if (state == FrameOutcome.Closed)
+                        return state;
+                    var error = ImportUpdate(body.Span, codec);
+                    if (error is { } ue)
+                        return await FeedAsync(conn, new FsmEvent(FsmEventKind.UpdateMsgErr, Error: ue), ct).ConfigureAwait(false);
+                    return FrameOutcome.Continue;
+                default:
+                    return FrameOutcome.Continue;
+            }
+        }
+        finally
+        {
+            if (rented is not null)
+                ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>Feeds the FSM and carries out its actions.</summary>
+    private async Task<FrameOutcome> FeedAsync(BgpConnection conn, FsmEvent e, CancellationToken ct)
+    {
+        IReadOnlyList<FsmAction> actions;
+        lock (_sync)
+            actions = [.. _fsm.Handle(e)];
+        if (!await ExecuteAsync(conn, actions, ct).ConfigureAwait(false))
+            return FrameOutcome.Closed;
+        return actions.Any(a => a.Kind == FsmActionKind.Established) ? FrameOutcome.Established : FrameOutcome.Continue;
+    }
+
+    /// <summary>Carries out FSM actions; false when the connection is to be closed.</summary>
+    private async Task<bool> ExecuteAsync(BgpConnection conn, IReadOnlyList<FsmAction> actions, CancellationToken ct)
+    {
+        foreach (var a in actions)
+        {
+            switch (a.Kind)
+            {
+                case FsmActionKind.SendOpen:
+                    var open = OpenMessage.Create(Options.LocalAs, Options.HoldTime, Options.RouterId, _fsm.Config.Capabilities);
+                    await conn.SendAsync(open.Write, ct).ConfigureAwait(false);
+                    break;
+                case FsmActionKind.SendKeepalive:
+                    await conn.SendAsync(KeepaliveMessage.Write, ct).ConfigureAwait(false);
+                    lock (_sync)
+                        _fsm.MessageSent();
+                    break;
+                case FsmActionKind.SendNotification:
+                    var err = a.Error!.Value;
+                    _log.LogWarning("{Name}: sending NOTIFICATION: {Error}", Name, err.Description);
+                    try
+                    {
+                        await conn.SendAsync(w => NotificationMessage.Write(w, err), ct).ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+                    {
+                        // The peer may already be gone.
+                    }
+                    break;
+                case FsmActionKind.Established:
+                    _log.LogInformation("{Name}: session established", Name);
+                    break;
+                case FsmActionKind.Close:
+                    return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>Fires FSM timers (hold, keepalive) while the connection lives.</summary>
+    private async Task RunTimersAsync(BgpConnection conn, CancellationTokenSource session)
+    {
+        var ct = session.Token;
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                await Task.Delay(TimerGranularity, Time, ct).ConfigureAwait(false);
+                IReadOnlyList<FsmAction> actions;
+                lock (_sync)
+                    actions = [.. _fsm.Tick()];
+                if (actions.Count > 0 && !await ExecuteAsync(conn, actions, ct).ConfigureAwait(false))
+                {
+                    await session.CancelAsync().ConfigureAwait(false);
+                    return;
+                }
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            await session.CancelAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The session went down: withdraw the neighbour's routes, or keep them stale when it negotiated
+    /// graceful restart (RFC 4724 §4.2, receiving speaker) until End-of-RIB or the restart time.
+    /// </summary>
+    private void SessionDown()
+    {
+        bool gr;
+        int restartTime;
+        lock (_sync)
+        {
+            var caps = _fsm.PeerOpen?.Capabilities;
+            gr = Options.GracefulRestart && caps is { GracefulRestart: true } && State == Rib.ProtocolState.Up;
+            restartTime = caps?.GracefulRestartTime ?? 0;
+            _peerGracefulRestart = gr;
+            _restartDeadline = gr ? Time.GetUtcNow().AddSeconds(restartTime) : null;
+            ClearAdjRibOut();
+        }
+        if (gr)
+        {
+            Table.MarkStale(this);
+            _ = ExpireStaleAsync(restartTime);
+        }
+        else
+        {
+            Table.WithdrawAll(this);
+            Stats.ResetRouteCounts();
+        }
+        if (State == Rib.ProtocolState.Up)
+            SetState(Rib.ProtocolState.Start);
+    }
+
+    private async Task ExpireStaleAsync(int seconds)
+    {
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(seconds), Time, _cts?.Token ?? CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        lock (_sync)
+        {
+            if (!_peerGracefulRestart || _restartDeadline is not { } d || Time.GetUtcNow() < d)
+                return;
+            _peerGracefulRestart = false;
+            _restartDeadline = null;
+        }
+        Table.WithdrawStale(this);
+    }
+}

@@ -1,0 +1,334 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Calico.Bgp.Rib;
+using Calico.Bgp.Speaker.Session;
+using Calico.Bgp.Speaker.Transport;
+using Calico.Bgp.Speaker.Wire;
+using Microsoft.Extensions.Logging;
+
+namespace Calico.Bgp.Speaker;
+
+/// <summary>
+/// A BGP session with one neighbour (BIRD's <c>protocol bgp</c>): connects (or waits for the
+/// neighbour through a <see cref="BgpListener"/>), runs the FSM, imports received routes into the
+/// table and exports the table's best routes.
+/// </summary>
+public sealed partial class BgpProtocol : Protocol
+{
+    private readonly ILogger _log;
+    private readonly BgpListener? _listener;
+    private readonly Lock _sync = new();
+    private readonly Channel<Socket> _incoming = Channel.CreateBounded<Socket>(new BoundedChannelOptions(2) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly Backoff _backoff;
+    private readonly BgpFsm _fsm;
+    private CancellationTokenSource? _cts;
+    private Task? _loop;
+    private BgpConnection? _connection;
+    private CeaseSubcode _stopSubcode = CeaseSubcode.AdministrativeShutdown;
+    private bool _peerGracefulRestart;
+    private DateTimeOffset? _restartDeadline;
+
+    public BgpProtocol(BgpProtocolOptions options, RoutingTable table, TimeProvider time, ILoggerFactory loggers, BgpListener? listener)
+        : base(options.Name, table, time, options.Preference)
+    {
+        Options = options;
+        _log = loggers.CreateLogger("Calico.Bgp.Speaker." + options.Name);
+        _listener = listener;
+        _backoff = new Backoff(options.ConnectDelayTime, options.ErrorWaitMin, options.ErrorWaitMax);
+        _fsm = new BgpFsm(new FsmConfig
+        {
+            LocalAs = options.LocalAs,
+            PeerAs = options.PeerAs,
+            RouterId = options.RouterId,
+            HoldTime = options.HoldTime,
+            KeepaliveTime = options.KeepaliveTime,
+            ConnectRetryTime = options.ConnectRetryTime,
+            StartupHoldTime = options.StartupHoldTime,
+            Passive = options.Passive,
+            Capabilities = LocalCapabilities(options),
+        }, time);
+    }
+
+    public BgpProtocolOptions Options { get; }
+    public override string TypeName => "BGP";
+    public bool IsInternal => Options.IsInternal;
+
+    /// <summary>The BGP state (the FSM's), read without locking for display.</summary>
+    public BgpState BgpState
+    {
+        get
+        {
+            lock (_sync)
+                return _fsm.State;
+        }
+    }
+
+    public override BgpPeerIdentity? BgpPeer
+    {
+        get
+        {
+            lock (_sync)
+                return new BgpPeerIdentity(Options.NeighborAddress, _fsm.PeerOpen?.RouterId ?? 0, !Options.IsInternal);
+        }
+    }
+
+    /// <summary>BIRD 1.6's info column: state padded to 14, then the last error (<c>bgp_get_status</c>).</summary>
+    public override string Info
+    {
+        get
+        {
+            lock (_sync)
+            {
+                var error = _fsm.LastError ?? "";
+                if (State == ProtocolState.Down)
+                    return error;
+                return (StateName(_fsm.State) + (error.Length > 0 ? new string(' ', Math.Max(1, 14 - StateName(_fsm.State).Length)) + error : "")).TrimEnd();
+            }
+        }
+    }
+
+    private string StateName(BgpState s) => s == BgpState.Idle && Options.Passive || s == BgpState.Active && Options.Passive ? "Passive" : s.ToString();
+
+    /// <summary>The capabilities we advertise, from the options (RFC 4760, 6793, 2918, 4724, 7911).</summary>
+    public static CapabilitySet LocalCapabilities(BgpProtocolOptions o)
+    {
+        var families = new List<AfiSafi>();
+        if (o.Ipv4)
+            families.Add(AfiSafi.Ipv4Unicast);
+        if (o.Ipv6)
+            families.Add(AfiSafi.Ipv6Unicast);
+        var addPath = new Dictionary<AfiSafi, AddPathMode>();
+        if (o.AddPaths != AddPathMode.None)
+        {
+            foreach (var f in families)
+                addPath[f] = o.AddPaths;
+        }
+        return new CapabilitySet
+        {
+            Families = families,
+            RouteRefresh = true,
+            FourOctetAs = o.LocalAs,
+            GracefulRestart = o.GracefulRestart,
+            GracefulRestartTime = o.GracefulRestartTime,
+            GracefulRestartFamilies = o.GracefulRestart ? families : [],
+            AddPath = addPath,
+        };
+    }
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        lock (_sync)
+        {
+            if (_loop is not null)
+                return Task.CompletedTask;
+            _cts = new CancellationTokenSource();
+            _fsm.ClearError();
+            SetState(ProtocolState.Start);
+            _listener?.Register(this);
+            _loop = Task.Run(() => RunAsync(_cts.Token), CancellationToken.None);
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Stops with Cease "Administrative shutdown", or "Administrative reset" when <paramref name="restart"/>.</summary>
+    public async Task StopAsync(bool restart, CancellationToken cancellationToken)
+    {
+        Task? loop;
+        BgpConnection? conn;
+        lock (_sync)
+        {
+            loop = _loop;
+            _loop = null;
+            conn = _connection;
+            _stopSubcode = restart ? CeaseSubcode.AdministrativeReset : CeaseSubcode.AdministrativeShutdown;
+        }
+        _listener?.Unregister(this);
+        if (loop is null)
+            return;
+        if (conn is not null)
+        {
+            IReadOnlyList<FsmAction> actions;
+            lock (_sync)
+                actions = [.. _fsm.Handle(new FsmEvent(FsmEventKind.ManualStop, StopSubcode: _stopSubcode))];
+            await ExecuteAsync(conn, actions, CancellationToken.None).ConfigureAwait(false);
+        }
+        await _cts!.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await loop.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping anyway.
+        }
+        catch (TimeoutException)
+        {
+            _log.LogWarning("{Name}: session loop did not stop in time", Name);
+        }
+        Table.WithdrawAll(this);
+        Stats.ResetRouteCounts();
+        SetState(ProtocolState.Down);
+    }
+
+    public override Task StopAsync(CancellationToken cancellationToken) => StopAsync(false, cancellationToken);
+
+    /// <summary>Called by the listener with an accepted connection from our neighbour.</summary>
+    internal void Accept(Socket socket)
+    {
+        if (!_incoming.Writer.TryWrite(socket))
+            socket.Dispose();
+    }
+
+    private async Task RunAsync(CancellationToken ct)
+    {
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(_backoff.ConnectDelay), Time, ct).ConfigureAwait(false);
+            while (!ct.IsCancellationRequested)
+            {
+                var conn = await EstablishTcpAsync(ct).ConfigureAwait(false);
+                var reachedEstablished = false;
+                if (conn is not null)
+                    reachedEstablished = await RunSessionAsync(conn, ct).ConfigureAwait(false);
+                SessionDown();
+                if (ct.IsCancellationRequested)
+                    break;
+                if (reachedEstablished)
+                    _backoff.Reset();
+                // BIRD's error wait time: back off before the next attempt, doubling per failure.
+                var wait = _backoff.NextErrorWait();
+                await WaitOrAcceptAsync(wait, ct).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Stopped.
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _log.LogError(e, "{Name}: session loop failed", Name);
+        }
+    }
+
+    /// <summary>Waits out an error wait; an incoming connection is dropped meanwhile, as BIRD does.</summary>
+    private async Task WaitOrAcceptAsync(TimeSpan wait, CancellationToken ct)
+    {
+        var until = Time.GetUtcNow() + wait;
+        while (Time.GetUtcNow() < until)
+        {
+            using var slice = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            slice.CancelAfter(until - Time.GetUtcNow());
+            try
+            {
+                var s = await _incoming.Reader.ReadAsync(slice.Token).ConfigureAwait(false);
+                s.Dispose();
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Idle → Connect/Active until a TCP connection exists (ours or the neighbour's).</summary>
+    private async Task<BgpConnection?> EstablishTcpAsync(CancellationToken ct)
+    {
+        IReadOnlyList<FsmAction> actions;
+        lock (_sync)
+            actions = [.. _fsm.Handle(FsmEventKind.ManualStart)];
+        var connect = actions.Any(a => a.Kind == FsmActionKind.Connect);
+        while (!ct.IsCancellationRequested)
+        {
+            if (_incoming.Reader.TryRead(out var inSock))
+                return Adopt(inSock, incoming: true);
+            if (connect)
+            {
+                connect = false;
+                var (sock, error) = await ConnectAsync(ct).ConfigureAwait(false);
+                if (sock is not null)
+                    return Adopt(sock, incoming: false);
+                lock (_sync)
+                    _fsm.Handle(new FsmEvent(FsmEventKind.TcpConnectionFails, Reason: error));
+            }
+            DateTimeOffset? deadline;
+            lock (_sync)
+                deadline = _fsm.ConnectRetryDeadline;
+            using var slice = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            if (deadline is { } d)
+                slice.CancelAfter(TimeSpan.FromTicks(Math.Max(0, (d - Time.GetUtcNow()).Ticks)));
+            try
+            {
+                var s = await _incoming.Reader.ReadAsync(slice.Token).ConfigureAwait(false);
+                return Adopt(s, incoming: true);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                lock (_sync)
+                    connect = _fsm.Tick().Any(a => a.Kind == FsmActionKind.Connect);
+            }
+        }
+        return null;
+    }
+
+    private BgpConnection? Adopt(Socket socket, bool incoming)
+    {
+        try
+        {
+            var conn = new BgpConnection(socket, incoming);
+            lock (_sync)
+                _connection = conn;
+            return conn;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
+        {
+            socket.Dispose();
+            return null;
+        }
+    }
+
+    private async Task<(Socket? Socket, string? Error)> ConnectAsync(CancellationToken ct)
+    {
+        var family = Options.NeighborAddress.Family;
+        var socket = Options.SocketFactory?.Invoke(family) ?? new Socket(family, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            SocketSetup.ApplyTtl(socket, Options);
+            if (Options.Password is not null)
+                SocketSetup.SetMd5(socket, Options.NeighborAddress, Options.Password);
+            if (Options.SourceAddress is { } src)
+                socket.Bind(new IPEndPoint(src.ToIPAddress(), 0));
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(Options.ConnectRetryTime));
+            await socket.ConnectAsync(new IPEndPoint(Options.NeighborAddress.ToIPAddress(), Options.NeighborPort), timeout.Token).ConfigureAwait(false);
+            return (socket, null);
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            return (null, SocketErrorText(e.SocketErrorCode));
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            socket.Dispose();
+            return (null, "Connection timed out");
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>strerror() wording, as BIRD prints after "Socket: ".</summary>
+    internal static string SocketErrorText(SocketError e) => e switch
+    {
+        SocketError.ConnectionRefused => "Connection refused",
+        SocketError.ConnectionReset => "Connection reset by peer",
+        SocketError.TimedOut => "Connection timed out",
+        SocketError.HostUnreachable => "No route to host",
+        SocketError.NetworkUnreachable => "Network is unreachable",
+        SocketError.AddressNotAvailable => "Cannot assign requested address",
+        _ => e.ToString(),
+    };
+}

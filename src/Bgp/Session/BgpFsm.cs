@@ -1,0 +1,238 @@
+using Calico.Bgp.Speaker.Wire;
+
+namespace Calico.Bgp.Speaker.Session;
+
+/// <summary>
+/// The BGP session FSM of RFC 4271 §8 as a pure state machine: events in, actions out; timers
+/// are deadlines read from a <see cref="TimeProvider"/> and fired by <see cref="Tick"/>. No I/O,
+/// so it is tested without sockets. Not thread-safe: the driver serialises calls.
+/// </summary>
+public sealed class BgpFsm(FsmConfig config, TimeProvider time)
+{
+    private readonly List<FsmAction> _actions = [];
+
+    public FsmConfig Config { get; } = config;
+    public BgpState State { get; private set; } = BgpState.Idle;
+    public OpenMessage? PeerOpen { get; private set; }
+    public BgpCodec Codec { get; private set; } = BgpCodec.Default;
+    /// <summary>Negotiated hold time in seconds (0: no hold timer, RFC 4271 §4.2).</summary>
+    public int HoldTime { get; private set; }
+    public int KeepaliveTime { get; private set; }
+    public DateTimeOffset? ConnectRetryDeadline { get; private set; }
+    public DateTimeOffset? HoldDeadline { get; private set; }
+    public DateTimeOffset? KeepaliveDeadline { get; private set; }
+    /// <summary>The last error in BIRD's words ("Received: Hold timer expired", "BGP Error: …", "Socket: …").</summary>
+    public string? LastError { get; private set; }
+    /// <summary>The error we sent or received last, for the caller's GR and logging decisions.</summary>
+    public BgpError? LastNotification { get; private set; }
+
+    private DateTimeOffset Now => time.GetUtcNow();
+
+    /// <summary>Feeds one event; returns the actions to carry out, in order.</summary>
+    public IReadOnlyList<FsmAction> Handle(FsmEvent e)
+    {
+        _actions.Clear();
+        switch (e.Kind)
+        {
+            case FsmEventKind.ManualStart:
+                if (State == BgpState.Idle)
+                {
+                    // §8.2.2 Idle, events 1/5: Connect (or Active when passive) with ConnectRetryTimer running.
+                    ArmConnectRetry();
+                    if (Config.Passive)
+                        State = BgpState.Active;
+                    else
+                    {
+                        State = BgpState.Connect;
+                        Emit(FsmActionKind.Connect);
+                    }
+                }
+                break;
+            case FsmEventKind.ManualStop:
+                if (State is BgpState.OpenSent or BgpState.OpenConfirm or BgpState.Established)
+                    Emit(FsmActionKind.SendNotification, BgpError.Cease(e.StopSubcode));
+                GoIdle(null, close: true);
+                break;
+            case FsmEventKind.ConnectRetryTimerExpires:
+                if (State is BgpState.Connect or BgpState.Active)
+                {
+                    // §8.2.2 Connect/Active, event 9: retry the connection.
+                    ArmConnectRetry();
+                    if (!Config.Passive)
+                    {
+                        State = BgpState.Connect;
+                        Emit(FsmActionKind.Connect);
+                    }
+                }
+                break;
+            case FsmEventKind.TcpConnectionConfirmed:
+                if (State is BgpState.Idle or BgpState.Connect or BgpState.Active)
+                {
+                    // §8.2.2 events 16/17: send OPEN, hold timer to a large value (BIRD's startup hold time).
+                    ConnectRetryDeadline = null;
+                    State = BgpState.OpenSent;
+                    Emit(FsmActionKind.SendOpen);
+                    HoldDeadline = Now.AddSeconds(Config.StartupHoldTime);
+                }
+                break;
+            case FsmEventKind.TcpConnectionFails:
+                LastError = e.Reason is null ? LastError : "Socket: " + e.Reason;
+                if (State == BgpState.Connect)
+                {
+                    // §8.2.2 Connect, event 18: back to Active, ConnectRetryTimer keeps running.
+                    State = BgpState.Active;
+                    Emit(FsmActionKind.Close);
+                }
+                else
+                    GoIdle(LastError, close: true);
+                break;
+            case FsmEventKind.BgpOpen:
+                OnOpen(e.Open!);
+                break;
+            case FsmEventKind.KeepAliveMsg:
+                if (State == BgpState.OpenConfirm)
+                {
+                    // §8.2.2 OpenConfirm, event 26: Established.
+                    State = BgpState.Established;
+                    RestartHold();
+                    Emit(FsmActionKind.Established);
+                }
+                else if (State == BgpState.Established)
+                    RestartHold();
+                else
+                    FsmError();
+                break;
+            case FsmEventKind.UpdateMsg:
+            case FsmEventKind.RouteRefreshMsg:
+                if (State == BgpState.Established)
+                    RestartHold();
+                else
+                    FsmError();
+                break;
+            case FsmEventKind.NotifMsg:
+                LastNotification = e.Error;
+                GoIdle(e.Error is { } r ? "Received: " + r.Description : "Received: Invalid message", close: true);
+                break;
+            case FsmEventKind.BgpHeaderErr:
+            case FsmEventKind.BgpOpenMsgErr:
+            case FsmEventKind.UpdateMsgErr:
+                SendErrorAndClose(e.Error!.Value);
+                break;
+            case FsmEventKind.HoldTimerExpires:
+                SendErrorAndClose(BgpError.HoldTimerExpired);
+                break;
+            case FsmEventKind.KeepaliveTimerExpires:
+                if (State is BgpState.OpenConfirm or BgpState.Established)
+                {
+                    Emit(FsmActionKind.SendKeepalive);
+                    ArmKeepalive();
+                }
+                break;
+        }
+        return _actions;
+    }
+
+    /// <summary>Fires the timers whose deadline passed; returns the resulting actions.</summary>
+    public IReadOnlyList<FsmAction> Tick()
+    {
+        var now = Now;
+        if (HoldDeadline is { } h && now >= h)
+        {
+            HoldDeadline = null;
+            return Handle(FsmEventKind.HoldTimerExpires);
+        }
+        if (KeepaliveDeadline is { } k && now >= k)
+            return Handle(FsmEventKind.KeepaliveTimerExpires);
+        if (ConnectRetryDeadline is { } c && now >= c)
+            return Handle(FsmEventKind.ConnectRetryTimerExpires);
+        _actions.Clear();
+        return _actions;
+    }
+
+    /// <summary>RFC 4271 §8.2.2: an UPDATE or KEEPALIVE sent restarts the KeepaliveTimer.</summary>
+    public void MessageSent()
+    {
+        if (State is BgpState.OpenConfirm or BgpState.Established)
+            ArmKeepalive();
+    }
+
+    private void OnOpen(OpenMessage open)
+    {
+        if (State != BgpState.OpenSent)
+        {
+            FsmError();
+            return;
+        }
+        // §6.2 checks, in BIRD's order.
+        if (open.HoldTime is 1 or 2)
+        {
+            SendErrorAndClose(BgpError.Open(OpenErrorSubcode.UnacceptableHoldTime));
+            return;
+        }
+        if (open.AutonomousSystem != Config.PeerAs)
+        {
+            Span<byte> data = [(byte)(open.MyAs >> 8), (byte)open.MyAs];
+            SendErrorAndClose(BgpError.Open(OpenErrorSubcode.BadPeerAs, data.ToArray()));
+            return;
+        }
+        if (open.RouterId == 0 || (Config.IsInternal && open.RouterId == Config.RouterId))
+        {
+            SendErrorAndClose(BgpError.Open(OpenErrorSubcode.BadBgpIdentifier));
+            return;
+        }
+        PeerOpen = open;
+        Codec = BgpCodec.Negotiate(Config.Capabilities, open.Capabilities);
+        // §4.2: the smaller of the two hold times; 0 turns both timers off.
+        HoldTime = Math.Min(Config.HoldTime, (int)open.HoldTime);
+        KeepaliveTime = HoldTime == 0 ? 0 : Config.KeepaliveTime is { } ka ? Math.Min(ka, HoldTime) : HoldTime / 3;
+        State = BgpState.OpenConfirm;
+        Emit(FsmActionKind.SendKeepalive);
+        ArmKeepalive();
+        RestartHold();
+    }
+
+    /// <summary>RFC 6608: an unexpected message gets FSM error with the subcode of the state.</summary>
+    private void FsmError()
+    {
+        var sub = State switch
+        {
+            BgpState.OpenSent => FsmErrorSubcode.UnexpectedInOpenSent,
+            BgpState.OpenConfirm => FsmErrorSubcode.UnexpectedInOpenConfirm,
+            BgpState.Established => FsmErrorSubcode.UnexpectedInEstablished,
+            _ => FsmErrorSubcode.Unspecified,
+        };
+        SendErrorAndClose(BgpError.Fsm(sub));
+    }
+
+    private void SendErrorAndClose(BgpError error)
+    {
+        LastNotification = error;
+        if (State is BgpState.OpenSent or BgpState.OpenConfirm or BgpState.Established)
+            Emit(FsmActionKind.SendNotification, error);
+        GoIdle("BGP Error: " + error.Description, close: true);
+    }
+
+    private void GoIdle(string? error, bool close)
+    {
+        if (error is not null)
+            LastError = error;
+        State = BgpState.Idle;
+        ConnectRetryDeadline = null;
+        HoldDeadline = null;
+        KeepaliveDeadline = null;
+        if (close)
+            Emit(FsmActionKind.Close);
+    }
+
+    /// <summary>Clears the last error (a fresh manual start).</summary>
+    public void ClearError()
+    {
+        LastError = null;
+        LastNotification = null;
+    }
+
+    private void ArmConnectRetry() => ConnectRetryDeadline = Now.AddSeconds(Config.ConnectRetryTime);
+    private void RestartHold() => HoldDeadline = HoldTime == 0 ? null : Now.AddSeconds(HoldTime);
+    private void ArmKeepalive() => KeepaliveDeadline = KeepaliveTime == 0 ? null : Now.AddSeconds(KeepaliveTime);
+    private void Emit(FsmActionKind kind, BgpError? error = null) => _actions.Add(new FsmAction(kind, error));
+}

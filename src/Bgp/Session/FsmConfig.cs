@@ -1,0 +1,20 @@
+using Calico.Bgp.Speaker.Wire;
+
+namespace Calico.Bgp.Speaker.Session;
+
+/// <summary>What the FSM needs from the protocol's options.</summary>
+public sealed record FsmConfig
+{
+    public required uint LocalAs { get; init; }
+    public required uint PeerAs { get; init; }
+    public required uint RouterId { get; init; }
+    public int HoldTime { get; init; } = 240;
+    public int? KeepaliveTime { get; init; }
+    public int ConnectRetryTime { get; init; } = 120;
+    /// <summary>BIRD's <c>startup hold time</c>: the hold timer while waiting for the peer's OPEN.</summary>
+    public int StartupHoldTime { get; init; } = 240;
+    public bool Passive { get; init; }
+    public required CapabilitySet Capabilities { get; init; }
+
+    public bool IsInternal => LocalAs == PeerAs;
+}

@@ -1,0 +1,80 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using Calico.Bgp.Rib;
+
+namespace Calico.Bgp.Speaker.Transport;
+
+/// <summary>
+/// One TCP connection to the peer with its pipes. Writes are serialised (the FSM's messages and
+/// the exporter's UPDATEs share the writer); a slow peer makes only its own writer wait, since
+/// <see cref="PipeWriter.FlushAsync"/> completes when the socket has taken the bytes.
+/// </summary>
+public sealed class BgpConnection : IAsyncDisposable
+{
+    private readonly Socket _socket;
+    private readonly NetworkStream _stream;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private int _disposed;
+
+    public BgpConnection(Socket socket, bool incoming)
+    {
+        _socket = socket;
+        Incoming = incoming;
+        _socket.NoDelay = true;
+        _stream = new NetworkStream(socket, ownsSocket: true);
+        Reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 65536, leaveOpen: true));
+        Writer = PipeWriter.Create(_stream, new StreamPipeWriterOptions(minimumBufferSize: 65536, leaveOpen: true));
+        var local = (IPEndPoint)socket.LocalEndPoint!;
+        var remote = (IPEndPoint)socket.RemoteEndPoint!;
+        LocalAddress = IpAddr.FromIPAddress(local.Address.IsIPv4MappedToIPv6 ? local.Address.MapToIPv4() : local.Address);
+        RemoteAddress = IpAddr.FromIPAddress(remote.Address.IsIPv4MappedToIPv6 ? remote.Address.MapToIPv4() : remote.Address);
+    }
+
+    public bool Incoming { get; }
+    public PipeReader Reader { get; }
+    public PipeWriter Writer { get; }
+    public IpAddr LocalAddress { get; }
+    public IpAddr RemoteAddress { get; }
+
+    /// <summary>Writes what <paramref name="write"/> produces and flushes, under the write lock.</summary>
+    public async ValueTask SendAsync(Action<IBufferWriter<byte>> write, CancellationToken ct)
+    {
+        await _writeLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            write(Writer);
+            await Writer.FlushAsync(ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        try
+        {
+            await Reader.CompleteAsync().ConfigureAwait(false);
+            await Writer.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            // The peer is gone; nothing to flush.
+        }
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (SocketException)
+        {
+            // Already closed.
+        }
+        await _stream.DisposeAsync().ConfigureAwait(false);
+        _writeLock.Dispose();
+    }
+}

@@ -1,0 +1,97 @@
+using System.Buffers.Binary;
+using Calico.Bgp.Rib;
+
+namespace Calico.Bgp.Speaker.Wire;
+
+/// <summary>One NLRI entry: a prefix and, with ADD-PATH, its path identifier (RFC 7911 §3).</summary>
+public readonly record struct Nlri(Prefix Prefix, uint PathId = 0);
+
+/// <summary>
+/// Reads NLRI (RFC 4271 §4.3: Length (1) | Prefix (variable), optionally preceded by a 4-byte
+/// Path Identifier, RFC 7911 §3) without allocating: a ref struct enumerator over the bytes.
+/// After the loop, <see cref="Malformed"/> says whether the field was cut short or a length was out of range.
+/// </summary>
+public ref struct NlriReader
+{
+    private ReadOnlySpan<byte> _rest;
+    private readonly bool _v6;
+    private readonly bool _addPath;
+
+    public NlriReader(ReadOnlySpan<byte> data, bool v6, bool addPath)
+    {
+        _rest = data;
+        _v6 = v6;
+        _addPath = addPath;
+        Current = default;
+        Malformed = false;
+    }
+
+    public Nlri Current { get; private set; }
+    public bool Malformed { get; private set; }
+
+    public readonly NlriReader GetEnumerator() => this;
+
+    public bool MoveNext()
+    {
+        if (_rest.IsEmpty || Malformed)
+            return false;
+        uint pathId = 0;
+        if (_addPath)
+        {
+            if (_rest.Length < 4)
+                return Fail();
+            pathId = BinaryPrimitives.ReadUInt32BigEndian(_rest);
+            _rest = _rest[4..];
+        }
+        if (_rest.IsEmpty)
+            return Fail();
+        int bits = _rest[0];
+        var max = _v6 ? 128 : 32;
+        var bytes = (bits + 7) / 8;
+        if (bits > max || _rest.Length < 1 + bytes)
+            return Fail();
+        Span<byte> addr = stackalloc byte[16];
+        addr.Clear();
+        _rest.Slice(1, bytes).CopyTo(addr);
+        var ip = IpAddr.FromBytes(addr[..(_v6 ? 16 : 4)]);
+        _rest = _rest[(1 + bytes)..];
+        Current = new Nlri(new Prefix(ip, bits), pathId);
+        return true;
+    }
+
+    private bool Fail()
+    {
+        Malformed = true;
+        return false;
+    }
+
+    /// <summary>Whether the whole field parses; used before any route is applied (RFC 7606 §5.3).</summary>
+    public static bool Validate(ReadOnlySpan<byte> data, bool v6, bool addPath)
+    {
+        var r = new NlriReader(data, v6, addPath);
+        while (r.MoveNext())
+        {
+        }
+        return !r.Malformed;
+    }
+
+    /// <summary>Bytes one entry takes on the wire.</summary>
+    public static int EncodedLength(Prefix prefix, bool addPath) => (addPath ? 4 : 0) + 1 + (prefix.Length + 7) / 8;
+
+    /// <summary>Writes one entry; returns the bytes written.</summary>
+    public static int Write(Span<byte> destination, in Nlri nlri, bool addPath)
+    {
+        var o = 0;
+        if (addPath)
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(destination, nlri.PathId);
+            o = 4;
+        }
+        destination[o++] = nlri.Prefix.Length;
+        Span<byte> addr = stackalloc byte[16];
+        nlri.Prefix.Address.WriteBytes(addr);
+        var n = (nlri.Prefix.Length + 7) / 8;
+        addr[..n].CopyTo(destination[o..]);
+        return o + n;
+    }
+}
