@@ -1,0 +1,101 @@
+using System.Globalization;
+using Calico.Bgp.Rib;
+
+namespace Calico.Bgp.Daemon.Control;
+
+/// <summary>BIRD 1.6's route lines: <c>rt_show_rte</c> (<c>1007</c>) and <c>rta_show</c> (<c>1008</c>/<c>1012</c>).</summary>
+internal static class RouteFormatter
+{
+    private static readonly string[] SourceNames =
+        ["dummy", "static", "inherit", "device", "static-device", "redirect", "RIP", "OSPF", "OSPF-IA", "OSPF-E1", "OSPF-E2", "BGP", "pipe", "Babel"];
+
+    /// <summary>
+    /// <c>"%-18s %s [%s %s%s]%s%s"</c>: prefix (empty for later routes of the same network),
+    /// destination, protocol, time, <c> from X</c>, <c> *</c> for the best route, info.
+    /// </summary>
+    public static string Line(string prefixColumn, Route route, bool primary, DateTimeOffset now, TimeZoneInfo zone)
+    {
+        var a = route.Attributes;
+        var from = a.From is { } f && !f.IsUnspecified && a.From != a.Gateway ? $" from {f}" : "";
+        return string.Format(CultureInfo.InvariantCulture, "{0,-18} {1} [{2} {3}{4}]{5}{6}",
+            prefixColumn, Destination(a), route.Protocol.Name, BirdTime.Short(route.Since, now, zone), from,
+            primary ? " *" : "", Info(route));
+    }
+
+    public static string Destination(PathAttributes a) => a.Dest switch
+    {
+        RouteDest.Router => $"via {a.Gateway} on {a.Interface ?? "???"}",
+        RouteDest.Device => $"dev {a.Interface ?? "???"}",
+        RouteDest.Blackhole => "blackhole",
+        RouteDest.Unreachable => "unreachable",
+        RouteDest.Prohibit => "prohibited",
+        RouteDest.Multipath => "multipath",
+        _ => "???",
+    };
+
+    /// <summary>
+    /// <c> (pref)</c>, or for BGP (<c>bgp_get_route_info</c>) <c> (pref/igp) [ASnnn origin]</c>.
+    /// Calico's peers use <c>gateway recursive</c>, whose next hop BIRD resolves through the table
+    /// with IGP metric 0 for a directly connected gateway: we print <c>/0</c> for every BGP route.
+    /// </summary>
+    public static string Info(Route route)
+    {
+        var a = route.Attributes;
+        if (a.Source != RouteSource.Bgp)
+            return $" ({route.Preference})";
+        var origin = a.Origin is { } o ? "ie?"[(int)o].ToString() : "";
+        var originAs = a.AsPath is { } path && path.LastAs != 0 ? $"AS{path.LastAs}" : "";
+        return $" ({route.Preference}/0) [{originAs}{origin}]";
+    }
+
+    /// <summary><c>show route all</c>: the <c>Type:</c> line and one line per extended attribute.</summary>
+    public static void WriteAttributes(ReplyWriter reply, Route route)
+    {
+        var a = route.Attributes;
+        var src = (int)a.Source < SourceNames.Length ? SourceNames[(int)a.Source] : "?";
+        reply.Line(1008, $"\tType: {src} unicast univ");
+        const int Code = 1012;
+        if (a.Origin is { } origin)
+            reply.Line(Code, $"\tBGP.origin: {origin switch { BgpOrigin.Igp => "IGP", BgpOrigin.Egp => "EGP", _ => "Incomplete" }}");
+        if (a.AsPath is { } path)
+            reply.Line(Code, $"\tBGP.as_path: {path}");
+        if (a.NextHop is { } nh)
+            reply.Line(Code, $"\tBGP.next_hop: {nh}{(a.NextHopLinkLocal is { } ll ? $" {ll}" : "")}");
+        if (a.Med is { } med)
+            reply.Line(Code, $"\tBGP.med: {med}");
+        if (a.LocalPref is { } lp)
+            reply.Line(Code, $"\tBGP.local_pref: {lp}");
+        if (a.AtomicAggregate)
+            reply.Line(Code, "\tBGP.atomic_aggr: ");
+        if (a.AggregatorAs is { } aggAs)
+            reply.Line(Code, $"\tBGP.aggregator: {a.AggregatorAddress} AS{aggAs}");
+        if (!a.Communities.IsDefault)
+            reply.Line(Code, $"\tBGP.community: {string.Join(' ', a.Communities)}");
+        if (a.OriginatorId is { } oid)
+            reply.Line(Code, $"\tBGP.originator_id: {BirdTime.RouterId(oid)}");
+        if (!a.ClusterList.IsDefault)
+            reply.Line(Code, $"\tBGP.cluster_list: {string.Join(' ', a.ClusterList.Select(BirdTime.RouterId))}");
+        if (!a.ExtendedCommunities.IsDefault)
+            reply.Line(Code, $"\tBGP.ext_community: {string.Join(' ', a.ExtendedCommunities.Select(ExtendedCommunity))}");
+        if (!a.LargeCommunities.IsDefault)
+            reply.Line(Code, $"\tBGP.large_community: {string.Join(' ', a.LargeCommunities)}");
+        if (a.KrtSource is { } ks)
+            reply.Line(Code, $"\tKernel.source: {ks}");
+        if (a.KrtMetric is { } km)
+            reply.Line(Code, $"\tKernel.metric: {km}");
+    }
+
+    /// <summary>BIRD's <c>ec_format</c> for the common kinds; others as <c>(generic, 0xHI, 0xLO)</c>.</summary>
+    private static string ExtendedCommunity(ulong ec)
+    {
+        var type = (ushort)(ec >> 48);
+        var kind = (type & 0xff) switch { 2 => "rt", 3 => "ro", _ => null };
+        if (kind is not null && (type >> 8) is 0 or 2)
+        {
+            var global = (type >> 8) == 0 ? (ec >> 32) & 0xffff : (ec >> 16) & 0xffffffff;
+            var local = (type >> 8) == 0 ? ec & 0xffffffff : ec & 0xffff;
+            return $"({kind}, {global}, {local})";
+        }
+        return $"(generic, 0x{ec >> 32:x}, 0x{ec & 0xffffffff:x})";
+    }
+}
