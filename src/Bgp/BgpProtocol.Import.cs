@@ -125,6 +125,7 @@ public sealed partial class BgpProtocol
     /// <summary>RFC 4724 §4.2: End-of-RIB from a restarted peer removes what is still stale.</summary>
     private void EndOfRib()
     {
+        _receivedEndOfRib = true;
         lock (_sync)
         {
             if (!_peerGracefulRestart)

@@ -11,9 +11,12 @@ public sealed partial class BgpProtocol
     private static readonly TimeSpan TimerGranularity = TimeSpan.FromMilliseconds(250);
 
     /// <summary>Runs one connection from TCP up to close; returns whether it reached Established.</summary>
-    private async Task<bool> RunSessionAsync(BgpConnection conn, CancellationToken outer)
+    private async Task<bool> RunSessionAsync(Link link, CancellationToken outer)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(outer);
+        link.Cts = cts;
+        var conn = link.Connection;
+        var fsm = link.Fsm;
         var ct = cts.Token;
         var established = false;
         Task? exporter = null;
@@ -22,10 +25,10 @@ public sealed partial class BgpProtocol
             SocketSetupAfterConnect(conn);
             IReadOnlyList<FsmAction> actions;
             lock (_sync)
-                actions = [.. _fsm.Handle(FsmEventKind.TcpConnectionConfirmed)];
-            if (!await ExecuteAsync(conn, actions, ct).ConfigureAwait(false))
+                actions = [.. fsm.Handle(FsmEventKind.TcpConnectionConfirmed)];
+            if (!await ExecuteAsync(link, actions, ct).ConfigureAwait(false))
                 return false;
-            var timers = RunTimersAsync(conn, cts);
+            var timers = RunTimersAsync(link, cts);
             var max = BgpConstants.MaxExtendedMessageLength;
             while (!ct.IsCancellationRequested)
             {
@@ -36,23 +39,23 @@ public sealed partial class BgpProtocol
                 {
                     BgpCodec codec;
                     lock (_sync)
-                        codec = _fsm.Codec;
+                        codec = fsm.Codec;
                     max = codec.MaxMessageLength;
                     if (!FrameReader.TryRead(ref buffer, max, out var frame, out var headerError))
                     {
                         if (headerError is { } he)
                         {
-                            await FeedAsync(conn, new FsmEvent(FsmEventKind.BgpHeaderErr, Error: he), ct).ConfigureAwait(false);
+                            await FeedAsync(link, new FsmEvent(FsmEventKind.BgpHeaderErr, Error: he), ct).ConfigureAwait(false);
                             return established;
                         }
                         break;
                     }
-                    var outcome = await HandleFrameAsync(conn, frame, codec, ct).ConfigureAwait(false);
+                    var outcome = await HandleFrameAsync(link, frame, codec, ct).ConfigureAwait(false);
                     if (outcome == FrameOutcome.Established && exporter is null)
                     {
                         established = true;
                         SetState(Rib.ProtocolState.Up);
-                        exporter = Task.Run(() => ExportLoopAsync(conn, ct), CancellationToken.None);
+                        exporter = Task.Run(() => ExportLoopAsync(link, ct), CancellationToken.None);
                     }
                     keepGoing = outcome != FrameOutcome.Closed;
                     if (!keepGoing)
@@ -65,7 +68,7 @@ public sealed partial class BgpProtocol
                 if (result.IsCompleted)
                 {
                     lock (_sync)
-                        _fsm.Handle(new FsmEvent(FsmEventKind.TcpConnectionFails, Reason: "Connection closed"));
+                        fsm.Handle(new FsmEvent(FsmEventKind.TcpConnectionFails, Reason: "Connection closed"));
                     return established;
                 }
             }
@@ -82,8 +85,8 @@ public sealed partial class BgpProtocol
                 : e is System.Net.Sockets.SocketException se2 ? SocketErrorText(se2.SocketErrorCode) : "Connection closed";
             lock (_sync)
             {
-                if (_fsm.State != BgpState.Idle)
-                    _fsm.Handle(new FsmEvent(FsmEventKind.TcpConnectionFails, Reason: reason));
+                if (fsm.State != BgpState.Idle)
+                    fsm.Handle(new FsmEvent(FsmEventKind.TcpConnectionFails, Reason: reason));
             }
             return established;
         }
@@ -103,8 +106,9 @@ public sealed partial class BgpProtocol
             }
             lock (_sync)
             {
-                if (ReferenceEquals(_connection, conn))
-                    _connection = null;
+                if (ReferenceEquals(_candidate, link))
+                    _candidate = null;
+                link.Cts = null;
             }
             await conn.DisposeAsync().ConfigureAwait(false);
         }
@@ -123,7 +127,7 @@ public sealed partial class BgpProtocol
         Closed,
     }
 
-    private async Task<FrameOutcome> HandleFrameAsync(BgpConnection conn, BgpFrame frame, BgpCodec codec, CancellationToken ct)
+    private async Task<FrameOutcome> HandleFrameAsync(Link conn, BgpFrame frame, BgpCodec codec, CancellationToken ct)
     {
         byte[]? rented = null;
         var len = (int)frame.Body.Length;
@@ -143,6 +147,12 @@ public sealed partial class BgpProtocol
                 case MessageType.Open:
                     if (!OpenMessage.TryParse(body.Span, out var open, out var openError))
                         return await FeedAsync(conn, new FsmEvent(FsmEventKind.BgpOpenMsgErr, Error: openError), ct).ConfigureAwait(false);
+                    if (ResolveCollision(conn, open!) is { } loser)
+                    {
+                        await CloseForCollisionAsync(loser).ConfigureAwait(false);
+                        if (ReferenceEquals(loser, conn))
+                            return FrameOutcome.Closed;
+                    }
                     return await FeedAsync(conn, new FsmEvent(FsmEventKind.BgpOpen, Open: open), ct).ConfigureAwait(false);
                 case MessageType.Keepalive:
                     return await FeedAsync(conn, FsmEventKind.KeepAliveMsg, ct).ConfigureAwait(false);
@@ -178,31 +188,32 @@ public sealed partial class BgpProtocol
     }
 
     /// <summary>Feeds the FSM and carries out its actions.</summary>
-    private async Task<FrameOutcome> FeedAsync(BgpConnection conn, FsmEvent e, CancellationToken ct)
+    private async Task<FrameOutcome> FeedAsync(Link conn, FsmEvent e, CancellationToken ct)
     {
         IReadOnlyList<FsmAction> actions;
         lock (_sync)
-            actions = [.. _fsm.Handle(e)];
+            actions = [.. conn.Fsm.Handle(e)];
         if (!await ExecuteAsync(conn, actions, ct).ConfigureAwait(false))
             return FrameOutcome.Closed;
         return actions.Any(a => a.Kind == FsmActionKind.Established) ? FrameOutcome.Established : FrameOutcome.Continue;
     }
 
     /// <summary>Carries out FSM actions; false when the connection is to be closed.</summary>
-    private async Task<bool> ExecuteAsync(BgpConnection conn, IReadOnlyList<FsmAction> actions, CancellationToken ct)
+    private async Task<bool> ExecuteAsync(Link link, IReadOnlyList<FsmAction> actions, CancellationToken ct)
     {
+        var conn = link.Connection;
         foreach (var a in actions)
         {
             switch (a.Kind)
             {
                 case FsmActionKind.SendOpen:
-                    var open = OpenMessage.Create(Options.LocalAs, Options.HoldTime, Options.RouterId, _fsm.Config.Capabilities);
+                    var open = OpenMessage.Create(Options.LocalAs, Options.HoldTime, Options.RouterId, link.Fsm.Config.Capabilities);
                     await conn.SendAsync(open.Write, ct).ConfigureAwait(false);
                     break;
                 case FsmActionKind.SendKeepalive:
                     await conn.SendAsync(KeepaliveMessage.Write, ct).ConfigureAwait(false);
                     lock (_sync)
-                        _fsm.MessageSent();
+                        link.Fsm.MessageSent();
                     break;
                 case FsmActionKind.SendNotification:
                     var err = a.Error!.Value;
@@ -227,7 +238,7 @@ public sealed partial class BgpProtocol
     }
 
     /// <summary>Fires FSM timers (hold, keepalive) while the connection lives.</summary>
-    private async Task RunTimersAsync(BgpConnection conn, CancellationTokenSource session)
+    private async Task RunTimersAsync(Link conn, CancellationTokenSource session)
     {
         var ct = session.Token;
         try
@@ -237,7 +248,7 @@ public sealed partial class BgpProtocol
                 await Task.Delay(TimerGranularity, Time, ct).ConfigureAwait(false);
                 IReadOnlyList<FsmAction> actions;
                 lock (_sync)
-                    actions = [.. _fsm.Tick()];
+                    actions = [.. conn.Fsm.Tick()];
                 if (actions.Count > 0 && !await ExecuteAsync(conn, actions, ct).ConfigureAwait(false))
                 {
                     await session.CancelAsync().ConfigureAwait(false);
@@ -257,6 +268,7 @@ public sealed partial class BgpProtocol
     /// </summary>
     private void SessionDown()
     {
+        _receivedEndOfRib = false;
         bool gr;
         int restartTime;
         lock (_sync)

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
 using Calico.Bgp.Rib;
+using Calico.Bgp.Speaker.Export;
 using Calico.Bgp.Speaker.Session;
 using Calico.Bgp.Speaker.Transport;
 using Calico.Bgp.Speaker.Wire;
@@ -21,34 +22,54 @@ public sealed partial class BgpProtocol : Protocol
     private readonly Lock _sync = new();
     private readonly Channel<Socket> _incoming = Channel.CreateBounded<Socket>(new BoundedChannelOptions(2) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly Backoff _backoff;
-    private readonly BgpFsm _fsm;
+    private readonly UpdateGroupRegistry _groups;
+    // The FSM shown by Info/Snapshot: the one connecting, or the primary connection's.
+    private BgpFsm _fsm;
     private CancellationTokenSource? _cts;
     private Task? _loop;
-    private BgpConnection? _connection;
+    // BIRD's outgoing/incoming pair: the connection the session runs on, and while the race of
+    // RFC 4271 §6.8 lasts, the second one (with its own FSM) until collision resolution closes one.
+    private Link? _primary;
+    private Link? _candidate;
+    private Task<bool>? _candidateTask;
     private CeaseSubcode _stopSubcode = CeaseSubcode.AdministrativeShutdown;
     private bool _peerGracefulRestart;
     private DateTimeOffset? _restartDeadline;
 
     public BgpProtocol(BgpProtocolOptions options, RoutingTable table, TimeProvider time, ILoggerFactory loggers, BgpListener? listener)
+        : this(options, table, time, loggers, listener, null)
+    {
+    }
+
+    /// <summary>
+    /// Creates the protocol; BGP protocols of one daemon that are given the same
+    /// <paramref name="updateGroups"/> share UPDATE encoding with every peer of the same export
+    /// policy. Without one, this protocol is a group of its own.
+    /// </summary>
+    public BgpProtocol(BgpProtocolOptions options, RoutingTable table, TimeProvider time, ILoggerFactory loggers, BgpListener? listener, UpdateGroupRegistry? updateGroups)
         : base(options.Name, table, time, options.Preference)
     {
         Options = options;
         _log = loggers.CreateLogger("Calico.Bgp.Speaker." + options.Name);
         _listener = listener;
+        _groups = updateGroups ?? new UpdateGroupRegistry();
         _backoff = new Backoff(options.ConnectDelayTime, options.ErrorWaitMin, options.ErrorWaitMax);
-        _fsm = new BgpFsm(new FsmConfig
-        {
-            LocalAs = options.LocalAs,
-            PeerAs = options.PeerAs,
-            RouterId = options.RouterId,
-            HoldTime = options.HoldTime,
-            KeepaliveTime = options.KeepaliveTime,
-            ConnectRetryTime = options.ConnectRetryTime,
-            StartupHoldTime = options.StartupHoldTime,
-            Passive = options.Passive,
-            Capabilities = LocalCapabilities(options),
-        }, time);
+        _fsm = NewFsm();
     }
+
+    private BgpFsm NewFsm() =>
+        new(new FsmConfig
+        {
+            LocalAs = Options.LocalAs,
+            PeerAs = Options.PeerAs,
+            RouterId = Options.RouterId,
+            HoldTime = Options.HoldTime,
+            KeepaliveTime = Options.KeepaliveTime,
+            ConnectRetryTime = Options.ConnectRetryTime,
+            StartupHoldTime = Options.StartupHoldTime,
+            Passive = Options.Passive,
+            Capabilities = LocalCapabilities(Options),
+        }, Time);
 
     public BgpProtocolOptions Options { get; }
     public override string TypeName => "BGP";
@@ -135,12 +156,12 @@ public sealed partial class BgpProtocol : Protocol
     public async Task StopAsync(bool restart, CancellationToken cancellationToken)
     {
         Task? loop;
-        BgpConnection? conn;
+        Link? conn;
         lock (_sync)
         {
             loop = _loop;
             _loop = null;
-            conn = _connection;
+            conn = _primary;
             _stopSubcode = restart ? CeaseSubcode.AdministrativeReset : CeaseSubcode.AdministrativeShutdown;
         }
         _listener?.Unregister(this);
@@ -150,8 +171,15 @@ public sealed partial class BgpProtocol : Protocol
         {
             IReadOnlyList<FsmAction> actions;
             lock (_sync)
-                actions = [.. _fsm.Handle(new FsmEvent(FsmEventKind.ManualStop, StopSubcode: _stopSubcode))];
-            await ExecuteAsync(conn, actions, CancellationToken.None).ConfigureAwait(false);
+                actions = [.. conn.Fsm.Handle(new FsmEvent(FsmEventKind.ManualStop, StopSubcode: _stopSubcode))];
+            try
+            {
+                await ExecuteAsync(conn, actions, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+            {
+                // The connection went away while stopping.
+            }
         }
         await _cts!.CancelAsync().ConfigureAwait(false);
         try
@@ -190,7 +218,7 @@ public sealed partial class BgpProtocol : Protocol
                 var conn = await EstablishTcpAsync(ct).ConfigureAwait(false);
                 var reachedEstablished = false;
                 if (conn is not null)
-                    reachedEstablished = await RunSessionAsync(conn, ct).ConfigureAwait(false);
+                    reachedEstablished = await RunLinksAsync(new Link(conn, _fsm), ct).ConfigureAwait(false);
                 SessionDown();
                 if (ct.IsCancellationRequested)
                     break;
@@ -271,14 +299,11 @@ public sealed partial class BgpProtocol : Protocol
         return null;
     }
 
-    private BgpConnection? Adopt(Socket socket, bool incoming)
+    private static BgpConnection? Adopt(Socket socket, bool incoming)
     {
         try
         {
-            var conn = new BgpConnection(socket, incoming);
-            lock (_sync)
-                _connection = conn;
-            return conn;
+            return new BgpConnection(socket, incoming);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
         {

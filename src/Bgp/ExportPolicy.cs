@@ -14,12 +14,19 @@ public static class ExportPolicy
     /// </summary>
     public static PathAttributes? Prepare(Route route, BgpProtocol to, IpAddr? localAddress)
     {
-        var o = to.Options;
-        var a = route.Attributes;
         if (ReferenceEquals(route.Protocol, to))
             return null;
+        return Prepare(route, to.Options, to.Options.SourceAddress ?? localAddress);
+    }
+
+    /// <summary>
+    /// The same rules for a peer described by its options and our next hop <paramref name="self"/>,
+    /// except "not back to its source", which an update group applies per member.
+    /// </summary>
+    public static PathAttributes? Prepare(Route route, BgpProtocolOptions o, IpAddr? self)
+    {
+        var a = route.Attributes;
         var from = route.Protocol as BgpProtocol;
-        var self = o.SourceAddress ?? localAddress;
         if (route.Prefix.IsV6 && self is { IsV6: false })
             self = null;
         if (!route.Prefix.IsV6 && self is { IsV6: true })

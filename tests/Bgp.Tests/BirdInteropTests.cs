@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Calico.Bgp.Speaker.Tests;
 
 /// <summary>A tiny protocol that owns static routes in the test table.</summary>
-internal sealed class TestStatic(RoutingTable table) : Protocol("static1", table, TimeProvider.System, 200)
+internal sealed class TestStatic(RoutingTable table, string name = "static1") : Protocol(name, table, TimeProvider.System, 200)
 {
     public override string TypeName => "Static";
     public override Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;

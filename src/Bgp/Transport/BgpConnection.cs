@@ -16,6 +16,7 @@ public sealed class BgpConnection : IAsyncDisposable
     private readonly Socket _socket;
     private readonly NetworkStream _stream;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private static readonly TimeSpan DisposeWait = TimeSpan.FromSeconds(5);
     private int _disposed;
 
     public BgpConnection(Socket socket, bool incoming)
@@ -44,7 +45,28 @@ public sealed class BgpConnection : IAsyncDisposable
         await _writeLock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
             write(Writer);
+            await Writer.FlushAsync(ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Writes already encoded messages (an update group's shared bytes) and flushes once, under
+    /// the write lock.
+    /// </summary>
+    public async ValueTask SendAsync(IReadOnlyList<ReadOnlyMemory<byte>> chunks, CancellationToken ct)
+    {
+        await _writeLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            foreach (var chunk in chunks)
+                Writer.Write(chunk.Span);
             await Writer.FlushAsync(ct).ConfigureAwait(false);
         }
         finally
@@ -57,14 +79,22 @@ public sealed class BgpConnection : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
+        // A writer still flushing to a dead peer gets a few seconds; the socket shutdown below ends it anyway.
+        var locked = await _writeLock.WaitAsync(DisposeWait).ConfigureAwait(false);
         try
         {
             await Reader.CompleteAsync().ConfigureAwait(false);
-            await Writer.CompleteAsync().ConfigureAwait(false);
+            if (locked)
+                await Writer.CompleteAsync().ConfigureAwait(false);
         }
         catch (IOException)
         {
             // The peer is gone; nothing to flush.
+        }
+        finally
+        {
+            if (locked)
+                _writeLock.Release();
         }
         try
         {
@@ -75,6 +105,5 @@ public sealed class BgpConnection : IAsyncDisposable
             // Already closed.
         }
         await _stream.DisposeAsync().ConfigureAwait(false);
-        _writeLock.Dispose();
     }
 }

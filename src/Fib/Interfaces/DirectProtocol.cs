@@ -29,6 +29,9 @@ public sealed class DirectProtocol : Protocol
     private readonly ILogger _log;
     private readonly Func<IRouteNetlink> _openNetlink;
     private readonly Dictionary<Prefix, PathAttributes> _present = [];
+    private readonly Lock _sync = new();
+    private IInterfaceSource? _source;
+    private bool _running;
     private IRouteNetlink? _netlink;
     private CancellationTokenSource? _stop;
     private Task? _loop;
@@ -48,14 +51,45 @@ public sealed class DirectProtocol : Protocol
 
     public override string TypeName => "Direct";
 
+    /// <summary>
+    /// A shared interface view (the device protocol, wired by the daemon). When set, connected
+    /// routes follow its changes as they happen and this protocol reads no interfaces itself;
+    /// when null, it reads them every <see cref="DirectProtocolOptions.ScanTime"/> seconds.
+    /// Set before <see cref="StartAsync"/>.
+    /// </summary>
+    public IInterfaceSource? InterfaceSource
+    {
+        get => _source;
+        set => _source = State == ProtocolState.Down ? value : throw new InvalidOperationException($"{Name}: set the interface source before starting");
+    }
+
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         SetState(ProtocolState.Start);
+        lock (_sync)
+            _running = true;
+        if (_source is { } source)
+        {
+            source.Changed += OnInterfacesChanged;
+            OnInterfacesChanged(source.Interfaces);
+            SetState(ProtocolState.Up);
+            return;
+        }
         _netlink = _openNetlink();
-        Sync(await InterfaceSnapshot.LoadAsync(_netlink, cancellationToken).ConfigureAwait(false));
+        OnInterfacesChanged(await InterfaceSnapshot.LoadAsync(_netlink, cancellationToken).ConfigureAwait(false));
         _stop = new CancellationTokenSource();
         SetState(ProtocolState.Up);
         _loop = Task.Run(() => ScanLoopAsync(_stop.Token), CancellationToken.None);
+    }
+
+    /// <summary>Syncs to a snapshot; runs on the source's thread or the scan loop, one at a time.</summary>
+    private void OnInterfacesChanged(InterfaceSnapshot links)
+    {
+        lock (_sync)
+        {
+            if (_running)
+                Sync(links);
+        }
     }
 
     private async Task ScanLoopAsync(CancellationToken ct)
@@ -65,7 +99,7 @@ public sealed class DirectProtocol : Protocol
             try
             {
                 await Task.Delay(TimeSpan.FromSeconds(Math.Max(1, _options.ScanTime)), Time, ct).ConfigureAwait(false);
-                Sync(await InterfaceSnapshot.LoadAsync(_netlink!, ct).ConfigureAwait(false));
+                OnInterfacesChanged(await InterfaceSnapshot.LoadAsync(_netlink!, ct).ConfigureAwait(false));
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -133,8 +167,14 @@ public sealed class DirectProtocol : Protocol
             _stop.Dispose();
             _stop = null;
         }
-        Table.WithdrawAll(this);
-        _present.Clear();
+        if (_source is { } source)
+            source.Changed -= OnInterfacesChanged;
+        lock (_sync)
+        {
+            _running = false;
+            Table.WithdrawAll(this);
+            _present.Clear();
+        }
         _netlink?.Dispose();
         _netlink = null;
         Stats.ResetRouteCounts();

@@ -41,64 +41,6 @@ public sealed partial class KernelProtocol
         return others.Count == 0 ? spec : KernelRouteMapper.Merge(spec, others, _options.MergePathsLimit);
     }
 
-    /// <summary>Takes a dump as the actual state: our routes, and (with learn) the alien ones.</summary>
-    private void TakeKernelView(IReadOnlyList<KernelRouteSpec> kernel)
-    {
-        _installed.Clear();
-        var aliens = new List<KernelRouteSpec>();
-        foreach (var r in kernel)
-        {
-            if (r.Table != KernelTable || (r.Flags & Rtnl.RtmFCloned) != 0 || r.Prefix.IsV6 != _options.Ipv6)
-                continue;
-            if (r.Protocol == Rtnl.ProtoBird)
-                _installed[r.Prefix] = r;
-            else if (r.Protocol != Rtnl.ProtoKernel && r.Type is KernelRouteType.Unicast or KernelRouteType.Blackhole or KernelRouteType.Unreachable or KernelRouteType.Prohibit)
-                aliens.Add(r);
-        }
-        Counters.SetInstalled(_installed.Count);
-        if (_options.Learn)
-            SyncLearned(aliens);
-    }
-
-    /// <summary>Brings the table's learned routes in line with the alien kernel routes (BIRD's scan of alien routes).</summary>
-    private void SyncLearned(List<KernelRouteSpec> aliens)
-    {
-        var seen = new HashSet<Prefix>();
-        foreach (var k in aliens)
-        {
-            // One route per prefix, the lowest metric (the one the kernel uses), as BIRD keeps one.
-            if (!seen.Add(k.Prefix))
-                continue;
-            var attrs = KernelRouteMapper.ToAttributes(k, _links);
-            if (attrs is null)
-                continue;
-            attrs = Table.Attributes.Intern(attrs);
-            if (_learned.TryGetValue(k.Prefix, out var old) && ReferenceEquals(old, attrs))
-                continue;
-            var accepted = _options.ImportFilter.Apply(new Route(k.Prefix, attrs, this), Table.Attributes);
-            Stats.CountImportUpdate(accepted is not null);
-            if (accepted is null)
-            {
-                if (_learned.Remove(k.Prefix) && Table.Withdraw(k.Prefix, this))
-                    Stats.AddImported(-1);
-                continue;
-            }
-            if (!_learned.ContainsKey(k.Prefix))
-                Stats.AddImported(1);
-            _learned[k.Prefix] = attrs;
-            Table.Update(accepted);
-        }
-        foreach (var gone in _learned.Keys.Where(p => !seen.Contains(p)).ToList())
-        {
-            _learned.Remove(gone);
-            var withdrawn = Table.Withdraw(gone, this);
-            Stats.CountImportWithdraw(withdrawn);
-            if (withdrawn)
-                Stats.AddImported(-1);
-        }
-        Counters.SetLearned(_learned.Count);
-    }
-
     /// <summary>Handles changed prefixes from the table.</summary>
     private async Task ReconcileAsync(IEnumerable<Prefix> prefixes, CancellationToken ct)
     {
@@ -167,11 +109,18 @@ public sealed partial class KernelProtocol
         var prefixes = new HashSet<Prefix>(_desired.Keys);
         prefixes.UnionWith(_retry);
         prefixes.UnionWith(_installed.Keys);
+        var retries = new HashSet<Prefix>(_retry);
         _retry.Clear();
         var changes = new List<RouteChange>();
         var repairs = 0;
         foreach (var p in prefixes)
-            repairs += Plan(p, changes, prune: true);
+        {
+            // A prefix whose last write failed is a retry, not drift.
+            if (Plan(p, changes, prune: true) > 0 && !retries.Contains(p))
+                repairs++;
+        }
+        if (retries.Count > 0)
+            _log.LogInformation("{Protocol}: retrying {Count} routes the kernel refused before", Name, retries.Count);
         if (repairs > 0)
         {
             Counters.CountRepairs(repairs);

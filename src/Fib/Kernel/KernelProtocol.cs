@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Threading.Channels;
 using Calico.Bgp.Fib.Interfaces;
 using Calico.Bgp.Fib.Netlink;
@@ -17,7 +18,6 @@ public sealed partial class KernelProtocol : Protocol
 {
     private readonly KernelProtocolOptions _options;
     private readonly ILogger _log;
-    private readonly string? _netns;
     private readonly Func<IRouteNetlink> _openNetlink;
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
     {
@@ -29,7 +29,7 @@ public sealed partial class KernelProtocol : Protocol
     private readonly Dictionary<Prefix, KernelRouteSpec> _installed = [];
     private readonly Dictionary<Prefix, KernelRouteSpec> _desired = [];
     private readonly HashSet<Prefix> _retry = [];
-    private readonly Dictionary<Prefix, PathAttributes> _learned = [];
+    private readonly Dictionary<Prefix, (ImmutableArray<PathAttributes> Paths, int Kept)> _learned = [];
     private InterfaceSnapshot _links = InterfaceSnapshot.Empty;
 
     private IRouteNetlink? _netlink;
@@ -37,20 +37,32 @@ public sealed partial class KernelProtocol : Protocol
     private CancellationTokenSource? _stop;
     private Task? _loop;
     private Task? _listener;
+    private INetlinkListener? _notifications;
+    private IInterfaceSource? _interfaceSource;
     private volatile bool _pruneAllowed;
     private volatile bool _scanRequested;
 
     public KernelProtocol(KernelProtocolOptions options, RoutingTable table, TimeProvider time, ILoggerFactory loggers, string? netns = null)
-        : this(options, table, time, loggers, () => RtNetlinkClient.Open(netns), netns)
+        : this(options, table, time, loggers, () => RtNetlinkClient.Open(netns))
     {
     }
 
-    /// <summary>With another rtnetlink (an in-memory fake in tests); notifications are off unless <paramref name="netns"/> names a namespace to listen in.</summary>
+    /// <summary>
+    /// With another rtnetlink (an in-memory fake in tests). Notifications come from the netlink's own
+    /// <see cref="IRouteNetlink.OpenListener"/>; <paramref name="netns"/> is not needed any more and
+    /// kept so existing callers compile.
+    /// </summary>
     public KernelProtocol(KernelProtocolOptions options, RoutingTable table, TimeProvider time, ILoggerFactory loggers, Func<IRouteNetlink> openNetlink, string? netns)
+        : this(options, table, time, loggers, openNetlink)
+    {
+        _ = netns;
+    }
+
+    /// <summary>With another rtnetlink (an in-memory fake in tests).</summary>
+    public KernelProtocol(KernelProtocolOptions options, RoutingTable table, TimeProvider time, ILoggerFactory loggers, Func<IRouteNetlink> openNetlink)
         : base(options.Name, table, time, options.Preference)
     {
         _options = options;
-        _netns = netns;
         _openNetlink = openNetlink;
         _log = loggers.CreateLogger("Calico.Bgp.Fib.Kernel");
     }
@@ -72,6 +84,9 @@ public sealed partial class KernelProtocol : Protocol
         _stop = new CancellationTokenSource();
         try
         {
+            // Listen before the first dump, so a change made between the dump and the listening is not missed.
+            if (_options.Notifications)
+                _notifications = _netlink.OpenListener([_options.Ipv6 ? Rtnl.GroupIpv6Route : Rtnl.GroupIpv4Route]);
             _links = await InterfaceSnapshot.LoadAsync(_netlink, cancellationToken).ConfigureAwait(false);
             var kernel = await _netlink.DumpRoutesAsync(_options.Ipv6, cancellationToken).ConfigureAwait(false);
             TakeKernelView(kernel);
@@ -81,13 +96,20 @@ public sealed partial class KernelProtocol : Protocol
         }
         catch
         {
+            _notifications?.Dispose();
+            _notifications = null;
             _netlink.Dispose();
             _netlink = null;
             SetState(ProtocolState.Down);
             throw;
         }
-        if (_options.Notifications && _netlink is RtNetlinkClient client)
-            _listener = Task.Run(() => ListenAsync(client.Socket.PortId, _stop.Token), CancellationToken.None);
+        if (_notifications is { } listener)
+        {
+            var portId = _netlink.PortId;
+            _listener = Task.Run(() => ListenAsync(listener, portId, _stop.Token), CancellationToken.None);
+        }
+        if (_interfaceSource is { } source)
+            source.Changed += OnInterfacesChanged;
         SetState(ProtocolState.Up);
         _loop = Task.Run(() => RunAsync(_stop.Token), CancellationToken.None);
     }
@@ -130,6 +152,12 @@ public sealed partial class KernelProtocol : Protocol
                 // Expected: the loop ends by cancellation.
             }
         }
+        if (_interfaceSource is { } source)
+            source.Changed -= OnInterfacesChanged;
+        _notifications?.Dispose();
+        _notifications = null;
+        _listener = null;
+        _loop = null;
         _subscription?.Dispose();
         var learned = Table.WithdrawAll(this);
         Stats.AddImported(-learned);
@@ -227,10 +255,22 @@ public sealed partial class KernelProtocol : Protocol
         }
     }
 
-    /// <summary>Listens to route notifications; a change by someone else (or lost notifications) triggers a scan.</summary>
-    private async Task ListenAsync(uint ownPortId, CancellationToken ct)
+    /// <summary>
+    /// A shared interface view (the device protocol's, wired by the daemon): when interfaces change,
+    /// routes are re-planned at once (a <c>krt_tunnel</c> device appearing or going, an index
+    /// changing) instead of at the next scan. Set before <see cref="StartAsync"/>.
+    /// </summary>
+    public IInterfaceSource? InterfaceSource
     {
-        using var socket = NetlinkSocket.Open(_netns, [_options.Ipv6 ? Rtnl.GroupIpv6Route : Rtnl.GroupIpv4Route]);
+        get => _interfaceSource;
+        set => _interfaceSource = State == ProtocolState.Down ? value : throw new InvalidOperationException($"{Name}: set the interface source before starting");
+    }
+
+    private void OnInterfacesChanged(InterfaceSnapshot snapshot) => RequestScan();
+
+    /// <summary>Listens to route notifications; a change by someone else (or lost notifications) triggers a scan.</summary>
+    private async Task ListenAsync(INetlinkListener socket, uint ownPortId, CancellationToken ct)
+    {
         var buffer = NetlinkSocket.RentReceiveBuffer();
         try
         {
@@ -255,6 +295,11 @@ public sealed partial class KernelProtocol : Protocol
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             // Stopping.
+        }
+        catch (Exception e) when (e is NetlinkException or IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
+        {
+            // Without notifications the periodic scan still repairs drift, only later.
+            _log.LogWarning(e, "{Protocol}: route notifications failed; relying on the periodic scan", Name);
         }
         finally
         {

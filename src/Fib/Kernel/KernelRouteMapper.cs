@@ -82,28 +82,63 @@ public static class KernelRouteMapper
 
     /// <summary>
     /// A learned (alien) kernel route as table attributes: BIRD's <c>nl_parse_route</c> makes it
-    /// RTS_INHERIT with krt_metric and krt_source. Multipath routes keep their first hop.
+    /// RTS_INHERIT with krt_metric and krt_source. A multipath route gives one set per next hop, in
+    /// the kernel's order, so every hop is kept (the table holds them as paths of one prefix).
+    /// Empty when the route has no shape the table models (a hop on an unknown device).
     /// </summary>
-    public static PathAttributes? ToAttributes(KernelRouteSpec k, InterfaceSnapshot links)
+    public static ImmutableArray<PathAttributes> ToLearnedPaths(KernelRouteSpec k, InterfaceSnapshot links)
     {
         var a = new PathAttributes { Source = RouteSource.Inherit, KrtMetric = k.Metric ?? 0, KrtSource = k.Protocol };
         switch (k.Type)
         {
             case KernelRouteType.Blackhole:
-                return a with { Dest = RouteDest.Blackhole };
+                return [a with { Dest = RouteDest.Blackhole }];
             case KernelRouteType.Unreachable:
-                return a with { Dest = RouteDest.Unreachable };
+                return [a with { Dest = RouteDest.Unreachable }];
             case KernelRouteType.Prohibit:
-                return a with { Dest = RouteDest.Prohibit };
+                return [a with { Dest = RouteDest.Prohibit }];
+            case KernelRouteType.Unicast when k.IsMultipath:
+                var paths = ImmutableArray.CreateBuilder<PathAttributes>(k.NextHops.Length);
+                foreach (var hop in k.NextHops)
+                {
+                    if (Hop(a, hop.Gateway, hop.InterfaceIndex, links) is not { } p)
+                        return [];
+                    paths.Add(p);
+                }
+                return paths.MoveToImmutable();
             case KernelRouteType.Unicast:
-                var gw = k.IsMultipath ? k.NextHops[0].Gateway : k.Gateway;
-                var oif = k.IsMultipath ? k.NextHops[0].InterfaceIndex : k.OutInterfaceIndex;
-                var ifname = links.ByIndex(oif)?.Name;
-                if (gw is { } g)
-                    return a with { Dest = RouteDest.Router, Gateway = g, Interface = ifname };
-                return ifname is null ? null : a with { Dest = RouteDest.Device, Interface = ifname };
+                return Hop(a, k.Gateway, k.OutInterfaceIndex, links) is { } single ? [single] : [];
             default:
-                return null;
+                return [];
         }
+    }
+
+    private static PathAttributes? Hop(PathAttributes a, IpAddr? gateway, int oif, InterfaceSnapshot links)
+    {
+        var ifname = links.ByIndex(oif)?.Name;
+        if (gateway is { } g)
+            return a with { Dest = RouteDest.Router, Gateway = g, Interface = ifname };
+        return ifname is null ? null : a with { Dest = RouteDest.Device, Interface = ifname };
+    }
+
+    /// <summary>
+    /// Joins two dump entries that are siblings of one IPv6 multipath route: kernels before 4.11 list
+    /// each next hop of an IPv6 ECMP route as its own route (rt6_fill_node), newer ones send one
+    /// RTA_MULTIPATH; both read back as the one route that was written.
+    /// </summary>
+    public static KernelRouteSpec? JoinSiblings(KernelRouteSpec first, KernelRouteSpec next)
+    {
+        if (!first.Prefix.IsV6 || first.Prefix != next.Prefix || first.Type != KernelRouteType.Unicast || next.Type != KernelRouteType.Unicast
+            || first.EffectiveMetric != next.EffectiveMetric || first.Protocol != next.Protocol || first.Table != next.Table)
+            return null;
+        var hops = ImmutableArray.CreateBuilder<KernelNextHop>();
+        foreach (var r in (ReadOnlySpan<KernelRouteSpec>)[first, next])
+        {
+            if (r.IsMultipath)
+                hops.AddRange(r.NextHops);
+            else
+                hops.Add(new KernelNextHop(r.Gateway, r.OutInterfaceIndex, r.Onlink));
+        }
+        return first with { Gateway = null, OutInterfaceIndex = 0, Onlink = false, NextHops = hops.ToImmutable() };
     }
 }

@@ -9,7 +9,7 @@ namespace Calico.Bgp.Fib.Netlink;
 /// waiting for the kernel is asynchronous (epoll) and never holds a thread-pool thread. Requests are
 /// serialised: one batch or dump at a time, replies matched by sequence number.
 /// </summary>
-public sealed class NetlinkSocket : IDisposable
+public sealed class NetlinkSocket : INetlinkListener
 {
     private const int ReceiveBufferSize = 256 * 1024;
     private const int SocketBufferBytes = 4 * 1024 * 1024;

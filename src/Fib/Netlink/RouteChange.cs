@@ -29,6 +29,15 @@ public readonly record struct RouteChange(RouteChangeKind Kind, KernelRouteSpec 
 /// </summary>
 public interface IRouteNetlink : IDisposable
 {
+    /// <summary>The port id the kernel stamps on notifications caused by this netlink's own writes.</summary>
+    uint PortId { get; }
+
+    /// <summary>
+    /// Opens a listener in the same network namespace joined to <paramref name="groups"/> (RTNLGRP_*),
+    /// or returns null when this netlink cannot listen (then only scans see changes).
+    /// </summary>
+    INetlinkListener? OpenListener(IReadOnlyList<int> groups);
+
     /// <summary>Writes the changes, many per sendmsg; one result per change, in order.</summary>
     Task<NetlinkResult[]> ApplyAsync(IReadOnlyList<RouteChange> changes, CancellationToken cancellationToken);
 

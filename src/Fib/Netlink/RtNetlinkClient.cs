@@ -17,17 +17,24 @@ public sealed class RtNetlinkClient : IRouteNetlink
     private const int DumpAttempts = 5;
 
     private readonly NetlinkSocket _socket;
+    private readonly string? _netns;
     private readonly SemaphoreSlim _gate = new(1, 1);
 
-    public RtNetlinkClient(NetlinkSocket socket)
+    /// <summary>A client over <paramref name="socket"/>; listeners are opened in <paramref name="netns"/> (null: the current namespace).</summary>
+    public RtNetlinkClient(NetlinkSocket socket, string? netns = null)
     {
         _socket = socket;
+        _netns = netns;
     }
 
     /// <summary>Opens a client on a new socket (in <paramref name="netns"/> when given, for tests).</summary>
-    public static RtNetlinkClient Open(string? netns = null) => new(NetlinkSocket.Open(netns));
+    public static RtNetlinkClient Open(string? netns = null) => new(NetlinkSocket.Open(netns), netns);
 
     public NetlinkSocket Socket => _socket;
+
+    public uint PortId => _socket.PortId;
+
+    public INetlinkListener? OpenListener(IReadOnlyList<int> groups) => NetlinkSocket.Open(_netns, groups);
 
     public async Task<NetlinkResult[]> ApplyAsync(IReadOnlyList<RouteChange> changes, CancellationToken cancellationToken)
     {

@@ -30,6 +30,9 @@ public sealed class StaticProtocol : Protocol
     private readonly ILogger _log;
     private readonly Func<IRouteNetlink> _openNetlink;
     private readonly Dictionary<Prefix, Route> _present = [];
+    private readonly Lock _sync = new();
+    private IInterfaceSource? _source;
+    private bool _running;
     private IRouteNetlink? _netlink;
     private CancellationTokenSource? _stop;
     private Task? _loop;
@@ -51,16 +54,37 @@ public sealed class StaticProtocol : Protocol
 
     private bool NeedsInterfaces => _options.Routes.Any(r => r.Dest == RouteDest.Router);
 
+    /// <summary>
+    /// A shared interface view (the device protocol, wired by the daemon). When set, <c>via</c>
+    /// routes follow its changes as they happen (an interface going down withdraws the routes whose
+    /// gateway was on it) and this protocol reads no interfaces itself; when null, it reads them
+    /// every <see cref="StaticProtocolOptions.CheckTime"/> seconds. Set before <see cref="StartAsync"/>.
+    /// </summary>
+    public IInterfaceSource? InterfaceSource
+    {
+        get => _source;
+        set => _source = State == ProtocolState.Down ? value : throw new InvalidOperationException($"{Name}: set the interface source before starting");
+    }
+
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         SetState(ProtocolState.Start);
+        lock (_sync)
+            _running = true;
+        if (_source is { } source && NeedsInterfaces)
+        {
+            source.Changed += OnInterfacesChanged;
+            OnInterfacesChanged(source.Interfaces);
+            SetState(ProtocolState.Up);
+            return;
+        }
         var links = InterfaceSnapshot.Empty;
         if (NeedsInterfaces)
         {
             _netlink = _openNetlink();
             links = await InterfaceSnapshot.LoadAsync(_netlink, cancellationToken).ConfigureAwait(false);
         }
-        Sync(links);
+        OnInterfacesChanged(links);
         SetState(ProtocolState.Up);
         if (_netlink is not null)
         {
@@ -76,7 +100,7 @@ public sealed class StaticProtocol : Protocol
             try
             {
                 await Task.Delay(TimeSpan.FromSeconds(Math.Max(1, _options.CheckTime)), Time, ct).ConfigureAwait(false);
-                Sync(await InterfaceSnapshot.LoadAsync(_netlink!, ct).ConfigureAwait(false));
+                OnInterfacesChanged(await InterfaceSnapshot.LoadAsync(_netlink!, ct).ConfigureAwait(false));
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -86,6 +110,16 @@ public sealed class StaticProtocol : Protocol
             {
                 _log.LogWarning(e, "{Protocol}: reading interfaces failed; gateways re-checked next time", Name);
             }
+        }
+    }
+
+    /// <summary>Syncs to a snapshot; runs on the source's thread or the check loop, one at a time.</summary>
+    private void OnInterfacesChanged(InterfaceSnapshot links)
+    {
+        lock (_sync)
+        {
+            if (_running)
+                Sync(links);
         }
     }
 
@@ -142,8 +176,14 @@ public sealed class StaticProtocol : Protocol
             _stop.Dispose();
             _stop = null;
         }
-        Table.WithdrawAll(this);
-        _present.Clear();
+        if (_source is { } source)
+            source.Changed -= OnInterfacesChanged;
+        lock (_sync)
+        {
+            _running = false;
+            Table.WithdrawAll(this);
+            _present.Clear();
+        }
         _netlink?.Dispose();
         _netlink = null;
         Stats.ResetRouteCounts();

@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using Calico.Bgp.Fib.Netlink;
+
+namespace Calico.Bgp.KernelBench;
+
+/// <summary>
+/// Knows how many complete <c>proto bird</c> IPv4 routes (with all <see cref="Paths"/> next hops) a
+/// namespace holds, by counting route notifications (RTNLGRP_IPV4_ROUTE) as they arrive, so the
+/// moment the last route lands is seen at once and without loading the kernel with dumps. A route
+/// that grows 1 → 2 → 3 → 4 next hops (replaces) counts once, when it is complete. Should the
+/// kernel drop notifications (ENOBUFS), the count falls back to polling dumps.
+/// </summary>
+public sealed class RouteCounter : IAsyncDisposable
+{
+    private readonly NetlinkSocket _socket;
+    private readonly RtNetlinkClient _dumper;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+    private long _present;
+    private volatile bool _lost;
+
+    public RouteCounter(string netns, int paths)
+    {
+        Paths = paths;
+        _socket = NetlinkSocket.Open(netns, [Rtnl.GroupIpv4Route]);
+        _dumper = RtNetlinkClient.Open(netns);
+        _loop = Task.Run(ListenAsync);
+    }
+
+    /// <summary>Next hops a complete route has.</summary>
+    public int Paths { get; }
+
+    /// <summary>Whether notifications were lost and the count came from dumps.</summary>
+    public bool FellBackToDumps => _lost;
+
+    public async Task<int> DumpCountAsync() =>
+        (await _dumper.DumpRoutesAsync(false, CancellationToken.None)).Count(r => r.Protocol == Rtnl.ProtoBird && r.Table == Rtnl.TableMain && Hops(r) == Paths);
+
+    private static int Hops(KernelRouteSpec r) => r.IsMultipath ? r.NextHops.Length : 1;
+
+    /// <summary>Waits until the namespace holds <paramref name="count"/> routes of ours; returns when that was seen.</summary>
+    public async Task<long> WaitForAsync(int count, TimeSpan timeout)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        while (Stopwatch.GetTimestamp() < deadline)
+        {
+            if (!_lost)
+            {
+                if (Interlocked.Read(ref _present) == count)
+                    return Stopwatch.GetTimestamp();
+                await Task.Delay(2);
+                continue;
+            }
+            if (await DumpCountAsync() == count)
+                return Stopwatch.GetTimestamp();
+            await Task.Delay(50);
+        }
+        throw new TimeoutException($"the namespace did not reach {count} routes of proto bird (has {await DumpCountAsync()})");
+    }
+
+    private async Task ListenAsync()
+    {
+        var buffer = NetlinkSocket.RentReceiveBuffer();
+        try
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                int n;
+                try
+                {
+                    n = await _socket.ReceiveAsync(buffer, _stop.Token);
+                }
+                catch (NetlinkException e) when (e.Errno == Errno.Enobufs)
+                {
+                    _lost = true;
+                    continue;
+                }
+                var delta = 0;
+                foreach (var m in new NetlinkMessageReader(buffer.AsSpan(0, n)))
+                {
+                    // rtm_protocol is byte 5 of struct rtmsg, rtm_table byte 4 (the main table fits in it).
+                    if (m.Payload.Length < Rtnl.RtMsgLength || m.Payload[5] != Rtnl.ProtoBird || m.Payload[4] != Rtnl.TableMain)
+                        continue;
+                    if (m.Type == Rtnl.DelRoute)
+                        delta--;
+                    else if (m.Type == Rtnl.NewRoute && RouteMessage.TryParse(m.Payload, out var r) && Hops(r) == Paths)
+                        delta++;
+                }
+                Interlocked.Add(ref _present, delta);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped.
+        }
+        finally
+        {
+            NetlinkSocket.ReturnReceiveBuffer(buffer);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await _loop;
+        _socket.Dispose();
+        _dumper.Dispose();
+        _stop.Dispose();
+    }
+}

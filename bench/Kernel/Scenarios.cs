@@ -1,0 +1,184 @@
+using System.Diagnostics;
+using System.Text;
+using Calico.Bgp.Fib.Kernel;
+using Calico.Bgp.Fib.Netlink;
+using Calico.Bgp.Lab;
+using Calico.Bgp.Rib;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Calico.Bgp.KernelBench;
+
+/// <summary>The four contenders, each in a fresh lab namespace of its own.</summary>
+public static class Scenarios
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
+
+    /// <summary>A node namespace whose eth0 (172.16.0.1/24) holds every gateway of the run.</summary>
+    private static async Task<(TestLab Lab, LabHost Node)> NodeAsync(string name)
+    {
+        var lab = await TestLab.CreateAsync(name);
+        var node = await lab.AddHostAsync("node");
+        var peer = await lab.AddHostAsync("peer");
+        await lab.ConnectAsync(node, "172.16.0.1/24", peer, "172.16.0.2/24", "eth0", "eth0");
+        return (lab, node);
+    }
+
+    private static TimeSpan Since(long start, long end) => Stopwatch.GetElapsedTime(start, end);
+
+    /// <summary>Our batched writer alone: every RTM_NEWROUTE, many per sendmsg, an ACK checked for each.</summary>
+    public static async Task<Measurement> WriterAsync(Shape shape, int routes)
+    {
+        var (lab, node) = await NodeAsync("bench-writer");
+        await using var _ = lab;
+        using var nl = RtNetlinkClient.Open(node.Netns);
+        var eth0 = (await nl.DumpLinksAsync(CancellationToken.None)).Single(l => l.Name == "eth0").Index;
+        var gateways = shape.Gateways.Select(IpAddr.Parse).ToArray();
+        var specs = Enumerable.Range(0, routes).Select(i => new KernelRouteSpec
+        {
+            Prefix = new Prefix(IpAddr.FromV4(Shape.PrefixBits(i)), 24),
+            Gateway = shape.Paths == 1 ? gateways[0] : null,
+            OutInterfaceIndex = shape.Paths == 1 ? eth0 : 0,
+            NextHops = shape.Paths == 1 ? default : [.. gateways.Select(g => new KernelNextHop(g, eth0))],
+        }).ToList();
+        List<RouteChange> adds = [.. specs.Select(RouteChange.Add)];
+        List<RouteChange> deletes = [.. specs.Select(RouteChange.Delete)];
+
+        var start = Stopwatch.GetTimestamp();
+        var added = await nl.ApplyAsync(adds, CancellationToken.None);
+        var install = Stopwatch.GetElapsedTime(start);
+        Check(added, "add");
+        start = Stopwatch.GetTimestamp();
+        var removed = await nl.ApplyAsync(deletes, CancellationToken.None);
+        var remove = Stopwatch.GetElapsedTime(start);
+        Check(removed, "delete");
+        return new Measurement(shape.Name, "our netlink writer (batched, the floor)", routes, install, remove);
+    }
+
+    private static void Check(NetlinkResult[] results, string what)
+    {
+        var failed = results.Count(r => !r.IsOk);
+        if (failed > 0)
+            throw new InvalidOperationException($"{failed} {what}s failed, first: {results.First(r => !r.IsOk)}");
+    }
+
+    /// <summary>Our KernelProtocol fed from a RoutingTable, as the daemon runs it (ECMP by merge paths of N owners).</summary>
+    public static async Task<Measurement> KernelProtocolAsync(Shape shape, int routes)
+    {
+        var (lab, node) = await NodeAsync("bench-protocol");
+        await using var _ = lab;
+        await using var counter = new RouteCounter(node.Netns, shape.Paths);
+        var table = new RoutingTable();
+        var owners = Enumerable.Range(0, shape.Paths).Select(i => new BenchPeer(table, $"Mesh_{i}")).ToArray();
+        var attrs = shape.Gateways.Select(g => table.Attributes.Intern(new PathAttributes
+        {
+            Source = RouteSource.Bgp,
+            Dest = RouteDest.Router,
+            NextHop = IpAddr.Parse(g),
+            Gateway = IpAddr.Parse(g),
+            KrtTunnel = "",
+        })).ToArray();
+        var kernel = new KernelProtocol(new KernelProtocolOptions
+        {
+            Name = "kernel1",
+            ExportFilter = RouteFilter.AcceptAll,
+            MergePaths = shape.Paths > 1,
+            ScanTime = 60,
+            Persist = false,
+        }, table, TimeProvider.System, NullLoggerFactory.Instance, node.Netns);
+        await kernel.StartAsync(CancellationToken.None);
+        try
+        {
+            var start = Stopwatch.GetTimestamp();
+            for (var i = 0; i < routes; i++)
+            {
+                var prefix = new Prefix(IpAddr.FromV4(Shape.PrefixBits(i)), 24);
+                for (var o = 0; o < owners.Length; o++)
+                    table.Update(new Route(prefix, attrs[o], owners[o]));
+            }
+            // Every route must carry all its next hops before the time counts.
+            var installed = await counter.WaitForAsync(routes, Patience);
+            var install = Since(start, installed);
+
+            start = Stopwatch.GetTimestamp();
+            for (var i = 0; i < routes; i++)
+            {
+                var prefix = new Prefix(IpAddr.FromV4(Shape.PrefixBits(i)), 24);
+                foreach (var owner in owners)
+                    table.Withdraw(prefix, owner);
+            }
+            var removed = await counter.WaitForAsync(0, Patience);
+            return new Measurement(shape.Name, "our KernelProtocol fed from a RoutingTable", routes, install, Since(start, removed));
+        }
+        finally
+        {
+            await kernel.StopAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>BIRD 2: a static protocol with the routes and a kernel protocol exporting all; timed from its start.</summary>
+    public static async Task<Measurement> Bird2Async(Shape shape, int routes)
+    {
+        var (lab, node) = await NodeAsync("bench-bird2");
+        await using var _ = lab;
+        await using var counter = new RouteCounter(node.Netns, shape.Paths);
+        var via = string.Join(' ', shape.Gateways.Select(g => $"via {g}"));
+        var config = new StringBuilder("""
+            router id 172.16.0.1;
+            protocol device { scan time 10; }
+            protocol kernel kernel1 { ipv4 { export all; }; }
+            protocol static static1 {
+              ipv4;
+
+            """);
+        for (var i = 0; i < routes; i++)
+            config.Append("  route ").Append(Shape.PrefixText(i)).Append(' ').Append(via).Append(";\n");
+        config.Append("}\n");
+        var path = node.WriteFile("bird2.conf", config.ToString());
+        var socket = Path.Combine(node.Dir, "bird2.ctl");
+
+        var start = Stopwatch.GetTimestamp();
+        var bird = node.Start("bird2", LabTools.Bird2, ["-f", "-c", path, "-s", socket]);
+        var installed = await counter.WaitForAsync(routes, Patience);
+        var install = Since(start, installed);
+
+        start = Stopwatch.GetTimestamp();
+        (await Shell.RunAsync(LabTools.Bird2Client, "-s", socket, "disable", "static1")).ThrowIfFailed("birdc disable static1");
+        var removed = await counter.WaitForAsync(0, Patience);
+        var remove = Since(start, removed);
+        await bird.StopAsync();
+        return new Measurement(shape.Name, "BIRD 2 (static → kernel export)", routes, install, remove);
+    }
+
+    /// <summary><c>ip -batch</c>: iproute2 reading the adds (then the deletes) from a file, one request and ACK at a time.</summary>
+    public static async Task<Measurement> IpBatchAsync(Shape shape, int routes)
+    {
+        var (lab, node) = await NodeAsync("bench-ip");
+        await using var _ = lab;
+        var hops = shape.Paths == 1 ? $"via {shape.Gateways[0]}" : string.Join(' ', shape.Gateways.Select(g => $"nexthop via {g}"));
+        var adds = new StringBuilder();
+        var dels = new StringBuilder();
+        for (var i = 0; i < routes; i++)
+        {
+            adds.Append("route add ").Append(Shape.PrefixText(i)).Append(" proto bird ").Append(hops).Append('\n');
+            dels.Append("route del ").Append(Shape.PrefixText(i)).Append(" proto bird\n");
+        }
+        var addFile = node.WriteFile("add.batch", adds.ToString());
+        var delFile = node.WriteFile("del.batch", dels.ToString());
+
+        var start = Stopwatch.GetTimestamp();
+        (await Shell.RunAsync("ip", ["-n", node.Netns, "-batch", addFile], Patience)).ThrowIfFailed("ip -batch add");
+        var install = Stopwatch.GetElapsedTime(start);
+        start = Stopwatch.GetTimestamp();
+        (await Shell.RunAsync("ip", ["-n", node.Netns, "-batch", delFile], Patience)).ThrowIfFailed("ip -batch del");
+        var remove = Stopwatch.GetElapsedTime(start);
+        return new Measurement(shape.Name, "ip -batch (iproute2)", routes, install, remove);
+    }
+
+    /// <summary>Stands in for a BGP session owning routes.</summary>
+    private sealed class BenchPeer(RoutingTable table, string name) : Protocol(name, table, TimeProvider.System, 100)
+    {
+        public override string TypeName => "BGP";
+        public override Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public override Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

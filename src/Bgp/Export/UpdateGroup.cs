@@ -1,0 +1,171 @@
+using System.Buffers;
+using Calico.Bgp.Rib;
+using Calico.Bgp.Speaker.Wire;
+
+namespace Calico.Bgp.Speaker.Export;
+
+/// <summary>
+/// Peers that share an export policy (<see cref="UpdateGroupKey"/>): one table subscription, one
+/// Adj-RIB-Out, and each UPDATE encoded once and queued to every member. Split horizon (a route is
+/// not sent back to the peer it came from, BIRD's <c>bgp_import_control</c>) is kept by sending such
+/// paths to "every member but its source"; their source gets a withdrawal alone when it had them.
+/// With ADD-PATH (RFC 7911) every exported route of a prefix is a path of its own, with a path
+/// identifier that stays the same while the route exists.
+/// </summary>
+public sealed partial class UpdateGroup
+{
+    private readonly UpdateGroupRegistry _registry;
+    private readonly List<UpdateGroupMember> _members = [];
+    // Adj-RIB-Out: what the members have from the group, per prefix.
+    private readonly Dictionary<Prefix, PathOut[]> _out = [];
+    private readonly Dictionary<Protocol, int> _excluded = new(ReferenceEqualityComparer.Instance);
+    private readonly CancellationTokenSource _cts = new();
+    private TableSubscription? _subscription;
+    private Task? _loop;
+    private bool _initialDone;
+    private int _pathCount;
+
+    internal UpdateGroup(UpdateGroupRegistry registry, UpdateGroupKey key)
+    {
+        _registry = registry;
+        Key = key;
+    }
+
+    internal Lock Sync { get; } = new();
+    public UpdateGroupKey Key { get; }
+    private BgpCodec Codec => Key.Codec;
+
+    /// <summary>One path the group has sent: the source route it came from, our path id, the attributes.</summary>
+    private readonly record struct PathOut(Protocol Source, uint SourcePathId, uint Id, PathAttributes Attributes);
+
+    internal IReadOnlyList<string> MemberNames()
+    {
+        lock (Sync)
+            return [.. _members.Select(m => m.Protocol.Name)];
+    }
+
+    internal void Start()
+    {
+        _subscription = Key.Table.Subscribe("bgp-group");
+        _loop = Task.Run(() => RunAsync(_cts.Token));
+    }
+
+    internal void Stop()
+    {
+        _cts.Cancel();
+        _subscription?.Dispose();
+    }
+
+    internal UpdateGroupMember Add(BgpProtocol protocol)
+    {
+        var m = new UpdateGroupMember(this, protocol);
+        lock (Sync)
+            _members.Add(m);
+        m.Signal();
+        return m;
+    }
+
+    internal int Remove(UpdateGroupMember member)
+    {
+        lock (Sync)
+        {
+            _members.Remove(member);
+            return _members.Count;
+        }
+    }
+
+    private async Task RunAsync(CancellationToken ct)
+    {
+        var sub = _subscription!;
+        HashSet<Prefix>? dirty = sub.TryTake(null) ?? [];
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                lock (Sync)
+                {
+                    Process(dirty);
+                    if (!_initialDone)
+                    {
+                        // RFC 4724 §2: End-of-RIB after the initial feed.
+                        _initialDone = true;
+                        foreach (var m in _members)
+                        {
+                            if (m.PendingEndOfRib)
+                            {
+                                m.PendingEndOfRib = false;
+                                m.EndOfRibQueued = true;
+                                m.EnqueueAlways(EndOfRib());
+                            }
+                        }
+                    }
+                }
+                dirty = await sub.WaitAsync(dirty, ct).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The last member left.
+        }
+    }
+
+    private byte[] EndOfRib()
+    {
+        var w = new ArrayBufferWriter<byte>(64);
+        if (Key.Options.Ipv4)
+            UpdateWriter.WriteEndOfRib(w, false);
+        if (Key.Options.Ipv6)
+            UpdateWriter.WriteEndOfRib(w, true);
+        return w.WrittenSpan.ToArray();
+    }
+
+    /// <summary>The paths the members should have for <paramref name="prefix"/>: the best route, or every route with ADD-PATH.</summary>
+    private void Desired(Prefix prefix, List<PathOut> into)
+    {
+        var entry = Key.Table.Find(prefix);
+        if (entry is null || entry.IsEmpty)
+            return;
+        if (Codec.SendsPathId(prefix.IsV6))
+        {
+            foreach (var r in entry.Routes)
+                Want(r, into);
+        }
+        else
+            Want(entry.Best!, into);
+    }
+
+    private void Want(Route route, List<PathOut> into)
+    {
+        var attrs = Key.Table.Attributes;
+        var prepared = ExportPolicy.Prepare(route, Key.Options, Key.Self);
+        if (prepared is null)
+            return;
+        var accepted = Key.Filter.Apply(route.WithAttributes(attrs.Intern(prepared)), attrs);
+        if (accepted is null)
+        {
+            foreach (var m in _members)
+                m.Protocol.Stats.CountExportUpdate(false);
+            return;
+        }
+        // Only BGP attributes travel; the local route's own fields (source, gateway) stay behind.
+        var wire = accepted.Attributes with
+        {
+            Source = RouteSource.Bgp,
+            Dest = RouteDest.Router,
+            Gateway = null,
+            Interface = null,
+            From = null,
+            KrtMetric = null,
+            KrtTunnel = null,
+            KrtSource = null,
+            // RFC 4271 §5.1.5: LOCAL_PREF never goes to an external peer (a filter may have set it).
+            LocalPref = Key.Options.IsInternal ? accepted.Attributes.LocalPref : null,
+        };
+        if (LacksV6NextHop(route.Prefix, wire))
+            return;
+        into.Add(new PathOut(route.Protocol, route.PathId, 0, attrs.Intern(wire)));
+    }
+
+    /// <summary>An IPv6 route needs an IPv6 next hop for MP_REACH_NLRI (RFC 2545 §3).</summary>
+    private static bool LacksV6NextHop(Prefix prefix, PathAttributes a) => prefix.IsV6 && a.NextHop is not { IsV6: true };
+}

@@ -1,0 +1,108 @@
+using System.Threading.Channels;
+using Calico.Bgp.Rib;
+using Calico.Bgp.Speaker.Wire;
+
+namespace Calico.Bgp.Speaker.Export;
+
+/// <summary>
+/// One peer in an <see cref="UpdateGroup"/>: a bounded queue of the group's encoded UPDATEs that
+/// the peer's writer drains at its own pace. Above the group's limit the member stops queueing and
+/// remembers which paths changed instead (bounded by the table's size, never by the churn); once its
+/// queue is empty those paths are encoded again from the group's current table (the resync).
+/// </summary>
+public sealed class UpdateGroupMember
+{
+    private readonly Queue<ReadOnlyMemory<byte>> _queue = new();
+    private readonly Channel<bool> _signal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+    private int _pendingBytes;
+
+    internal UpdateGroupMember(UpdateGroup group, BgpProtocol protocol)
+    {
+        Group = group;
+        Protocol = protocol;
+    }
+
+    public UpdateGroup Group { get; }
+    public BgpProtocol Protocol { get; }
+
+    /// <summary>Needs every path of the group (joined, route refresh); queued changes are then redundant.</summary>
+    internal bool NeedsFull { get; set; } = true;
+    /// <summary>Waiting for the group's first pass over the table before End-of-RIB.</summary>
+    internal bool PendingEndOfRib { get; set; }
+    /// <summary>The initial feed was generated (End-of-RIB follows it once, RFC 4724 §2).</summary>
+    internal bool SentEndOfRib { get; set; }
+    internal bool EndOfRibQueued { get; set; }
+    /// <summary>The exported-route count last added to the protocol's statistics.</summary>
+    internal long ReportedExported { get; set; }
+    /// <summary>Paths changed while the member was over its limit (null: not behind).</summary>
+    internal HashSet<Nlri>? Dirty { get; set; }
+
+    /// <summary>Times this member fell behind and was switched to resync.</summary>
+    public int Overflows { get; private set; }
+
+    internal bool IsBehind => NeedsFull || Dirty is not null;
+
+    /// <summary>Queues shared bytes; over the limit, records <paramref name="paths"/> for a resync instead. Called under the group lock.</summary>
+    internal void Enqueue(ReadOnlyMemory<byte> bytes, IEnumerable<Nlri> paths, int limit)
+    {
+        if (NeedsFull)
+            return;
+        if (Dirty is null && _pendingBytes + bytes.Length > limit && _pendingBytes > 0)
+        {
+            Dirty = [];
+            Overflows++;
+        }
+        if (Dirty is not null)
+        {
+            Dirty.UnionWith(paths);
+            Signal();
+            return;
+        }
+        EnqueueAlways(bytes);
+    }
+
+    /// <summary>Queues bytes for this member alone (resync output, End-of-RIB), ignoring the limit. Under the group lock.</summary>
+    internal void EnqueueAlways(ReadOnlyMemory<byte> bytes)
+    {
+        _queue.Enqueue(bytes);
+        _pendingBytes += bytes.Length;
+        Signal();
+    }
+
+    internal void Signal() => _signal.Writer.TryWrite(true);
+
+    /// <summary>
+    /// Waits for bytes to send and moves them all to <paramref name="into"/>. A member that is behind
+    /// and has sent everything queued gets its resync encoded here, so the writer's pace decides it.
+    /// </summary>
+    public async ValueTask TakeAsync(List<ReadOnlyMemory<byte>> into, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            lock (Group.Sync)
+            {
+                if (_queue.Count == 0 && IsBehind)
+                    Group.Resync(this);
+                while (_queue.TryDequeue(out var chunk))
+                {
+                    into.Add(chunk);
+                    _pendingBytes -= chunk.Length;
+                }
+            }
+            if (into.Count > 0)
+                return;
+            await _signal.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Route refresh (RFC 2918 §4) or <c>reload out</c>: send every path again.</summary>
+    public void RequestFull()
+    {
+        lock (Group.Sync)
+        {
+            NeedsFull = true;
+            Dirty = null;
+        }
+        Signal();
+    }
+}

@@ -1,0 +1,175 @@
+using System.Net;
+using Calico.Bgp.Lab;
+using Calico.Bgp.Rib;
+using Calico.Bgp.Speaker.Export;
+using Calico.Bgp.Speaker.Session;
+using Calico.Bgp.Speaker.Wire;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Calico.Bgp.Speaker.Tests;
+
+/// <summary>Update groups and ADD-PATH send against scripted peers on loopback addresses 127.0.0.x.</summary>
+public class UpdateGroupTests
+{
+    private sealed class Peers : IAsyncDisposable
+    {
+        public List<BgpProtocol> Protocols { get; } = [];
+        public List<ScriptedPeer> Remote { get; } = [];
+        public List<System.Net.Sockets.Socket> Listeners { get; } = [];
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var p in Protocols)
+                await p.StopAsync(CancellationToken.None);
+            foreach (var r in Remote)
+                await r.DisposeAsync();
+            foreach (var l in Listeners)
+                l.Dispose();
+        }
+    }
+
+    private static async Task<Peers> StartAsync(RoutingTable table, UpdateGroupRegistry? registry, int count, AddPathMode addPath = AddPathMode.None, int receiveBuffer = 0)
+    {
+        var peers = new Peers();
+        for (var i = 0; i < count; i++)
+        {
+            var address = $"127.0.0.{i + 2}";
+            var l = ScriptedPeer.Listen(address, receiveBuffer);
+            peers.Listeners.Add(l);
+            var bgp = new BgpProtocol(new BgpProtocolOptions
+            {
+                Name = "peer" + i,
+                RouterId = 0x0A000001,
+                LocalAs = 64512,
+                PeerAs = 64513,
+                NeighborAddress = IpAddr.Parse(address),
+                NeighborPort = ((IPEndPoint)l.LocalEndPoint!).Port,
+                SourceAddress = IpAddr.Parse("127.0.0.1"),
+                ExportFilter = RouteFilter.AcceptAll,
+                ConnectDelayTime = 0,
+                AddPaths = addPath,
+            }, table, TimeProvider.System, NullLoggerFactory.Instance, null, registry);
+            peers.Protocols.Add(bgp);
+            await bgp.StartAsync(CancellationToken.None);
+            var remote = await ScriptedPeer.AcceptAsync(l);
+            peers.Remote.Add(remote);
+            await remote.HandshakeAsync(64513, 0x0A0000F0u + (uint)i, ScriptedPeer.Caps(addPath == AddPathMode.None ? AddPathMode.None : AddPathMode.Rx, 64513));
+            Assert.True(ScriptedPeer.IsEndOfRib(await remote.ReadUntilAsync(MessageType.Update)));
+        }
+        return peers;
+    }
+
+    /// <summary>Reads UPDATEs until <paramref name="done"/> holds for the paths they add up to.</summary>
+    private static async Task<List<byte[]>> ReadUpdatesAsync(ScriptedPeer peer, HashSet<Nlri> paths, bool addPath, Func<HashSet<Nlri>, bool> done)
+    {
+        var messages = new List<byte[]>();
+        while (!done(paths))
+        {
+            var m = await peer.ReadUntilAsync(MessageType.Update);
+            messages.Add(m);
+            ScriptedPeer.Apply(paths, m, addPath);
+        }
+        return messages;
+    }
+
+    [Fact]
+    public async Task Three_peers_of_one_policy_get_identical_bytes_encoded_once()
+    {
+        var table = new RoutingTable();
+        var stat = new TestStatic(table);
+        var registry = new UpdateGroupRegistry();
+        await using var peers = await StartAsync(table, registry, 3);
+        Assert.Equal(1, registry.GroupCount);
+        Assert.Equal(3, registry.Describe()[0].Count);
+
+        var before = registry.EncodedMessages;
+        for (var i = 0; i < 2000; i++)
+            stat.AddBlackhole($"10.{i >> 8}.{i & 255}.0/24");
+        var streams = new List<List<byte[]>>();
+        foreach (var r in peers.Remote)
+            streams.Add(await ReadUpdatesAsync(r, [], false, p => p.Count == 2000));
+        var encoded = registry.EncodedMessages - before;
+        Assert.Equal(encoded, streams[0].Count);
+        for (var i = 1; i < 3; i++)
+            Assert.Equal(streams[0].SelectMany(b => b), streams[i].SelectMany(b => b));
+        Assert.All(peers.Protocols, p => Assert.Equal(2000, p.Stats.Exported));
+
+        // Withdrawals too: encoded once, the same bytes to all.
+        before = registry.EncodedMessages;
+        for (var i = 0; i < 100; i++)
+            table.Withdraw(Prefix.Parse($"10.0.{i}.0/24"), stat);
+        var withdrawn = new List<List<byte[]>>();
+        foreach (var r in peers.Remote)
+        {
+            var paths = new HashSet<Nlri>(Enumerable.Range(0, 2000).Select(i => new Nlri(Prefix.Parse($"10.{i >> 8}.{i & 255}.0/24"))));
+            withdrawn.Add(await ReadUpdatesAsync(r, paths, false, p => p.Count == 1900));
+        }
+        Assert.Equal(registry.EncodedMessages - before, withdrawn[0].Count);
+        Assert.Equal(withdrawn[0].SelectMany(b => b), withdrawn[2].SelectMany(b => b));
+    }
+
+    [Fact]
+    public async Task Peers_without_a_shared_registry_are_groups_of_their_own()
+    {
+        var table = new RoutingTable();
+        await using var peers = await StartAsync(table, null, 2);
+        Assert.NotSame(peers.Protocols[0].UpdateGroupMember!.Group, peers.Protocols[1].UpdateGroupMember!.Group);
+    }
+
+    [Fact]
+    public async Task A_slow_member_is_resynced_without_holding_back_the_others()
+    {
+        var table = new RoutingTable();
+        var stat = new TestStatic(table);
+        var registry = new UpdateGroupRegistry(maxPendingBytes: 4096);
+        await using var peers = await StartAsync(table, registry, 2, receiveBuffer: 4096);
+        const int Count = 40000;
+        var expected = new HashSet<Nlri>();
+        for (var i = 0; i < Count; i++)
+        {
+            var p = $"10.{i >> 8}.{i & 255}.0/24";
+            stat.AddBlackhole(p);
+            if (i % 4 != 0)
+                expected.Add(new Nlri(Prefix.Parse(p)));
+        }
+        for (var i = 0; i < Count; i += 4)
+            table.Withdraw(Prefix.Parse($"10.{i >> 8}.{i & 255}.0/24"), stat);
+
+        // Peer 0 reads at once and converges while peer 1 has not read a byte.
+        var fast = new HashSet<Nlri>();
+        await ReadUpdatesAsync(peers.Remote[0], fast, false, p => p.SetEquals(expected));
+        var slow = new HashSet<Nlri>();
+        await ReadUpdatesAsync(peers.Remote[1], slow, false, p => p.SetEquals(expected));
+        Assert.True(peers.Protocols[1].UpdateGroupMember!.Overflows > 0, "the slow member should have overflowed its queue");
+        Assert.True(registry.ResyncMessages > 0);
+    }
+
+    [Fact]
+    public async Task Add_path_sends_every_route_with_stable_path_ids()
+    {
+        var table = new RoutingTable();
+        var a = new TestStatic(table, "staticA");
+        var b = new TestStatic(table, "staticB");
+        await using var peers = await StartAsync(table, null, 1, AddPathMode.Tx);
+        var remote = peers.Remote[0];
+        var prefix = Prefix.Parse("10.9.0.0/24");
+        a.AddBlackhole("10.9.0.0/24");
+        var paths = new HashSet<Nlri>();
+        await ReadUpdatesAsync(remote, paths, true, p => p.Count == 1);
+        var first = Assert.Single(paths);
+        Assert.Equal(prefix, first.Prefix);
+        Assert.NotEqual(0u, first.PathId);
+
+        // A second route for the prefix: a second path, the first keeps its id.
+        b.AddBlackhole("10.9.0.0/24");
+        await ReadUpdatesAsync(remote, paths, true, p => p.Count == 2);
+        Assert.Contains(first, paths);
+        var second = paths.Single(p => p != first);
+
+        // The first route goes: the withdrawal names its path id; the second path stays as it was.
+        table.Withdraw(prefix, a);
+        await ReadUpdatesAsync(remote, paths, true, p => p.Count == 1);
+        Assert.Equal(second, Assert.Single(paths));
+        Assert.Equal(BgpState.Established, peers.Protocols[0].BgpState);
+    }
+}
