@@ -88,7 +88,7 @@ for i in $(seq 1 "$nodes"); do
   "$client" -s "$work/node$i/bird.ctl" show protocols
   echo "--- kernel routes (ip route, proto bird) ---"
   ip -n "${prefix}node$i" route show proto bird
-  got=$(ip -n "${prefix}node$i" route show proto bird | grep -c '^10.65.' || true)
+  got=$(ip -n "${prefix}node$i" route show proto bird | grep -c ' *10\.65\.' || true)
   if [ "$got" != "$nodes" ]; then
     echo "lab: node$i has $got of $nodes blocks in its kernel table" >&2
     status=1

@@ -45,6 +45,7 @@ internal static class Program
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RoutingDaemon>());
         builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, Hosting.SignalLifetime>();
         using var host = builder.Build();
+        var daemon = host.Services.GetRequiredService<RoutingDaemon>();
         try
         {
             await host.RunAsync();
@@ -54,7 +55,7 @@ internal static class Program
             await Console.Error.WriteLineAsync($"{program}: {e.Message}");
             return 1;
         }
-        return host.Services.GetRequiredService<RoutingDaemon>().ExitCode;
+        return daemon.ExitCode;
     }
 
     /// <summary><c>-p</c>: BIRD exits 0 for a valid config; otherwise non-zero with <c>file:line:col: message</c>.</summary>

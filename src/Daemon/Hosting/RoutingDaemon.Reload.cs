@@ -5,8 +5,11 @@ using Microsoft.Extensions.Logging;
 
 namespace Calico.Bgp.Daemon.Hosting;
 
-/// <summary>What a reload did, in the words BIRD's <c>configure</c> answers with.</summary>
-internal sealed record ReloadResult(bool Ok, string Message);
+/// <summary>
+/// What a reload did: <paramref name="Message"/> for the log (<c>file:line:col: message</c>) and
+/// <paramref name="BirdText"/> as BIRD's <c>configure</c> words it (<c>file:line:col message</c>).
+/// </summary>
+internal sealed record ReloadResult(bool Ok, string Path, string Message, string BirdText);
 
 internal sealed partial class RoutingDaemon
 {
@@ -52,32 +55,45 @@ internal sealed partial class RoutingDaemon
         }
         catch (ConfigException e)
         {
-            _log.LogError("{Error}", e.Message);
-            return new ReloadResult(false, e.Message);
+            _log.LogError("Reconfiguration failed, keeping the running configuration: {Error}", e.Message);
+            return new ReloadResult(false, path, e.Message, $"{e.Location} {e.Reason}");
+        }
+        catch (FileNotFoundException)
+        {
+            _log.LogError("Reconfiguration failed, keeping the running configuration: {File}: No such file or directory", path);
+            return new ReloadResult(false, path, $"{path}: No such file or directory", $"{path}: No such file or directory");
         }
         catch (IOException e)
         {
-            _log.LogError("{File}: {Error}", path, e.Message);
-            return new ReloadResult(false, $"{path}: {e.Message}");
+            _log.LogError("Reconfiguration failed, keeping the running configuration: {File}: {Error}", path, e.Message);
+            return new ReloadResult(false, path, $"{path}: {e.Message}", $"{path}: {e.Message}");
         }
         if (checkOnly)
-            return new ReloadResult(true, "Configuration OK");
-        await ApplyAsync(config, cancellationToken).ConfigureAwait(false);
+            return new ReloadResult(true, path, "Configuration OK", "Configuration OK");
+        Phase = Control.DaemonPhase.Reconfiguring;
+        try
+        {
+            await ApplyAsync(config, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Phase = Control.DaemonPhase.Running;
+        }
         LastReconfigured = _time.GetUtcNow();
         _log.LogInformation("Reconfigured");
-        return new ReloadResult(true, "Reconfigured");
+        return new ReloadResult(true, path, "Reconfigured", "Reconfigured");
     }
 
     /// <summary>
     /// Makes the running protocols match <paramref name="config"/>: unchanged ones keep running
     /// untouched, changed ones restart, removed ones stop, new ones start.
     /// </summary>
-    private async Task ApplyAsync(BirdConfig config, CancellationToken cancellationToken)
+    private async Task ApplyAsync(BirdConfig config, CancellationToken cancellationToken, Action? beforeStart = null)
     {
         var old = Config;
         Config = config;
         await EnsureListenerAsync(config).ConfigureAwait(false);
-        var factory = new ProtocolFactory(config, Table, _time, _loggers, _listener, _cl);
+        var factory = new ProtocolFactory(config, Table, _time, _loggers, _listener, _updateGroups, _cl);
         var wanted = config.Protocols.Select((p, i) => (Config: p, Order: i)).ToList();
         var routerIdChanged = old is not null && old.RouterId != config.RouterId;
 
@@ -106,14 +122,23 @@ internal sealed partial class RoutingDaemon
             _log.LogInformation("{Protocol}: {Action}", p.Config.Name, toStart.Any(s => s.Config.Name == p.Config.Name) ? "restarting (configuration changed)" : "shutting down (removed from configuration)");
             await StopProtocolAsync(p, cancellationToken).ConfigureAwait(false);
         }
-        foreach (var (pc, order) in toStart)
+        var created = toStart.Select(s => new RunningProtocol(s.Config, factory.Create(s.Config), s.Order)).ToList();
+        lock (_protocols)
         {
-            var instance = factory.Create(pc);
-            var running = new RunningProtocol(pc, instance, order);
-            lock (_protocols)
-                _protocols[pc.Name] = running;
-            if (!pc.Disabled)
-                await instance.StartAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var running in created)
+                _protocols[running.Config.Name] = running;
+        }
+        ConnectInterfaceSource(created);
+        beforeStart?.Invoke();
+        foreach (var running in created)
+        {
+            if (running.Config.Disabled)
+            {
+                _disabled[running.Config.Name] = true;
+                continue;
+            }
+            _disabled.TryRemove(running.Config.Name, out _);
+            await running.Instance.StartAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -151,6 +176,34 @@ internal sealed partial class RoutingDaemon
             _listener = new BgpListener(listen.Address, listen.Port, _loggers);
             _listener.Start();
             _listenConfig = listen;
+        }
+    }
+
+    /// <summary>
+    /// Lets the new direct, static and kernel protocols follow the device protocol's interface
+    /// events (as BIRD's protocols follow its interface list) instead of polling on their own.
+    /// </summary>
+    private void ConnectInterfaceSource(List<RunningProtocol> created)
+    {
+        Fib.Interfaces.DeviceProtocol? device;
+        lock (_protocols)
+            device = _protocols.Values.Select(p => p.Instance).OfType<Fib.Interfaces.DeviceProtocol>().FirstOrDefault();
+        if (device is null)
+            return;
+        foreach (var p in created)
+        {
+            switch (p.Instance)
+            {
+                case Fib.Interfaces.DirectProtocol direct:
+                    direct.InterfaceSource = device;
+                    break;
+                case Fib.Static.StaticProtocol stat:
+                    stat.InterfaceSource = device;
+                    break;
+                case Fib.Kernel.KernelProtocol kernel:
+                    kernel.InterfaceSource = device;
+                    break;
+            }
         }
     }
 }

@@ -25,6 +25,8 @@ internal sealed partial class RoutingDaemon : IHostedService, IAsyncDisposable
     private readonly Dictionary<string, RunningProtocol> _protocols = new(StringComparer.Ordinal);
     private Task _reloadLoop = Task.CompletedTask;
     private BgpListener? _listener;
+    /// <summary>One registry for all BGP sessions, so peers sharing an export policy share encoded UPDATEs.</summary>
+    private readonly Speaker.Export.UpdateGroupRegistry _updateGroups = new();
     private ListenBgpConfig? _listenConfig;
 
     public RoutingDaemon(CommandLine cl, ILoggerFactory loggers, TimeProvider time, IHostApplicationLifetime lifetime)
@@ -76,8 +78,10 @@ internal sealed partial class RoutingDaemon : IHostedService, IAsyncDisposable
             throw new DaemonStartException($"{_cl.ConfigFile}: {e.Message}", e);
         }
         WritePidFile();
-        await StartControlSocketAsync(cancellationToken).ConfigureAwait(false);
-        await ApplyAsync(config, cancellationToken).ConfigureAwait(false);
+        // The control socket opens once the protocols exist (so the first `show protocols` lists
+        // them) but before any starts (so a second daemon on the same socket starts nothing).
+        await ApplyAsync(config, cancellationToken, beforeStart: StartControlSocket).ConfigureAwait(false);
+        BeginGracefulRecovery();
         _log.LogInformation("Started ({Family}, router id {RouterId}, {Count} protocols)", _cl.Ipv6 ? "IPv6" : "IPv4", FormatRouterId(RouterId), _protocols.Count);
         _reloadLoop = ReloadLoopAsync(_stopping.Token);
     }

@@ -1,0 +1,119 @@
+using Calico.Bgp.Config;
+using Calico.Bgp.Fib.Interfaces;
+using Calico.Bgp.Fib.Kernel;
+using Calico.Bgp.Fib.Static;
+using Calico.Bgp.Rib;
+using Calico.Bgp.Speaker;
+using Calico.Bgp.Speaker.Export;
+using Microsoft.Extensions.Logging;
+using ConfigAddPaths = Calico.Bgp.Config.AddPathMode;
+using SpeakerAddPaths = Calico.Bgp.Speaker.Wire.AddPathMode;
+
+namespace Calico.Bgp.Daemon.Hosting;
+
+/// <summary>
+/// Turns protocol configs into running protocol instances: the one place where the config model
+/// meets the Bgp and Fib option types, with BIRD's defaults for what the config leaves out.
+/// </summary>
+internal sealed class ProtocolFactory(BirdConfig config, RoutingTable table, TimeProvider time, ILoggerFactory loggers, BgpListener? listener, UpdateGroupRegistry updateGroups, CommandLine cl)
+{
+    // BIRD's default preferences (nest/proto.c and each protocol's defaults).
+    private const int DirectPreference = 240;
+    private const int StaticPreference = 200;
+    private const int BgpPreference = 100;
+    private const int KernelPreference = 10;
+
+    public Protocol Create(ProtocolConfig pc) => pc switch
+    {
+        BgpProtocolConfig b => CreateBgp(b),
+        KernelProtocolConfig k => new KernelProtocol(KernelOptions(k), table, time, loggers),
+        StaticProtocolConfig s => new StaticProtocol(new StaticProtocolOptions
+        {
+            Name = s.Name,
+            Routes = [.. s.Routes.Select(r => new StaticRoute(r.Prefix, r.Dest, r.Gateway))],
+            ImportFilter = s.ImportFilter,
+            Preference = s.Preference ?? StaticPreference,
+        }, table, time, loggers),
+        DeviceProtocolConfig d => new DeviceProtocol(new DeviceProtocolOptions { Name = d.Name, ScanTime = d.ScanTime }, table, time, loggers),
+        DirectProtocolConfig d => new DirectProtocol(new DirectProtocolOptions
+        {
+            Name = d.Name,
+            // An empty list means every interface, as in BIRD.
+            InterfacePatterns = d.Interfaces.Count == 0 ? [new(false, "*")] : [.. d.Interfaces.Select(i => new Fib.Interfaces.InterfacePattern(i.Exclude, i.Pattern))],
+            Ipv6 = config.Ipv6,
+            ImportFilter = d.ImportFilter,
+            Preference = d.Preference ?? DirectPreference,
+        }, table, time, loggers),
+        _ => throw new InvalidOperationException($"{pc.Location}: protocol type {pc.TypeName} is not supported"),
+    };
+
+    internal KernelProtocolOptions KernelOptions(KernelProtocolConfig k) => new()
+    {
+        Name = k.Name,
+        Persist = k.Persist,
+        Learn = k.Learn,
+        ScanTime = k.ScanTime,
+        ImportFilter = k.ImportFilter,
+        ExportFilter = k.ExportFilter,
+        GracefulRestart = k.GracefulRestart,
+        // Started with -R: keep the routes found in the kernel until BGP has converged.
+        HoldPrune = cl.GracefulRestart && k.GracefulRestart,
+        MergePaths = k.MergePaths,
+        MergePathsLimit = k.MergePathsLimit > 0 ? k.MergePathsLimit : 16,
+        KernelTable = k.KernelTable,
+        Preference = k.Preference ?? KernelPreference,
+        Ipv6 = config.Ipv6,
+        DeviceRoutes = k.DeviceRoutes,
+    };
+
+    private BgpProtocol CreateBgp(BgpProtocolConfig b)
+    {
+        var routerId = config.RouterId ?? throw new InvalidOperationException($"{b.Location}: BGP needs a router id");
+        var options = new BgpProtocolOptions
+        {
+            Name = b.Name,
+            RouterId = routerId,
+            LocalAs = b.LocalAs,
+            NeighborAddress = b.NeighborAddress,
+            NeighborPort = b.NeighborPort,
+            PeerAs = b.NeighborAs,
+            // `local IP as N` and `source address IP` both choose the session's source.
+            SourceAddress = b.SourceAddress ?? b.LocalAddress,
+            Passive = b.Passive,
+            HoldTime = b.HoldTime ?? 240,
+            KeepaliveTime = b.KeepaliveTime,
+            ConnectRetryTime = b.ConnectRetryTime,
+            ConnectDelayTime = b.ConnectDelayTime,
+            ErrorWaitMin = b.ErrorWaitMin,
+            ErrorWaitMax = b.ErrorWaitMax,
+            StartupHoldTime = b.StartupHoldTime ?? 240,
+            ImportFilter = b.ImportFilter,
+            ExportFilter = b.ExportFilter,
+            Description = b.Description,
+            NextHopSelf = b.NextHopSelf,
+            NextHopKeep = b.NextHopKeep,
+            // BIRD: iBGP defaults to recursive gateways, eBGP to direct.
+            GatewayRecursive = b.Gateway is { } g ? g == GatewayMode.Recursive : b.IsInternal,
+            GracefulRestart = b.GracefulRestart,
+            GracefulRestartTime = b.GracefulRestartTime ?? 120,
+            AddPaths = b.AddPaths switch
+            {
+                ConfigAddPaths.Rx => SpeakerAddPaths.Rx,
+                ConfigAddPaths.Tx => SpeakerAddPaths.Tx,
+                ConfigAddPaths.Both => SpeakerAddPaths.Both,
+                _ => SpeakerAddPaths.None,
+            },
+            // BIRD: a bare `multihop` means TTL 64; iBGP is multihop by default.
+            Multihop = b.Multihop ? b.MultihopTtl ?? 64 : null,
+            TtlSecurity = b.TtlSecurity,
+            Password = b.Password,
+            RrClient = b.RrClient,
+            RrClusterId = b.RrClusterId,
+            AllowLocalAs = b.AllowLocalAs,
+            Preference = b.Preference ?? BgpPreference,
+            Ipv4 = !config.Ipv6,
+            Ipv6 = config.Ipv6,
+        };
+        return new BgpProtocol(options, table, time, loggers, listener, updateGroups);
+    }
+}

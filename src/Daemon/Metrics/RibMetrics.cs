@@ -1,0 +1,88 @@
+using Calico.Bgp.Rib;
+
+namespace Calico.Bgp.Daemon.Metrics;
+
+/// <summary>
+/// Routing table metrics. Route counts come from one walk over the table's entries per scrape
+/// (each entry an immutable snapshot, so the walk never blocks the writer); labels are the table,
+/// the family and the route source (BIRD's <c>RTS_*</c>), a handful of values.
+/// </summary>
+internal sealed class RibMetrics
+{
+    private static readonly string[] SourceNames = [.. Enum.GetValues<RouteSource>().Select(SourceLabel)];
+
+    private readonly ScrapedGauge _prefixes;
+    private readonly ScrapedGauge _routes;
+    private readonly ScrapedGauge _bestRoutes;
+    private readonly ScrapedGauge _staleRoutes;
+    private readonly ScrapedGauge _attributeSets;
+    private readonly ScrapedGauge _exportPending;
+    private readonly ScrapedCounter _changes;
+
+    public RibMetrics(MetricGroup g)
+    {
+        _prefixes = g.Gauge("calico_bgp_rib_prefixes", "Prefixes with at least one route.", "table");
+        _routes = g.Gauge("calico_bgp_rib_routes", "Routes in the table, best or not, by family and source.", "table", "family", "source");
+        _bestRoutes = g.Gauge("calico_bgp_rib_best_routes", "Best routes (one per prefix), by family and source.", "table", "family", "source");
+        _staleRoutes = g.Gauge("calico_bgp_rib_stale_routes", "Routes kept stale for a gracefully restarting neighbor.", "table");
+        _attributeSets = g.Gauge("calico_bgp_rib_attribute_sets", "Interned path attribute sets shared by the routes.", "table");
+        _exportPending = g.Gauge("calico_bgp_rib_export_pending_prefixes", "Changed prefixes an exporter has not looked at yet (export lag).", "table", "consumer");
+        _changes = g.Counter("calico_bgp_rib_changes_total", "Route changes published by the table (adds, replacements, withdrawals).", "table");
+    }
+
+    public void Collect(IMetricsSource source)
+    {
+        var table = source.Table;
+        var name = table.Name;
+        // [family][source]: v4 = 0, v6 = 1.
+        var all = new long[2, SourceNames.Length];
+        var best = new long[2, SourceNames.Length];
+        long stale = 0;
+        foreach (var entry in table.Entries)
+        {
+            var routes = entry.Routes;
+            if (routes.IsEmpty)
+                continue;
+            var family = entry.Prefix.IsV6 ? 1 : 0;
+            best[family, SourceIndex(routes[0].Attributes.Source)]++;
+            foreach (var r in routes)
+            {
+                all[family, SourceIndex(r.Attributes.Source)]++;
+                if (r.Stale)
+                    stale++;
+            }
+        }
+        _prefixes.Set(table.PrefixCount, name);
+        for (var f = 0; f < 2; f++)
+        {
+            var family = f == 0 ? "ipv4" : "ipv6";
+            for (var s = 0; s < SourceNames.Length; s++)
+            {
+                // Only sources that have routes, plus BGP and static always, keep the output short.
+                if (all[f, s] == 0 && s != SourceIndex(RouteSource.Bgp) && s != SourceIndex(RouteSource.Static))
+                    continue;
+                _routes.Set(all[f, s], name, family, SourceNames[s]);
+                _bestRoutes.Set(best[f, s], name, family, SourceNames[s]);
+            }
+        }
+        _staleRoutes.Set(stale, name);
+        _attributeSets.Set(table.Attributes.Count, name);
+        _changes.Set(table, table.Version, name);
+        // Several update groups share a consumer name: sum them.
+        foreach (var group in source.Subscriptions.GroupBy(s => s.Consumer, StringComparer.Ordinal))
+            _exportPending.Set(group.Sum(s => (long)s.Pending), name, group.Key);
+    }
+
+    // RTS_* values run 0..13 without gaps, so the value is the index.
+    private static int SourceIndex(RouteSource source) => (int)source < SourceNames.Length ? (int)source : 0;
+
+    /// <summary>BIRD's <c>RTS_*</c> names in lower case (<c>bgp</c>, <c>static</c>, <c>inherit</c> …).</summary>
+    internal static string SourceLabel(RouteSource source) => source switch
+    {
+        RouteSource.StaticDevice => "static_device",
+        RouteSource.OspfIa => "ospf_ia",
+        RouteSource.OspfExt1 => "ospf_ext1",
+        RouteSource.OspfExt2 => "ospf_ext2",
+        _ => source.ToString().ToLowerInvariant(),
+    };
+}

@@ -1,0 +1,97 @@
+using Calico.Bgp.Lab;
+
+namespace Calico.Bgp.Daemon.Tests.Hosting;
+
+/// <summary>The built calico-bgpd binary, run the ways Calico and operators run BIRD.</summary>
+public class DaemonProcessTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("cbgp-daemon-").FullName;
+
+    public void Dispose()
+    {
+        Directory.Delete(_dir, recursive: true);
+        GC.SuppressFinalize(this);
+    }
+
+    private string Write(string name, string text)
+    {
+        var path = Path.Combine(_dir, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    [Fact]
+    public async Task Parse_only_accepts_a_valid_config_with_exit_code_0()
+    {
+        var cfg = Write("bird.cfg", "router id 10.0.0.1;\nprotocol device { scan time 2; }\nprotocol static { route 10.60.1.0/24 blackhole; }\n");
+        var r = await Shell.RunAsync(LabTools.Daemon, "-p", "-c", cfg);
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal("", r.StdErr);
+    }
+
+    [Fact]
+    public async Task Parse_only_reports_file_line_col_and_fails()
+    {
+        var cfg = Write("bad.cfg", "router id 10.0.0.1;\nprotocol static {\n  route 10.60.1.0/24 blackhol;\n}\n");
+        var r = await Shell.RunAsync(LabTools.Daemon, "-p", "-c", cfg);
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.StartsWith($"{cfg}:3:", r.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_missing_config_is_reported_and_fails()
+    {
+        var r = await Shell.RunAsync(LabTools.Daemon, "-p", "-c", Path.Combine(_dir, "none.cfg"));
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("none.cfg", r.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Unknown_flags_exit_2_with_a_clear_message()
+    {
+        var r = await Shell.RunAsync(LabTools.Daemon, "-Z");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("invalid option -- 'Z'", r.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Version_and_help_answer_and_exit_0()
+    {
+        var v = await Shell.RunAsync(LabTools.Daemon, "--version");
+        Assert.Equal(0, v.ExitCode);
+        Assert.StartsWith("BIRD version v0.3.3+birdv1.6.8+calico-bgp-", v.StdErr, StringComparison.Ordinal);
+        var h = await Shell.RunAsync(LabTools.Daemon, "--help");
+        Assert.Equal(0, h.ExitCode);
+        Assert.Contains("-c <config-file>", h.StdOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Runs_with_a_socket_writes_its_pid_and_exits_cleanly_on_SIGTERM()
+    {
+        var cfg = Write("bird.cfg", "router id 10.0.0.1;\nprotocol device { scan time 2; }\nprotocol static { route 10.60.1.0/24 blackhole; }\n");
+        var sock = Path.Combine(_dir, "bird.ctl");
+        var pidFile = Path.Combine(_dir, "bird.pid");
+        var psi = new System.Diagnostics.ProcessStartInfo(LabTools.Daemon) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in new[] { "-d", "-c", cfg, "-s", sock, "-P", pidFile })
+            psi.ArgumentList.Add(a);
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        try
+        {
+            await Wait.UntilAsync(() => File.Exists(sock) && File.Exists(pidFile), TimeSpan.FromSeconds(20), "the socket and pid file");
+            Assert.Equal(p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), File.ReadAllText(pidFile).Trim());
+            var reply = await Shell.RunAsync(LabTools.Bird2Client, "-s", sock, "show", "protocols");
+            Assert.Contains("static1", reply.StdOut, StringComparison.Ordinal);
+            Assert.Contains("device1", reply.StdOut, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Assert.True(Signals.Send(p.Id, Signals.Term));
+            await p.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(15)).Token);
+        }
+        Assert.Equal(0, p.ExitCode);
+        Assert.False(File.Exists(sock), "the control socket is removed on exit");
+        Assert.False(File.Exists(pidFile), "the pid file is removed on exit");
+        Assert.Contains("Shutdown completed", await stderr, StringComparison.Ordinal);
+    }
+}
