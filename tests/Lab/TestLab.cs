@@ -14,9 +14,9 @@ namespace Calico.Bgp.Lab;
 public sealed class TestLab : IAsyncDisposable
 {
     private const string Prefix = "cb-";
-    private static int s_counter;
+    private static int _counter;
     private static readonly ConcurrentDictionary<TestLab, byte> Live = new();
-    private static int s_swept;
+    private static int _swept;
 
     private readonly List<LabHost> _hosts = [];
     private readonly List<LabProcess> _processes = [];
@@ -50,9 +50,9 @@ public sealed class TestLab : IAsyncDisposable
     {
         if (Environment.UserName != "root" && Native.GetEuid() != 0)
             throw new InvalidOperationException("the namespace lab needs root (ip netns add)");
-        if (Interlocked.Exchange(ref s_swept, 1) == 0)
+        if (Interlocked.Exchange(ref _swept, 1) == 0)
             await SweepStaleAsync().ConfigureAwait(false);
-        var n = Interlocked.Increment(ref s_counter);
+        var n = Interlocked.Increment(ref _counter);
         var id = $"{Prefix}{Environment.ProcessId}-{n}-";
         var dir = Path.Combine(Path.GetTempPath(), $"cbgp-lab-{Environment.ProcessId}-{n}-{Sanitize(name)}");
         Directory.CreateDirectory(dir);
