@@ -4,6 +4,8 @@ internal static class Program
 {
     public static int Main(string[] args)
     {
+        if (Health.HealthCommand.Matches(args))
+            return Health.HealthCommand.Run(args, InvokedAs(), Console.Out, Console.Error);
         var interactiveConsole = !Console.IsInputRedirected && !Console.IsOutputRedirected;
         return BirdClient.Run(args, InvokedAs(), Console.In, Console.Out, Console.Error, interactiveConsole);
     }
