@@ -4,7 +4,7 @@
 # Safe to run again; skips apt when everything is already there.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-packages=(bird2 gobgpd frr iproute2 tshark socat procps kmod)
+packages=(bird2 gobgpd frr iproute2 tshark socat procps kmod prometheus)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
