@@ -30,6 +30,12 @@ public sealed record ProtocolDetail
     /// </summary>
     public string? StateWord { get; init; }
 
+    /// <summary>
+    /// Overrides <see cref="Protocol.Info"/> in the info column: a BGP protocol disabled by command
+    /// shows nothing there in BIRD (its error class is "manual down"), whatever closed the socket.
+    /// </summary>
+    public string? Info { get; init; }
+
     /// <summary>The <c>description</c> option.</summary>
     public string? Description { get; init; }
 

@@ -10,7 +10,12 @@ namespace Calico.Bgp.Daemon.Control;
 /// </summary>
 public interface IControlBackend
 {
-    /// <summary>Version text after <c>BIRD </c> in the banner and in <c>show status</c> (see <see cref="BirdVersion"/>).</summary>
+    /// <summary>
+    /// Version text after <c>BIRD </c> in the banner and in <c>show status</c>, the one source of it
+    /// (the daemon's is <see cref="Hosting.BuildInfo.BirdCompatibleVersion"/>). Calico's status
+    /// reporter takes what follows <c>BIRD </c> as the version and expects <c>v…</c>; it must be one
+    /// token, since <c>BIRD %s ready.</c> is split on spaces.
+    /// </summary>
     string Version { get; }
 
     /// <summary>The router id, IPv4 in network order as a number (<c>10.99.0.2</c> = 0x0A630002).</summary>

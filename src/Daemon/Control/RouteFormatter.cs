@@ -13,18 +13,19 @@ internal static class RouteFormatter
     /// <c>"%-18s %s [%s %s%s]%s%s"</c>: prefix (empty for later routes of the same network),
     /// destination, protocol, time, <c> from X</c>, <c> *</c> for the best route, info.
     /// </summary>
-    public static string Line(string prefixColumn, Route route, bool primary, DateTimeOffset now, TimeZoneInfo zone)
+    /// <remarks><paramref name="gateways"/> names the interface of a next hop the route itself does not.</remarks>
+    public static string Line(string prefixColumn, Route route, bool primary, DateTimeOffset now, TimeZoneInfo zone, GatewayInterfaces? gateways = null)
     {
         var a = route.Attributes;
         var from = a.From is { } f && !f.IsUnspecified && a.From != a.Gateway ? $" from {f}" : "";
         return string.Format(CultureInfo.InvariantCulture, "{0,-18} {1} [{2} {3}{4}]{5}{6}",
-            prefixColumn, Destination(a), route.Protocol.Name, BirdTime.Short(route.Since, now, zone), from,
+            prefixColumn, Destination(a, gateways), route.Protocol.Name, BirdTime.Short(route.Since, now, zone), from,
             primary ? " *" : "", Info(route));
     }
 
-    public static string Destination(PathAttributes a) => a.Dest switch
+    public static string Destination(PathAttributes a, GatewayInterfaces? gateways = null) => a.Dest switch
     {
-        RouteDest.Router => $"via {a.Gateway} on {a.Interface ?? "???"}",
+        RouteDest.Router => $"via {a.Gateway} on {a.Interface ?? (a.Gateway is { } gw ? gateways?.Resolve(gw) : null) ?? "???"}",
         RouteDest.Device => $"dev {a.Interface ?? "???"}",
         RouteDest.Blackhole => "blackhole",
         RouteDest.Unreachable => "unreachable",

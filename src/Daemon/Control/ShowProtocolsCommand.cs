@@ -36,7 +36,19 @@ internal static class ShowProtocolsCommand
     /// <summary><c>"%-8s %-8s %-8s %-5s  %-10s  %s"</c>: name, type, table, state, since, info.</summary>
     public static string Row(Protocol p, ProtocolDetail detail, DateTimeOffset now, TimeZoneInfo zone) =>
         string.Format(CultureInfo.InvariantCulture, "{0,-8} {1,-8} {2,-8} {3,-5}  {4,-10}  {5}",
-            p.Name, p.TypeName, p.Table.Name, StateWord(p, detail), BirdTime.Short(p.StateSince, now, zone), p.Info);
+            p.Name, p.TypeName, p.Table.Name, StateWord(p, detail), BirdTime.Short(p.StateSince, now, zone), Info(p, detail));
+
+    /// <summary>
+    /// BIRD's <c>bgp_get_status</c> prints a BGP protocol that is not down as <c>"%-14s%s%s"</c>, so
+    /// an Established session without an error still carries the padding (<c>Established␠␠␠</c>);
+    /// a protocol may hand us its state already trimmed.
+    /// </summary>
+    private static string Info(Protocol p, ProtocolDetail detail)
+    {
+        const int StateWidth = 14;
+        var info = detail.Info ?? p.Info;
+        return p.TypeName == "BGP" && p.State != ProtocolState.Down && info.Length < StateWidth ? info.PadRight(StateWidth) : info;
+    }
 
     /// <summary>BIRD 1.6's <c>proto_state_name</c>.</summary>
     public static string StateWord(Protocol p, ProtocolDetail detail) => detail.StateWord ?? p.State switch

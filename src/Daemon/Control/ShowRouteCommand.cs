@@ -42,7 +42,7 @@ internal static partial class ShowRouteCommand
             ctx.Reply.Final(8005, "Protocol is down");
             return;
         }
-        var counters = new Counters();
+        var counters = new Counters { Gateways = new GatewayInterfaces(table) };
         if (o.Prefix is { } prefix)
         {
             var entry = o.For ? LongestMatch(table, prefix.Address, prefix.Length) : table.Find(prefix);
@@ -86,6 +86,7 @@ internal static partial class ShowRouteCommand
         public int Routes;
         public int Nets;
         public int Shown;
+        public GatewayInterfaces? Gateways;
     }
 
     /// <summary>BIRD 1.6's <c>rt_show_net</c>.</summary>
@@ -131,7 +132,7 @@ internal static partial class ShowRouteCommand
                 counters.Shown++;
                 if (o.Stats < 2)
                 {
-                    ctx.Reply.Line(1007, RouteFormatter.Line(prefixColumn, route, i == 0, now, zone));
+                    ctx.Reply.Line(1007, RouteFormatter.Line(prefixColumn, route, i == 0, now, zone, counters.Gateways));
                     if (o.Verbose)
                         RouteFormatter.WriteAttributes(ctx.Reply, route);
                 }

@@ -10,14 +10,27 @@ namespace Calico.Bgp.Daemon.Hosting;
 /// </summary>
 internal static class BgpDetailLines
 {
-    public static IReadOnlyList<string> Format(BgpSessionInfo s)
+    /// <param name="s">The session.</param>
+    /// <param name="protocolDown">
+    /// The protocol is down (disabled, or stopped by an error): BIRD then says <c>Down</c> whatever the
+    /// FSM last was, and prints nothing about timers or graceful restart, only the last error.
+    /// </param>
+    public static IReadOnlyList<string> Format(BgpSessionInfo s, bool protocolDown)
     {
         var lines = new List<string>
         {
-            $"  BGP state:          {s.StateName}",
+            $"  BGP state:          {(protocolDown ? "Down" : s.StateName)}",
             $"    Neighbor address: {s.NeighborAddress}",
             $"    Neighbor AS:      {s.NeighborAs}",
         };
+        if (protocolDown)
+        {
+            AddLastError(lines, s);
+            return lines;
+        }
+        // BIRD prints this right after the AS while the peer's routes are kept stale.
+        if (s.NeighborGracefulRestartActive)
+            lines.Add("    Neighbor graceful restart active");
         if (s.State == BgpState.Established)
         {
             if (s.NeighborId is { } id)
@@ -33,10 +46,18 @@ internal static class BgpDetailLines
             if (s.KeepaliveTime is { } ka)
                 lines.Add($"    Keepalive timer:  {s.KeepaliveRemaining ?? ka}/{ka}");
         }
-        if (s.NeighborGracefulRestartActive && s.RestartTime is { } rt)
-            lines.Add($"    Neighbor graceful restart active: {s.RestartTimerRemaining ?? rt}/{rt}");
+        else if (s.NeighborGracefulRestartActive && s.RestartTimerRemaining is { } left)
+        {
+            // BIRD 1.6 shows the restart timer only while the protocol is starting, without its total.
+            lines.Add($"    Restart timer:    {left}/-");
+        }
+        AddLastError(lines, s);
+        return lines;
+    }
+
+    private static void AddLastError(List<string> lines, BgpSessionInfo s)
+    {
         if (!string.IsNullOrEmpty(s.LastError))
             lines.Add($"    Last error:       {s.LastError}");
-        return lines;
     }
 }

@@ -22,15 +22,19 @@ internal sealed class ControlBackend(RoutingDaemon daemon) : IControlBackend
     public ProtocolDetail Describe(Protocol protocol)
     {
         var config = daemon.ConfigOf(protocol);
+        // BIRD records a disable as the "manual down" error class, which it never prints; our
+        // speaker keeps whatever the closing socket reported, so it is hidden here.
+        var manuallyDown = protocol.State == ProtocolState.Down && daemon.IsDisabled(protocol);
         return new ProtocolDetail
         {
+            Info = manuallyDown && protocol is BgpProtocol ? "" : null,
             Description = config?.Description,
             Message = daemon.MessageOf(protocol),
             ImportFilter = config?.ImportFilterName ?? "ACCEPT",
             ExportFilter = config?.ExportFilterName ?? "REJECT",
             GracefulRecoveryPending = daemon.HoldsRecoveryLock(protocol),
             GracefulRecoveryWaiting = protocol is Fib.Kernel.KernelProtocol { IsHoldingPrune: true },
-            ExtraLines = protocol is BgpProtocol bgp ? BgpDetailLines.Format(bgp.Snapshot()) : [],
+            ExtraLines = protocol is BgpProtocol bgp ? BgpDetailLines.Format(manuallyDown ? bgp.Snapshot() with { LastError = null } : bgp.Snapshot(), bgp.State == ProtocolState.Down) : [],
         };
     }
 
@@ -44,15 +48,14 @@ internal sealed class ControlBackend(RoutingDaemon daemon) : IControlBackend
             var list = new List<ControlSymbol>();
             list.AddRange(config.Filters.Keys.Select(k => new ControlSymbol(k, "filter")));
             list.AddRange(config.Functions.Keys.Select(k => new ControlSymbol(k, "function")));
-            list.AddRange(config.Protocols.Select(p => new ControlSymbol(p.Name, "protocol")));
-            list.Add(new ControlSymbol("master", "routing table"));
+            // Protocols and the table are added by the command itself (IControlBackend.Symbols).
             return list;
         }
     }
 
     public IReadOnlyList<InterfaceStatus> Interfaces =>
         daemon.Protocols.OfType<DeviceProtocol>().FirstOrDefault()?.Interfaces is { } snapshot
-            ? InterfaceStatusMapper.Map(snapshot)
+            ? InterfaceStatusMapper.Map(snapshot, daemon.CommandLine.Ipv6)
             : [];
 
     public RouteFilter? FindFilter(string name) =>

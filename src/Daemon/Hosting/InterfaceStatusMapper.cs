@@ -13,10 +13,14 @@ internal static class InterfaceStatusMapper
     private const uint IffPointToPoint = 0x10;
     private const uint IffMulticast = 0x1000;
 
-    public static IReadOnlyList<InterfaceStatus> Map(InterfaceSnapshot snapshot) =>
-        [.. snapshot.Interfaces.Select(Map)];
+    /// <summary>
+    /// BIRD 1.6 runs one daemon per family (<c>bird</c>, <c>bird6</c>) and each sees only its own
+    /// family's addresses: an interface with IPv6 link-local addresses only is <c>DOWN</c> to <c>bird</c>.
+    /// </summary>
+    public static IReadOnlyList<InterfaceStatus> Map(InterfaceSnapshot snapshot, bool ipv6) =>
+        [.. snapshot.Interfaces.Select(i => Map(i, ipv6))];
 
-    private static InterfaceStatus Map(InterfaceState i)
+    private static InterfaceStatus Map(InterfaceState i, bool ipv6)
     {
         var flags = new List<string>();
         if ((i.Flags & IffPointToPoint) == 0)
@@ -36,6 +40,7 @@ internal static class InterfaceStatusMapper
             flags.Add("Ignored");
         }
         var addresses = i.Addresses
+            .Where(a => a.Address.IsV6 == ipv6)
             .Select((a, n) => new InterfaceAddress(a.Address, a.PrefixLength, n == 0, Scope(a.Address), a.Peer))
             .ToList();
         // BIRD calls an interface up only when it is administratively and physically up and has an address.

@@ -1,4 +1,6 @@
 using Calico.Bgp.Daemon.Control;
+using Calico.Bgp.Daemon.Hosting;
+using Calico.Bgp.Lab;
 using Calico.Bgp.Rib;
 
 namespace Calico.Bgp.Daemon.Tests.Control;
@@ -9,7 +11,7 @@ public class CalicoParserTests
     private static (FakeControlBackend Backend, ManualTime Time) Node()
     {
         var b = NodeATopology.Build(out var time);
-        b.Version = BirdVersion.Default;
+        b.Version = BuildInfo.BirdCompatibleVersion;
         time.Now = ManualTime.At("11:04:47");
         return (b, time);
     }
@@ -53,7 +55,7 @@ public class CalicoParserTests
         var (b, t) = Node();
         var s = CalicoParsers.ScanBirdStatus(Session(b, t, "show status"));
         Assert.True(s.Ready);
-        Assert.Equal(BirdVersion.Default, s.Version);
+        Assert.Equal(BuildInfo.BirdCompatibleVersion, s.Version);
         Assert.StartsWith("v0.3.3+birdv1.6.8", s.Version, StringComparison.Ordinal);
         Assert.Equal("10.99.0.2", s.RouterId);
         Assert.Equal("2026-11-26 11:04:47", s.ServerTime);
@@ -115,8 +117,8 @@ public class CalicoParserTests
     [Fact]
     public void Banner_says_bird_and_is_ours()
     {
-        Assert.StartsWith("v0.3.3+birdv1.6.8", BirdVersion.Default, StringComparison.Ordinal);
-        Assert.Contains("calico-bgp", BirdVersion.Default, StringComparison.Ordinal);
-        Assert.DoesNotContain(' ', BirdVersion.Default);
+        Assert.StartsWith("v0.3.3+birdv1.6.8", BuildInfo.BirdCompatibleVersion, StringComparison.Ordinal);
+        Assert.Contains("calico-bgp", BuildInfo.BirdCompatibleVersion, StringComparison.Ordinal);
+        Assert.DoesNotContain(' ', BuildInfo.BirdCompatibleVersion);
     }
 }

@@ -1,15 +1,17 @@
 using System.Text.RegularExpressions;
 
-namespace Calico.Bgp.Daemon.Tests.Control;
+namespace Calico.Bgp.Lab;
 
 /// <summary>
 /// Calico's BIRD parsers ported from Go (shared/CALICO.md c.2–c.4): <c>scanBIRDPeers</c> +
 /// <c>unmarshalBIRD</c> (readiness, calicoctl, status reporter), <c>GRInProgress</c>,
-/// <c>scanBIRDStatus</c>, <c>scanBIRDRoutes</c>. They throw where Calico's return an error.
+/// <c>scanBIRDStatus</c>, <c>scanBIRDRoutes</c>, and the decisions made from them (readiness,
+/// liveness). They throw where Calico's return an error. Each takes a raw socket reply, banner first,
+/// as Calico's Go reads it.
 /// </summary>
-internal static partial class CalicoParsers
+public static partial class CalicoParsers
 {
-    internal sealed record Peer(string PeerIp, string Name, string State, string Since, string BgpState, string Info);
+    public sealed record Peer(string PeerIp, string Name, string State, string Since, string BgpState, string Info);
 
     /// <summary>Every line of a raw reply, banner included, as Calico's scanner reads it.</summary>
     private static string[] Lines(string raw) => raw.TrimEnd('\n').Split('\n');
@@ -68,7 +70,7 @@ internal static partial class CalicoParsers
         throw new FormatException("show status ended without 0013");
     }
 
-    internal sealed record Status(bool Ready, string? Version, string? RouterId, string? ServerTime, string? LastBoot, string? LastReconfig);
+    public sealed record Status(bool Ready, string? Version, string? RouterId, string? ServerTime, string? LastBoot, string? LastReconfig);
 
     /// <summary><c>scanBIRDStatus</c> (status reporter).</summary>
     public static Status ScanBirdStatus(string raw)
@@ -84,7 +86,7 @@ internal static partial class CalicoParsers
             else if (line.StartsWith(' '))
                 text = line[1..];
             else
-                throw new FormatException($"unexpected output line from BIRD: {line}");
+                break; // Calico logs a warning and keeps what it read (e.g. at 0024 during graceful restart).
             if (text.Contains("BIRD", StringComparison.Ordinal) && text.Contains("ready", StringComparison.Ordinal))
                 s = s with { Ready = true };
             else if (text.StartsWith("BIRD v", StringComparison.Ordinal))
@@ -101,7 +103,7 @@ internal static partial class CalicoParsers
         return s;
     }
 
-    internal sealed record RouteRow(string Dest, string Type, string? Gateway, string? Interface, string From, bool Primary);
+    public sealed record RouteRow(string Dest, string Type, string? Gateway, string? Interface, string From, bool Primary);
 
     /// <summary><c>scanBIRDRoutes</c>: the one-line route form, with <c>from</c> checked as Calico does.</summary>
     public static List<RouteRow> ScanBirdRoutes(string raw)
@@ -141,6 +143,66 @@ internal static partial class CalicoParsers
             rows.Add(row with { Primary = text.Contains("] *", StringComparison.Ordinal) });
         }
         return rows;
+    }
+
+    /// <summary>
+    /// <c>checkBIRDReady</c> (CALICO.md c.2), after the nodename file was found: null when ready,
+    /// else Calico's reason. <paramref name="showStatus"/> is asked only when Calico asks it: inside
+    /// the start-up window (<c>--threshold-time</c>) once every peer is Established.
+    /// </summary>
+    public static string? ReadinessError(string showProtocols, bool insideStartupWindow, Func<string> showStatus)
+    {
+        var peers = ScanBirdPeers(showProtocols);
+        if (peers.Count == 0)
+            return null;
+        if (insideStartupWindow)
+        {
+            var unestablished = peers.Where(p => p.BgpState != "Established").Select(p => p.PeerIp).ToList();
+            if (unestablished.Count > 0)
+                return $"BGP not established with {string.Join(",", unestablished)}";
+            return GrInProgress(showStatus()) ? "graceful restart in progress" : null;
+        }
+        return peers.Any(p => p.BgpState == "Established") ? null : "BGP not established with any peer";
+    }
+
+    /// <summary>
+    /// The BIRD half of <c>--bird-live</c> (CALICO.md c.3): <c>birdcl -s SOCKET show status</c> exits 0
+    /// and its standard output starts with <c>BIRD</c>.
+    /// </summary>
+    public static bool Live(int birdclExitCode, string birdclStdout) =>
+        birdclExitCode == 0 && birdclStdout.StartsWith("BIRD", StringComparison.Ordinal);
+
+    /// <summary>
+    /// calicoctl's <c>printBIRDPeers</c> rows: peer address, peer type (from the name's prefix),
+    /// state, since, info (BGP state and the rest of the columns).
+    /// </summary>
+    public static List<string[]> CalicoctlRows(string showProtocols) =>
+        [.. ScanBirdPeers(showProtocols).Select(p => new[]
+        {
+            p.PeerIp,
+            p.Name.Split('_')[0] switch { "Mesh" => "node-to-node mesh", "Node" => "node specific", _ => "global" },
+            p.State,
+            p.Since,
+            (p.BgpState + " " + p.Info).Trim(),
+        })];
+
+    /// <summary>
+    /// The status reporter's peer details (CALICO.md c.4): from a <c>show protocols all NAME</c> reply,
+    /// the value of the first line containing <c>BGP state:</c> and of <c>Neighbor address:</c>.
+    /// </summary>
+    public static (string? BgpState, string? NeighborAddress) ScanProtocolDetail(string raw)
+    {
+        string? state = null, neighbor = null;
+        foreach (var line in Lines(raw))
+        {
+            if (line.StartsWith("0000", StringComparison.Ordinal))
+                break;
+            if (state is null && line.Contains("BGP state:", StringComparison.Ordinal))
+                state = line.Replace("BGP state:", "", StringComparison.Ordinal).Trim();
+            else if (neighbor is null && line.Contains("Neighbor address:", StringComparison.Ordinal))
+                neighbor = line.Replace("Neighbor address:", "", StringComparison.Ordinal).Trim();
+        }
+        return (state, neighbor);
     }
 
     [GeneratedRegex(@"^(Global|Node|Mesh)_(.+)$")]
