@@ -14,14 +14,19 @@ public enum BestPathReason
     ClusterListLength,
     NeighborAddress,
     ProtocolName,
+    /// <summary>One route's next hop resolves and the other's does not (RFC 4271 §9.1.2.1).</summary>
+    NextHopUnresolved,
+    /// <summary>Lower IGP cost to the next hop, RFC 4271 §9.1.2.2 e).</summary>
+    IgpMetric,
 }
 
 /// <summary>
 /// The decision process in BIRD 1.6's order (<c>rte_better</c>, then <c>bgp_rte_better</c>):
-/// preference across protocols, then for two BGP routes RFC 4271 §9.1.2.2 with the RFC 4456 §9
-/// additions. Each step is its own method so it can be tested alone.
+/// validity (graceful-restart staleness, next-hop resolvability), preference across protocols, then
+/// for two BGP routes RFC 4271 §9.1.2.2 with the RFC 4456 §9 additions. Each step is its own method
+/// so it can be tested alone.
 /// </summary>
-public static class DecisionProcess
+public static partial class DecisionProcess
 {
     /// <summary>LOCAL_PREF assumed for a route that lacks one (BIRD's <c>default bgp_local_pref</c>).</summary>
     public const uint DefaultLocalPref = 100;
@@ -37,6 +42,14 @@ public static class DecisionProcess
         {
             reason = BestPathReason.Preference;
             return a.Stale ? 1 : -1;
+        }
+        // RFC 4271 §9.1.2.1: a route whose next hop cannot be reached is not a candidate. BIRD 1.6
+        // checks this first in bgp_rte_better; here it goes before preference too, so such a route
+        // loses to any route that can forward, from whatever protocol.
+        if ((c = ByResolvable(a.Attributes, b.Attributes)) != 0)
+        {
+            reason = BestPathReason.NextHopUnresolved;
+            return c;
         }
         if ((c = ByPreference(a, b)) != 0)
         {
@@ -54,6 +67,7 @@ public static class DecisionProcess
             if ((c = ByOrigin(x, y)) != 0) { reason = BestPathReason.Origin; return c; }
             if ((c = ByMed(x, y)) != 0) { reason = BestPathReason.Med; return c; }
             if ((c = ByExternal(peerA, peerB)) != 0) { reason = BestPathReason.ExternalOverInternal; return c; }
+            if ((c = ByIgpMetric(x, y)) != 0) { reason = BestPathReason.IgpMetric; return c; }
             if ((c = ByRouterId(x, peerA, y, peerB)) != 0) { reason = BestPathReason.RouterId; return c; }
             if ((c = ByClusterListLength(x, y)) != 0) { reason = BestPathReason.ClusterListLength; return c; }
             if ((c = peerA.NeighborAddress.CompareTo(peerB.NeighborAddress)) != 0) { reason = BestPathReason.NeighborAddress; return c; }
@@ -64,6 +78,14 @@ public static class DecisionProcess
         reason = c == 0 ? BestPathReason.Equal : BestPathReason.ProtocolName;
         return c;
     }
+
+    /// <summary>A resolvable next hop wins over an unresolvable one, RFC 4271 §9.1.2.1.</summary>
+    public static int ByResolvable(PathAttributes a, PathAttributes b) =>
+        a.NextHopUnresolved == b.NextHopUnresolved ? 0 : a.NextHopUnresolved ? 1 : -1;
+
+    /// <summary>Lower IGP cost to the next hop wins, RFC 4271 §9.1.2.2 e); undefined counts as 0.</summary>
+    public static int ByIgpMetric(PathAttributes a, PathAttributes b) =>
+        (a.IgpMetric ?? 0).CompareTo(b.IgpMetric ?? 0);
 
     /// <summary>Higher preference wins (BIRD's <c>rte_better</c>).</summary>
     public static int ByPreference(Route a, Route b) => b.Preference.CompareTo(a.Preference);

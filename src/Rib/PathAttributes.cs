@@ -44,6 +44,18 @@ public sealed record PathAttributes
     /// <summary>Attributes passed through uninterpreted (unknown optional transitive ones).</summary>
     public ImmutableArray<RawAttribute> Unknown { get; init; }
 
+    // Next-hop resolution (BIRD's rta hostentry and igp_metric), set by the importer; not sent on the wire.
+    /// <summary>
+    /// The next hop cannot be reached (RFC 4271 §9.1.2.1): such a route never wins over one that can
+    /// (<see cref="DecisionProcess.ByResolvable"/>).
+    /// </summary>
+    public bool NextHopUnresolved { get; init; }
+    /// <summary>
+    /// Cost of the IGP path to the next hop (BIRD's <c>igp_metric</c>, RFC 4271 §9.1.2.2 e); lower wins.
+    /// Undefined counts as 0, a next hop on a connected network, as Calico's are.
+    /// </summary>
+    public uint? IgpMetric { get; init; }
+
     // Kernel attributes (BIRD's krt_*; krt_tunnel is Calico's fork).
     public uint? KrtMetric { get; init; }
     public string? KrtTunnel { get; init; }
@@ -75,6 +87,8 @@ public sealed record PathAttributes
             && OriginatorId == other.OriginatorId
             && SameList(ClusterList, other.ClusterList)
             && SameList(Unknown, other.Unknown)
+            && NextHopUnresolved == other.NextHopUnresolved
+            && IgpMetric == other.IgpMetric
             && KrtMetric == other.KrtMetric
             && KrtTunnel == other.KrtTunnel
             && KrtSource == other.KrtSource;
@@ -122,6 +136,8 @@ public sealed record PathAttributes
         h.Add(OriginatorId);
         AddList(ref h, ClusterList);
         AddList(ref h, Unknown);
+        h.Add(NextHopUnresolved);
+        h.Add(IgpMetric);
         h.Add(KrtMetric);
         h.Add(KrtTunnel);
         h.Add(KrtSource);

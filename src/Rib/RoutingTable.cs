@@ -7,9 +7,11 @@ namespace Calico.Bgp.Rib;
 /// A routing table (BIRD's <c>master</c>): prefix → <see cref="RouteEntry"/>. Changes are made by one
 /// writer at a time and publish a new immutable entry per prefix; readers (control socket, metrics,
 /// exporters) enumerate and look up without locks and never block the writer. Exporters learn of
-/// changes through <see cref="TableSubscription"/>s.
+/// changes through <see cref="TableSubscription"/>s (coalesced dirty prefixes) or through the change
+/// journal (<see cref="SubscribeJournal"/>: every change in order, bounded, with a resync for readers
+/// that fall behind).
 /// </summary>
-public sealed class RoutingTable
+public sealed partial class RoutingTable
 {
     private readonly ConcurrentDictionary<Prefix, RouteEntry> _entries = new();
     private readonly Lock _writer = new();
@@ -50,7 +52,7 @@ public sealed class RoutingTable
                     return;
                 routes = routes.RemoveAt(index);
             }
-            Publish(route.Prefix, Insert(routes, route));
+            Publish(route.Prefix, old, Insert(routes, route));
         }
     }
 
@@ -65,7 +67,7 @@ public sealed class RoutingTable
             var index = IndexOfSlot(old.Routes, protocol, pathId);
             if (index < 0)
                 return false;
-            Publish(prefix, old.Routes.RemoveAt(index));
+            Publish(prefix, old, old.Routes.RemoveAt(index));
             return true;
         }
     }
@@ -93,7 +95,7 @@ public sealed class RoutingTable
                     }
                 }
                 if (changed)
-                    Publish(entry.Prefix, Sort(routes));
+                    Publish(entry.Prefix, entry, Sort(routes));
             }
         }
         return n;
@@ -114,7 +116,7 @@ public sealed class RoutingTable
                 if (kept.Length != routes.Length)
                 {
                     n += routes.Length - kept.Length;
-                    Publish(entry.Prefix, kept);
+                    Publish(entry.Prefix, entry, kept);
                 }
             }
         }
@@ -174,13 +176,17 @@ public sealed class RoutingTable
     private static ImmutableArray<Route> Sort(ImmutableArray<Route> routes) =>
         routes.Sort(static (a, b) => DecisionProcess.Compare(a, b));
 
-    private void Publish(Prefix prefix, ImmutableArray<Route> routes)
+    /// <summary>Publishes the new routes of a prefix: the entry for readers, then the journal, then the dirty sets.</summary>
+    private void Publish(Prefix prefix, RouteEntry? old, ImmutableArray<Route> routes)
     {
         var version = Interlocked.Increment(ref _version);
+        RouteEntry? entry = null;
         if (routes.IsEmpty)
             _entries.TryRemove(prefix, out _);
         else
-            _entries[prefix] = new RouteEntry(prefix, routes, version);
+            _entries[prefix] = entry = new RouteEntry(prefix, routes, version);
+        // A removal is journalled as an empty entry, made only when someone reads the journal.
+        _journal?.Append(entry ?? new RouteEntry(prefix, [], version), old?.Best);
         foreach (var sub in _subscriptions)
             sub.MarkDirty(prefix);
     }

@@ -102,4 +102,64 @@ public class DecisionProcessTests
     [Fact]
     public void Cluster_list_default_is_empty() =>
         Assert.Equal(0, DecisionProcess.ByClusterListLength(Base, Base with { ClusterList = ImmutableArray<uint>.Empty }));
+
+    [Fact]
+    public void An_unresolvable_next_hop_never_wins()
+    {
+        // Not even with a better preference or LOCAL_PREF: a route that cannot forward is no candidate.
+        Better(Bgp(Base, "10.0.0.3"), Bgp(Base with { NextHopUnresolved = true, LocalPref = 500 }, preference: 200), BestPathReason.NextHopUnresolved);
+        var stat = new Route(P, new PathAttributes { Source = RouteSource.Static, Dest = RouteDest.Blackhole }, new TestProtocol("static1", _table, 10));
+        Better(stat, Bgp(Base with { NextHopUnresolved = true }), BestPathReason.NextHopUnresolved);
+    }
+
+    [Fact]
+    public void Lower_igp_metric_wins_after_external_over_internal_and_before_router_id()
+    {
+        Better(Bgp(Base with { IgpMetric = 10 }, "10.0.0.3", routerId: 9), Bgp(Base with { IgpMetric = 20 }, routerId: 1), BestPathReason.IgpMetric);
+        Better(Bgp(Base with { IgpMetric = 50 }, "10.0.0.3", external: true), Bgp(Base with { IgpMetric = 1 }), BestPathReason.ExternalOverInternal);
+    }
+
+    [Fact]
+    public void An_undefined_igp_metric_counts_as_zero()
+    {
+        Better(Bgp(Base, "10.0.0.3", routerId: 9), Bgp(Base with { IgpMetric = 1 }, routerId: 1), BestPathReason.IgpMetric);
+        Assert.Equal(0, DecisionProcess.ByIgpMetric(Base, Base with { IgpMetric = 0 }));
+    }
+
+    [Fact]
+    public void Merge_paths_gives_the_routes_equal_to_the_best_up_to_the_igp_metric()
+    {
+        var best = Bgp(Base, "10.0.0.2", routerId: 1);
+        var twin = Bgp(Base with { ClusterList = [7] }, "10.0.0.3", routerId: 2);
+        var farther = Bgp(Base with { IgpMetric = 5 }, "10.0.0.4", routerId: 3);
+        var longer = Bgp(Base with { AsPath = AsPath.FromSequence(65001, 65002) }, "10.0.0.5", routerId: 4);
+        var other = Bgp(Base with { OriginatorId = 3 }, "10.0.0.6", routerId: 9);
+        var stale = Bgp(Base, "10.0.0.7", routerId: 5).AsStale();
+        var routes = SortedThroughTable(best, twin, farther, longer, other, stale);
+        Assert.Same(best, routes[0]);
+
+        var merged = DecisionProcess.MergePaths(routes);
+        Assert.Equal([best, twin, other], merged.ToArray());
+        Assert.Equal([best, twin], DecisionProcess.MergePaths(routes, limit: 2).ToArray());
+        Assert.False(DecisionProcess.Mergeable(best, farther));
+        Assert.False(DecisionProcess.Mergeable(best, stale));
+    }
+
+    [Fact]
+    public void Merge_paths_of_a_single_or_non_bgp_best_is_that_route_alone()
+    {
+        var stat = new Route(P, new PathAttributes { Source = RouteSource.Static, Dest = RouteDest.Blackhole }, new TestProtocol("static1", _table, 200));
+        var routes = SortedThroughTable(stat, Bgp(Base));
+        Assert.Equal([stat], DecisionProcess.MergePaths(routes).ToArray());
+        Assert.True(DecisionProcess.MergePaths(ImmutableArray<Route>.Empty).IsEmpty);
+    }
+
+    /// <summary>Puts the routes in a table (which orders them by the decision process) and returns its entry's order.</summary>
+    private static ImmutableArray<Route> SortedThroughTable(params Route[] routes)
+    {
+        var table = new RoutingTable();
+        foreach (var r in routes)
+            table.Update(r);
+        return table.Find(P)!.Routes;
+    }
 }

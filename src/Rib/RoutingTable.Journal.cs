@@ -1,0 +1,70 @@
+using System.Collections.Immutable;
+
+namespace Calico.Bgp.Rib;
+
+public sealed partial class RoutingTable
+{
+    /// <summary>Ring length used when the first journal reader asks for less (one busy second of a full-table feed).</summary>
+    public const int DefaultJournalCapacity = 1 << 16;
+
+    private ChangeJournal? _journal;
+    private ImmutableArray<JournalReader> _journalReaders = [];
+
+    /// <summary>The journal readers now subscribed (for metrics: <see cref="JournalReader.Lag"/> is the export lag).</summary>
+    public ImmutableArray<JournalReader> JournalReaders => _journalReaders;
+
+    /// <summary>
+    /// Length of the journal's ring, fixed by the first <see cref="SubscribeJournal"/> while any reader
+    /// is subscribed (0 when none is): a later reader asking for more capacity gets this much.
+    /// </summary>
+    public int JournalCapacity => _journal?.Capacity ?? 0;
+
+    /// <summary>
+    /// Back-pressure ("cork", BIRD 3): true while some journal reader is more than three quarters of
+    /// its capacity behind. Importers may pause reading from peers while it holds; nothing else waits
+    /// on it, and a reader that falls further behind resyncs instead of holding the writer.
+    /// </summary>
+    public bool IsCorked
+    {
+        get
+        {
+            foreach (var r in _journalReaders)
+            {
+                if (r.Lag > r.Capacity - r.Capacity / 4)
+                    return true;
+            }
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Registers a consumer of the change journal. The reader starts with a resync (its initial feed:
+    /// <see cref="JournalReader.Resync"/> lists the table), then reads every change in order; when it
+    /// falls more than <paramref name="capacity"/> changes behind it resyncs again instead of holding
+    /// the writer. The first call allocates the ring with room for max(<paramref name="capacity"/>,
+    /// <see cref="DefaultJournalCapacity"/>) changes, at most 2^20.
+    /// </summary>
+    public JournalReader SubscribeJournal(string consumer, int capacity = DefaultJournalCapacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
+        lock (_writer)
+        {
+            _journal ??= new ChangeJournal(Math.Max(capacity, DefaultJournalCapacity), Version);
+            var reader = new JournalReader(this, _journal, consumer, capacity, Version + 1);
+            _journalReaders = _journalReaders.Add(reader);
+            return reader;
+        }
+    }
+
+    internal void Unsubscribe(JournalReader reader)
+    {
+        lock (_writer)
+        {
+            _journalReaders = _journalReaders.Remove(reader);
+            // With no reader left the ring goes, so removals stop costing an entry each; the next
+            // reader starts a new ring at the current version.
+            if (_journalReaders.IsEmpty)
+                _journal = null;
+        }
+    }
+}

@@ -1,0 +1,178 @@
+using Calico.Bgp.Rib;
+
+namespace Calico.Bgp.Rib.Tests;
+
+/// <summary>The change journal: every change in order with the old and new best, bounded, resync on overflow.</summary>
+public class JournalTests
+{
+    private static readonly Prefix P = Prefix.Parse("10.50.1.0/24");
+    private static readonly Prefix Q = Prefix.Parse("10.50.2.0/24");
+
+    private readonly RoutingTable _table = new();
+    private readonly TestProtocol _static;
+    private readonly TestProtocol _bgp;
+    private readonly PathAttributes _blackhole;
+    private readonly PathAttributes _learned;
+
+    public JournalTests()
+    {
+        _static = new TestProtocol("static1", _table, 200);
+        _bgp = new TestProtocol("Mesh_10_0_0_2", _table, 100, new BgpPeerIdentity(IpAddr.Parse("10.0.0.2"), 2, false));
+        _blackhole = _table.Attributes.Intern(new PathAttributes { Source = RouteSource.Static, Dest = RouteDest.Blackhole });
+        _learned = _table.Attributes.Intern(new PathAttributes { Source = RouteSource.Bgp, NextHop = IpAddr.Parse("10.0.0.2") });
+    }
+
+    [Fact]
+    public void A_new_reader_resyncs_to_the_table_then_reads_each_change_with_old_and_new_best()
+    {
+        var existing = new Route(P, _learned, _bgp);
+        _table.Update(existing);
+        using var reader = _table.SubscribeJournal("test");
+        Assert.True(reader.NeedsResync);
+        Span<TableChange> buffer = new TableChange[8];
+        Assert.Equal(0, reader.TryRead(buffer));
+
+        var snapshot = new List<RouteEntry>();
+        reader.Resync(snapshot);
+        Assert.Same(existing, Assert.Single(snapshot).Best);
+        Assert.False(reader.NeedsResync);
+        Assert.Equal(0, reader.TryRead(buffer));
+
+        var better = new Route(P, _blackhole, _static);
+        _table.Update(better);                      // best changes
+        _table.Update(new Route(Q, _learned, _bgp)); // a new prefix
+        _table.Withdraw(P, _bgp);                    // a route that is not the best goes
+        _table.WithdrawAll(_bgp);                    // Q goes
+        Assert.Equal(4, reader.Lag);
+
+        var n = reader.TryRead(buffer);
+        Assert.Equal(4, n);
+        Assert.Equal(0, reader.Lag);
+        var c = buffer[..n].ToArray();
+        Assert.Equal([P, Q, P, Q], c.Select(x => x.Prefix));
+        Assert.Equal(Enumerable.Range(0, 4).Select(i => c[0].Version + i), c.Select(x => x.Version));
+        Assert.Same(existing, c[0].OldBest);
+        Assert.Same(better, c[0].NewBest);
+        Assert.Equal(2, c[0].Entry.Routes.Length);
+        Assert.Null(c[1].OldBest);
+        Assert.True(c[1].BestChanged);
+        Assert.Same(better, c[2].OldBest);
+        Assert.False(c[2].BestChanged);
+        Assert.True(c[3].Entry.IsEmpty);
+        Assert.Null(c[3].NewBest);
+        Assert.Equal(_table.Version, c[3].Version);
+    }
+
+    [Fact]
+    public void An_unchanged_update_is_not_journalled()
+    {
+        using var reader = _table.SubscribeJournal("test");
+        reader.Resync([]);
+        _table.Update(new Route(P, _learned, _bgp));
+        _table.Update(new Route(P, _learned, _bgp));
+        Assert.Equal(1, reader.Lag);
+    }
+
+    [Fact]
+    public void A_reader_that_falls_behind_its_capacity_is_switched_to_a_resync_and_the_writer_goes_on()
+    {
+        using var slow = _table.SubscribeJournal("slow", capacity: 4);
+        using var fast = _table.SubscribeJournal("fast", capacity: 1000);
+        slow.Resync([]);
+        fast.Resync([]);
+        Span<TableChange> buffer = new TableChange[16];
+        for (var i = 0; i < 10; i++)
+            _table.Update(new Route(new Prefix(IpAddr.FromV4(0x0A000000u + ((uint)i << 8)), 24), _learned, _bgp));
+
+        Assert.Equal(10, fast.TryRead(buffer));
+        Assert.Equal(0, slow.TryRead(buffer));
+        Assert.True(slow.NeedsResync);
+        Assert.True(slow.Overflowed);
+        Assert.Equal(1, slow.OverflowCount);
+
+        var snapshot = new List<RouteEntry>();
+        slow.Resync(snapshot);
+        Assert.Equal(10, snapshot.Count);
+        Assert.False(slow.Overflowed);
+        _table.Withdraw(P, _bgp);
+        _table.Update(new Route(P, _learned, _bgp));
+        Assert.Equal(1, slow.TryRead(buffer));
+        Assert.Equal(P, buffer[0].Prefix);
+    }
+
+    [Fact]
+    public void A_reader_overtaken_by_the_ring_itself_resyncs()
+    {
+        // A reader may ask for no more than the ring holds; one ring length behind, its next slot is gone.
+        using var first = _table.SubscribeJournal("first");
+        using var reader = _table.SubscribeJournal("big", capacity: int.MaxValue);
+        Assert.Equal(_table.JournalCapacity, reader.Capacity);
+        reader.Resync([]);
+        for (var i = 0; i <= _table.JournalCapacity; i++)
+        {
+            if (i % 2 == 0)
+                _table.Update(new Route(P, _learned, _bgp));
+            else
+                _table.Withdraw(P, _bgp);
+        }
+        Assert.Equal(0, reader.TryRead(new TableChange[4]));
+        Assert.True(reader.Overflowed);
+    }
+
+    [Fact]
+    public void Back_pressure_corks_the_table_while_a_reader_lags_and_uncorks_when_it_catches_up()
+    {
+        using var reader = _table.SubscribeJournal("test", capacity: 8);
+        reader.Resync([]);
+        for (var i = 0; i < 7; i++)
+            _table.Update(new Route(P, i % 2 == 0 ? _learned : _blackhole, _bgp));
+        Assert.True(_table.IsCorked);
+        Assert.Equal(7, reader.TryRead(new TableChange[16]));
+        Assert.False(_table.IsCorked);
+    }
+
+    [Fact]
+    public async Task WaitAsync_completes_on_the_next_change_and_after_a_resync_is_due()
+    {
+        using var reader = _table.SubscribeJournal("test");
+        await reader.WaitAsync(CancellationToken.None); // the initial resync is due at once
+        reader.Resync([]);
+        var waiting = reader.WaitAsync(CancellationToken.None).AsTask();
+        Assert.False(waiting.IsCompleted);
+        _table.Update(new Route(P, _learned, _bgp));
+        await waiting;
+        Assert.Equal(1, reader.Lag);
+
+        using var cts = new CancellationTokenSource();
+        reader.TryRead(new TableChange[1]);
+        var cancelled = reader.WaitAsync(cts.Token).AsTask();
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+    }
+
+    [Fact]
+    public void Readers_are_listed_while_subscribed_and_the_ring_goes_with_the_last_one()
+    {
+        var a = _table.SubscribeJournal("a");
+        var b = _table.SubscribeJournal("b");
+        Assert.Equal(["a", "b"], _table.JournalReaders.Select(r => r.Consumer));
+        Assert.True(_table.JournalCapacity >= RoutingTable.DefaultJournalCapacity);
+        a.Dispose();
+        Assert.Equal(["b"], _table.JournalReaders.Select(r => r.Consumer));
+        b.Dispose();
+        Assert.Empty(_table.JournalReaders);
+        Assert.Equal(0, _table.JournalCapacity);
+    }
+
+    [Fact]
+    public void Dirty_set_subscriptions_keep_working_beside_the_journal()
+    {
+        using var reader = _table.SubscribeJournal("journal");
+        using var sub = _table.Subscribe("dirty");
+        _table.Update(new Route(P, _learned, _bgp));
+        _table.Update(new Route(P, _blackhole, _static));
+        Assert.Equal([P], sub.TryTake(null)!);
+        reader.Resync([]);
+        Assert.Equal(0, reader.Lag);
+    }
+}
