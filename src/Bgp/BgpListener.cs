@@ -126,8 +126,13 @@ public sealed class BgpListener : IAsyncDisposable
         }
     }
 
+    private int _disposed;
+
     public async ValueTask DisposeAsync()
     {
+        // The daemon disposes on stop and again when the host disposes it.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
         await _cts.CancelAsync().ConfigureAwait(false);
         _socket?.Dispose();
         if (_acceptLoop is not null)

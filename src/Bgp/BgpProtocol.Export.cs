@@ -24,27 +24,46 @@ public sealed partial class BgpProtocol
     /// </summary>
     private async Task ExportLoopAsync(Link link, CancellationToken ct)
     {
-        UpdateGroupKey key;
-        lock (_sync)
-            key = UpdateGroupKey.For(Table, Options, link.Fsm.Codec, _localAddress);
-        var member = _groups.Join(this, key);
-        _member = member;
+        UpdateGroupMember member;
+        // Under the export lock, so a reload changing the export filter sees either no member yet
+        // (and this join uses the new filter) or this one (and moves it).
+        lock (_exportLock)
+        {
+            UpdateGroupKey key;
+            lock (_sync)
+                key = UpdateGroupKey.For(Table, Options, link.Fsm.Codec, _localAddress);
+            member = _groups.Join(this, key);
+            _member = member;
+        }
         try
         {
             var chunks = new List<ReadOnlyMemory<byte>>();
             while (!ct.IsCancellationRequested)
             {
                 await member.TakeAsync(chunks, ct).ConfigureAwait(false);
-                await link.Connection.SendAsync(chunks, ct).ConfigureAwait(false);
-                chunks.Clear();
-                lock (_sync)
-                    link.Fsm.MessageSent();
+                if (chunks.Count > 0)
+                {
+                    await link.Connection.SendAsync(chunks, ct).ConfigureAwait(false);
+                    chunks.Clear();
+                    lock (_sync)
+                        link.Fsm.MessageSent();
+                }
+                // Moved to another group by a reload: what the old one queued went first.
+                while (member.Successor is { } next)
+                    member = next;
             }
         }
         finally
         {
-            _member = null;
+            UpdateGroupMember? current;
+            lock (_exportLock)
+            {
+                current = _member;
+                _member = null;
+            }
             _groups.Leave(member);
+            if (current is not null && !ReferenceEquals(current, member))
+                _groups.Leave(current);
         }
     }
 }

@@ -33,6 +33,15 @@ public sealed partial class BgpProtocol
         if (d.Action != ErrorAction.None)
             _log.LogWarning("{Name}: malformed UPDATE ({Error}), {Action}", Name, d.Error?.Description, d.Action);
 
+        // One UPDATE's changes to the Adj-RIB-In and the table go together, never interleaved with a
+        // re-evaluation under a new import filter (a reload).
+        lock (_adjRibIn.Sync)
+            Apply(update, d, codec);
+        return null;
+    }
+
+    private void Apply(in UpdateMessage update, in DecodedAttributes d, in BgpCodec codec)
+    {
         foreach (var w in new NlriReader(update.Withdrawn, false, codec.ReceivesPathId(false)))
             Withdraw(w);
         if (d.HasMpUnreach)
@@ -63,7 +72,6 @@ public sealed partial class BgpProtocol
             foreach (var n in new NlriReader(d.MpReachNlri, v6, codec.ReceivesPathId(v6)))
                 Announce(n, attrs, withdrawAll);
         }
-        return null;
     }
 
     /// <summary>
@@ -86,6 +94,14 @@ public sealed partial class BgpProtocol
             Withdraw(n);
             return;
         }
+        // Kept before policy (STYLE.md), so a new import filter re-evaluates without the neighbour.
+        _adjRibIn.Set(n, attrs);
+        ApplyImportFilter(n, attrs);
+    }
+
+    /// <summary>Runs the import filter over one received path and puts the outcome in the table; true when accepted.</summary>
+    private bool ApplyImportFilter(in Nlri n, PathAttributes attrs)
+    {
         var route = new Route(n.Prefix, attrs, this, n.PathId);
         var accepted = Options.ImportFilter.Apply(route, Table.Attributes);
         Stats.CountImportUpdate(accepted is not null);
@@ -94,15 +110,17 @@ public sealed partial class BgpProtocol
         {
             if (Table.Withdraw(n.Prefix, this, n.PathId))
                 Stats.AddImported(-1);
-            return;
+            return false;
         }
         Table.Update(accepted);
         if (!had)
             Stats.AddImported(1);
+        return true;
     }
 
     private void Withdraw(in Nlri n)
     {
+        _adjRibIn.Remove(n);
         var removed = Table.Withdraw(n.Prefix, this, n.PathId);
         Stats.CountImportWithdraw(removed);
         if (removed)
@@ -133,6 +151,10 @@ public sealed partial class BgpProtocol
             _peerGracefulRestart = false;
             _restartDeadline = null;
         }
-        Table.WithdrawStale(this);
+        lock (_adjRibIn.Sync)
+        {
+            _adjRibIn.RemoveStale();
+            Table.WithdrawStale(this);
+        }
     }
 }

@@ -282,12 +282,20 @@ public sealed partial class BgpProtocol
         }
         if (gr)
         {
-            Table.MarkStale(this);
+            lock (_adjRibIn.Sync)
+            {
+                _adjRibIn.MarkStale();
+                Table.MarkStale(this);
+            }
             _ = ExpireStaleAsync(restartTime);
         }
         else
         {
-            Table.WithdrawAll(this);
+            lock (_adjRibIn.Sync)
+            {
+                _adjRibIn.Clear();
+                Table.WithdrawAll(this);
+            }
             Stats.ResetRouteCounts();
         }
         if (State == Rib.ProtocolState.Up)
@@ -311,6 +319,10 @@ public sealed partial class BgpProtocol
             _peerGracefulRestart = false;
             _restartDeadline = null;
         }
-        Table.WithdrawStale(this);
+        lock (_adjRibIn.Sync)
+        {
+            _adjRibIn.RemoveStale();
+            Table.WithdrawStale(this);
+        }
     }
 }

@@ -71,7 +71,8 @@ public sealed partial class BgpProtocol : Protocol
             Capabilities = LocalCapabilities(Options),
         }, Time);
 
-    public BgpProtocolOptions Options { get; }
+    /// <summary>The options; a reload may replace the filters in place (<see cref="Reconfigure"/>).</summary>
+    public BgpProtocolOptions Options { get; private set; }
     public override string TypeName => "BGP";
     public bool IsInternal => Options.IsInternal;
 
@@ -194,7 +195,11 @@ public sealed partial class BgpProtocol : Protocol
         {
             _log.LogWarning("{Name}: session loop did not stop in time", Name);
         }
-        Table.WithdrawAll(this);
+        lock (_adjRibIn.Sync)
+        {
+            _adjRibIn.Clear();
+            Table.WithdrawAll(this);
+        }
         Stats.ResetRouteCounts();
         SetState(ProtocolState.Down);
     }

@@ -181,6 +181,16 @@ public sealed partial class UpdateGroup
         {
             member.NeedsFull = false;
             member.Dirty = null;
+            if (member.Inherited is { } inherited)
+            {
+                // Moved here from another group: withdraw what the old group sent and this one does not.
+                member.Inherited = null;
+                foreach (var n in inherited)
+                {
+                    if (!Holds(me, n))
+                        Add(batches, new BatchKey(true, n.Prefix.IsV6, null, null, null), n);
+                }
+            }
             foreach (var (prefix, paths) in _out)
             {
                 foreach (var p in paths)
@@ -189,6 +199,10 @@ public sealed partial class UpdateGroup
                         Add(batches, new BatchKey(false, prefix.IsV6, p.Attributes, null, null), new Nlri(prefix, p.Id));
                 }
             }
+            // A member joining a group that already has paths counts them now, not at the next change.
+            var exported = _pathCount - _excluded.GetValueOrDefault(me);
+            me.Stats.AddExported(exported - member.ReportedExported);
+            member.ReportedExported = exported;
             if (!member.SentEndOfRib)
             {
                 member.SentEndOfRib = true;

@@ -37,6 +37,18 @@ public sealed class UpdateGroupMember
     /// <summary>Paths changed while the member was over its limit (null: not behind).</summary>
     internal HashSet<Nlri>? Dirty { get; set; }
 
+    /// <summary>
+    /// Set when the peer's export filter changed and it moved to another group (a reload): the
+    /// writer sends what is still queued here, then continues with the successor. Under the group lock.
+    /// </summary>
+    internal UpdateGroupMember? Successor { get; set; }
+
+    /// <summary>
+    /// Paths the peer may hold from the group it came from; the first full feed withdraws those the
+    /// new group does not have (announced ones replace themselves). Under the group lock.
+    /// </summary>
+    internal HashSet<Nlri>? Inherited { get; set; }
+
     /// <summary>Times this member fell behind and was switched to resync.</summary>
     public int Overflows { get; private set; }
 
@@ -81,13 +93,16 @@ public sealed class UpdateGroupMember
         {
             lock (Group.Sync)
             {
-                if (_queue.Count == 0 && IsBehind)
+                // A retired member only drains; its successor's full feed covers whatever it missed.
+                if (_queue.Count == 0 && IsBehind && Successor is null)
                     Group.Resync(this);
                 while (_queue.TryDequeue(out var chunk))
                 {
                     into.Add(chunk);
                     _pendingBytes -= chunk.Length;
                 }
+                if (Successor is not null)
+                    return;
             }
             if (into.Count > 0)
                 return;

@@ -23,17 +23,52 @@ internal sealed class ProtocolFactory(BirdConfig config, RoutingTable table, Tim
     private const int BgpPreference = 100;
     private const int KernelPreference = 10;
 
+    /// <summary>
+    /// Export filters in use, by text: peers whose filters read the same share one instance, and so
+    /// one update group (<see cref="UpdateGroupKey"/> compares filters by instance).
+    /// </summary>
+    public Dictionary<RouteFilter, RouteFilter> SharedFilters { get; init; } = [];
+
+    private RouteFilter Share(RouteFilter filter)
+    {
+        if (SharedFilters.TryGetValue(filter, out var shared))
+            return shared;
+        SharedFilters[filter] = filter;
+        return filter;
+    }
+
+    /// <summary>
+    /// Brings a running protocol from <paramref name="old"/> to <paramref name="next"/> without a
+    /// restart when only its policy changed (filters, static routes, description, debug); false
+    /// when the change touches the session or the protocol's machinery and it must restart.
+    /// </summary>
+    public bool TryReconfigure(Protocol instance, ProtocolConfig old, ProtocolConfig next)
+    {
+        // Cosmetic for every type: shown by `show protocols all`, read from the config.
+        var cosmetic = old with { Description = next.Description, Debug = next.Debug };
+        switch (instance, old, next)
+        {
+            case (BgpProtocol bgp, BgpProtocolConfig o, BgpProtocolConfig n)
+                when (o with { Description = n.Description, Debug = n.Debug, ImportFilter = n.ImportFilter, ExportFilter = n.ExportFilter }).Equals(n):
+                bgp.Reconfigure(n.ImportFilter, Share(n.ExportFilter), n.Description);
+                return true;
+            case (KernelProtocol kernel, KernelProtocolConfig o, KernelProtocolConfig n)
+                when (o with { Description = n.Description, Debug = n.Debug, ExportFilter = n.ExportFilter }).Equals(n):
+                kernel.ReconfigureExport(n.ExportFilter);
+                return true;
+            case (StaticProtocol stat, StaticProtocolConfig o, StaticProtocolConfig n)
+                when (o with { Description = n.Description, Debug = n.Debug, Routes = n.Routes, ImportFilter = n.ImportFilter }).Equals(n):
+                return stat.TryReconfigure(StaticOptions(n));
+            default:
+                return cosmetic.Equals(next);
+        }
+    }
+
     public Protocol Create(ProtocolConfig pc) => pc switch
     {
         BgpProtocolConfig b => CreateBgp(b),
         KernelProtocolConfig k => new KernelProtocol(KernelOptions(k), table, time, loggers),
-        StaticProtocolConfig s => new StaticProtocol(new StaticProtocolOptions
-        {
-            Name = s.Name,
-            Routes = [.. s.Routes.Select(r => new StaticRoute(r.Prefix, r.Dest, r.Gateway))],
-            ImportFilter = s.ImportFilter,
-            Preference = s.Preference ?? StaticPreference,
-        }, table, time, loggers),
+        StaticProtocolConfig s => new StaticProtocol(StaticOptions(s), table, time, loggers),
         DeviceProtocolConfig d => new DeviceProtocol(new DeviceProtocolOptions { Name = d.Name, ScanTime = d.ScanTime }, table, time, loggers),
         DirectProtocolConfig d => new DirectProtocol(new DirectProtocolOptions
         {
@@ -45,6 +80,14 @@ internal sealed class ProtocolFactory(BirdConfig config, RoutingTable table, Tim
             Preference = d.Preference ?? DirectPreference,
         }, table, time, loggers),
         _ => throw new InvalidOperationException($"{pc.Location}: protocol type {pc.TypeName} is not supported"),
+    };
+
+    internal static StaticProtocolOptions StaticOptions(StaticProtocolConfig s) => new()
+    {
+        Name = s.Name,
+        Routes = [.. s.Routes.Select(r => new StaticRoute(r.Prefix, r.Dest, r.Gateway))],
+        ImportFilter = s.ImportFilter,
+        Preference = s.Preference ?? StaticPreference,
     };
 
     internal KernelProtocolOptions KernelOptions(KernelProtocolConfig k) => new()
@@ -88,7 +131,7 @@ internal sealed class ProtocolFactory(BirdConfig config, RoutingTable table, Tim
             ErrorWaitMax = b.ErrorWaitMax,
             StartupHoldTime = b.StartupHoldTime ?? 240,
             ImportFilter = b.ImportFilter,
-            ExportFilter = b.ExportFilter,
+            ExportFilter = Share(b.ExportFilter),
             Description = b.Description,
             NextHopSelf = b.NextHopSelf,
             NextHopKeep = b.NextHopKeep,

@@ -36,12 +36,46 @@ internal sealed partial class RoutingDaemon
         }
     }
 
+    /// <summary>
+    /// confd rewrites three files per family and sends a SIGHUP after each: a request waits until
+    /// the signals have been quiet for <see cref="ReloadQuietTime"/> (at most <see cref="ReloadMaxDelay"/>),
+    /// so a burst becomes one reload of the final files.
+    /// </summary>
+    private static readonly TimeSpan ReloadQuietTime = TimeSpan.FromMilliseconds(400);
+    private static readonly TimeSpan ReloadMaxDelay = TimeSpan.FromSeconds(2);
+
     private async Task ReloadLoopAsync(CancellationToken cancellationToken)
     {
-        await foreach (var req in _reloads.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        var reader = _reloads.Reader;
+        while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
         {
+            if (!reader.TryRead(out var req))
+                continue;
+            var deadline = _time.GetUtcNow() + ReloadMaxDelay;
+            List<TaskCompletionSource<ReloadResult>> waiting = req.Done is { } d ? [d] : [];
+            while (true)
+            {
+                var wait = deadline - _time.GetUtcNow();
+                if (wait > ReloadQuietTime)
+                    wait = ReloadQuietTime;
+                if (wait <= TimeSpan.Zero)
+                    break;
+                using var quiet = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                quiet.CancelAfter(wait);
+                try
+                {
+                    var more = await reader.ReadAsync(quiet.Token).ConfigureAwait(false);
+                    if (more.Done is { } md)
+                        waiting.Add(md);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    break;
+                }
+            }
             var result = await ReloadAsync(req.File, req.CheckOnly, cancellationToken).ConfigureAwait(false);
-            req.Done?.TrySetResult(result);
+            foreach (var w in waiting)
+                w.TrySetResult(result);
         }
     }
 
@@ -86,18 +120,22 @@ internal sealed partial class RoutingDaemon
 
     /// <summary>
     /// Makes the running protocols match <paramref name="config"/>: unchanged ones keep running
-    /// untouched, changed ones restart, removed ones stop, new ones start.
+    /// untouched; ones whose policy alone changed (filters, static routes) take it in place and
+    /// re-evaluate without a reset; ones whose session or machinery changed restart; removed ones
+    /// stop (BGP with a Cease); new ones start.
     /// </summary>
     private async Task ApplyAsync(BirdConfig config, CancellationToken cancellationToken, Action? beforeStart = null)
     {
         var old = Config;
         Config = config;
-        await EnsureListenerAsync(config).ConfigureAwait(false);
-        var factory = new ProtocolFactory(config, Table, _time, _loggers, _listener, _updateGroups, _cl);
+        var listenerChanged = await EnsureListenerAsync(config).ConfigureAwait(false);
+        var factory = new ProtocolFactory(config, Table, _time, _loggers, _listener, _updateGroups, _cl) { SharedFilters = RunningExportFilters() };
         var wanted = config.Protocols.Select((p, i) => (Config: p, Order: i)).ToList();
-        var routerIdChanged = old is not null && old.RouterId != config.RouterId;
+        // The router id goes in every OPEN and the listener hands sessions their sockets: BGP restarts for either.
+        var bgpRestart = old is not null && (old.RouterId != config.RouterId || listenerChanged);
 
         List<RunningProtocol> toStop = [];
+        List<(RunningProtocol Running, ProtocolConfig Config, int Order)> toUpdate = [];
         List<(ProtocolConfig Config, int Order)> toStart = [];
         lock (_protocols)
         {
@@ -107,9 +145,15 @@ internal sealed partial class RoutingDaemon
             {
                 if (_protocols.TryGetValue(pc.Name, out var running))
                 {
-                    if (!routerIdChanged && running.Config.Equals(pc))
+                    var mustRestart = bgpRestart && running.Instance is BgpProtocol;
+                    if (!mustRestart && running.Config.Equals(pc))
                     {
                         _protocols[pc.Name] = running with { Order = order };
+                        continue;
+                    }
+                    if (!mustRestart && running.Config.GetType() == pc.GetType() && running.Config.Disabled == pc.Disabled)
+                    {
+                        toUpdate.Add((running, pc, order));
                         continue;
                     }
                     toStop.Add(running);
@@ -117,10 +161,25 @@ internal sealed partial class RoutingDaemon
                 toStart.Add((pc, order));
             }
         }
+        foreach (var (running, pc, order) in toUpdate)
+        {
+            if (factory.TryReconfigure(running.Instance, running.Config, pc))
+            {
+                _log.LogInformation("{Protocol}: reconfigured in place", pc.Name);
+                lock (_protocols)
+                    _protocols[pc.Name] = running with { Config = pc, Order = order };
+                continue;
+            }
+            toStop.Add(running);
+            toStart.Add((pc, order));
+        }
         foreach (var p in toStop)
         {
-            _log.LogInformation("{Protocol}: {Action}", p.Config.Name, toStart.Any(s => s.Config.Name == p.Config.Name) ? "restarting (configuration changed)" : "shutting down (removed from configuration)");
-            await StopProtocolAsync(p, cancellationToken).ConfigureAwait(false);
+            var restarting = toStart.Any(s => s.Config.Name == p.Config.Name);
+            _log.LogInformation("{Protocol}: {Action}", p.Config.Name, restarting ? "restarting (configuration changed)" : "shutting down (removed from configuration)");
+            // BIRD: a protocol restarted by a reconfiguration sends Cease "Administrative reset"
+            // (RFC 4486 §4), a removed one "Administrative shutdown".
+            await StopProtocolAsync(p, cancellationToken, restart: restarting).ConfigureAwait(false);
         }
         var created = toStart.Select(s => new RunningProtocol(s.Config, factory.Create(s.Config), s.Order)).ToList();
         lock (_protocols)
@@ -142,7 +201,19 @@ internal sealed partial class RoutingDaemon
         }
     }
 
-    private async Task StopProtocolAsync(RunningProtocol p, CancellationToken cancellationToken)
+    /// <summary>The export filter instances of the running BGP sessions, so equal new ones join their update groups.</summary>
+    private Dictionary<RouteFilter, RouteFilter> RunningExportFilters()
+    {
+        var shared = new Dictionary<RouteFilter, RouteFilter>();
+        lock (_protocols)
+        {
+            foreach (var bgp in _protocols.Values.Select(p => p.Instance).OfType<BgpProtocol>())
+                shared.TryAdd(bgp.Options.ExportFilter, bgp.Options.ExportFilter);
+        }
+        return shared;
+    }
+
+    private async Task StopProtocolAsync(RunningProtocol p, CancellationToken cancellationToken, bool restart = false)
     {
         lock (_protocols)
         {
@@ -151,7 +222,10 @@ internal sealed partial class RoutingDaemon
         }
         try
         {
-            await p.Instance.StopAsync(cancellationToken).ConfigureAwait(false);
+            if (p.Instance is BgpProtocol session)
+                await session.StopAsync(restart, cancellationToken).ConfigureAwait(false);
+            else
+                await p.Instance.StopAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -162,14 +236,17 @@ internal sealed partial class RoutingDaemon
     }
 
     /// <summary>One BGP listener per <c>listen bgp</c> address and port (179 on all addresses by default).</summary>
-    private async Task EnsureListenerAsync(BirdConfig config)
+    /// <returns>Whether an existing listener was replaced (its sessions must move to the new one).</returns>
+    private async Task<bool> EnsureListenerAsync(BirdConfig config)
     {
         var wantsBgp = config.Protocols.OfType<BgpProtocolConfig>().Any();
         var listen = config.ListenBgp ?? new ListenBgpConfig(null, 179);
+        var replaced = false;
         if (_listener is not null && (!wantsBgp || !Equals(listen, _listenConfig)))
         {
             await _listener.DisposeAsync().ConfigureAwait(false);
             _listener = null;
+            replaced = true;
         }
         if (_listener is null && wantsBgp)
         {
@@ -177,6 +254,7 @@ internal sealed partial class RoutingDaemon
             _listener.Start();
             _listenConfig = listen;
         }
+        return replaced;
     }
 
     /// <summary>

@@ -16,7 +16,8 @@ namespace Calico.Bgp.Fib.Kernel;
 /// </summary>
 public sealed partial class KernelProtocol : Protocol
 {
-    private readonly KernelProtocolOptions _options;
+    // Replaced whole by a reload that changes only the export filter (see Reconfigure).
+    private volatile KernelProtocolOptions _options;
     private readonly ILogger _log;
     private readonly Func<IRouteNetlink> _openNetlink;
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1)

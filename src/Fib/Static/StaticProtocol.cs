@@ -24,9 +24,10 @@ public sealed record StaticProtocolOptions
 /// gateway lies on a directly connected subnet of an up interface (BIRD's neighbour check), which
 /// is re-checked every <see cref="StaticProtocolOptions.CheckTime"/> seconds.
 /// </summary>
-public sealed class StaticProtocol : Protocol
+public sealed partial class StaticProtocol : Protocol
 {
-    private readonly StaticProtocolOptions _options;
+    // Replaced by a reload that changes only routes or the import filter (see TryReconfigure).
+    private StaticProtocolOptions _options;
     private readonly ILogger _log;
     private readonly Func<IRouteNetlink> _openNetlink;
     private readonly Dictionary<Prefix, Route> _present = [];
@@ -126,6 +127,7 @@ public sealed class StaticProtocol : Protocol
     /// <summary>Puts in the routes that are usable and takes out the ones that are not.</summary>
     private void Sync(InterfaceSnapshot links)
     {
+        _lastLinks = links;
         foreach (var s in _options.Routes)
         {
             var attrs = Attributes(s, links);

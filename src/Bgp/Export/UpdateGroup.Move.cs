@@ -1,0 +1,40 @@
+using Calico.Bgp.Rib;
+using Calico.Bgp.Speaker.Wire;
+
+namespace Calico.Bgp.Speaker.Export;
+
+/// <summary>Moving a member between groups when its export filter changes, without a session reset.</summary>
+public sealed partial class UpdateGroup
+{
+    /// <summary>The paths this group has sent (or queued) to <paramref name="member"/>, plus those it fell behind on. Under <see cref="Sync"/>.</summary>
+    internal HashSet<Nlri> PathsHeldBy(UpdateGroupMember member)
+    {
+        var held = new HashSet<Nlri>();
+        foreach (var (prefix, paths) in _out)
+        {
+            foreach (var p in paths)
+            {
+                if (!ReferenceEquals(p.Source, member.Protocol))
+                    held.Add(new Nlri(prefix, Codec.SendsPathId(prefix.IsV6) ? p.Id : 0));
+            }
+        }
+        // Changed while the member was behind: it may still have an older version of these.
+        if (member.Dirty is { } dirty)
+            held.UnionWith(dirty);
+        return held;
+    }
+
+    /// <summary>Whether the group's Adj-RIB-Out has path <paramref name="n"/> for <paramref name="member"/>. Under <see cref="Sync"/>.</summary>
+    private bool Holds(Protocol member, Nlri n)
+    {
+        if (!_out.TryGetValue(n.Prefix, out var paths))
+            return false;
+        var addPath = Codec.SendsPathId(n.Prefix.IsV6);
+        foreach (var p in paths)
+        {
+            if (!ReferenceEquals(p.Source, member) && (!addPath || p.Id == n.PathId))
+                return true;
+        }
+        return false;
+    }
+}

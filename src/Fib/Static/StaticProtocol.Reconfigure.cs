@@ -1,0 +1,42 @@
+using Calico.Bgp.Fib.Interfaces;
+using Calico.Bgp.Rib;
+using Microsoft.Extensions.Logging;
+
+namespace Calico.Bgp.Fib.Static;
+
+/// <summary>A reload that adds or removes routes, or changes the import filter: updated in place.</summary>
+public sealed partial class StaticProtocol
+{
+    // The interfaces of the last sync, so a reload re-checks gateways without reading them again.
+    private InterfaceSnapshot _lastLinks = InterfaceSnapshot.Empty;
+
+    /// <summary>
+    /// Takes new routes and import filter: routes no longer configured are withdrawn, the rest go
+    /// through the usual sync (unchanged ones are not touched). False when the change needs a restart:
+    /// another preference or check time, or <c>via</c> routes where none were (the gateway check
+    /// only runs for a protocol started with them).
+    /// </summary>
+    public bool TryReconfigure(StaticProtocolOptions options)
+    {
+        lock (_sync)
+        {
+            if (options.Preference != _options.Preference || options.CheckTime != _options.CheckTime)
+                return false;
+            if (options.Routes.Any(r => r.Dest == RouteDest.Router) && !NeedsInterfaces && _running)
+                return false;
+            _options = options;
+            var wanted = options.Routes.Select(r => r.Prefix).ToHashSet();
+            foreach (var prefix in _present.Keys.Where(p => !wanted.Contains(p)).ToList())
+            {
+                _present.Remove(prefix);
+                Table.Withdraw(prefix, this);
+                Stats.AddImported(-1);
+                Stats.CountImportWithdraw(true);
+            }
+            if (_running)
+                Sync(_lastLinks);
+        }
+        _log.LogInformation("{Protocol}: reconfigured in place ({Count} routes)", Name, options.Routes.Count);
+        return true;
+    }
+}
