@@ -1,5 +1,7 @@
 using Calico.Bgp.Config;
 using Calico.Bgp.Daemon.Hosting;
+using Calico.Bgp.Daemon.Logging;
+using Calico.Bgp.Daemon.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -43,6 +45,7 @@ internal static class Program
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<RoutingDaemon>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RoutingDaemon>());
+        builder.Services.AddMetricsEndpoint<RoutingDaemon>(cl.MetricsEndpoint);
         builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, Hosting.SignalLifetime>();
         using var host = builder.Build();
         var daemon = host.Services.GetRequiredService<RoutingDaemon>();
@@ -102,5 +105,7 @@ internal static class Program
                 o.ColorBehavior = LoggerColorBehavior.Disabled;
             });
         }
+        // A flapping peer or a storm of malformed input must not flood the log.
+        logging.AddRepeatLimiting();
     }
 }

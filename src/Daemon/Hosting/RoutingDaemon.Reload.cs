@@ -28,7 +28,10 @@ internal sealed partial class RoutingDaemon
         await _configLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return await ReloadLockedAsync(file, checkOnly, cancellationToken).ConfigureAwait(false);
+            var result = await ReloadLockedAsync(file, checkOnly, cancellationToken).ConfigureAwait(false);
+            if (!checkOnly)
+                LastReload = new Metrics.ReloadOutcome(result.Ok, _time.GetUtcNow());
+            return result;
         }
         finally
         {

@@ -12,7 +12,7 @@ namespace Calico.Bgp.Daemon.Hosting;
 /// listener, and the control socket. Reloads diff the new config against the running one and
 /// touch only the protocols that changed.
 /// </summary>
-internal sealed partial class RoutingDaemon : IHostedService, IAsyncDisposable
+internal sealed partial class RoutingDaemon : IHostedService, IAsyncDisposable, Metrics.IMetricsSource
 {
     private readonly CommandLine _cl;
     private readonly ILoggerFactory _loggers;
@@ -42,7 +42,19 @@ internal sealed partial class RoutingDaemon : IHostedService, IAsyncDisposable
     }
 
     public RoutingTable Table { get; }
-    public BirdConfig? Config { get; private set; }
+    /// <summary>The running configuration; each one applied counts a generation (for metrics).</summary>
+    public BirdConfig? Config
+    {
+        get => _config;
+        private set
+        {
+            _config = value;
+            Interlocked.Increment(ref _configGeneration);
+        }
+    }
+
+    private BirdConfig? _config;
+    private long _configGeneration;
     public DateTimeOffset StartedAt { get; }
     public DateTimeOffset LastReconfigured { get; private set; }
     public int ExitCode { get; private set; }

@@ -3,36 +3,29 @@ using System.Net;
 
 namespace Calico.Bgp.Daemon.Metrics;
 
-/// <summary>The <c>--metrics ADDR:PORT</c> value as an <see cref="HttpListener"/> prefix.</summary>
+/// <summary>The <c>--metrics ADDR:PORT</c> value.</summary>
 public static class MetricsEndpoint
 {
     /// <summary>
-    /// <c>127.0.0.1:9091</c>, <c>[::1]:9091</c>, <c>:9091</c>, <c>0.0.0.0:9091</c> or <c>[::]:9091</c>
-    /// (the last three: every address) → <c>http://HOST:PORT/</c>.
+    /// <c>127.0.0.1:9091</c>, <c>[::1]:9091</c>; <c>:9091</c>, <c>*:9091</c> and <c>[::]:9091</c> mean
+    /// every address (IPv4 and IPv6), <c>0.0.0.0:9091</c> every IPv4 address. Host names are refused:
+    /// the listener binds only where the operator said.
     /// </summary>
-    public static bool TryParse(string text, out string prefix, out int port)
+    public static bool TryParse(string text, out IPEndPoint endpoint)
     {
-        prefix = "";
-        port = 0;
+        endpoint = new IPEndPoint(IPAddress.None, 0);
         var colon = text.LastIndexOf(':');
-        if (colon < 0 || !int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out port) || port is < 1 or > 65535)
+        if (colon < 0 || !int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
             return false;
         var host = text[..colon];
         if (host.StartsWith('[') && host.EndsWith(']'))
             host = host[1..^1];
-        string listenHost;
+        IPAddress? address;
         if (host.Length == 0 || host == "*")
-            listenHost = "+";
-        else if (IPAddress.TryParse(host, out var address))
-        {
-            if (address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any))
-                listenHost = "+";
-            else
-                listenHost = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString();
-        }
-        else
+            address = IPAddress.IPv6Any;
+        else if (!IPAddress.TryParse(host, out address))
             return false;
-        prefix = $"http://{listenHost}:{port.ToString(CultureInfo.InvariantCulture)}/";
+        endpoint = new IPEndPoint(address, port);
         return true;
     }
 }

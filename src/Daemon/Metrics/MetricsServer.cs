@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using Calico.Bgp.Daemon.Health;
 using Calico.Bgp.Daemon.Hosting;
@@ -9,9 +10,8 @@ namespace Calico.Bgp.Daemon.Metrics;
 
 /// <summary>
 /// The <c>--metrics ADDR:PORT</c> listener: <c>/metrics</c> (Prometheus text format),
-/// <c>/livez</c> and <c>/readyz</c> (200 or 503 with the reason as plain text). The project is a
-/// plain console host without ASP.NET, so this is an <see cref="HttpListener"/>: small, and enough
-/// for a scraper and kubelet probes.
+/// <c>/livez</c> and <c>/readyz</c> (200 or 503 with the reason as plain text), over a plain socket
+/// bound exactly where configured (see <see cref="HttpExchange"/>).
 /// </summary>
 public sealed class MetricsServer : IHostedService, IAsyncDisposable
 {
@@ -25,7 +25,7 @@ public sealed class MetricsServer : IHostedService, IAsyncDisposable
     private readonly HealthOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _log;
-    private readonly HttpListener _listener = new();
+    private Socket? _listener;
     private readonly CancellationTokenSource _stopping = new();
     private Heartbeat? _heartbeat;
     private Task _acceptLoop = Task.CompletedTask;
@@ -48,18 +48,23 @@ public sealed class MetricsServer : IHostedService, IAsyncDisposable
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        if (!MetricsEndpoint.TryParse(_endpoint, out var prefix, out var port))
+        if (!MetricsEndpoint.TryParse(_endpoint, out var endpoint))
             throw new DaemonStartException($"--metrics {_endpoint}: expected ADDRESS:PORT");
-        Port = port;
-        _listener.Prefixes.Add(prefix);
+        var listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            _listener.Start();
+            if (endpoint.Address.Equals(IPAddress.IPv6Any))
+                listener.DualMode = true;
+            listener.Bind(endpoint);
+            listener.Listen(64);
         }
-        catch (HttpListenerException e)
+        catch (SocketException e)
         {
+            listener.Dispose();
             throw new DaemonStartException($"Cannot serve metrics on {_endpoint}: {e.Message}", e);
         }
+        _listener = listener;
+        Port = ((IPEndPoint)listener.LocalEndPoint!).Port;
         _heartbeat = _liveness.Register("metrics timer", _options.HeartbeatPeriod * 10);
         _tickLoop = TickAsync(_heartbeat, _stopping.Token);
         _acceptLoop = AcceptAsync(_stopping.Token);
@@ -70,8 +75,7 @@ public sealed class MetricsServer : IHostedService, IAsyncDisposable
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
-        if (_listener.IsListening)
-            _listener.Stop();
+        _listener?.Dispose();
         if (_heartbeat is not null)
             _liveness.Unregister(_heartbeat);
         await Task.WhenAll(_acceptLoop, _tickLoop).ConfigureAwait(false);
@@ -81,7 +85,7 @@ public sealed class MetricsServer : IHostedService, IAsyncDisposable
     {
         if (!_stopping.IsCancellationRequested)
             await StopAsync(CancellationToken.None).ConfigureAwait(false);
-        _listener.Close();
+        _listener?.Dispose();
         _stopping.Dispose();
     }
 
@@ -104,76 +108,80 @@ public sealed class MetricsServer : IHostedService, IAsyncDisposable
 
     private async Task AcceptAsync(CancellationToken cancellationToken)
     {
+        var listener = _listener!;
         while (!cancellationToken.IsCancellationRequested)
         {
-            HttpListenerContext context;
+            Socket client;
             try
             {
-                context = await _listener.GetContextAsync().ConfigureAwait(false);
+                client = await listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+            catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
             {
                 // The listener was stopped.
                 return;
             }
-            _ = Task.Run(() => ServeAsync(context, cancellationToken), CancellationToken.None);
+            _ = Task.Run(() => ServeAsync(client, cancellationToken), CancellationToken.None);
         }
     }
 
-    private async Task ServeAsync(HttpListenerContext context, CancellationToken cancellationToken)
+    /// <summary>A request must arrive and be answered within this time, so a stuck client costs one socket briefly.</summary>
+    private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
+
+    private async Task ServeAsync(Socket client, CancellationToken stopping)
     {
-        var response = context.Response;
+        using var _ = client;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        timeout.CancelAfter(RequestTimeout);
+        var cancellationToken = timeout.Token;
+        HttpExchange? exchange = null;
         try
         {
-            var request = context.Request;
-            var path = request.Url?.AbsolutePath ?? "/";
-            if (request.HttpMethod is not ("GET" or "HEAD"))
-                await WriteTextAsync(response, 405, "method not allowed\n").ConfigureAwait(false);
-            else if (path == "/metrics")
+            exchange = await HttpExchange.ReadAsync(client, cancellationToken).ConfigureAwait(false);
+            if (exchange is null)
             {
-                response.StatusCode = 200;
-                response.ContentType = TextFormat;
-                await _metrics.WriteAsync(response.OutputStream, cancellationToken).ConfigureAwait(false);
+                await HttpExchange.RespondBadRequestAsync(client, cancellationToken).ConfigureAwait(false);
+                return;
             }
-            else if (path == "/livez")
+            if (exchange.Method is not ("GET" or "HEAD"))
+                await WriteTextAsync(exchange, 405, "method not allowed\n", cancellationToken).ConfigureAwait(false);
+            else if (exchange.Path == "/metrics")
+            {
+                using var body = new MemoryStream();
+                await _metrics.WriteAsync(body, cancellationToken).ConfigureAwait(false);
+                await exchange.RespondAsync(200, TextFormat, body.GetBuffer().AsMemory(0, (int)body.Length), cancellationToken).ConfigureAwait(false);
+            }
+            else if (exchange.Path == "/livez")
             {
                 var verdict = await _liveness.CheckAsync(ReadState, _options.LivenessDeadline).ConfigureAwait(false);
-                await WriteVerdictAsync(response, verdict).ConfigureAwait(false);
+                await WriteVerdictAsync(exchange, verdict, cancellationToken).ConfigureAwait(false);
             }
-            else if (path == "/readyz")
+            else if (exchange.Path == "/readyz")
             {
-                var window = ThresholdOverride(request.QueryString["threshold-time"]) ?? _options.StartupWindow;
-                await WriteVerdictAsync(response, _readiness.Evaluate(window)).ConfigureAwait(false);
+                var window = ThresholdOverride(exchange.QueryValue("threshold-time")) ?? _options.StartupWindow;
+                await WriteVerdictAsync(exchange, _readiness.Evaluate(window), cancellationToken).ConfigureAwait(false);
             }
             else
-                await WriteTextAsync(response, 404, "not found: try /metrics, /livez or /readyz\n").ConfigureAwait(false);
+                await WriteTextAsync(exchange, 404, "not found: try /metrics, /livez or /readyz\n", cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is HttpListenerException or IOException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException or OperationCanceledException)
         {
-            // The client went away or we are stopping.
+            // The client went away, was too slow, or we are stopping.
         }
         catch (Exception e)
         {
             // A scrape must never take the daemon down; say what broke and answer 500.
-            _log.LogError(e, "Serving {Url} failed", context.Request.Url);
-            try
+            _log.LogError(e, "Serving {Path} failed", exchange?.Path);
+            if (exchange is not null)
             {
-                await WriteTextAsync(response, 500, "internal error\n").ConfigureAwait(false);
-            }
-            catch (Exception inner) when (inner is HttpListenerException or IOException or ObjectDisposedException or InvalidOperationException)
-            {
-                // Headers were already sent.
-            }
-        }
-        finally
-        {
-            try
-            {
-                response.Close();
-            }
-            catch (Exception e) when (e is HttpListenerException or IOException or ObjectDisposedException)
-            {
-                // Closed by the peer.
+                try
+                {
+                    await WriteTextAsync(exchange, 500, "internal error\n", cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception inner) when (inner is SocketException or IOException or ObjectDisposedException or OperationCanceledException)
+                {
+                    // The client is gone.
+                }
             }
         }
     }
@@ -191,15 +199,9 @@ public sealed class MetricsServer : IHostedService, IAsyncDisposable
             ? TimeSpan.FromSeconds(s)
             : null;
 
-    private static Task WriteVerdictAsync(HttpListenerResponse response, HealthVerdict verdict) =>
-        WriteTextAsync(response, verdict.Healthy ? 200 : 503, (verdict.Healthy ? "ok: " : "fail: ") + verdict.Reason + "\n");
+    private static Task WriteVerdictAsync(HttpExchange exchange, HealthVerdict verdict, CancellationToken cancellationToken) =>
+        WriteTextAsync(exchange, verdict.Healthy ? 200 : 503, (verdict.Healthy ? "ok: " : "fail: ") + verdict.Reason + "\n", cancellationToken);
 
-    private static async Task WriteTextAsync(HttpListenerResponse response, int status, string text)
-    {
-        var bytes = Encoding.UTF8.GetBytes(text);
-        response.StatusCode = status;
-        response.ContentType = "text/plain; charset=utf-8";
-        response.ContentLength64 = bytes.Length;
-        await response.OutputStream.WriteAsync(bytes).ConfigureAwait(false);
-    }
+    private static Task WriteTextAsync(HttpExchange exchange, int status, string text, CancellationToken cancellationToken) =>
+        exchange.RespondAsync(status, "text/plain; charset=utf-8", Encoding.UTF8.GetBytes(text), cancellationToken);
 }

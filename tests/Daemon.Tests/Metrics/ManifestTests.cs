@@ -57,7 +57,8 @@ public partial class ManifestTests
         var script = string.Join(' ', MiniYaml.Seq(c, "command").Cast<string>());
         var endpoint = MetricsArgument().Match(script);
         Assert.True(endpoint.Success, script);
-        Assert.True(MetricsEndpoint.TryParse(endpoint.Groups[1].Value, out _, out var port));
+        Assert.True(MetricsEndpoint.TryParse(endpoint.Groups[1].Value, out var ep));
+        var port = ep.Port;
         Assert.Contains("-c /run/calico-bgp/bird.cfg", script, StringComparison.Ordinal);
         Assert.Equal("/livez", MiniYaml.Str(c, "livenessProbe.httpGet.path"));
         Assert.Equal("/readyz", MiniYaml.Str(c, "readinessProbe.httpGet.path").Split('?')[0]);

@@ -19,16 +19,17 @@ public class MetricsServerTests
     }
 
     [Theory]
-    [InlineData("127.0.0.1:9091", "http://127.0.0.1:9091/")]
-    [InlineData("0.0.0.0:9091", "http://+:9091/")]
-    [InlineData(":9091", "http://+:9091/")]
-    [InlineData("[::]:9091", "http://+:9091/")]
-    [InlineData("[::1]:9091", "http://[::1]:9091/")]
-    public void Endpoints_become_listener_prefixes(string endpoint, string prefix)
+    [InlineData("127.0.0.1:9091", "127.0.0.1")]
+    [InlineData("0.0.0.0:9091", "0.0.0.0")]
+    [InlineData(":9091", "::")]
+    [InlineData("*:9091", "::")]
+    [InlineData("[::]:9091", "::")]
+    [InlineData("[::1]:9091", "::1")]
+    public void Endpoints_bind_exactly_the_address_given(string endpoint, string address)
     {
-        Assert.True(MetricsEndpoint.TryParse(endpoint, out var p, out var port));
-        Assert.Equal(prefix, p);
-        Assert.Equal(9091, port);
+        Assert.True(MetricsEndpoint.TryParse(endpoint, out var ep));
+        Assert.Equal(IPAddress.Parse(address), ep.Address);
+        Assert.Equal(9091, ep.Port);
     }
 
     [Theory]
@@ -36,7 +37,7 @@ public class MetricsServerTests
     [InlineData("localhost:9091")]
     [InlineData("127.0.0.1:0")]
     [InlineData("127.0.0.1:70000")]
-    public void Bad_endpoints_are_refused(string endpoint) => Assert.False(MetricsEndpoint.TryParse(endpoint, out _, out _));
+    public void Bad_endpoints_are_refused(string endpoint) => Assert.False(MetricsEndpoint.TryParse(endpoint, out _));
 
     [Fact]
     public async Task Serves_metrics_liveness_and_readiness()
@@ -74,6 +75,32 @@ public class MetricsServerTests
 
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/")).StatusCode);
         Assert.Equal(HttpStatusCode.MethodNotAllowed, (await http.PostAsync("/metrics", null)).StatusCode);
+
+        // Probes and scrapers name the pod or node in Host; the answer must not depend on it.
+        using var other = new HttpRequestMessage(HttpMethod.Get, "/livez");
+        other.Headers.Host = "10.1.2.3:9091";
+        Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(other)).StatusCode);
+        await server.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task A_garbled_request_gets_400_and_the_server_keeps_serving()
+    {
+        var time = TimeProvider.System;
+        var source = new FakeMetricsSource { StartedAt = time.GetUtcNow() };
+        var port = FreePort();
+        await using var server = new MetricsServer($"127.0.0.1:{port}", new DaemonMetrics(source, time), source, new LivenessMonitor(time), new HealthOptions(), time, NullLoggerFactory.Instance);
+        await server.StartAsync(CancellationToken.None);
+        using (var raw = new TcpClient())
+        {
+            await raw.ConnectAsync(IPAddress.Loopback, port);
+            var stream = raw.GetStream();
+            await stream.WriteAsync("NONSENSE\r\n\r\n"u8.ToArray());
+            var reply = await new StreamReader(stream).ReadToEndAsync();
+            Assert.StartsWith("HTTP/1.1 400 ", reply, StringComparison.Ordinal);
+        }
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/livez")).StatusCode);
         await server.StopAsync(CancellationToken.None);
     }
 
