@@ -60,5 +60,15 @@ public static partial class DecisionProcess
     }
 
     /// <summary>The ECMP set of an entry's routes (see <see cref="MergePaths(ImmutableArray{Route}, int)"/>).</summary>
-    public static ImmutableArray<Route> MergePaths(RouteEntry entry, int limit = int.MaxValue) => MergePaths(entry.Routes, limit);
+    public static ImmutableArray<Route> MergePaths(RouteEntry entry, int limit = int.MaxValue)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        // Most prefixes have one route: answer without materialising the entry's list.
+        return entry.Count switch
+        {
+            0 => [],
+            1 => [entry[0]],
+            _ => MergePaths(entry.Routes, limit),
+        };
+    }
 }

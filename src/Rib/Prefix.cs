@@ -1,19 +1,43 @@
 namespace Calico.Bgp.Rib;
 
 /// <summary>An IPv4 or IPv6 prefix with its host bits cleared (BIRD's <c>net</c>).</summary>
+/// <remarks>
+/// Holds the address's words itself rather than an <see cref="IpAddr"/> field, so the length and the
+/// family share the padding after them: 24 bytes where an IpAddr field and a length would take 32.
+/// </remarks>
 public readonly struct Prefix : IEquatable<Prefix>, IComparable<Prefix>
 {
+    private readonly ulong _hi;
+    private readonly ulong _lo;
+    private readonly byte _length;
+    private readonly bool _v6;
+
     public Prefix(IpAddr address, int length)
     {
         if ((uint)length > (uint)address.BitLength)
             throw new ArgumentOutOfRangeException(nameof(length), $"prefix length {length} is out of range for {address}");
-        Address = Mask(address, length);
-        Length = (byte)length;
+        var masked = Mask(address, length);
+        _hi = masked.Hi;
+        _lo = masked.Lo;
+        _length = (byte)length;
+        _v6 = address.IsV6;
     }
 
-    public IpAddr Address { get; }
-    public byte Length { get; }
-    public bool IsV6 => Address.IsV6;
+    /// <summary>From words already masked (a route's packed prefix): no check, no masking.</summary>
+    internal Prefix(ulong hi, ulong lo, byte length, bool v6)
+    {
+        _hi = hi;
+        _lo = lo;
+        _length = length;
+        _v6 = v6;
+    }
+
+    public IpAddr Address => new(_hi, _lo, _v6);
+    public byte Length => _length;
+    public bool IsV6 => _v6;
+
+    internal ulong Hi => _hi;
+    internal ulong Lo => _lo;
 
     /// <summary>True when <paramref name="address"/> had host bits set beyond the length.</summary>
     public static bool HasHostBits(IpAddr address, int length) => Mask(address, length) != address;
@@ -55,9 +79,11 @@ public readonly struct Prefix : IEquatable<Prefix>, IComparable<Prefix>
     public static Prefix Parse(string text) =>
         TryParse(text, out var p) ? p : throw new FormatException($"'{text}' is not a prefix");
 
-    public bool Equals(Prefix other) => Length == other.Length && Address == other.Address;
+    public bool Equals(Prefix other) =>
+        _lo == other._lo && _hi == other._hi && _length == other._length && _v6 == other._v6;
+
     public override bool Equals(object? obj) => obj is Prefix o && Equals(o);
-    public override int GetHashCode() => HashCode.Combine(Address, Length);
+    public override int GetHashCode() => HashCode.Combine(_hi, _lo, _length | (_v6 ? 0x100 : 0));
     public static bool operator ==(Prefix a, Prefix b) => a.Equals(b);
     public static bool operator !=(Prefix a, Prefix b) => !a.Equals(b);
 

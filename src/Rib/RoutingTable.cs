@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Collections.Immutable;
 
 namespace Calico.Bgp.Rib;
@@ -13,7 +12,7 @@ namespace Calico.Bgp.Rib;
 /// </summary>
 public sealed partial class RoutingTable
 {
-    private readonly ConcurrentDictionary<Prefix, RouteEntry> _entries = new();
+    private readonly PrefixMap _entries = new();
     private readonly Lock _writer = new();
     private ImmutableArray<TableSubscription> _subscriptions = [];
     private long _version;
@@ -33,26 +32,27 @@ public sealed partial class RoutingTable
     /// <summary>Total changes published so far.</summary>
     public long Version => Interlocked.Read(ref _version);
 
-    public RouteEntry? Find(Prefix prefix) => _entries.TryGetValue(prefix, out var e) ? e : null;
+    public RouteEntry? Find(Prefix prefix) => _entries.Find(prefix);
 
-    /// <summary>The entries as they are now; each one is a consistent snapshot.</summary>
-    public IEnumerable<RouteEntry> Entries => _entries.Values;
+    /// <summary>The entries as they are now; each one is a consistent snapshot, and each prefix appears once.</summary>
+    public IEnumerable<RouteEntry> Entries => _entries.Entries();
 
     /// <summary>Adds a route, or replaces the one with the same protocol and path id.</summary>
     public void Update(Route route)
     {
         lock (_writer)
         {
-            var old = Find(route.Prefix);
-            var routes = old?.Routes ?? [];
-            var index = IndexOfSlot(routes, route.Protocol, route.PathId);
+            var prefix = route.Prefix;
+            var old = _entries.Find(prefix);
+            var routes = old?.Payload;
+            var index = RouteList.IndexOfSlot(routes, route.Protocol, route.PathId);
             if (index >= 0)
             {
-                if (routes[index].SameContent(route))
+                if (RouteList.At(routes!, index).SameContent(route))
                     return;
-                routes = routes.RemoveAt(index);
+                routes = RouteList.RemoveAt(routes!, index);
             }
-            Publish(route.Prefix, old, Insert(routes, route));
+            Publish(prefix, old, RouteList.Insert(routes, route));
         }
     }
 
@@ -61,13 +61,13 @@ public sealed partial class RoutingTable
     {
         lock (_writer)
         {
-            var old = Find(prefix);
+            var old = _entries.Find(prefix);
             if (old is null)
                 return false;
-            var index = IndexOfSlot(old.Routes, protocol, pathId);
+            var index = RouteList.IndexOfSlot(old.Payload, protocol, pathId);
             if (index < 0)
                 return false;
-            Publish(prefix, old, old.Routes.RemoveAt(index));
+            Publish(prefix, old, RouteList.RemoveAt(old.Payload, index));
             return true;
         }
     }
@@ -81,21 +81,22 @@ public sealed partial class RoutingTable
         var n = 0;
         lock (_writer)
         {
-            foreach (var entry in _entries.Values)
+            // Replacing entries leaves the map's array as it is (no key comes or goes), so walking it is safe.
+            foreach (var entry in _entries.Entries())
             {
-                var routes = entry.Routes;
-                var changed = false;
-                for (var i = 0; i < routes.Length; i++)
+                Route[]? routes = null;
+                for (var i = 0; i < entry.Count; i++)
                 {
-                    if (ReferenceEquals(routes[i].Protocol, protocol) && !routes[i].Stale)
+                    var r = entry[i];
+                    if (ReferenceEquals(r.Protocol, protocol) && !r.Stale)
                     {
-                        routes = routes.SetItem(i, routes[i].AsStale());
-                        changed = true;
+                        routes ??= RouteList.ToArray(entry.Payload);
+                        routes[i] = r.AsStale();
                         n++;
                     }
                 }
-                if (changed)
-                    Publish(entry.Prefix, entry, Sort(routes));
+                if (routes is not null)
+                    Publish(entry.Prefix, entry, RouteList.FromArray(routes, routes.Length, sort: true));
             }
         }
         return n;
@@ -109,14 +110,34 @@ public sealed partial class RoutingTable
         var n = 0;
         lock (_writer)
         {
-            foreach (var entry in _entries.Values)
+            // A removal may rebuild the map, but the walk holds the array it started with, which is never
+            // written again; each entry there is still current when reached, as only this loop changes them.
+            foreach (var entry in _entries.Entries())
             {
-                var routes = entry.Routes;
-                var kept = routes.RemoveAll(r => ReferenceEquals(r.Protocol, protocol) && predicate(r));
-                if (kept.Length != routes.Length)
+                var count = entry.Count;
+                Route[]? kept = null;
+                var k = 0;
+                for (var i = 0; i < count; i++)
                 {
-                    n += routes.Length - kept.Length;
-                    Publish(entry.Prefix, entry, kept);
+                    var r = entry[i];
+                    if (!ReferenceEquals(r.Protocol, protocol) || !predicate(r))
+                    {
+                        if (kept is not null)
+                            kept[k] = r;
+                        k++;
+                    }
+                    else if (kept is null)
+                    {
+                        // The first route to go: copy the ones kept so far, and keep the rest as they come.
+                        kept = new Route[count];
+                        for (var j = 0; j < i; j++)
+                            kept[j] = entry[j];
+                    }
+                }
+                if (kept is not null)
+                {
+                    n += count - k;
+                    Publish(entry.Prefix, entry, RouteList.FromArray(kept, k, sort: false));
                 }
             }
         }
@@ -133,8 +154,8 @@ public sealed partial class RoutingTable
         lock (_writer)
         {
             _subscriptions = _subscriptions.Add(sub);
-            foreach (var prefix in _entries.Keys)
-                sub.MarkDirty(prefix);
+            foreach (var entry in _entries.Entries())
+                sub.MarkDirty(entry.Prefix);
         }
         return sub;
     }
@@ -150,43 +171,24 @@ public sealed partial class RoutingTable
     {
         lock (_writer)
         {
-            foreach (var prefix in _entries.Keys)
-                subscription.MarkDirty(prefix);
+            foreach (var entry in _entries.Entries())
+                subscription.MarkDirty(entry.Prefix);
         }
     }
-
-    private static int IndexOfSlot(ImmutableArray<Route> routes, Protocol protocol, uint pathId)
-    {
-        for (var i = 0; i < routes.Length; i++)
-        {
-            if (ReferenceEquals(routes[i].Protocol, protocol) && routes[i].PathId == pathId)
-                return i;
-        }
-        return -1;
-    }
-
-    private static ImmutableArray<Route> Insert(ImmutableArray<Route> routes, Route route)
-    {
-        var i = 0;
-        while (i < routes.Length && DecisionProcess.Compare(routes[i], route) <= 0)
-            i++;
-        return routes.Insert(i, route);
-    }
-
-    private static ImmutableArray<Route> Sort(ImmutableArray<Route> routes) =>
-        routes.Sort(static (a, b) => DecisionProcess.Compare(a, b));
 
     /// <summary>Publishes the new routes of a prefix: the entry for readers, then the journal, then the dirty sets.</summary>
-    private void Publish(Prefix prefix, RouteEntry? old, ImmutableArray<Route> routes)
+    private void Publish(Prefix prefix, RouteEntry? old, object? routes)
     {
         var version = Interlocked.Increment(ref _version);
         RouteEntry? entry = null;
-        if (routes.IsEmpty)
-            _entries.TryRemove(prefix, out _);
+        object? tombstone = null;
+        if (routes is null)
+            _entries.Remove(tombstone = prefix);
         else
-            _entries[prefix] = entry = new RouteEntry(prefix, routes, version);
-        // A removal is journalled as an empty entry, made only when someone reads the journal.
-        _journal?.Append(entry ?? new RouteEntry(prefix, [], version), old?.Best);
+            _entries.Set(entry = new RouteEntry(routes, version));
+        // A removal is journalled as an empty entry, made only when someone reads the journal; its
+        // payload is the box the map keeps as the prefix's tombstone, so no second box.
+        _journal?.Append(entry ?? new RouteEntry(tombstone!, version), old?.Best);
         foreach (var sub in _subscriptions)
             sub.MarkDirty(prefix);
     }

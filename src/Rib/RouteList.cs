@@ -1,0 +1,81 @@
+namespace Calico.Bgp.Rib;
+
+/// <summary>
+/// The writer's edits of a <see cref="RouteEntry"/> payload (a <see cref="Route"/>, a <c>Route[]</c>
+/// best first, or null for none). Every edit returns a new payload and leaves the old one alone, since
+/// readers may hold it; one route stays a bare <see cref="Route"/> so a single-route prefix costs no array.
+/// </summary>
+internal static class RouteList
+{
+    public static int Count(object? payload) => payload switch
+    {
+        Route => 1,
+        Route[] many => many.Length,
+        _ => 0,
+    };
+
+    public static Route At(object payload, int index) => payload as Route ?? ((Route[])payload)[index];
+
+    public static int IndexOfSlot(object? payload, Protocol protocol, uint pathId)
+    {
+        var n = Count(payload);
+        for (var i = 0; i < n; i++)
+        {
+            var r = At(payload!, i);
+            if (ReferenceEquals(r.Protocol, protocol) && r.PathId == pathId)
+                return i;
+        }
+        return -1;
+    }
+
+    /// <summary>The payload without the route at <paramref name="index"/>.</summary>
+    public static object? RemoveAt(object payload, int index)
+    {
+        if (payload is Route)
+            return null;
+        var many = (Route[])payload;
+        if (many.Length == 2)
+            return many[1 - index];
+        var kept = new Route[many.Length - 1];
+        Array.Copy(many, kept, index);
+        Array.Copy(many, index + 1, kept, index, kept.Length - index);
+        return kept;
+    }
+
+    /// <summary>The payload with <paramref name="route"/> after every route that is at least as good (the decision process's order).</summary>
+    public static object Insert(object? payload, Route route)
+    {
+        var n = Count(payload);
+        if (n == 0)
+            return route;
+        var i = 0;
+        while (i < n && DecisionProcess.Compare(At(payload!, i), route) <= 0)
+            i++;
+        var grown = new Route[n + 1];
+        for (var j = 0; j < n; j++)
+            grown[j < i ? j : j + 1] = At(payload!, j);
+        grown[i] = route;
+        return grown;
+    }
+
+    /// <summary>A copy of the routes as an array the caller may change.</summary>
+    public static Route[] ToArray(object? payload) => payload switch
+    {
+        Route one => [one],
+        Route[] many => (Route[])many.Clone(),
+        _ => [],
+    };
+
+    /// <summary>The payload for the first <paramref name="count"/> routes of <paramref name="routes"/>, sorted by the decision process.</summary>
+    public static object? FromArray(Route[] routes, int count, bool sort)
+    {
+        if (count == 0)
+            return null;
+        if (count == 1)
+            return routes[0];
+        var kept = count == routes.Length ? routes : routes[..count];
+        if (sort)
+            Array.Sort(kept, static (a, b) => DecisionProcess.Compare(a, b));
+        return kept;
+    }
+}

@@ -1,0 +1,181 @@
+using Calico.Bgp.Rib;
+
+namespace Calico.Bgp.Rib.Tests;
+
+public class PrefixMapTests
+{
+    private readonly RoutingTable _owner = new();
+    private readonly TestProtocol _protocol;
+    private readonly PathAttributes _attrs = PathAttributes.Empty;
+    private long _version;
+
+    public PrefixMapTests() => _protocol = new TestProtocol("p", _owner);
+
+    private static Prefix V4(int i) => new(IpAddr.FromV4(0x0A000000u + ((uint)i << 8)), 24);
+
+    private RouteEntry Entry(Prefix prefix) => new(new Route(prefix, _attrs, _protocol), ++_version);
+
+    [Fact]
+    public void Set_finds_replaces_and_removes_by_the_entrys_own_prefix()
+    {
+        var map = new PrefixMap();
+        var a = Entry(V4(1));
+        map.Set(a);
+        Assert.Same(a, map.Find(V4(1)));
+        Assert.Null(map.Find(V4(2)));
+
+        var a2 = Entry(V4(1));
+        map.Set(a2);
+        Assert.Same(a2, map.Find(V4(1)));
+        Assert.Equal(1, map.Count);
+
+        Assert.True(map.Remove(V4(1)));
+        Assert.False(map.Remove(V4(1)));
+        Assert.Null(map.Find(V4(1)));
+        Assert.Equal(0, map.Count);
+        Assert.Empty(map.Entries());
+    }
+
+    [Fact]
+    public void A_removed_prefix_comes_back_into_its_own_slot()
+    {
+        var map = new PrefixMap();
+        for (var i = 0; i < 10; i++)
+            map.Set(Entry(V4(i)));
+        var capacity = map.Capacity;
+        for (var round = 0; round < 1000; round++)
+        {
+            Assert.True(map.Remove(V4(round % 10)));
+            map.Set(Entry(V4(round % 10)));
+        }
+        // Re-adding takes back the key's tombstone, so churn on the same keys never grows the array.
+        Assert.Equal(capacity, map.Capacity);
+        Assert.Equal(10, map.Count);
+        Assert.Equal(10, map.Entries().Select(e => e.Prefix).Distinct().Count());
+    }
+
+    [Fact]
+    public void Growing_keeps_every_entry_and_the_load_below_three_quarters()
+    {
+        var map = new PrefixMap();
+        var entries = Enumerable.Range(0, 100_000).Select(i => Entry(V4(i))).ToArray();
+        foreach (var e in entries)
+        {
+            map.Set(e);
+            Assert.True(map.Count <= map.Capacity * 0.75);
+        }
+        Assert.Equal(entries.Length, map.Count);
+        Assert.InRange(map.Capacity, entries.Length / 0.75, entries.Length / 0.5 + 1);
+        foreach (var e in entries)
+            Assert.Same(e, map.Find(e.Prefix));
+        Assert.Equal(entries.Length, map.Entries().Count());
+    }
+
+    [Fact]
+    public void Withdrawing_most_prefixes_gives_the_array_back()
+    {
+        var map = new PrefixMap();
+        for (var i = 0; i < 20_000; i++)
+            map.Set(Entry(V4(i)));
+        var full = map.Capacity;
+        for (var i = 100; i < 20_000; i++)
+            Assert.True(map.Remove(V4(i)));
+        Assert.Equal(100, map.Count);
+        Assert.True(map.Capacity < full / 10, $"capacity {map.Capacity} of {full}");
+        for (var i = 0; i < 100; i++)
+            Assert.NotNull(map.Find(V4(i)));
+        Assert.Null(map.Find(V4(100)));
+    }
+
+    [Fact]
+    public void V4_and_v6_defaults_and_mapped_addresses_are_separate_keys()
+    {
+        var map = new PrefixMap();
+        Prefix[] keys =
+        [
+            Prefix.Parse("0.0.0.0/0"), Prefix.Parse("::/0"), Prefix.Parse("1.2.3.4/32"),
+            Prefix.Parse("::ffff:1.2.3.4/128"), Prefix.Parse("::102:304/128"), Prefix.Parse("0.0.0.0/32"), Prefix.Parse("::/128"),
+        ];
+        var entries = keys.Select(Entry).ToArray();
+        foreach (var e in entries)
+            map.Set(e);
+        for (var i = 0; i < keys.Length; i++)
+            Assert.Same(entries[i], map.Find(keys[i]));
+        Assert.True(map.Remove(Prefix.Parse("::/0")));
+        Assert.Same(entries[0], map.Find(Prefix.Parse("0.0.0.0/0")));
+        Assert.Null(map.Find(Prefix.Parse("::/0")));
+    }
+
+    [Fact]
+    public async Task Readers_never_miss_a_stable_entry_while_the_writer_grows_removes_and_rebuilds()
+    {
+        var map = new PrefixMap();
+        var stable = Enumerable.Range(0, 2_000).Select(i => Entry(V4(i))).ToArray();
+        foreach (var e in stable)
+            map.Set(e);
+        var churn = Enumerable.Range(1_000_000, 40_000).Select(i => Entry(V4(i))).ToArray();
+        var done = 0;
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
+
+        void Read(int seed)
+        {
+            var random = new Random(seed);
+            while (Volatile.Read(ref done) == 0)
+            {
+                var e = stable[random.Next(stable.Length)];
+                if (!ReferenceEquals(map.Find(e.Prefix), e))
+                    failures.Enqueue($"lost {e.Prefix}");
+                // Every pass over the entries, taken while the array is swapped, sees each prefix once.
+                if (random.Next(256) == 0)
+                {
+                    var seen = new HashSet<Prefix>();
+                    foreach (var x in map.Entries())
+                    {
+                        if (!seen.Add(x.Prefix))
+                            failures.Enqueue($"twice {x.Prefix}");
+                    }
+                    if (!stable.All(s => seen.Contains(s.Prefix)))
+                        failures.Enqueue("a stable prefix missing from an enumeration");
+                }
+            }
+        }
+
+        var readers = Enumerable.Range(0, 2).Select(i => Task.Factory.StartNew(() => Read(i), TaskCreationOptions.LongRunning)).ToArray();
+        var rebuilds = 0;
+        // Two rounds of fill-then-empty: growth by rebuilds on the way up, shrinking ones on the way down,
+        // and removals and re-adds of the same keys (tombstones taken back) in between.
+        for (var round = 0; round < 2; round++)
+        {
+            var capacity = map.Capacity;
+            foreach (var e in churn)
+            {
+                map.Set(e);
+                if (map.Capacity != capacity)
+                {
+                    rebuilds++;
+                    capacity = map.Capacity;
+                }
+            }
+            for (var i = 0; i < churn.Length; i += 2)
+            {
+                map.Remove(churn[i].Prefix);
+                map.Set(churn[i]);
+            }
+            foreach (var e in churn)
+            {
+                map.Remove(e.Prefix);
+                if (map.Capacity != capacity)
+                {
+                    rebuilds++;
+                    capacity = map.Capacity;
+                }
+            }
+        }
+        Volatile.Write(ref done, 1);
+        await Task.WhenAll(readers);
+
+        Assert.Empty(failures);
+        Assert.True(rebuilds > 10, $"only {rebuilds} rebuilds");
+        Assert.Equal(stable.Length, map.Count);
+    }
+}

@@ -1,0 +1,141 @@
+using Calico.Bgp.Rib;
+
+namespace Calico.Bgp.Rib.Tests;
+
+/// <summary>A route's packed fields and an entry's single-route form read back as they went in.</summary>
+public class RouteEntryTests
+{
+    private readonly RoutingTable _table = new();
+    private readonly TestProtocol _a;
+    private readonly TestProtocol _b;
+    private readonly PathAttributes _attrs;
+
+    public RouteEntryTests()
+    {
+        _a = new TestProtocol("a", _table, 100);
+        _b = new TestProtocol("b", _table, 200);
+        _attrs = _table.Attributes.Intern(new PathAttributes { Source = RouteSource.Static });
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(65535)]
+    [InlineData(65536)]
+    [InlineData(-1)]
+    [InlineData(int.MaxValue)]
+    [InlineData(int.MinValue)]
+    public void Any_preference_reads_back_including_outside_BIRDs_16_bits(int preference)
+    {
+        var r = new Route(Prefix.Parse("10.0.0.0/24"), _attrs, _a, preference: preference);
+        Assert.Equal(preference, r.Preference);
+        Assert.Equal(preference, r.AsStale().Preference);
+        Assert.Equal(preference, r.WithAttributes(PathAttributes.Empty).Preference);
+        Assert.Equal(7, r.WithPreference(7).Preference);
+        Assert.Equal(preference, new Route(r.Prefix, _attrs, _a).WithPreference(preference).Preference);
+    }
+
+    [Fact]
+    public void Fields_read_back_and_since_keeps_its_instant()
+    {
+        var since = new DateTimeOffset(2026, 11, 26, 10, 30, 15, 123, TimeSpan.FromHours(2)).AddTicks(4567);
+        var prefix = Prefix.Parse("fd00:1:2:3::/64");
+        var r = new Route(prefix, _attrs, _a, pathId: uint.MaxValue, stale: true, since: since);
+        Assert.Equal(prefix, r.Prefix);
+        Assert.True(r.Prefix.IsV6);
+        Assert.Equal(uint.MaxValue, r.PathId);
+        Assert.True(r.Stale);
+        Assert.Equal(since, r.Since);
+        Assert.Equal(since.UtcTicks, r.Since.UtcTicks);
+        Assert.Equal(100, r.Preference);
+        var fresh = new Route(Prefix.Parse("10.0.0.0/24"), _attrs, _a);
+        Assert.False(fresh.Stale);
+        Assert.True(fresh.AsStale().Stale);
+        Assert.Equal(fresh.Since, fresh.AsStale().Since);
+    }
+
+    [Fact]
+    public void A_single_route_entry_reads_like_a_list_of_one_without_allocating()
+    {
+        var p = Prefix.Parse("10.1.0.0/24");
+        var route = new Route(p, _attrs, _a);
+        _table.Update(route);
+        var entry = _table.Find(p)!;
+        Assert.Equal(p, entry.Prefix);
+        Assert.Equal(1, entry.Count);
+        Assert.Same(route, entry[0]);
+        Assert.Same(route, entry.Best);
+        Assert.Same(route, Assert.Single(entry.Routes));
+        Assert.Throws<ArgumentOutOfRangeException>(() => entry[1]);
+        Assert.Same(route, Assert.Single(DecisionProcess.MergePaths(entry)));
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var seen = 0;
+        foreach (var r in entry)
+            seen += ReferenceEquals(r, route) ? 1 : 0;
+        var found = _table.Find(p);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(1, seen);
+        Assert.Same(entry, found);
+        Assert.Equal(0, allocated);
+    }
+
+    [Fact]
+    public void Entries_move_between_one_route_many_and_none()
+    {
+        var p = Prefix.Parse("10.2.0.0/24");
+        var fromA = new Route(p, _attrs, _a);
+        var fromB = new Route(p, _attrs, _b);
+        _table.Update(fromA);
+        _table.Update(fromB);
+        var two = _table.Find(p)!;
+        Assert.Equal(2, two.Count);
+        Assert.Same(fromB, two.Best); // preference 200 beats 100
+        Assert.Equal(new[] { fromB, fromA }, two.Routes.ToArray());
+        Assert.Equal(new[] { fromB, fromA }, Enumerate(two).ToArray());
+
+        Assert.True(_table.Withdraw(p, _b));
+        var one = _table.Find(p)!;
+        Assert.Same(fromA, one.Best);
+        Assert.Equal(1, one.Count);
+        Assert.Equal(p, one.Prefix);
+
+        var journal = _table.SubscribeJournal("j");
+        journal.Resync([]);
+        Assert.True(_table.Withdraw(p, _a));
+        Assert.Null(_table.Find(p));
+        var changes = new TableChange[4];
+        Assert.Equal(1, journal.TryRead(changes));
+        var gone = changes[0].Entry;
+        Assert.True(gone.IsEmpty);
+        Assert.Equal(0, gone.Count);
+        Assert.Equal(p, gone.Prefix);
+        Assert.Null(gone.Best);
+        Assert.Empty(gone.Routes);
+        Assert.Same(fromA, changes[0].OldBest);
+    }
+
+    [Fact]
+    public void Marking_stale_and_removing_stale_keep_the_others_in_order()
+    {
+        var p = Prefix.Parse("10.3.0.0/24");
+        _table.Update(new Route(p, _attrs, _a));
+        _table.Update(new Route(p, _attrs, _b));
+        _table.Update(new Route(Prefix.Parse("10.4.0.0/24"), _attrs, _b));
+        Assert.Equal(2, _table.MarkStale(_b));
+        // A stale route loses to a fresh one whatever its preference (BIRD's rte_better).
+        Assert.True(_table.Find(p)![1].Stale);
+        Assert.Same(_a, _table.Find(p)!.Best!.Protocol);
+        Assert.Equal(2, _table.WithdrawStale(_b));
+        Assert.Same(_a, _table.Find(p)!.Best!.Protocol);
+        Assert.Null(_table.Find(Prefix.Parse("10.4.0.0/24")));
+        Assert.Equal(1, _table.PrefixCount);
+    }
+
+    private static List<Route> Enumerate(RouteEntry entry)
+    {
+        var list = new List<Route>();
+        foreach (var r in entry)
+            list.Add(r);
+        return list;
+    }
+}
