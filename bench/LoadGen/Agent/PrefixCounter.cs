@@ -1,0 +1,129 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+
+namespace Calico.Bgp.LoadGen.Agent;
+
+/// <summary>
+/// What one monitor speaker holds: the distinct prefixes announced to it and not withdrawn, with
+/// the moment the expected count was reached. UPDATEs are walked by hand (no RIB objects) so the
+/// monitor costs far less per prefix than the daemon it measures; the self-check proves that.
+/// </summary>
+public sealed class PrefixCounter
+{
+    private const byte MpReach = 14;
+    private const byte MpUnreach = 15;
+    private const byte ExtendedLength = 0x10;
+
+    private readonly HashSet<ulong> _present = [];
+    // Per-prefix first-announce and withdraw times, only for the churn latency scenario.
+    private readonly Dictionary<ulong, long>? _announcedAt;
+    private readonly Dictionary<ulong, long>? _withdrawnAt;
+    private int _count;
+    private long _reachedAt;
+
+    public PrefixCounter(int target, bool trackTimes = false)
+    {
+        Target = target;
+        if (trackTimes)
+        {
+            _announcedAt = [];
+            _withdrawnAt = [];
+        }
+    }
+
+    /// <summary>The count at which <see cref="ReachedAt"/> is stamped (0: never).</summary>
+    public int Target { get; set; }
+
+    public int Count => Volatile.Read(ref _count);
+
+    /// <summary>Stopwatch timestamp when the count first reached the target, or 0.</summary>
+    public long ReachedAt => Volatile.Read(ref _reachedAt);
+
+    public long Updates { get; private set; }
+    public long Announcements { get; private set; }
+    public long Withdrawals { get; private set; }
+
+    public IReadOnlyDictionary<ulong, long> AnnouncedAt => _announcedAt ?? [];
+    public IReadOnlyDictionary<ulong, long> WithdrawnAt => _withdrawnAt ?? [];
+
+    /// <summary>A prefix as one number: up to 56 address bits and the length (enough for /24, /32, /48).</summary>
+    public static ulong Key(ReadOnlySpan<byte> addressBytes, int length)
+    {
+        ulong k = 0;
+        for (var i = 0; i < 7; i++)
+            k = (k << 8) | (i < addressBytes.Length ? addressBytes[i] : (byte)0);
+        return (k << 8) | (byte)length;
+    }
+
+    /// <summary>Counts one UPDATE body (RFC 4271 §4.3, RFC 4760 for IPv6), path ids per the negotiated ADD-PATH.</summary>
+    public void Process(ReadOnlySpan<byte> body, bool addPathV4, bool addPathV6)
+    {
+        Updates++;
+        var now = Stopwatch.GetTimestamp();
+        var wlen = BinaryPrimitives.ReadUInt16BigEndian(body);
+        Walk(body.Slice(2, wlen), addPathV4, false, now);
+        var alen = BinaryPrimitives.ReadUInt16BigEndian(body[(2 + wlen)..]);
+        var attrs = body.Slice(4 + wlen, alen);
+        while (attrs.Length >= 3)
+        {
+            var flags = attrs[0];
+            var type = attrs[1];
+            int len, hdr;
+            if ((flags & ExtendedLength) != 0)
+            {
+                len = BinaryPrimitives.ReadUInt16BigEndian(attrs[2..]);
+                hdr = 4;
+            }
+            else
+            {
+                len = attrs[2];
+                hdr = 3;
+            }
+            var value = attrs.Slice(hdr, len);
+            if (type == MpReach)
+            {
+                int nh = value[3];
+                Walk(value[(5 + nh)..], addPathV6, true, now);
+            }
+            else if (type == MpUnreach)
+            {
+                Walk(value[3..], addPathV6, false, now);
+            }
+            attrs = attrs[(hdr + len)..];
+        }
+        Walk(body[(4 + wlen + alen)..], addPathV4, true, now);
+    }
+
+    private void Walk(ReadOnlySpan<byte> nlri, bool addPath, bool announce, long now)
+    {
+        while (!nlri.IsEmpty)
+        {
+            if (addPath)
+                nlri = nlri[4..];
+            int bits = nlri[0];
+            var bytes = (bits + 7) / 8;
+            var key = Key(nlri.Slice(1, bytes), bits);
+            nlri = nlri[(1 + bytes)..];
+            if (announce)
+            {
+                Announcements++;
+                if (_present.Add(key))
+                {
+                    _announcedAt?.TryAdd(key, now);
+                    var c = Interlocked.Increment(ref _count);
+                    if (c == Target && _reachedAt == 0)
+                        Volatile.Write(ref _reachedAt, now);
+                }
+            }
+            else
+            {
+                Withdrawals++;
+                if (_present.Remove(key))
+                {
+                    _withdrawnAt?.TryAdd(key, now);
+                    Interlocked.Decrement(ref _count);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,100 @@
+using System.Globalization;
+using Calico.Bgp.Lab;
+
+namespace Calico.Bgp.LoadGen.Orchestration;
+
+/// <summary>
+/// The daemon under test, alone in its namespace, optionally pinned to one core with
+/// <c>taskset</c> (which execs the daemon, so the PID is the daemon's). Its memory and CPU are
+/// read from /proc: VmHWM for peak RSS, utime + stime for CPU seconds.
+/// </summary>
+public sealed class Dut
+{
+    private static readonly double ClockTicks = 100.0; // sysconf(_SC_CLK_TCK) on Linux
+
+    private Dut(DutKind kind, LabProcess process)
+    {
+        Kind = kind;
+        Process = process;
+    }
+
+    public DutKind Kind { get; }
+    public LabProcess Process { get; }
+    public int Pid => Process.Pid;
+
+    public static string Name(DutKind kind) => kind switch
+    {
+        DutKind.Ours => "calico-bgpd (ours)",
+        DutKind.Bird2 => "BIRD 2",
+        DutKind.Bird16 => "BIRD 1.6",
+        DutKind.Gobgp => "GoBGP",
+        DutKind.Frr => "FRR bgpd",
+        _ => kind.ToString(),
+    };
+
+    public static string OurDaemonPath => Path.Combine(LabTools.RepoRoot, "src", "Daemon", "bin", "Release", "net10.0", "calico-bgpd");
+
+    public static Dut Start(DutKind kind, LabHost host, string config, bool v6, int? core)
+    {
+        var dir = host.Dir;
+        var (file, args) = kind switch
+        {
+            DutKind.Ours => (v6 ? Bird6Link(dir) : OurDaemonPath, new List<string> { "-f", "-c", host.WriteFile("bird.cfg", config), "-s", Path.Combine(dir, "ours.ctl") }),
+            DutKind.Bird2 => (LabTools.Bird2, ["-f", "-c", host.WriteFile("bird2.cfg", config), "-s", Path.Combine(dir, "bird2.ctl")]),
+            DutKind.Bird16 => (Path.Combine(LabTools.Bird16Dir, "usr/sbin", v6 ? "bird6" : "bird"), ["-f", "-c", host.WriteFile("bird16.cfg", config), "-s", Path.Combine(dir, "bird16.ctl")]),
+            DutKind.Gobgp => (LabTools.Gobgpd, ["-f", host.WriteFile("gobgpd.toml", config), "-t", "toml", "--api-hosts", "127.0.0.1:50051", "--log-plain", "-l", "warn"]),
+            DutKind.Frr => (LabTools.FrrBgpd, FrrArgs(host, config)),
+            _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+        };
+        var process = core is { } c
+            ? host.Start(kind.ToString(), "taskset", ["-c", c.ToString(CultureInfo.InvariantCulture), file, .. args])
+            : host.Start(kind.ToString(), file, args);
+        return new Dut(kind, process);
+    }
+
+    /// <summary>Ours reads the config as bird6 when argv[0] is named so (BIRD 1.6 splits families by binary).</summary>
+    private static string Bird6Link(string dir)
+    {
+        var link = Path.Combine(dir, "bird6");
+        if (!File.Exists(link))
+            File.CreateSymbolicLink(link, OurDaemonPath);
+        return link;
+    }
+
+    private static List<string> FrrArgs(LabHost host, string config)
+    {
+        var vty = Path.Combine(host.Dir, "frr");
+        Directory.CreateDirectory(vty);
+        return ["-f", host.WriteFile("frr-bgpd.conf", config), "-S", "-Z", "-n", "-P", "0", "--vty_socket", vty, "-i", Path.Combine(vty, "bgpd.pid")];
+    }
+
+    /// <summary>CPU seconds (user + system) the DUT used so far.</summary>
+    public double CpuSeconds()
+    {
+        var stat = File.ReadAllText($"/proc/{Pid}/stat");
+        // Fields after the command name, which is in parentheses and may hold spaces.
+        var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture)) / ClockTicks;
+    }
+
+    /// <summary>A field of /proc/PID/status in MiB (VmHWM, VmRSS).</summary>
+    public double StatusMiB(string field)
+    {
+        foreach (var line in File.ReadLines($"/proc/{Pid}/status"))
+        {
+            if (line.StartsWith(field + ":", StringComparison.Ordinal))
+                return long.Parse(line[(field.Length + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
+        }
+        return double.NaN;
+    }
+
+    public void ThrowIfExited()
+    {
+        if (Process.HasExited)
+            throw new InvalidOperationException($"{Name(Kind)} exited with {Process.ExitCode}:\n{Tail(Process.Output)}");
+    }
+
+    private static string Tail(string s) => s.Length < 3000 ? s : s[^3000..];
+
+    public Task StopAsync() => Process.StopAsync(TimeSpan.FromSeconds(5));
+}

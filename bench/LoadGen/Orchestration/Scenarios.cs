@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+
+namespace Calico.Bgp.LoadGen.Orchestration;
+
+/// <summary>
+/// The driver's side of each scenario: one fresh lab per run, the DUT on core 1, the generator on
+/// core 0; DUT CPU counted from GO to the result, peak RSS over the DUT's life.
+/// </summary>
+public sealed class Scenarios(BenchOptions options)
+{
+    private const int DutCore = 1;
+    private const int GeneratorCore = 0;
+    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromMinutes(4);
+
+    private static string I(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The generator alone: P1's stream to a null sink over loopback, no DUT.</summary>
+    public async Task<Measurement> SelfCheckAsync(int count, bool v6)
+    {
+        var runs = new List<RunResult>();
+        for (var r = 0; r < options.Runs; r++)
+        {
+            await using var lab = await BenchLab.CreateAsync("self", 0, false).ConfigureAwait(false);
+            await using var agent = AgentProcess.Start(lab.Generator, GeneratorCore, "selfcheck", I($"count={count}"), v6 ? "v6" : "v4=1");
+            await agent.ExpectAsync("READY", ReadyTimeout).ConfigureAwait(false);
+            await agent.SayAsync("GO").ConfigureAwait(false);
+            var res = await agent.ResultAsync(TimeSpan.FromMinutes(3)).ConfigureAwait(false);
+            runs.Add(new RunResult(res.GetProperty("seconds").GetDouble(), 0, 0, res.GetProperty("generatorCpuSeconds").GetDouble(), res));
+        }
+        return new Measurement("self", I($"{count} {(v6 ? "IPv6 /48" : "IPv4 /24")}"), DutKind.Ours, runs);
+    }
+
+    public Task<Measurement> PassThroughAsync(DutKind kind, int count, bool v6, int timeoutSeconds) =>
+        RunAsync("P1", I($"{count} {(v6 ? "IPv6 /48" : "IPv4 /24")}"), kind, DutRole.PassThrough, 2, v6, "p1",
+            [I($"count={count}"), v6 ? "v6" : "v4=1", I($"timeout={timeoutSeconds}")], TimeSpan.FromSeconds(timeoutSeconds + 60));
+
+    public Task<Measurement> ReflectorAsync(DutKind kind, int clients, int timeoutSeconds) =>
+        RunAsync("P2", I($"K={clients}"), kind, DutRole.Reflector, clients, false, "p2",
+            [I($"clients={clients}"), I($"timeout={timeoutSeconds}")], TimeSpan.FromSeconds(timeoutSeconds + 60));
+
+    public Task<Measurement> ChurnAsync(DutKind kind, int rate, int seconds, int monitors) =>
+        RunAsync("P4", I($"{rate}/s"), kind, DutRole.Reflector, monitors + 1, false, "p4",
+            [I($"rate={rate}"), I($"seconds={seconds}"), I($"monitors={monitors}")], TimeSpan.FromSeconds(seconds + 120));
+
+    /// <summary>P3: N mesh nodes' blocks until all are in the DUT's kernel table (polled every 20 ms).</summary>
+    public async Task<Measurement> MeshAsync(DutKind kind, int nodes, int timeoutSeconds)
+    {
+        var runs = new List<RunResult>();
+        for (var r = 0; r < options.Runs; r++)
+        {
+            await using var lab = await BenchLab.CreateAsync("p3", nodes, false).ConfigureAwait(false);
+            var dut = Dut.Start(kind, lab.DutHost, DutConfigs.For(kind, DutRole.MeshNode, nodes, false), false, DutCore);
+            await using var agent = AgentProcess.Start(lab.Generator, GeneratorCore, "nodes", I($"nodes={nodes}"));
+            await agent.ExpectAsync("READY", ReadyTimeout, dut).ConfigureAwait(false);
+            var cpu0 = dut.CpuSeconds();
+            var clock = Stopwatch.StartNew();
+            await agent.SayAsync("GO").ConfigureAwait(false);
+            await agent.ExpectAsync("SENT", TimeSpan.FromMinutes(2), dut).ConfigureAwait(false);
+            double? seconds = null;
+            while (clock.Elapsed.TotalSeconds < timeoutSeconds)
+            {
+                if (await lab.KernelRoutesAsync("bird").ConfigureAwait(false) >= 2 * nodes)
+                {
+                    seconds = clock.Elapsed.TotalSeconds;
+                    break;
+                }
+                dut.ThrowIfExited();
+                await Task.Delay(20).ConfigureAwait(false);
+            }
+            var cpu = dut.CpuSeconds() - cpu0;
+            var hwm = dut.StatusMiB("VmHWM");
+            await agent.SayAsync("STOP").ConfigureAwait(false);
+            var res = await agent.ResultAsync(TimeSpan.FromMinutes(1), dut).ConfigureAwait(false);
+            await dut.StopAsync().ConfigureAwait(false);
+            runs.Add(new RunResult(seconds, hwm, cpu, res.GetProperty("generatorCpuSeconds").GetDouble(), res,
+                seconds is null ? I($"did not finish in {timeoutSeconds} s") : null));
+            Log(kind, "P3", I($"{nodes} nodes"), runs[^1]);
+        }
+        return new Measurement("P3", I($"{nodes} nodes"), kind, runs);
+    }
+
+    private async Task<Measurement> RunAsync(string scenario, string label, DutKind kind, DutRole role, int peers, bool v6, string agentScenario, string[] agentArgs, TimeSpan resultTimeout)
+    {
+        var runs = new List<RunResult>();
+        for (var r = 0; r < options.Runs; r++)
+        {
+            await using var lab = await BenchLab.CreateAsync(agentScenario, peers, v6).ConfigureAwait(false);
+            var dut = Dut.Start(kind, lab.DutHost, DutConfigs.For(kind, role, peers, v6), v6, DutCore);
+            await using var agent = AgentProcess.Start(lab.Generator, GeneratorCore, agentScenario, agentArgs);
+            await agent.ExpectAsync("READY", ReadyTimeout, dut).ConfigureAwait(false);
+            var cpu0 = dut.CpuSeconds();
+            await agent.SayAsync("GO").ConfigureAwait(false);
+            var res = await agent.ResultAsync(resultTimeout, dut).ConfigureAwait(false);
+            var cpu = dut.CpuSeconds() - cpu0;
+            var hwm = dut.StatusMiB("VmHWM");
+            await dut.StopAsync().ConfigureAwait(false);
+            var finished = !res.TryGetProperty("finished", out var f) || f.GetBoolean();
+            double? seconds = res.TryGetProperty("seconds", out var s) && s.ValueKind == JsonValueKind.Number ? s.GetDouble() : null;
+            var timeout = agentArgs.FirstOrDefault(a => a.StartsWith("timeout=", StringComparison.Ordinal))?[8..];
+            runs.Add(new RunResult(seconds, hwm, cpu, res.GetProperty("generatorCpuSeconds").GetDouble(), res,
+                finished ? null : $"did not finish in {timeout} s"));
+            Log(kind, scenario, label, runs[^1]);
+            if (!finished)
+                break; // A daemon that cannot finish once will not finish the next time either; save the minutes.
+        }
+        return new Measurement(scenario, label, kind, runs);
+    }
+
+    private static void Log(DutKind kind, string scenario, string label, RunResult r) =>
+        Console.Error.WriteLine(I($"[{DateTime.Now:HH:mm:ss}] {scenario} {label,-16} {Dut.Name(kind),-20} {(r.Seconds is { } s ? $"{s,8:F3} s" : r.Note)}  RSS {r.PeakRssMiB,7:F1} MiB  CPU {r.DutCpuSeconds,7:F2} s  gen CPU {r.GeneratorCpuSeconds,6:F2} s"));
+}
