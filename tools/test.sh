@@ -9,6 +9,8 @@ config=${CONFIGURATION:-Release}
 dotnet restore Calico.Bgp.sln --nologo -v quiet
 dotnet build Calico.Bgp.sln -c "$config" --no-restore --nologo -v quiet -warnaserror
 dotnet format Calico.Bgp.sln --verify-no-changes --no-restore -v quiet
+# The container image, as far as this machine can build it (no Docker engine here).
+"$root/tools/check-image.sh"
 log=$(mktemp)
 status=0
 # One assembly at a time keeps the two cores for the daemons under test; test classes inside an

@@ -6,8 +6,13 @@ namespace Calico.Bgp.Daemon.Hosting;
 /// </summary>
 public static class CommandLineParser
 {
-    public static CommandLine Parse(IReadOnlyList<string> args, string programName)
+    /// <summary>Environment variable read as <c>--metrics</c> when the flag is absent.</summary>
+    public const string MetricsVariable = "CALICO_BGP_METRICS";
+
+    /// <param name="environment">Reads environment variables; the process environment when null (tests pass their own).</param>
+    public static CommandLine Parse(IReadOnlyList<string> args, string programName, Func<string, string?>? environment = null)
     {
+        environment ??= Environment.GetEnvironmentVariable;
         var ipv6 = programName.EndsWith('6');
         var cl = new CommandLine { ProgramName = programName, Ipv6 = ipv6 };
         var localFiles = false;
@@ -73,6 +78,10 @@ public static class CommandLineParser
                 }
             }
         }
+        // calico-node's run script passes BIRD's fixed flags, so a metrics listener inside calico-node
+        // can only be asked for through the environment.
+        if (cl.MetricsEndpoint is null && environment(MetricsVariable) is { Length: > 0 } metrics)
+            cl = cl with { MetricsEndpoint = metrics };
         var stem = ipv6 ? "bird6" : "bird";
         // BIRD's defaults as Calico's fork builds them (--runstatedir=/var/run/calico); -l looks in the working directory.
         config ??= localFiles ? $"{stem}.conf" : $"/etc/{stem}.conf";

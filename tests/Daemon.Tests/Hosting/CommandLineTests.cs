@@ -79,4 +79,13 @@ public class CommandLineTests
         var e = Assert.Throws<CommandLineException>(() => CommandLineParser.Parse(args, "bird"));
         Assert.Equal(message, e.Message);
     }
+
+    [Fact]
+    public void The_metrics_listener_can_come_from_the_environment_when_the_flag_is_absent()
+    {
+        string? Env(string name) => name == CommandLineParser.MetricsVariable ? "0.0.0.0:9091" : null;
+        Assert.Equal("0.0.0.0:9091", CommandLineParser.Parse(["-R", "-d"], "bird", Env).MetricsEndpoint);
+        Assert.Equal("127.0.0.1:1", CommandLineParser.Parse(["--metrics", "127.0.0.1:1"], "bird", Env).MetricsEndpoint);
+        Assert.Null(CommandLineParser.Parse(["-R"], "bird", _ => null).MetricsEndpoint);
+    }
 }
