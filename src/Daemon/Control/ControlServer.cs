@@ -19,6 +19,7 @@ public sealed class ControlServer : IAsyncDisposable
     private readonly HashSet<ControlSession> _sessions = [];
     private Socket? _listener;
     private Task _acceptLoop = Task.CompletedTask;
+    private bool _accepting;
 
     public ControlServer(string socketPath, IControlBackend backend, ILogger logger, TimeProvider? time = null)
     {
@@ -52,8 +53,24 @@ public sealed class ControlServer : IAsyncDisposable
     /// </summary>
     public void Start()
     {
-        if (_listener is not null)
+        if (_listener is null)
+            Bind();
+        if (_accepting)
             throw new InvalidOperationException("The control server is already started.");
+        _accepting = true;
+        _acceptLoop = Task.Run(AcceptLoopAsync);
+        _logger.LogInformation("Control socket listening on {Path}", _path);
+    }
+
+    /// <summary>
+    /// Claims the socket path without serving yet: clients that connect wait in the backlog until
+    /// <see cref="Start"/>. The daemon binds first, so a second daemon on the same path fails before
+    /// it touches anything else, and serves once its protocols exist.
+    /// </summary>
+    public void Bind()
+    {
+        if (_listener is not null)
+            throw new InvalidOperationException("The control server is already bound.");
         RemoveStaleSocket();
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
@@ -70,8 +87,6 @@ public sealed class ControlServer : IAsyncDisposable
             throw;
         }
         _listener = listener;
-        _acceptLoop = Task.Run(AcceptLoopAsync);
-        _logger.LogInformation("Control socket listening on {Path}", _path);
     }
 
     /// <summary>

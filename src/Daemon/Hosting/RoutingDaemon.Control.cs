@@ -10,7 +10,8 @@ internal sealed partial class RoutingDaemon
     /// <summary>Starting, reconfiguring or shutting down, for <c>show status</c>.</summary>
     public DaemonPhase Phase { get; private set; } = DaemonPhase.Running;
 
-    private void StartControlSocket()
+    /// <summary>Claims the control socket path; fails the start when another daemon answers there.</summary>
+    private void BindControlSocket()
     {
         var backend = new ControlBackend(this);
         _control = new ControlServer(_cl.SocketPath, backend, _loggers.CreateLogger("control"), _time);
@@ -19,7 +20,7 @@ internal sealed partial class RoutingDaemon
             var dir = Path.GetDirectoryName(Path.GetFullPath(_cl.SocketPath));
             if (dir is not null)
                 Directory.CreateDirectory(dir);
-            _control.Start();
+            _control.Bind();
         }
         catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException)
         {
@@ -27,6 +28,9 @@ internal sealed partial class RoutingDaemon
             throw new DaemonStartException($"Cannot create control socket {_cl.SocketPath}: {e.Message}", e);
         }
     }
+
+    /// <summary>Serves the control socket, once the protocols exist (so the first <c>show protocols</c> lists them).</summary>
+    private void StartControlSocket() => _control?.Start();
 
     private async Task StopControlSocketAsync()
     {

@@ -89,9 +89,11 @@ internal sealed partial class RoutingDaemon : IHostedService, IAsyncDisposable, 
             ExitCode = 1;
             throw new DaemonStartException($"{_cl.ConfigFile}: {e.Message}", e);
         }
+        // The control socket path is claimed before anything else (a second daemon on the same socket
+        // must fail before it binds port 179 or touches the kernel) and served once the protocols
+        // exist but before any starts, so the first `show protocols` lists them.
+        BindControlSocket();
         WritePidFile();
-        // The control socket opens once the protocols exist (so the first `show protocols` lists
-        // them) but before any starts (so a second daemon on the same socket starts nothing).
         await ApplyAsync(config, cancellationToken, beforeStart: StartControlSocket).ConfigureAwait(false);
         BeginGracefulRecovery();
         _log.LogInformation("Started ({Family}, router id {RouterId}, {Count} protocols)", _cl.Ipv6 ? "IPv6" : "IPv4", FormatRouterId(RouterId), _protocols.Count);

@@ -94,4 +94,41 @@ public class DaemonProcessTests : IDisposable
         Assert.False(File.Exists(pidFile), "the pid file is removed on exit");
         Assert.Contains("Shutdown completed", await stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_second_daemon_on_the_same_socket_refuses_to_start_and_the_first_keeps_running()
+    {
+        var cfg = Write("bird.cfg", "router id 10.0.0.1;\nprotocol device { scan time 2; }\n");
+        var sock = Path.Combine(_dir, "bird.ctl");
+        var psi = new System.Diagnostics.ProcessStartInfo(LabTools.Daemon) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in new[] { "-d", "-c", cfg, "-s", sock })
+            psi.ArgumentList.Add(a);
+        using var first = System.Diagnostics.Process.Start(psi)!;
+        try
+        {
+            await Wait.UntilAsync(() => File.Exists(sock), TimeSpan.FromSeconds(20), "the first daemon's socket");
+            var second = await Shell.RunAsync(LabTools.Daemon, "-d", "-c", cfg, "-s", sock);
+            Assert.Equal(1, second.ExitCode);
+            Assert.Contains("Another daemon is already running", second.StdErr, StringComparison.Ordinal);
+            Assert.False(first.HasExited);
+            var reply = await Shell.RunAsync(LabTools.Bird2Client, "-s", sock, "show", "status");
+            Assert.Contains("Daemon is up and running", reply.StdOut, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Signals.Send(first.Id, Signals.Term);
+            await first.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(15)).Token);
+        }
+    }
+
+    [Fact]
+    public async Task A_socket_that_cannot_be_created_is_a_clear_error_at_start()
+    {
+        var cfg = Write("bird.cfg", "router id 10.0.0.1;\nprotocol device { scan time 2; }\n");
+        // A regular file where the socket's folder should be: nothing can be created under it.
+        var blocker = Write("not-a-dir", "");
+        var r = await Shell.RunAsync(LabTools.Daemon, "-d", "-c", cfg, "-s", Path.Combine(blocker, "bird.ctl"));
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("Cannot create control socket", r.StdErr, StringComparison.Ordinal);
+    }
 }
