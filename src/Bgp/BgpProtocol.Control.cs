@@ -44,7 +44,7 @@ public sealed partial class BgpProtocol
         try
         {
             foreach (var family in LocalCapabilities(Options).Families)
-                await conn.SendAsync(w => new RouteRefreshMessage(family, 0).Write(w), CancellationToken.None).ConfigureAwait(false);
+                await conn.SendAsync(MessageType.RouteRefresh, w => new RouteRefreshMessage(family, 0).Write(w), CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
         {

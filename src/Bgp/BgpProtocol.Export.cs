@@ -11,7 +11,8 @@ public sealed partial class BgpProtocol
     /// <summary>The update group this session sends through while Established (null otherwise).</summary>
     public UpdateGroupMember? UpdateGroupMember => _member;
 
-    private void ClearAdjRibOut() => Stats.ResetRouteCounts();
+    /// <summary>The session is gone, and what it was sent with it; what it imported is the import side's business.</summary>
+    private void ClearAdjRibOut() => Stats.AddExported(-Stats.Exported);
 
     /// <summary>Route refresh (RFC 2918 §4) or <c>reload out</c>: send everything again.</summary>
     private void RequestRefeed() => _member?.RequestFull();

@@ -20,7 +20,7 @@ public sealed partial class BgpProtocol
             return BgpError.Update(UpdateErrorSubcode.InvalidNetworkField);
         if (update.IsIpv4EndOfRib)
         {
-            EndOfRib();
+            EndOfRib(v6: false);
             return null;
         }
         var d = AttributeDecoder.Decode(update.Attributes, codec, new DecodeContext(IsInternal, Options.NeighborAddress), !update.Nlri.IsEmpty);
@@ -50,12 +50,13 @@ public sealed partial class BgpProtocol
             if (d.MpUnreachNlri.IsEmpty && !d.HasMpReach && update.Nlri.IsEmpty && update.Withdrawn.IsEmpty)
             {
                 // RFC 4724 §2: an MP_UNREACH_NLRI with no NLRI is the End-of-RIB of that family.
-                EndOfRib();
+                EndOfRib(v6);
             }
             foreach (var w in new NlriReader(d.MpUnreachNlri, v6, codec.ReceivesPathId(v6)))
                 Withdraw(w);
         }
-        var withdrawAll = d.Action == ErrorAction.TreatAsWithdraw;
+        var invalid = d.Action == ErrorAction.TreatAsWithdraw;
+        var withdrawAll = invalid;
         PathAttributes? attrs = null;
         if (!withdrawAll && (!update.Nlri.IsEmpty || d.HasMpReach))
         {
@@ -65,12 +66,12 @@ public sealed partial class BgpProtocol
                 attrs = Table.Attributes.Intern(d.Attributes);
         }
         foreach (var n in new NlriReader(update.Nlri, false, codec.ReceivesPathId(false)))
-            Announce(n, attrs, withdrawAll);
+            Announce(n, attrs, withdrawAll, invalid);
         if (d.HasMpReach)
         {
             var v6 = d.MpReachFamily.Afi == Afi.Ipv6;
             foreach (var n in new NlriReader(d.MpReachNlri, v6, codec.ReceivesPathId(v6)))
-                Announce(n, attrs, withdrawAll);
+                Announce(n, attrs, withdrawAll, invalid);
         }
     }
 
@@ -87,11 +88,21 @@ public sealed partial class BgpProtocol
         return !a.ClusterList.IsDefault && a.ClusterList.Contains(Options.ClusterId);
     }
 
-    private void Announce(in Nlri n, PathAttributes? attrs, bool withdraw)
+    private void Announce(in Nlri n, PathAttributes? attrs, bool withdraw, bool invalid)
     {
         if (withdraw || attrs is null)
         {
-            Withdraw(n);
+            // RFC 7606 treat-as-withdraw: an invalid update (BIRD's "rejected"); a looped path is a
+            // withdrawal, as BIRD 1.6 makes it.
+            if (invalid)
+            {
+                Stats.CountImportUpdateRejected();
+                _adjRibIn.Remove(n);
+                if (Table.Withdraw(n.Prefix, this, n.PathId))
+                    Stats.AddImported(-1);
+            }
+            else
+                Withdraw(n);
             return;
         }
         // Kept before policy (STYLE.md), so a new import filter re-evaluates without the neighbour.
@@ -99,21 +110,30 @@ public sealed partial class BgpProtocol
         ApplyImportFilter(n, attrs);
     }
 
-    /// <summary>Runs the import filter over one received path and puts the outcome in the table; true when accepted.</summary>
+    /// <summary>
+    /// Runs the import filter over one received path and puts the outcome in the table; true when
+    /// accepted. Counted as BIRD's <c>rte_update</c> does: filtered, ignored (the same route again) or accepted.
+    /// </summary>
     private bool ApplyImportFilter(in Nlri n, PathAttributes attrs)
     {
         var route = new Route(n.Prefix, attrs, this, n.PathId);
         var accepted = Options.ImportFilter.Apply(route, Table.Attributes);
-        Stats.CountImportUpdate(accepted is not null);
-        var had = HasRoute(n);
+        var existing = Existing(n);
         if (accepted is null)
         {
-            if (Table.Withdraw(n.Prefix, this, n.PathId))
+            Stats.CountImportUpdate(false);
+            if (existing is not null && Table.Withdraw(n.Prefix, this, n.PathId))
                 Stats.AddImported(-1);
             return false;
         }
+        if (existing is not null && existing.SameContent(accepted))
+        {
+            Stats.CountImportUpdateIgnored();
+            return true;
+        }
+        Stats.CountImportUpdate(true);
         Table.Update(accepted);
-        if (!had)
+        if (existing is null)
             Stats.AddImported(1);
         return true;
     }
@@ -127,34 +147,17 @@ public sealed partial class BgpProtocol
             Stats.AddImported(-1);
     }
 
-    private bool HasRoute(in Nlri n)
+    /// <summary>The route the table holds for this path from us; a stale one counts, it is still imported (BIRD does the same).</summary>
+    private Route? Existing(in Nlri n)
     {
         var entry = Table.Find(n.Prefix);
         if (entry is null)
-            return false;
+            return null;
         foreach (var r in entry.Routes)
         {
-            if (ReferenceEquals(r.Protocol, this) && r.PathId == n.PathId && !r.Stale)
-                return true;
+            if (ReferenceEquals(r.Protocol, this) && r.PathId == n.PathId)
+                return r;
         }
-        return false;
-    }
-
-    /// <summary>RFC 4724 §4.2: End-of-RIB from a restarted peer removes what is still stale.</summary>
-    private void EndOfRib()
-    {
-        _receivedEndOfRib = true;
-        lock (_sync)
-        {
-            if (!_peerGracefulRestart)
-                return;
-            _peerGracefulRestart = false;
-            _restartDeadline = null;
-        }
-        lock (_adjRibIn.Sync)
-        {
-            _adjRibIn.RemoveStale();
-            Table.WithdrawStale(this);
-        }
+        return null;
     }
 }

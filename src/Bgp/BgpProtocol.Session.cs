@@ -50,10 +50,12 @@ public sealed partial class BgpProtocol
                         }
                         break;
                     }
+                    Messages.CountReceived(frame.Type, BgpConstants.HeaderLength + (int)frame.Body.Length);
                     var outcome = await HandleFrameAsync(link, frame, codec, ct).ConfigureAwait(false);
                     if (outcome == FrameOutcome.Established && exporter is null)
                     {
                         established = true;
+                        OnEstablished(link);
                         SetState(Rib.ProtocolState.Up);
                         exporter = Task.Run(() => ExportLoopAsync(link, ct), CancellationToken.None);
                     }
@@ -114,6 +116,22 @@ public sealed partial class BgpProtocol
         }
     }
 
+    /// <summary>
+    /// The session reached Established: count it, forget the last error (BIRD clears it in
+    /// <c>bgp_conn_enter_established_state</c>) and settle routes kept over a restart (RFC 4724 §4.2).
+    /// </summary>
+    private void OnEstablished(Link link)
+    {
+        Messages.CountEstablished();
+        CapabilitySet? peer;
+        lock (_sync)
+        {
+            link.Fsm.ClearError();
+            peer = link.Fsm.PeerOpen?.Capabilities;
+        }
+        GracefulRestartReestablished(peer);
+    }
+
     private void SocketSetupAfterConnect(BgpConnection conn)
     {
         lock (_sync)
@@ -158,6 +176,7 @@ public sealed partial class BgpProtocol
                     return await FeedAsync(conn, FsmEventKind.KeepAliveMsg, ct).ConfigureAwait(false);
                 case MessageType.Notification:
                     NotificationMessage.TryParse(body.Span, out var n);
+                    Messages.CountNotificationReceived((byte)n.Code, n.Subcode);
                     _log.LogWarning("{Name}: received NOTIFICATION: {Error}", Name, n.Description);
                     return await FeedAsync(conn, new FsmEvent(FsmEventKind.NotifMsg, Error: n), ct).ConfigureAwait(false);
                 case MessageType.RouteRefresh:
@@ -208,10 +227,10 @@ public sealed partial class BgpProtocol
             {
                 case FsmActionKind.SendOpen:
                     var open = OpenMessage.Create(Options.LocalAs, Options.HoldTime, Options.RouterId, link.Fsm.Config.Capabilities);
-                    await conn.SendAsync(open.Write, ct).ConfigureAwait(false);
+                    await conn.SendAsync(MessageType.Open, open.Write, ct).ConfigureAwait(false);
                     break;
                 case FsmActionKind.SendKeepalive:
-                    await conn.SendAsync(KeepaliveMessage.Write, ct).ConfigureAwait(false);
+                    await conn.SendAsync(MessageType.Keepalive, KeepaliveMessage.Write, ct).ConfigureAwait(false);
                     lock (_sync)
                         link.Fsm.MessageSent();
                     break;
@@ -220,7 +239,8 @@ public sealed partial class BgpProtocol
                     _log.LogWarning("{Name}: sending NOTIFICATION: {Error}", Name, err.Description);
                     try
                     {
-                        await conn.SendAsync(w => NotificationMessage.Write(w, err), ct).ConfigureAwait(false);
+                        await conn.SendAsync(MessageType.Notification, w => NotificationMessage.Write(w, err), ct).ConfigureAwait(false);
+                        Messages.CountNotificationSent((byte)err.Code, err.Subcode);
                     }
                     catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
                     {
@@ -259,70 +279,6 @@ public sealed partial class BgpProtocol
         catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
         {
             await session.CancelAsync().ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>
-    /// The session went down: withdraw the neighbour's routes, or keep them stale when it negotiated
-    /// graceful restart (RFC 4724 §4.2, receiving speaker) until End-of-RIB or the restart time.
-    /// </summary>
-    private void SessionDown()
-    {
-        _receivedEndOfRib = false;
-        bool gr;
-        int restartTime;
-        lock (_sync)
-        {
-            var caps = _fsm.PeerOpen?.Capabilities;
-            gr = Options.GracefulRestart && caps is { GracefulRestart: true } && State == Rib.ProtocolState.Up;
-            restartTime = caps?.GracefulRestartTime ?? 0;
-            _peerGracefulRestart = gr;
-            _restartDeadline = gr ? Time.GetUtcNow().AddSeconds(restartTime) : null;
-            ClearAdjRibOut();
-        }
-        if (gr)
-        {
-            lock (_adjRibIn.Sync)
-            {
-                _adjRibIn.MarkStale();
-                Table.MarkStale(this);
-            }
-            _ = ExpireStaleAsync(restartTime);
-        }
-        else
-        {
-            lock (_adjRibIn.Sync)
-            {
-                _adjRibIn.Clear();
-                Table.WithdrawAll(this);
-            }
-            Stats.ResetRouteCounts();
-        }
-        if (State == Rib.ProtocolState.Up)
-            SetState(Rib.ProtocolState.Start);
-    }
-
-    private async Task ExpireStaleAsync(int seconds)
-    {
-        try
-        {
-            await Task.Delay(TimeSpan.FromSeconds(seconds), Time, _cts?.Token ?? CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            return;
-        }
-        lock (_sync)
-        {
-            if (!_peerGracefulRestart || _restartDeadline is not { } d || Time.GetUtcNow() < d)
-                return;
-            _peerGracefulRestart = false;
-            _restartDeadline = null;
-        }
-        lock (_adjRibIn.Sync)
-        {
-            _adjRibIn.RemoveStale();
-            Table.WithdrawStale(this);
         }
     }
 }

@@ -29,6 +29,7 @@ public sealed partial class BgpProtocol
                     parts.Add("ext-messages");
                 flags = string.Join(' ', parts);
             }
+            var connectDelay = _fsm.State == BgpState.Active && !Options.Passive && _fsm.ConnectDelaySeconds is not null ? _fsm.ConnectRetryDeadline : null;
             static int? Remaining(DateTimeOffset? d, DateTimeOffset now) => d is { } x ? Math.Max(0, (int)Math.Ceiling((x - now).TotalSeconds)) : null;
             return new BgpSessionInfo
             {
@@ -50,6 +51,10 @@ public sealed partial class BgpProtocol
                 NeighborGracefulRestartActive = _peerGracefulRestart,
                 RestartTimerRemaining = _peerGracefulRestart ? Remaining(_restartDeadline, now) : null,
                 RestartTime = peer?.Capabilities.GracefulRestart == true ? peer.Capabilities.GracefulRestartTime : null,
+                ConnectDelayRemaining = Remaining(connectDelay, now),
+                ConnectDelayTime = connectDelay is null ? null : _fsm.ConnectDelaySeconds,
+                ErrorWaitRemaining = _errorWait is { } w ? Remaining(w.Until, now) : null,
+                ErrorWaitTime = _errorWait?.Seconds,
             };
         }
     }

@@ -35,6 +35,8 @@ public sealed partial class BgpProtocol : Protocol
     private CeaseSubcode _stopSubcode = CeaseSubcode.AdministrativeShutdown;
     private bool _peerGracefulRestart;
     private DateTimeOffset? _restartDeadline;
+    // BIRD's startup timer: while set, the protocol waits out an error wait (until, total seconds).
+    private (DateTimeOffset Until, int Seconds)? _errorWait;
 
     public BgpProtocol(BgpProtocolOptions options, RoutingTable table, TimeProvider time, ILoggerFactory loggers, BgpListener? listener)
         : this(options, table, time, loggers, listener, null)
@@ -68,6 +70,7 @@ public sealed partial class BgpProtocol : Protocol
             ConnectRetryTime = Options.ConnectRetryTime,
             StartupHoldTime = Options.StartupHoldTime,
             Passive = Options.Passive,
+            ConnectDelayTime = Options.ConnectDelayTime,
             Capabilities = LocalCapabilities(Options),
         }, Time);
 
@@ -75,6 +78,9 @@ public sealed partial class BgpProtocol : Protocol
     public BgpProtocolOptions Options { get; private set; }
     public override string TypeName => "BGP";
     public bool IsInternal => Options.IsInternal;
+
+    /// <summary>Messages, bytes and NOTIFICATIONs each way, and Established transitions, over all sessions.</summary>
+    public BgpMessageStats Messages { get; } = new();
 
     /// <summary>The BGP state (the FSM's), read without locking for display.</summary>
     public BgpState BgpState
@@ -154,7 +160,16 @@ public sealed partial class BgpProtocol : Protocol
     }
 
     /// <summary>Stops with Cease "Administrative shutdown", or "Administrative reset" when <paramref name="restart"/>.</summary>
-    public async Task StopAsync(bool restart, CancellationToken cancellationToken)
+    public Task StopAsync(bool restart, CancellationToken cancellationToken) =>
+        StopAsync(restart ? CeaseSubcode.AdministrativeReset : CeaseSubcode.AdministrativeShutdown, cancellationToken);
+
+    /// <summary>
+    /// Stops, telling an Established (or opening) neighbour why with a Cease NOTIFICATION of
+    /// <paramref name="subcode"/> (RFC 4486 §4): "Peer De-configured" (3) for a protocol removed from
+    /// the config, "Other Configuration Change" (6) for one restarted by a reload, as BIRD's
+    /// <c>bgp_shutdown</c> chooses. Like BIRD (<c>BE_MAN_DOWN</c>) the protocol then shows no last error.
+    /// </summary>
+    public async Task StopAsync(CeaseSubcode subcode, CancellationToken cancellationToken)
     {
         Task? loop;
         Link? conn;
@@ -163,7 +178,7 @@ public sealed partial class BgpProtocol : Protocol
             loop = _loop;
             _loop = null;
             conn = _primary;
-            _stopSubcode = restart ? CeaseSubcode.AdministrativeReset : CeaseSubcode.AdministrativeShutdown;
+            _stopSubcode = subcode;
         }
         _listener?.Unregister(this);
         if (loop is null)
@@ -201,6 +216,16 @@ public sealed partial class BgpProtocol : Protocol
             Table.WithdrawAll(this);
         }
         Stats.ResetRouteCounts();
+        lock (_sync)
+        {
+            // The FSM of a connection that never came is still Connect/Active: stopped too.
+            if (_fsm.State != BgpState.Idle)
+                _fsm.Handle(new FsmEvent(FsmEventKind.ManualStop, StopSubcode: subcode));
+            // BIRD's "manual down": a stop on request records no error to show.
+            _fsm.ClearError();
+            _peerGracefulRestart = _staleV4 = _staleV6 = false;
+            _restartDeadline = null;
+        }
         SetState(ProtocolState.Down);
     }
 
@@ -217,7 +242,7 @@ public sealed partial class BgpProtocol : Protocol
     {
         try
         {
-            await Task.Delay(TimeSpan.FromSeconds(_backoff.ConnectDelay), Time, ct).ConfigureAwait(false);
+            // The connect delay is the FSM's (BIRD's bgp_active): Active, then Connect.
             while (!ct.IsCancellationRequested)
             {
                 var conn = await EstablishTcpAsync(ct).ConfigureAwait(false);
@@ -231,7 +256,17 @@ public sealed partial class BgpProtocol : Protocol
                     _backoff.Reset();
                 // BIRD's error wait time: back off before the next attempt, doubling per failure.
                 var wait = _backoff.NextErrorWait();
-                await WaitOrAcceptAsync(wait, ct).ConfigureAwait(false);
+                lock (_sync)
+                    _errorWait = (Time.GetUtcNow() + wait, (int)wait.TotalSeconds);
+                try
+                {
+                    await WaitOrAcceptAsync(wait, ct).ConfigureAwait(false);
+                }
+                finally
+                {
+                    lock (_sync)
+                        _errorWait = null;
+                }
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -304,11 +339,11 @@ public sealed partial class BgpProtocol : Protocol
         return null;
     }
 
-    private static BgpConnection? Adopt(Socket socket, bool incoming)
+    private BgpConnection? Adopt(Socket socket, bool incoming)
     {
         try
         {
-            return new BgpConnection(socket, incoming);
+            return new BgpConnection(socket, incoming, Messages);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
         {

@@ -29,4 +29,10 @@ public sealed record BgpSessionInfo
     public bool NeighborGracefulRestartActive { get; init; }
     public int? RestartTimerRemaining { get; init; }
     public int? RestartTime { get; init; }
+    /// <summary>BIRD's <c>Connect delay:</c>: seconds left before connecting, while Active and not passive.</summary>
+    public int? ConnectDelayRemaining { get; init; }
+    public int? ConnectDelayTime { get; init; }
+    /// <summary>BIRD's <c>Error wait:</c>: seconds left of the wait after an error, and its length.</summary>
+    public int? ErrorWaitRemaining { get; init; }
+    public int? ErrorWaitTime { get; init; }
 }

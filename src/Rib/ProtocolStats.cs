@@ -17,6 +17,10 @@ public sealed class ProtocolStats
     private long _exportUpdatesSent;
     private long _exportUpdatesFiltered;
     private long _exportWithdrawsSent;
+    private long _importUpdatesRejected;
+    private long _importUpdatesIgnored;
+    private long _exportUpdatesRejected;
+    private long _exportWithdrawsReceived;
 
     /// <summary>Routes this protocol currently has in its table (after the import filter).</summary>
     public long Imported => Interlocked.Read(ref _imported);
@@ -34,6 +38,19 @@ public sealed class ProtocolStats
     public long ExportUpdatesFiltered => Interlocked.Read(ref _exportUpdatesFiltered);
     public long ExportWithdrawsSent => Interlocked.Read(ref _exportWithdrawsSent);
 
+    /// <summary>BIRD's import "rejected": received updates that were invalid (e.g. RFC 7606 treat-as-withdraw).</summary>
+    public long ImportUpdatesRejected => Interlocked.Read(ref _importUpdatesRejected);
+    /// <summary>BIRD's import "ignored": received updates the same as the route already held.</summary>
+    public long ImportUpdatesIgnored => Interlocked.Read(ref _importUpdatesIgnored);
+    /// <summary>BIRD's import withdraws "ignored": withdrawals of a route not held.</summary>
+    public long ImportWithdrawsIgnored => Math.Max(0, ImportWithdrawsReceived - ImportWithdrawsAccepted);
+    /// <summary>BIRD's export "rejected": routes the protocol's own rules refused before the filter (<c>import_control</c>).</summary>
+    public long ExportUpdatesRejected => Interlocked.Read(ref _exportUpdatesRejected);
+    /// <summary>BIRD's export updates "received": every route offered, whatever came of it.</summary>
+    public long ExportUpdatesReceived => ExportUpdatesSent + ExportUpdatesFiltered + ExportUpdatesRejected;
+    /// <summary>BIRD's export withdraws "received": removals offered to the protocol (those sent are <see cref="ExportWithdrawsSent"/>).</summary>
+    public long ExportWithdrawsReceived => Interlocked.Read(ref _exportWithdrawsReceived);
+
     public void AddImported(long delta) => Interlocked.Add(ref _imported, delta);
     public void AddFiltered(long delta) => Interlocked.Add(ref _filtered, delta);
     public void AddExported(long delta) => Interlocked.Add(ref _exported, delta);
@@ -48,6 +65,22 @@ public sealed class ProtocolStats
         if (accepted)
             Interlocked.Increment(ref _importWithdrawsAccepted);
     }
+    /// <summary>An update received and dropped as invalid: counts as received and rejected.</summary>
+    public void CountImportUpdateRejected()
+    {
+        Interlocked.Increment(ref _importUpdatesReceived);
+        Interlocked.Increment(ref _importUpdatesRejected);
+    }
+
+    /// <summary>An update received that changes nothing: counts as received and ignored.</summary>
+    public void CountImportUpdateIgnored()
+    {
+        Interlocked.Increment(ref _importUpdatesReceived);
+        Interlocked.Increment(ref _importUpdatesIgnored);
+    }
+
+    public void CountExportUpdateRejected() => Interlocked.Increment(ref _exportUpdatesRejected);
+    public void CountExportWithdrawReceived() => Interlocked.Increment(ref _exportWithdrawsReceived);
     public void CountExportUpdate(bool sent) => Interlocked.Increment(ref sent ? ref _exportUpdatesSent : ref _exportUpdatesFiltered);
     public void CountExportWithdraw() => Interlocked.Increment(ref _exportWithdrawsSent);
 

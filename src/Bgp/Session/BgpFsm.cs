@@ -41,6 +41,8 @@ public sealed class BgpFsm(FsmConfig config, TimeProvider time)
                     ArmConnectRetry();
                     if (Config.Passive)
                         State = BgpState.Active;
+                    else if (Config.ConnectDelayTime is not null)
+                        EnterActiveWithDelay();
                     else
                     {
                         State = BgpState.Connect;
@@ -79,8 +81,11 @@ public sealed class BgpFsm(FsmConfig config, TimeProvider time)
                 LastError = e.Reason is null ? LastError : "Socket: " + e.Reason;
                 if (State == BgpState.Connect)
                 {
-                    // §8.2.2 Connect, event 18: back to Active, ConnectRetryTimer keeps running.
+                    // §8.2.2 Connect, event 18: back to Active, ConnectRetryTimer keeps running (or,
+                    // as BIRD's bgp_active, restarts with the connect delay).
                     State = BgpState.Active;
+                    if (Config.ConnectDelayTime is not null && !Config.Passive)
+                        EnterActiveWithDelay();
                     Emit(FsmActionKind.Close);
                 }
                 else
@@ -230,6 +235,16 @@ public sealed class BgpFsm(FsmConfig config, TimeProvider time)
         LastError = null;
         LastNotification = null;
     }
+
+    /// <summary>BIRD's <c>bgp_active</c>: Active, connecting when the connect delay (at least 1 s) runs out.</summary>
+    private void EnterActiveWithDelay()
+    {
+        State = BgpState.Active;
+        ConnectRetryDeadline = Now.AddSeconds(Math.Max(1, Config.ConnectDelayTime ?? 0));
+    }
+
+    /// <summary>Seconds the connect delay lasts (BIRD's <c>Connect delay:</c> total), null when not used.</summary>
+    public int? ConnectDelaySeconds => Config.ConnectDelayTime is { } d ? Math.Max(1, d) : null;
 
     private void ArmConnectRetry() => ConnectRetryDeadline = Now.AddSeconds(Config.ConnectRetryTime);
     private void RestartHold() => HoldDeadline = HoldTime == 0 ? null : Now.AddSeconds(HoldTime);

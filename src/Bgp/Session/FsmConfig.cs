@@ -14,6 +14,12 @@ public sealed record FsmConfig
     /// <summary>BIRD's <c>startup hold time</c>: the hold timer while waiting for the peer's OPEN.</summary>
     public int StartupHoldTime { get; init; } = 240;
     public bool Passive { get; init; }
+    /// <summary>
+    /// BIRD's <c>connect delay time</c> (<c>bgp_active</c>): when set, a start and a failed connection
+    /// go to Active and wait this long (at least 1 s) before connecting; when null, a start connects
+    /// at once (RFC 4271 §8.2.2 Idle, event 1).
+    /// </summary>
+    public int? ConnectDelayTime { get; init; }
     public required CapabilitySet Capabilities { get; init; }
 
     public bool IsInternal => LocalAs == PeerAs;

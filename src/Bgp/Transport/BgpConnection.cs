@@ -19,9 +19,15 @@ public sealed class BgpConnection : IAsyncDisposable
     private static readonly TimeSpan DisposeWait = TimeSpan.FromSeconds(5);
     private int _disposed;
 
-    public BgpConnection(Socket socket, bool incoming)
+    private readonly BgpMessageStats? _stats;
+
+    /// <param name="socket">The connected socket; the connection owns it.</param>
+    /// <param name="incoming">Accepted from the neighbour rather than connected by us.</param>
+    /// <param name="stats">Counts every message sent (by type, with its bytes).</param>
+    public BgpConnection(Socket socket, bool incoming, BgpMessageStats? stats = null)
     {
         _socket = socket;
+        _stats = stats;
         Incoming = incoming;
         _socket.NoDelay = true;
         _stream = new NetworkStream(socket, ownsSocket: true);
@@ -39,14 +45,17 @@ public sealed class BgpConnection : IAsyncDisposable
     public IpAddr LocalAddress { get; }
     public IpAddr RemoteAddress { get; }
 
-    /// <summary>Writes what <paramref name="write"/> produces and flushes, under the write lock.</summary>
-    public async ValueTask SendAsync(Action<IBufferWriter<byte>> write, CancellationToken ct)
+    /// <summary>Writes the one message of <paramref name="type"/> that <paramref name="write"/> produces and flushes, under the write lock.</summary>
+    public async ValueTask SendAsync(Wire.MessageType type, Action<IBufferWriter<byte>> write, CancellationToken ct)
     {
         await _writeLock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            var before = Writer.CanGetUnflushedBytes ? Writer.UnflushedBytes : 0;
             write(Writer);
+            if (Writer.CanGetUnflushedBytes)
+                _stats?.CountSent(type, (int)(Writer.UnflushedBytes - before));
             await Writer.FlushAsync(ct).ConfigureAwait(false);
         }
         finally
@@ -66,7 +75,10 @@ public sealed class BgpConnection : IAsyncDisposable
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
             foreach (var chunk in chunks)
+            {
                 Writer.Write(chunk.Span);
+                _stats?.CountSent(chunk.Span);
+            }
             await Writer.FlushAsync(ct).ConfigureAwait(false);
         }
         finally

@@ -13,6 +13,7 @@ public enum CapabilityCode : byte
     FourOctetAs = 65,
     AddPath = 69,
     EnhancedRouteRefresh = 70,
+    LongLivedGracefulRestart = 71,
 }
 
 /// <summary>ADD-PATH send/receive mode (RFC 7911 §4), also the config's <c>add paths</c>.</summary>
@@ -37,7 +38,7 @@ public readonly record struct AfiSafi(Afi Afi, Safi Safi)
 /// The capabilities one side advertised in its OPEN. Unknown capabilities are ignored
 /// (RFC 5492 §3).
 /// </summary>
-public sealed record CapabilitySet
+public sealed partial record CapabilitySet
 {
     public IReadOnlyList<AfiSafi> Families { get; init; } = [];
     public bool RouteRefresh { get; init; }
@@ -64,6 +65,8 @@ public sealed record CapabilitySet
             parts.Add("enhanced-refresh");
         if (GracefulRestart)
             parts.Add(GracefulRestartFamilies.Count > 0 ? "restart-able" : "restart-aware");
+        if (LlgrWord is { } llgr)
+            parts.Add(llgr);
         if (FourOctetAs is not null)
             parts.Add("AS4");
         var rx = AddPath.Values.Any(m => (m & AddPathMode.Rx) != 0);
@@ -119,7 +122,7 @@ public sealed record CapabilitySet
                     var word = BinaryPrimitives.ReadUInt16BigEndian(value);
                     for (var i = 2; i + 4 <= value.Length; i += 4)
                         grFamilies.Add(new AfiSafi((Afi)BinaryPrimitives.ReadUInt16BigEndian(value[i..]), (Safi)value[i + 2]));
-                    result = result with { GracefulRestart = true, GracefulRestartRestarting = (word & 0x8000) != 0, GracefulRestartTime = word & 0x0FFF };
+                    result = result with { GracefulRestart = true, GracefulRestartRestarting = (word & 0x8000) != 0, GracefulRestartTime = word & 0x0FFF, GracefulRestartForwarding = ForwardingFamilies(value) };
                     break;
                 case CapabilityCode.AddPath:
                     // RFC 7911 §4: (AFI (2), SAFI (1), Send/Receive (1))*
@@ -127,7 +130,8 @@ public sealed record CapabilitySet
                         addPath[new AfiSafi((Afi)BinaryPrimitives.ReadUInt16BigEndian(value[i..]), (Safi)value[i + 2])] = (AddPathMode)(value[i + 3] & 3);
                     break;
                 default:
-                    // RFC 5492 §3: unknown capabilities are ignored.
+                    // RFC 5492 §3: unknown capabilities are ignored (LLGR is only decoded, LlgrCapability.cs).
+                    result = ApplyOther(code, value, result);
                     break;
             }
         }

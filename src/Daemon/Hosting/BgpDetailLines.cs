@@ -46,10 +46,16 @@ internal static class BgpDetailLines
             if (s.KeepaliveTime is { } ka)
                 lines.Add($"    Keepalive timer:  {s.KeepaliveRemaining ?? ka}/{ka}");
         }
-        else if (s.NeighborGracefulRestartActive && s.RestartTimerRemaining is { } left)
+        else
         {
-            // BIRD 1.6 shows the restart timer only while the protocol is starting, without its total.
-            lines.Add($"    Restart timer:    {left}/-");
+            // BIRD 1.6's order: the error wait (startup timer), the outgoing connection's connect
+            // delay while Active, then the restart timer, which has no total.
+            if (s.ErrorWaitRemaining is { } wait)
+                lines.Add($"    Error wait:       {wait}/{s.ErrorWaitTime ?? wait}");
+            if (s.ConnectDelayRemaining is { } delay)
+                lines.Add($"    Connect delay:    {delay}/{s.ConnectDelayTime ?? delay}");
+            if (s.NeighborGracefulRestartActive && s.RestartTimerRemaining is { } left)
+                lines.Add($"    Restart timer:    {left}/-");
         }
         AddLastError(lines, s);
         return lines;

@@ -13,6 +13,8 @@ namespace Calico.Bgp.Daemon.Metrics;
 internal sealed class BgpSessionMetrics
 {
     private static readonly string[] BgpStateNames = Enum.GetNames<BgpState>();
+    /// <summary>Prometheus-style words for the message types, in <see cref="BgpMessageStats.Types"/> order.</summary>
+    private static readonly string[] TypeLabels = [.. BgpMessageStats.Types.Select(TypeLabel)];
 
     private readonly ScrapedGauge _info;
     private readonly ScrapedGauge _state;
@@ -25,6 +27,13 @@ internal sealed class BgpSessionMetrics
     private readonly ScrapedGauge _recoveryPending;
     private readonly ScrapedGauge _endOfRib;
     private readonly ScrapedCounter _collisions;
+    private readonly ScrapedCounter _messagesSent;
+    private readonly ScrapedCounter _messagesReceived;
+    private readonly ScrapedCounter _bytesSent;
+    private readonly ScrapedCounter _bytesReceived;
+    private readonly ScrapedCounter _notificationsSent;
+    private readonly ScrapedCounter _notificationsReceived;
+    private readonly ScrapedCounter _establishedTransitions;
 
     public BgpSessionMetrics(MetricGroup g)
     {
@@ -39,6 +48,13 @@ internal sealed class BgpSessionMetrics
         _recoveryPending = g.Gauge("calico_bgp_session_graceful_recovery_pending", "1 while this session holds the daemon's graceful-restart recovery (bird -R) waiting for End-of-RIB.", "protocol");
         _endOfRib = g.Gauge("calico_bgp_session_end_of_rib_received", "1 once the neighbor's End-of-RIB arrived in this session.", "protocol");
         _collisions = g.Counter("calico_bgp_session_collisions_resolved_total", "Connection collisions resolved (RFC 4271 §6.8).", "protocol");
+        _messagesSent = g.Counter("calico_bgp_session_messages_sent_total", "BGP messages sent, by type (open, update, notification, keepalive, route_refresh).", "protocol", "type");
+        _messagesReceived = g.Counter("calico_bgp_session_messages_received_total", "BGP messages received, by type.", "protocol", "type");
+        _bytesSent = g.Counter("calico_bgp_session_bytes_sent_total", "Bytes of BGP messages sent (headers included), by type.", "protocol", "type");
+        _bytesReceived = g.Counter("calico_bgp_session_bytes_received_total", "Bytes of BGP messages received (headers included), by type.", "protocol", "type");
+        _notificationsSent = g.Counter("calico_bgp_session_notifications_sent_total", "NOTIFICATIONs sent, by error code and subcode (RFC 4271 §4.5; 0/0 for a pair out of range).", "protocol", "code", "subcode");
+        _notificationsReceived = g.Counter("calico_bgp_session_notifications_received_total", "NOTIFICATIONs received, by error code and subcode (RFC 4271 §4.5; 0/0 for a pair out of range).", "protocol", "code", "subcode");
+        _establishedTransitions = g.Counter("calico_bgp_session_established_transitions_total", "Times the session reached Established.", "protocol");
     }
 
     public void Collect(IMetricsSource source, IReadOnlyList<Protocol> protocols, DateTimeOffset now)
@@ -61,8 +77,38 @@ internal sealed class BgpSessionMetrics
             _recoveryPending.Set(source.HoldsRecoveryLock(bgp) ? 1 : 0, name);
             _endOfRib.Set(established && bgp.ReceivedEndOfRib ? 1 : 0, name);
             _collisions.Set(bgp, bgp.CollisionsResolved, name);
+            CollectMessages(bgp.Messages, name);
         }
     }
+
+    /// <summary>The message counters; the owner is the counters object, so a rebuilt protocol starts from zero.</summary>
+    private void CollectMessages(BgpMessageStats m, string name)
+    {
+        for (var i = 0; i < BgpMessageStats.Types.Count; i++)
+        {
+            var type = BgpMessageStats.Types[i];
+            var label = TypeLabels[i];
+            _messagesSent.Set(m, m.MessagesSent(type), name, label);
+            _messagesReceived.Set(m, m.MessagesReceived(type), name, label);
+            _bytesSent.Set(m, m.BytesSent(type), name, label);
+            _bytesReceived.Set(m, m.BytesReceived(type), name, label);
+        }
+        // Only the pairs seen: at most the bounded code/subcode table, usually one or two.
+        foreach (var n in m.NotificationsSent())
+            _notificationsSent.Set(m, n.Count, name, Number(n.Code), Number(n.Subcode));
+        foreach (var n in m.NotificationsReceived())
+            _notificationsReceived.Set(m, n.Count, name, Number(n.Code), Number(n.Subcode));
+        _establishedTransitions.Set(m, m.EstablishedTransitions, name);
+    }
+
+    internal static string TypeLabel(Speaker.Wire.MessageType type) => type switch
+    {
+        Speaker.Wire.MessageType.Open => "open",
+        Speaker.Wire.MessageType.Update => "update",
+        Speaker.Wire.MessageType.Notification => "notification",
+        Speaker.Wire.MessageType.Keepalive => "keepalive",
+        _ => "route_refresh",
+    };
 
     private static string Number(uint n) => n.ToString(CultureInfo.InvariantCulture);
 }

@@ -34,12 +34,11 @@ internal sealed class ProtocolMetrics
         _accepted = g.Gauge("calico_bgp_protocol_prefixes_accepted", "Prefixes the protocol has in the table now (after the import filter).", "protocol", "family");
         _filtered = g.Gauge("calico_bgp_protocol_prefixes_filtered", "Prefixes rejected by the import filter and held back now.", "protocol", "family");
         _advertised = g.Gauge("calico_bgp_protocol_prefixes_advertised", "Prefixes exported to the protocol now (advertised to the peer, written to the kernel).", "protocol", "family");
-        _importUpdates = g.Counter("calico_bgp_protocol_import_updates_total", "Route updates received from the protocol, by import filter result (accepted, filtered).", "protocol", "family", "result");
+        _importUpdates = g.Counter("calico_bgp_protocol_import_updates_total", "Route updates received from the protocol, by result: accepted, filtered (import filter), rejected (invalid), ignored (no change).", "protocol", "family", "result");
         _importWithdraws = g.Counter("calico_bgp_protocol_import_withdraws_total", "Route withdrawals received from the protocol, by result (accepted, ignored).", "protocol", "family", "result");
-        _exportUpdates = g.Counter("calico_bgp_protocol_export_updates_total", "Route updates offered to the protocol, by export filter result (sent, filtered).", "protocol", "family", "result");
+        _exportUpdates = g.Counter("calico_bgp_protocol_export_updates_total", "Route updates offered to the protocol, by result: sent, filtered (export filter), rejected (the protocol's own rules).", "protocol", "family", "result");
         _exportWithdraws = g.Counter("calico_bgp_protocol_export_withdraws_total", "Route withdrawals sent to the protocol.", "protocol", "family");
     }
-
 
     public void Collect(IMetricsSource source, IReadOnlyList<Protocol> protocols)
     {
@@ -62,10 +61,13 @@ internal sealed class ProtocolMetrics
             // The owner is the stats object: a protocol rebuilt by a reload counts from zero again.
             _importUpdates.Set(st, st.ImportUpdatesAccepted, name, family, "accepted");
             _importUpdates.Set(st, st.ImportUpdatesFiltered, name, family, "filtered");
+            _importUpdates.Set(st, st.ImportUpdatesRejected, name, family, "rejected");
+            _importUpdates.Set(st, st.ImportUpdatesIgnored, name, family, "ignored");
             _importWithdraws.Set(st, st.ImportWithdrawsAccepted, name, family, "accepted");
-            _importWithdraws.Set(st, Math.Max(0, st.ImportWithdrawsReceived - st.ImportWithdrawsAccepted), name, family, "ignored");
+            _importWithdraws.Set(st, st.ImportWithdrawsIgnored, name, family, "ignored");
             _exportUpdates.Set(st, st.ExportUpdatesSent, name, family, "sent");
             _exportUpdates.Set(st, st.ExportUpdatesFiltered, name, family, "filtered");
+            _exportUpdates.Set(st, st.ExportUpdatesRejected, name, family, "rejected");
             _exportWithdraws.Set(st, st.ExportWithdrawsSent, name, family);
         }
     }

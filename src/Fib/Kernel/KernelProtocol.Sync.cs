@@ -63,7 +63,10 @@ public sealed partial class KernelProtocol
             {
                 changes.Add(RouteChange.Delete(actual));
                 if (wasWanted)
+                {
+                    Stats.CountExportWithdrawReceived();
                     Stats.CountExportWithdraw();
+                }
                 return 1;
             }
             return 0;

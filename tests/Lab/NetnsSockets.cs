@@ -1,7 +1,7 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
-namespace Calico.Bgp.Speaker.Tests;
+namespace Calico.Bgp.Lab;
 
 /// <summary>
 /// Creates sockets inside a network namespace: a dedicated thread enters the namespace with
