@@ -46,6 +46,23 @@ public sealed class AdjRibIn
         return stale.Count;
     }
 
+    /// <summary>Removes every path of one address family (not kept over a restart); returns them.</summary>
+    public List<Nlri> RemoveFamily(bool v6) => RemoveWhere(kv => kv.Key.Prefix.IsV6 == v6);
+
+    /// <summary>
+    /// Removes the paths of one address family still stale (that family's End-of-RIB, or its
+    /// forwarding state was lost, RFC 4724 §4.2); returns them.
+    /// </summary>
+    public List<Nlri> RemoveStale(bool v6) => RemoveWhere(kv => kv.Value.Stale && kv.Key.Prefix.IsV6 == v6);
+
+    private List<Nlri> RemoveWhere(Func<KeyValuePair<Nlri, Entry>, bool> predicate)
+    {
+        var gone = _paths.Where(predicate).Select(kv => kv.Key).ToList();
+        foreach (var key in gone)
+            _paths.Remove(key);
+        return gone;
+    }
+
     /// <summary>A copy of the paths (for a re-evaluation and for tests).</summary>
     public IReadOnlyList<KeyValuePair<Nlri, Entry>> Snapshot() => [.. _paths];
 }

@@ -15,6 +15,7 @@ public sealed class KernelProtocolTests
     private sealed class FakeBgp(RoutingTable table) : Protocol("Mesh_172_16_0_2", table, TimeProvider.System, 100)
     {
         public override string TypeName => "BGP";
+        public override BgpPeerIdentity? BgpPeer => TestPeers.For(Name);
         public override Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
         public override Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
@@ -108,6 +109,7 @@ public sealed class KernelProtocolTests
     private sealed class FakeBgp2(RoutingTable table) : Protocol("Mesh_172_16_0_3", table, TimeProvider.System, 100)
     {
         public override string TypeName => "BGP";
+        public override BgpPeerIdentity? BgpPeer => TestPeers.For(Name);
         public override Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
         public override Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }

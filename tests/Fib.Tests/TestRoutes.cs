@@ -6,6 +6,8 @@ namespace Calico.Bgp.Fib.Tests;
 internal sealed class TestProtocol(RoutingTable table, string name = "Mesh_172_16_0_2") : Protocol(name, table, TimeProvider.System, 100)
 {
     public override string TypeName => "BGP";
+    // A BGP session's identity, so its routes take part in the decision process and merge paths.
+    public override BgpPeerIdentity? BgpPeer => TestPeers.For(Name);
     public override Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     public override Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
@@ -26,4 +28,14 @@ internal static class TestRoutes
 
     public static Route Of(RoutingTable table, Protocol owner, string prefix, RouteDest dest) =>
         new(Prefix.Parse(prefix), table.Attributes.Intern(new PathAttributes { Source = RouteSource.Static, Dest = dest }), owner);
+}
+
+/// <summary>A stable, distinct iBGP peer identity per protocol name.</summary>
+internal static class TestPeers
+{
+    public static BgpPeerIdentity For(string name)
+    {
+        var id = (uint)StringComparer.Ordinal.GetHashCode(name) & 0x00FFFFFF;
+        return new BgpPeerIdentity(IpAddr.FromV4(0x0A000000 | id), id, false);
+    }
 }

@@ -1,6 +1,7 @@
 using Calico.Bgp.Config;
 using Calico.Bgp.Rib;
 using Calico.Bgp.Speaker;
+using Calico.Bgp.Speaker.Wire;
 using Microsoft.Extensions.Logging;
 
 namespace Calico.Bgp.Daemon.Hosting;
@@ -180,9 +181,9 @@ internal sealed partial class RoutingDaemon
         {
             var restarting = toStart.Any(s => s.Config.Name == p.Config.Name);
             _log.LogInformation("{Protocol}: {Action}", p.Config.Name, restarting ? "restarting (configuration changed)" : "shutting down (removed from configuration)");
-            // BIRD: a protocol restarted by a reconfiguration sends Cease "Administrative reset"
-            // (RFC 4486 §4), a removed one "Administrative shutdown".
-            await StopProtocolAsync(p, cancellationToken, restart: restarting).ConfigureAwait(false);
+            // As BIRD 1.6's bgp_shutdown (RFC 4486 §3): a removed peer hears Cease "Peer De-configured",
+            // one whose configuration changed "Other Configuration Change".
+            await StopProtocolAsync(p, cancellationToken, restarting ? CeaseSubcode.OtherConfigurationChange : CeaseSubcode.PeerDeconfigured).ConfigureAwait(false);
         }
         var created = toStart.Select(s => new RunningProtocol(s.Config, factory.Create(s.Config), s.Order)).ToList();
         lock (_protocols)
@@ -216,7 +217,8 @@ internal sealed partial class RoutingDaemon
         return shared;
     }
 
-    private async Task StopProtocolAsync(RunningProtocol p, CancellationToken cancellationToken, bool restart = false)
+    /// <summary>Stops a protocol; a BGP session tells its peer why (<paramref name="cease"/>, Administrative Shutdown by default).</summary>
+    private async Task StopProtocolAsync(RunningProtocol p, CancellationToken cancellationToken, CeaseSubcode cease = CeaseSubcode.AdministrativeShutdown)
     {
         lock (_protocols)
         {
@@ -226,7 +228,7 @@ internal sealed partial class RoutingDaemon
         try
         {
             if (p.Instance is BgpProtocol session)
-                await session.StopAsync(restart, cancellationToken).ConfigureAwait(false);
+                await session.StopAsync(cease, cancellationToken).ConfigureAwait(false);
             else
                 await p.Instance.StopAsync(cancellationToken).ConfigureAwait(false);
         }

@@ -26,15 +26,17 @@ public sealed partial class KernelProtocol
         var spec = KernelRouteMapper.Map(prefix, exported.Attributes, _links, KernelTable, _options.DeviceRoutes);
         if (spec is null || !_options.MergePaths || spec.Type != KernelRouteType.Unicast || spec.Gateway is null)
             return spec;
-        var others = new List<KernelRouteSpec>();
-        for (var i = 1; i < entry.Routes.Length; i++)
+        // The Rib's ECMP set (BIRD's rt_export_merged): every route as good as the best through the
+        // IGP metric, never a stale or unresolved one, at most the limit.
+        var merged = DecisionProcess.MergePaths(entry, Math.Max(1, _options.MergePathsLimit));
+        if (merged.Length < 2)
+            return spec;
+        var others = new List<KernelRouteSpec>(merged.Length - 1);
+        for (var i = 1; i < merged.Length; i++)
         {
-            var r = entry.Routes[i];
+            var r = merged[i];
             if (ReferenceEquals(r.Protocol, this))
                 continue;
-            // Routes are sorted best first: the first one not as good ends the run.
-            if (!KernelRouteMapper.Mergeable(best, r))
-                break;
             if (_options.ExportFilter.Apply(r, Table.Attributes) is { } e && KernelRouteMapper.Map(prefix, e.Attributes, _links, KernelTable, false) is { } s)
                 others.Add(s);
         }

@@ -47,19 +47,6 @@ public static class KernelRouteMapper
         }
     }
 
-    /// <summary>
-    /// BIRD's <c>rte_mergable</c> for BGP: as good as the best up to (not including) the router-id
-    /// tie-breakers, so the paths may share traffic.
-    /// </summary>
-    public static bool Mergeable(Route best, Route other)
-    {
-        if (best.Attributes.Source != RouteSource.Bgp || other.Attributes.Source != RouteSource.Bgp)
-            return false;
-        DecisionProcess.Compare(best, other, out var reason);
-        return reason is BestPathReason.RouterId or BestPathReason.ClusterListLength or BestPathReason.NeighborAddress
-            or BestPathReason.ProtocolName or BestPathReason.Equal;
-    }
-
     /// <summary>Joins single-path unicast shapes into one multipath route (RTA_MULTIPATH), dropping duplicates.</summary>
     public static KernelRouteSpec Merge(KernelRouteSpec first, IEnumerable<KernelRouteSpec> others, int limit)
     {
