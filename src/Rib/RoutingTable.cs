@@ -37,8 +37,11 @@ public sealed partial class RoutingTable
     /// <summary>The entries as they are now; each one is a consistent snapshot, and each prefix appears once.</summary>
     public IEnumerable<RouteEntry> Entries => _entries.Entries();
 
-    /// <summary>Adds a route, or replaces the one with the same protocol and path id.</summary>
-    public void Update(Route route)
+    /// <summary>
+    /// Adds a route, or replaces the one with the same protocol and path id. Says which, so an
+    /// importer need not look the prefix up first (one probe of the map per received path, not two).
+    /// </summary>
+    public RouteUpdate Update(Route route)
     {
         lock (_writer)
         {
@@ -49,10 +52,11 @@ public sealed partial class RoutingTable
             if (index >= 0)
             {
                 if (RouteList.At(routes!, index).SameContent(route))
-                    return;
+                    return RouteUpdate.Unchanged;
                 routes = RouteList.RemoveAt(routes!, index);
             }
             Publish(prefix, old, RouteList.Insert(routes, route));
+            return index >= 0 ? RouteUpdate.Replaced : RouteUpdate.Added;
         }
     }
 

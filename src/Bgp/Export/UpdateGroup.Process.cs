@@ -41,6 +41,7 @@ public sealed partial class UpdateGroup
             else
                 _out[prefix] = next;
         }
+        ClearMemo();
         Emit(batches);
         foreach (var m in _members)
         {

@@ -124,7 +124,12 @@ public sealed partial class UpdateGroup
     {
         var entry = Key.Table.Find(prefix);
         if (entry is null || entry.IsEmpty)
+        {
+            // The prefix is gone: a withdrawal offered to every member (BIRD's export withdraws "received").
+            foreach (var m in _members)
+                m.Protocol.Stats.CountExportWithdrawReceived();
             return;
+        }
         if (Codec.SendsPathId(prefix.IsV6))
         {
             foreach (var r in entry.Routes)
@@ -137,33 +142,34 @@ public sealed partial class UpdateGroup
     private void Want(Route route, List<PathOut> into)
     {
         var attrs = Key.Table.Attributes;
-        var prepared = ExportPolicy.Prepare(route, Key.Options, Key.Self);
+        var prepared = PrepareOnce(route);
         if (prepared is null)
+        {
+            // Refused by the session rules before the filter: BIRD's export "rejected".
+            foreach (var m in _members)
+                m.Protocol.Stats.CountExportUpdateRejected();
             return;
-        var accepted = Key.Filter.Apply(route.WithAttributes(attrs.Intern(prepared)), attrs);
+        }
+        // Never back to the member it came from (BIRD's bgp_import_control): rejected for that one.
+        foreach (var m in _members)
+        {
+            if (ReferenceEquals(m.Protocol, route.Protocol))
+                m.Protocol.Stats.CountExportUpdateRejected();
+        }
+        // `export all` accepts as it is: no route copy to run it on.
+        var accepted = ReferenceEquals(Key.Filter, RouteFilter.AcceptAll)
+            ? prepared
+            : Key.Filter.Apply(route.WithAttributes(prepared), attrs)?.Attributes;
         if (accepted is null)
         {
             foreach (var m in _members)
                 m.Protocol.Stats.CountExportUpdate(false);
             return;
         }
-        // Only BGP attributes travel; the local route's own fields (source, gateway) stay behind.
-        var wire = accepted.Attributes with
-        {
-            Source = RouteSource.Bgp,
-            Dest = RouteDest.Router,
-            Gateway = null,
-            Interface = null,
-            From = null,
-            KrtMetric = null,
-            KrtTunnel = null,
-            KrtSource = null,
-            // RFC 4271 §5.1.5: LOCAL_PREF never goes to an external peer (a filter may have set it).
-            LocalPref = Key.Options.IsInternal ? accepted.Attributes.LocalPref : null,
-        };
+        var wire = WireOnce(accepted);
         if (LacksV6NextHop(route.Prefix, wire))
             return;
-        into.Add(new PathOut(route.Protocol, route.PathId, 0, attrs.Intern(wire)));
+        into.Add(new PathOut(route.Protocol, route.PathId, 0, wire));
     }
 
     /// <summary>An IPv6 route needs an IPv6 next hop for MP_REACH_NLRI (RFC 2545 §3).</summary>

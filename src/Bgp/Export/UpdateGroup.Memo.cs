@@ -1,0 +1,69 @@
+using System.Runtime.CompilerServices;
+using Calico.Bgp.Rib;
+
+namespace Calico.Bgp.Speaker.Export;
+
+public sealed partial class UpdateGroup
+{
+    // Within one Process pass, what the session rules (ExportPolicy.Prepare) and the rewrite to wire
+    // attributes make of each interned attribute set. Both depend only on the set, the source
+    // protocol and the family (and on the group's key, which is fixed), so a table where 200k routes
+    // share a few sets makes a few PathAttributes per pass instead of two (and an AS_PATH) per
+    // prefix. Cleared after each pass: a source's session may restart with another router id.
+    private readonly Dictionary<PreparedKey, PathAttributes?> _prepared = new(PreparedKeyComparer.Instance);
+    private readonly Dictionary<PathAttributes, PathAttributes> _wire = new(ReferenceEqualityComparer.Instance);
+
+    private readonly record struct PreparedKey(PathAttributes Attributes, Protocol Source, bool V6);
+
+    /// <summary><see cref="ExportPolicy.Prepare(Route, BgpProtocolOptions, IpAddr?)"/>, interned, once per set and source.</summary>
+    private PathAttributes? PrepareOnce(Route route)
+    {
+        var key = new PreparedKey(route.Attributes, route.Protocol, route.Prefix.IsV6);
+        if (!_prepared.TryGetValue(key, out var prepared))
+        {
+            var p = ExportPolicy.Prepare(route, Key.Options, Key.Self);
+            _prepared[key] = prepared = p is null ? null : Key.Table.Attributes.Intern(p);
+        }
+        return prepared;
+    }
+
+    /// <summary>The attributes that travel for an accepted set, interned, once per set.</summary>
+    private PathAttributes WireOnce(PathAttributes accepted)
+    {
+        if (_wire.TryGetValue(accepted, out var wire))
+            return wire;
+        // Only BGP attributes travel; the local route's own fields (source, gateway) stay behind.
+        var w = accepted with
+        {
+            Source = RouteSource.Bgp,
+            Dest = RouteDest.Router,
+            Gateway = null,
+            Interface = null,
+            From = null,
+            KrtMetric = null,
+            KrtTunnel = null,
+            KrtSource = null,
+            // RFC 4271 §5.1.5: LOCAL_PREF never goes to an external peer (a filter may have set it).
+            LocalPref = Key.Options.IsInternal ? accepted.LocalPref : null,
+        };
+        return _wire[accepted] = Key.Table.Attributes.Intern(w);
+    }
+
+    private void ClearMemo()
+    {
+        _prepared.Clear();
+        _wire.Clear();
+    }
+
+    /// <summary>Interned sets and protocols compare by reference: cheap, and what interning promises.</summary>
+    private sealed class PreparedKeyComparer : IEqualityComparer<PreparedKey>
+    {
+        public static readonly PreparedKeyComparer Instance = new();
+
+        public bool Equals(PreparedKey x, PreparedKey y) =>
+            ReferenceEquals(x.Attributes, y.Attributes) && ReferenceEquals(x.Source, y.Source) && x.V6 == y.V6;
+
+        public int GetHashCode(PreparedKey k) =>
+            HashCode.Combine(RuntimeHelpers.GetHashCode(k.Attributes), RuntimeHelpers.GetHashCode(k.Source), k.V6);
+    }
+}
