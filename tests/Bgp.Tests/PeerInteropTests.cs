@@ -181,7 +181,8 @@ public class PeerInteropTests
         await Wait.UntilAsync(() => us.Bgp.BgpState != BgpState.Established, TimeSpan.FromSeconds(15), "session down by hold timer");
         Assert.InRange(sw.Elapsed.TotalSeconds, 3, 9);
         Assert.Contains("Hold timer expired", us.Bgp.Snapshot().LastError, StringComparison.Ordinal);
-        Assert.Null(us.Table.Find(Theirs));
+        // The routes go once the connection is torn down, right after the state changes.
+        await Wait.UntilAsync(() => us.Table.Find(Theirs) is null, TimeSpan.FromSeconds(10), "the peer's routes withdrawn");
     }
 
     [Theory]
