@@ -170,6 +170,15 @@ public sealed class TestLab : IAsyncDisposable
         }
         foreach (var h in _hosts)
             await DeleteNamespaceAsync(h.Netns).ConfigureAwait(false);
+        // Configs, sockets, captures: what a failure needs is in its message (Diagnostics).
+        try
+        {
+            Directory.Delete(Dir, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Something still holds a file; /tmp is cleaned eventually.
+        }
     }
 
     private static async Task DeleteNamespaceAsync(string netns)
