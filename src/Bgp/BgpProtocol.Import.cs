@@ -37,7 +37,7 @@ public sealed partial class BgpProtocol
         // re-evaluation under a new import filter (a reload).
         lock (_adjRibIn.Sync)
             Apply(update, d, codec);
-        return null;
+        return TakeImportLimitAction();
     }
 
     private void Apply(in UpdateMessage update, in DecodedAttributes d, in BgpCodec codec)
@@ -118,23 +118,30 @@ public sealed partial class BgpProtocol
     {
         var route = new Route(n.Prefix, attrs, this, n.PathId);
         var accepted = Options.ImportFilter.Apply(route, Table.Attributes);
-        var existing = Existing(n);
         if (accepted is null)
         {
             Stats.CountImportUpdate(false);
-            if (existing is not null && Table.Withdraw(n.Prefix, this, n.PathId))
+            if (Table.Withdraw(n.Prefix, this, n.PathId))
                 Stats.AddImported(-1);
             return false;
         }
-        if (existing is not null && existing.SameContent(accepted))
+        // Only a route new to the table counts against the import limit; a replacement does not.
+        // The lookup is paid only with a limit: otherwise the table's own answer tells what happened.
+        if (Options.ImportLimit is not null && Existing(n) is null && !AdmitUnderImportLimit())
+            return false;
+        switch (Table.Update(accepted))
         {
-            Stats.CountImportUpdateIgnored();
-            return true;
+            case RouteUpdate.Unchanged:
+                Stats.CountImportUpdateIgnored();
+                break;
+            case RouteUpdate.Added:
+                Stats.CountImportUpdate(true);
+                Stats.AddImported(1);
+                break;
+            default:
+                Stats.CountImportUpdate(true);
+                break;
         }
-        Stats.CountImportUpdate(true);
-        Table.Update(accepted);
-        if (existing is null)
-            Stats.AddImported(1);
         return true;
     }
 

@@ -1,4 +1,6 @@
 using System.Net.Sockets;
+using System.Reflection;
+using System.Text;
 using Calico.Bgp.Rib;
 using Calico.Bgp.Speaker.Wire;
 
@@ -28,6 +30,8 @@ public sealed record BgpProtocolOptions
     public RouteFilter ImportFilter { get; init; } = RouteFilter.AcceptAll;
     /// <summary>BIRD's default export for BGP is <c>none</c>.</summary>
     public RouteFilter ExportFilter { get; init; } = RouteFilter.RejectAll;
+    /// <summary>BIRD's <c>import limit</c>; null is no limit (BIRD's default).</summary>
+    public ImportLimit? ImportLimit { get; init; }
     public string? Description { get; init; }
     public bool NextHopSelf { get; init; }
     public bool NextHopKeep { get; init; }
@@ -59,4 +63,29 @@ public sealed record BgpProtocolOptions
 
     /// <summary>The cluster id used for route reflection (RFC 4456 §7): the configured one or the router id.</summary>
     public uint ClusterId => RrClusterId ?? RouterId;
+
+    /// <summary>What <see cref="ToString"/> prints in place of the MD5 key.</summary>
+    public const string RedactedPassword = "***";
+
+    /// <summary>
+    /// The record's print, without the secret: the generated one lists every property, the TCP MD5
+    /// key included, and options end up in logs and exception messages. Every other property is
+    /// printed as the generated print would, so a property added later shows up without a change here.
+    /// </summary>
+    private bool PrintMembers(StringBuilder builder)
+    {
+        var first = true;
+        foreach (var property in typeof(BgpProtocolOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            if (!first)
+                builder.Append(", ");
+            first = false;
+            builder.Append(property.Name).Append(" = ");
+            if (property.Name == nameof(Password))
+                builder.Append(Password is null ? "" : RedactedPassword);
+            else
+                builder.Append(property.GetValue(this));
+        }
+        return true;
+    }
 }

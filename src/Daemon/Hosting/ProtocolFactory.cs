@@ -8,6 +8,7 @@ using Calico.Bgp.Speaker.Export;
 using Microsoft.Extensions.Logging;
 using ConfigAddPaths = Calico.Bgp.Config.AddPathMode;
 using SpeakerAddPaths = Calico.Bgp.Speaker.Wire.AddPathMode;
+using SpeakerImportLimit = Calico.Bgp.Speaker.ImportLimit;
 
 namespace Calico.Bgp.Daemon.Hosting;
 
@@ -132,6 +133,13 @@ internal sealed class ProtocolFactory(BirdConfig config, RoutingTable table, Tim
             StartupHoldTime = b.StartupHoldTime ?? 240,
             ImportFilter = b.ImportFilter,
             ExportFilter = Share(b.ExportFilter),
+            ImportLimit = b.ImportLimit is { } limit ? new SpeakerImportLimit(limit.Limit, limit.Action switch
+            {
+                LimitAction.Warn => ImportLimitAction.Warn,
+                LimitAction.Block => ImportLimitAction.Block,
+                LimitAction.Restart => ImportLimitAction.Restart,
+                _ => ImportLimitAction.Disable,
+            }) : null,
             Description = b.Description,
             NextHopSelf = b.NextHopSelf,
             NextHopKeep = b.NextHopKeep,

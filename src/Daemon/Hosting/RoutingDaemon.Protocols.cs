@@ -24,7 +24,9 @@ internal sealed partial class RoutingDaemon
     public string? MessageOf(Protocol protocol) => _messages.GetValueOrDefault(protocol.Name);
 
     /// <summary>Disabled in the config (<c>disabled;</c>) or by <c>disable</c>, and not enabled since.</summary>
-    public bool IsDisabled(Protocol protocol) => _disabled.ContainsKey(protocol.Name);
+    /// <remarks>An import limit with <c>action disable</c> also leaves the protocol disabled, as in BIRD.</remarks>
+    public bool IsDisabled(Protocol protocol) =>
+        _disabled.ContainsKey(protocol.Name) || protocol is BgpProtocol { DisabledByImportLimit: true };
 
     public async Task<ProtocolActionResult> EnableAsync(Protocol protocol, string? message, CancellationToken cancellationToken)
     {

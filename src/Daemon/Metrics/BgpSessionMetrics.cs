@@ -27,6 +27,7 @@ internal sealed class BgpSessionMetrics
     private readonly ScrapedGauge _recoveryPending;
     private readonly ScrapedGauge _endOfRib;
     private readonly ScrapedCounter _collisions;
+    private readonly ScrapedCounter _importLimitHits;
     private readonly ScrapedCounter _messagesSent;
     private readonly ScrapedCounter _messagesReceived;
     private readonly ScrapedCounter _bytesSent;
@@ -48,6 +49,7 @@ internal sealed class BgpSessionMetrics
         _recoveryPending = g.Gauge("calico_bgp_session_graceful_recovery_pending", "1 while this session holds the daemon's graceful-restart recovery (bird -R) waiting for End-of-RIB.", "protocol");
         _endOfRib = g.Gauge("calico_bgp_session_end_of_rib_received", "1 once the neighbor's End-of-RIB arrived in this session.", "protocol");
         _collisions = g.Counter("calico_bgp_session_collisions_resolved_total", "Connection collisions resolved (RFC 4271 §6.8).", "protocol");
+        _importLimitHits = g.Counter("calico_bgp_session_import_limit_hits_total", "Times the import limit was hit (BIRD's import limit N action …).", "protocol");
         _messagesSent = g.Counter("calico_bgp_session_messages_sent_total", "BGP messages sent, by type (open, update, notification, keepalive, route_refresh).", "protocol", "type");
         _messagesReceived = g.Counter("calico_bgp_session_messages_received_total", "BGP messages received, by type.", "protocol", "type");
         _bytesSent = g.Counter("calico_bgp_session_bytes_sent_total", "Bytes of BGP messages sent (headers included), by type.", "protocol", "type");
@@ -77,6 +79,7 @@ internal sealed class BgpSessionMetrics
             _recoveryPending.Set(source.HoldsRecoveryLock(bgp) ? 1 : 0, name);
             _endOfRib.Set(established && bgp.ReceivedEndOfRib ? 1 : 0, name);
             _collisions.Set(bgp, bgp.CollisionsResolved, name);
+            _importLimitHits.Set(bgp, bgp.ImportLimitHits, name);
             CollectMessages(bgp.Messages, name);
         }
     }
