@@ -36,29 +36,41 @@ internal static class ProtocolSelector
     /// <summary>Keywords of the CLI grammar that can never be a symbol there.</summary>
     private static bool IsKeyword(string word) => word.ToLowerInvariant() is "all" or "in" or "out";
 
-    /// <summary>BIRD's <c>patmatch</c>: <c>*</c> any run, <c>?</c> any one character.</summary>
+    /// <summary>
+    /// BIRD's <c>patmatch</c>: <c>*</c> any run, <c>?</c> any one character. Matched greedily with
+    /// backtracking only to the last <c>*</c>, so the time is O(pattern × text) whatever the number
+    /// of stars: a recursive split per star (BIRD's shape) is exponential, and one request line of
+    /// stars pinned a control-session thread (found by fuzzing, docs/reliability.md).
+    /// </summary>
     public static bool PatternMatch(ReadOnlySpan<char> pattern, ReadOnlySpan<char> text)
     {
-        while (!pattern.IsEmpty)
+        int p = 0, t = 0, star = -1, resume = 0;
+        while (t < text.Length)
         {
-            var c = pattern[0];
-            if (c == '*')
+            if (p < pattern.Length && (pattern[p] == '?' || (pattern[p] != '*' && pattern[p] == text[t])))
             {
-                pattern = pattern[1..];
-                if (pattern.IsEmpty)
-                    return true;
-                for (var i = 0; i <= text.Length; i++)
-                {
-                    if (PatternMatch(pattern, text[i..]))
-                        return true;
-                }
+                p++;
+                t++;
+            }
+            else if (p < pattern.Length && pattern[p] == '*')
+            {
+                // Let the star match nothing for now; remember where to widen it.
+                star = p++;
+                resume = t;
+            }
+            else if (star >= 0)
+            {
+                // Widen the last star by one character and retry what follows it.
+                p = star + 1;
+                t = ++resume;
+            }
+            else
+            {
                 return false;
             }
-            if (text.IsEmpty || (c != '?' && c != text[0]))
-                return false;
-            pattern = pattern[1..];
-            text = text[1..];
         }
-        return text.IsEmpty;
+        while (p < pattern.Length && pattern[p] == '*')
+            p++;
+        return p == pattern.Length;
     }
 }
