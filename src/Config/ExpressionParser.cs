@@ -18,10 +18,12 @@ internal sealed partial class Parser
 
     private Expr ParseExpression()
     {
+        using var nesting = Nest();
         var left = ParseComparison();
         while (Peek().IsPunct("&&") || Peek().IsPunct("||"))
         {
             var op = Next();
+            CountOperator(op);
             var right = ParseComparison();
             if (left.Type != FilterType.Bool || right.Type != FilterType.Bool)
                 throw Error(op, $"operands of '{op.Text}' must be bool, not {left.Type.Describe()} and {right.Type.Describe()}");
@@ -86,6 +88,7 @@ internal sealed partial class Parser
         while (Peek().IsPunct("+") || Peek().IsPunct("-"))
         {
             var op = Next();
+            CountOperator(op);
             left = Arithmetic(op, left, ParseMultiplicative());
         }
         return left;
@@ -97,6 +100,7 @@ internal sealed partial class Parser
         while (Peek().IsPunct("*") || Peek().IsPunct("/") || Peek().IsPunct("%"))
         {
             var op = Next();
+            CountOperator(op);
             left = Arithmetic(op, left, ParseUnary());
         }
         return left;
@@ -130,6 +134,7 @@ internal sealed partial class Parser
         if (Peek().IsPunct("!"))
         {
             var op = Next();
+            using var nesting = Nest();
             var operand = ParseUnary();
             if (operand.Type != FilterType.Bool)
                 throw Error(op, $"operand of '!' must be bool, not {operand.Type.Describe()}");

@@ -149,6 +149,7 @@ internal sealed partial class Parser
 
     private Exec ParseStatement()
     {
+        using var nesting = Nest();
         var t = Peek();
         if (t.IsPunct("{"))
             return ParseBlock();

@@ -1,3 +1,5 @@
+using System.Reflection;
+using System.Text;
 using Calico.Bgp.Rib;
 
 namespace Calico.Bgp.Config;
@@ -97,4 +99,29 @@ public sealed record BgpProtocolConfig : ProtocolConfig
 
     /// <summary>iBGP when both sides are in the same AS.</summary>
     public bool IsInternal => LocalAs == NeighborAs;
+
+    /// <summary>What <see cref="ToString"/> prints in place of the MD5 key.</summary>
+    public const string RedactedPassword = "***";
+
+    /// <summary>
+    /// The record's print, without the secret: the generated one lists every property, the
+    /// <c>password</c> included, and a config model reaches logs (reload diffs, exception messages).
+    /// The other properties print as the generated print would, including ones added later.
+    /// </summary>
+    protected override bool PrintMembers(StringBuilder builder)
+    {
+        base.PrintMembers(builder);
+        foreach (var property in typeof(BgpProtocolConfig).GetProperties(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly))
+        {
+            // Overrides (TypeName) were printed by the base already.
+            if (property.GetMethod!.GetBaseDefinition().DeclaringType != typeof(BgpProtocolConfig))
+                continue;
+            builder.Append(", ").Append(property.Name).Append(" = ");
+            if (property.Name == nameof(Password))
+                builder.Append(Password is null ? "" : RedactedPassword);
+            else
+                builder.Append(property.GetValue(this));
+        }
+        return true;
+    }
 }

@@ -26,9 +26,14 @@ public readonly record struct NetlinkResult(int Errno, string? Message)
         if ((message.Flags & Nl.FAckTlvs) != 0 && p.Length >= 4 + Nl.HeaderLength)
         {
             // Without NLM_F_CAPPED the original request follows in full; skip it by its own length.
+            // That length is read as unsigned and bounded by what is there: a value past the end
+            // (or negative as an int) would slice outside the payload, so then there are no TLVs.
             var offset = 4 + Nl.HeaderLength;
             if ((message.Flags & Nl.FCapped) == 0)
-                offset = 4 + Nl.Align((int)BinaryPrimitives.ReadUInt32LittleEndian(p[4..]));
+            {
+                var echoed = BinaryPrimitives.ReadUInt32LittleEndian(p[4..]);
+                offset = echoed >= Nl.HeaderLength && echoed <= (uint)(p.Length - 4) ? 4 + Nl.Align((int)echoed) : p.Length;
+            }
             if (offset < p.Length)
             {
                 var attrs = new NetlinkAttributeReader(p[offset..]);
