@@ -149,7 +149,7 @@ public class CalicoChecksTests
     {
         var (bird, ours) = await BothAsync("calico-no-peers",
             node => node.StartAAsync(ControlSocketNode.NodeAConfig(true)),
-            node => RoutesInAsync(node, "10.65.2.0/26", "10.65.2.5/32"));
+            node => RoutesInAsync(node, "10.65.2.0/26", "10.65.2.5/32", "10.99.0.0/24"));
         Assert.Null(bird.ReadyInsideWindow);
         Assert.Null(bird.ReadyOutsideWindow);
         Assert.Equal("", bird.Peers);

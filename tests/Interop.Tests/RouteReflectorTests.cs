@@ -311,7 +311,9 @@ public class RouteReflectorTests
             await Check("while BIRD was down");
             await Task.Delay(300);
         }
-        await c.Bird.RestartAsync();
+        // A graceful restart proper: BIRD comes back in recovery (-R), so its OPEN keeps the forwarding
+        // state bit and the stale routes may stay until its End-of-RIB (RFC 4724 §4.2); without it they must go.
+        await c.Bird.RestartAsync("-R");
         await Wait.UntilAsync(async () =>
         {
             await Check("while BIRD came back");

@@ -39,14 +39,18 @@ public sealed class BirdPeer
         return peer;
     }
 
-    /// <summary>(Re)starts the BIRD process in the foreground and waits for its socket to answer.</summary>
-    public async Task RestartAsync()
+    /// <summary>
+    /// (Re)starts the BIRD process in the foreground and waits for its socket to answer.
+    /// <paramref name="extraArgs"/> go on BIRD's command line (e.g. <c>-R</c>: graceful-restart recovery,
+    /// so the new OPEN keeps the forwarding state bit, RFC 4724 §3).
+    /// </summary>
+    public async Task RestartAsync(params string[] extraArgs)
     {
         if (Process is { HasExited: false })
             await Process.StopAsync().ConfigureAwait(false);
         if (File.Exists(Socket))
             File.Delete(Socket);
-        Process = Host.Start(Path.GetFileName(ConfigPath), Binary, ["-f", "-c", ConfigPath, "-s", Socket]);
+        Process = Host.Start(Path.GetFileName(ConfigPath), Binary, ["-f", "-c", ConfigPath, "-s", Socket, .. extraArgs]);
         await Wait.UntilAsync(async () =>
         {
             if (Process.HasExited)
