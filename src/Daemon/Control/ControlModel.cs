@@ -137,9 +137,9 @@ public enum ProtocolDebug
 }
 
 /// <summary>
-/// The <c>Route change stats</c> table of <c>show protocols all</c>, BIRD's <c>proto_stats</c>.
-/// <see cref="ProtocolStats"/> lacks BIRD's "rejected" and "ignored" columns; a protocol that counts
-/// them supplies this through <see cref="ProtocolDetail.RouteStats"/>.
+/// The <c>Route change stats</c> table of <c>show protocols all</c>, BIRD's <c>proto_stats</c>. Built
+/// from a protocol's <see cref="ProtocolStats"/>; a test or a protocol with counters of its own may
+/// supply it through <see cref="ProtocolDetail.RouteStats"/> instead.
 /// </summary>
 public sealed record RouteChangeStats(
     long ImportUpdatesReceived, long ImportUpdatesRejected, long ImportUpdatesFiltered, long ImportUpdatesIgnored, long ImportUpdatesAccepted,
@@ -147,10 +147,14 @@ public sealed record RouteChangeStats(
     long ExportUpdatesReceived, long ExportUpdatesRejected, long ExportUpdatesFiltered, long ExportUpdatesAccepted,
     long ExportWithdrawsReceived, long ExportWithdrawsAccepted)
 {
-    /// <summary>The table from the counters a <see cref="ProtocolStats"/> has: rejected is 0, ignored is what was neither filtered nor accepted.</summary>
+    /// <summary>
+    /// BIRD's <c>proto_stats</c> from our counters: import "ignored" is what was received and neither
+    /// rejected, filtered nor accepted (the same route again); export "received" is every offer.
+    /// </summary>
     public static RouteChangeStats From(ProtocolStats s) => new(
-        s.ImportUpdatesReceived, 0, s.ImportUpdatesFiltered, Math.Max(0, s.ImportUpdatesReceived - s.ImportUpdatesFiltered - s.ImportUpdatesAccepted), s.ImportUpdatesAccepted,
-        s.ImportWithdrawsReceived, 0, Math.Max(0, s.ImportWithdrawsReceived - s.ImportWithdrawsAccepted), s.ImportWithdrawsAccepted,
-        s.ExportUpdatesSent + s.ExportUpdatesFiltered, 0, s.ExportUpdatesFiltered, s.ExportUpdatesSent,
-        s.ExportWithdrawsSent, s.ExportWithdrawsSent);
+        s.ImportUpdatesReceived, s.ImportUpdatesRejected, s.ImportUpdatesFiltered,
+        Math.Max(0, s.ImportUpdatesReceived - s.ImportUpdatesRejected - s.ImportUpdatesFiltered - s.ImportUpdatesAccepted), s.ImportUpdatesAccepted,
+        s.ImportWithdrawsReceived, 0, s.ImportWithdrawsIgnored, s.ImportWithdrawsAccepted,
+        s.ExportUpdatesReceived, s.ExportUpdatesRejected, s.ExportUpdatesFiltered, s.ExportUpdatesSent,
+        s.ExportWithdrawsReceived, s.ExportWithdrawsSent);
 }

@@ -91,24 +91,13 @@ internal static class ShowProtocolsCommand
         reply.Line(Code, d.KeepFiltered
             ? $"  Routes:         {s.Imported} imported, {s.Filtered} filtered, {s.Exported} exported, {preferred} preferred"
             : $"  Routes:         {s.Imported} imported, {s.Exported} exported, {preferred} preferred");
-        var t = d.RouteStats ?? FromStats(s);
+        var t = d.RouteStats ?? RouteChangeStats.From(s);
         reply.Line(Code, "  Route change stats:     received   rejected   filtered    ignored   accepted");
         reply.Line(Code, $"    Import updates:     {t.ImportUpdatesReceived,10} {t.ImportUpdatesRejected,10} {t.ImportUpdatesFiltered,10} {t.ImportUpdatesIgnored,10} {t.ImportUpdatesAccepted,10}");
         reply.Line(Code, $"    Import withdraws:   {t.ImportWithdrawsReceived,10} {t.ImportWithdrawsRejected,10}        --- {t.ImportWithdrawsIgnored,10} {t.ImportWithdrawsAccepted,10}");
         reply.Line(Code, $"    Export updates:     {t.ExportUpdatesReceived,10} {t.ExportUpdatesRejected,10} {t.ExportUpdatesFiltered,10}        --- {t.ExportUpdatesAccepted,10}");
         reply.Line(Code, $"    Export withdraws:   {t.ExportWithdrawsReceived,10}        ---        ---        --- {t.ExportWithdrawsAccepted,10}");
     }
-
-    /// <summary>
-    /// BIRD's <c>proto_stats</c> from our counters: import "ignored" is what was received and neither
-    /// rejected, filtered nor accepted (the same route again); export "received" is every offer.
-    /// </summary>
-    private static RouteChangeStats FromStats(ProtocolStats s) => new(
-        s.ImportUpdatesReceived, s.ImportUpdatesRejected, s.ImportUpdatesFiltered,
-        Math.Max(0, s.ImportUpdatesReceived - s.ImportUpdatesRejected - s.ImportUpdatesFiltered - s.ImportUpdatesAccepted), s.ImportUpdatesAccepted,
-        s.ImportWithdrawsReceived, 0, s.ImportWithdrawsIgnored, s.ImportWithdrawsAccepted,
-        s.ExportUpdatesReceived, s.ExportUpdatesRejected, s.ExportUpdatesFiltered, s.ExportUpdatesSent,
-        s.ExportWithdrawsReceived, s.ExportWithdrawsSent);
 
     /// <summary>Routes each protocol has as best route of their prefix (BIRD's <c>pref_routes</c>), in one pass.</summary>
     private static Dictionary<Protocol, long> CountPreferred(RoutingTable table)
