@@ -154,6 +154,22 @@ public sealed partial class BgpProtocol
             Stats.AddImported(-1);
     }
 
+    /// <summary>How long an importer waits for the table's readers before it reads on regardless (they resync if they fall further behind).</summary>
+    private static readonly TimeSpan CorkWait = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Back-pressure (BIRD 3's cork): while a reader of the table's journal (an update group, the
+    /// kernel) is far behind, stop reading from this peer so the reader catches up instead of falling
+    /// off the journal into a full resync. TCP then holds the peer. Bounded, so a stuck reader can
+    /// never stall the session past its hold time.
+    /// </summary>
+    private async ValueTask WaitForExportersAsync(CancellationToken ct)
+    {
+        var uncorked = Table.WaitUncorkedAsync();
+        if (!uncorked.IsCompleted)
+            await uncorked.WaitAsync(CorkWait, ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
     /// <summary>The route the table holds for this path from us; a stale one counts, it is still imported (BIRD does the same).</summary>
     private Route? Existing(in Nlri n)
     {

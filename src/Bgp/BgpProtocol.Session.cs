@@ -194,6 +194,8 @@ public sealed partial class BgpProtocol
                     var error = ImportUpdate(body.Span, codec);
                     if (error is { } ue)
                         return await FeedAsync(conn, new FsmEvent(FsmEventKind.UpdateMsgErr, Error: ue), ct).ConfigureAwait(false);
+                    if (Table.IsCorked)
+                        await WaitForExportersAsync(ct).ConfigureAwait(false);
                     return FrameOutcome.Continue;
                 default:
                     return FrameOutcome.Continue;

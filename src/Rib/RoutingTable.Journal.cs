@@ -9,6 +9,7 @@ public sealed partial class RoutingTable
 
     private ChangeJournal? _journal;
     private ImmutableArray<JournalReader> _journalReaders = [];
+    private TaskCompletionSource? _uncorked;
 
     /// <summary>The journal readers now subscribed (for metrics: <see cref="JournalReader.Lag"/> is the export lag).</summary>
     public ImmutableArray<JournalReader> JournalReaders => _journalReaders;
@@ -35,6 +36,43 @@ public sealed partial class RoutingTable
             }
             return false;
         }
+    }
+
+    /// <summary>
+    /// Completes when the table is no longer corked (at once when it is not). Readers poke it as they
+    /// catch up, so an importer that waits here resumes as soon as the slowest reader is back under the
+    /// mark, without polling.
+    /// </summary>
+    public Task WaitUncorkedAsync()
+    {
+        while (true)
+        {
+            if (!IsCorked)
+                return Task.CompletedTask;
+            var current = Volatile.Read(ref _uncorked);
+            if (current is null)
+            {
+                var created = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                if (Interlocked.CompareExchange(ref _uncorked, created, null) is not null)
+                    continue;
+                current = created;
+            }
+            // Checked again after publishing the waiter: a reader that caught up in between either saw
+            // the waiter (and completes it) or is seen here.
+            if (!IsCorked)
+            {
+                Interlocked.CompareExchange(ref _uncorked, null, current)?.TrySetResult();
+                return Task.CompletedTask;
+            }
+            return current.Task;
+        }
+    }
+
+    /// <summary>Called by readers after they advance or leave: wakes a waiting importer once the cork is off.</summary>
+    internal void PokeCork()
+    {
+        if (Volatile.Read(ref _uncorked) is { } waiter && !IsCorked)
+            Interlocked.CompareExchange(ref _uncorked, null, waiter)?.TrySetResult();
     }
 
     /// <summary>
@@ -66,5 +104,6 @@ public sealed partial class RoutingTable
             if (_journalReaders.IsEmpty)
                 _journal = null;
         }
+        PokeCork();
     }
 }

@@ -28,7 +28,7 @@ public class UpdateGroupTests
         }
     }
 
-    private static async Task<Peers> StartAsync(RoutingTable table, UpdateGroupRegistry? registry, int count, AddPathMode addPath = AddPathMode.None, int receiveBuffer = 0)
+    private static async Task<Peers> StartAsync(RoutingTable table, UpdateGroupRegistry? registry, int count, AddPathMode addPath = AddPathMode.None, int receiveBuffer = 0, RouteFilter? export = null)
     {
         var peers = new Peers();
         for (var i = 0; i < count; i++)
@@ -45,7 +45,7 @@ public class UpdateGroupTests
                 NeighborAddress = IpAddr.Parse(address),
                 NeighborPort = ((IPEndPoint)l.LocalEndPoint!).Port,
                 SourceAddress = IpAddr.Parse("127.0.0.1"),
-                ExportFilter = RouteFilter.AcceptAll,
+                ExportFilter = export ?? RouteFilter.AcceptAll,
                 ConnectDelayTime = 0,
                 AddPaths = addPath,
             }, table, TimeProvider.System, NullLoggerFactory.Instance, null, registry);
@@ -142,6 +142,70 @@ public class UpdateGroupTests
         await ReadUpdatesAsync(peers.Remote[1], slow, false, p => p.SetEquals(expected));
         Assert.True(peers.Protocols[1].UpdateGroupMember!.Overflows > 0, "the slow member should have overflowed its queue");
         Assert.True(registry.ResyncMessages > 0);
+    }
+
+    /// <summary>Accepts every route, but holds the group's thread on one prefix until released.</summary>
+    private sealed class GateFilter(Prefix gate) : RouteFilter
+    {
+        public TaskCompletionSource Entered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public ManualResetEventSlim Release { get; } = new();
+        public override string Name => "gate";
+
+        public override Route? Apply(Route route, AttributeCache cache)
+        {
+            if (route.Prefix == gate && !Release.IsSet)
+            {
+                Entered.TrySetResult();
+                Release.Wait(TimeSpan.FromMinutes(2));
+            }
+            return route;
+        }
+    }
+
+    [Fact]
+    public async Task A_group_that_falls_off_the_journal_resyncs_to_the_table()
+    {
+        var table = new RoutingTable();
+        var stat = new TestStatic(table);
+        var gate = Prefix.Parse("10.255.0.0/24");
+        var filter = new GateFilter(gate);
+        var registry = new UpdateGroupRegistry(journalCapacity: 16);
+        await using var peers = await StartAsync(table, registry, 1, export: filter);
+        var expected = new HashSet<Nlri>();
+        for (var i = 0; i < 100; i++)
+        {
+            var p = $"10.200.{i}.0/24";
+            stat.AddBlackhole(p);
+            expected.Add(new Nlri(Prefix.Parse(p)));
+        }
+        var held = new HashSet<Nlri>();
+        await ReadUpdatesAsync(peers.Remote[0], held, false, p => p.SetEquals(expected));
+
+        // The group's thread stops in the filter; meanwhile the table moves far more than 16 changes,
+        // including withdrawals of prefixes the peer holds: only a resync can bring those across.
+        stat.AddBlackhole(gate.ToString());
+        await filter.Entered.Task.WaitAsync(TimeSpan.FromMinutes(1));
+        expected.Add(new Nlri(gate));
+        for (var i = 0; i < 100; i += 2)
+        {
+            table.Withdraw(Prefix.Parse($"10.200.{i}.0/24"), stat);
+            expected.Remove(new Nlri(Prefix.Parse($"10.200.{i}.0/24")));
+        }
+        for (var i = 0; i < 5000; i++)
+        {
+            var p = $"10.{i >> 8}.{i & 255}.0/24";
+            stat.AddBlackhole(p);
+            if (i % 3 == 0)
+                table.Withdraw(Prefix.Parse(p), stat);
+            else
+                expected.Add(new Nlri(Prefix.Parse(p)));
+        }
+        filter.Release.Set();
+
+        await ReadUpdatesAsync(peers.Remote[0], held, false, p => p.SetEquals(expected));
+        var reader = Assert.Single(table.JournalReaders, r => r.Consumer == "bgp-group");
+        Assert.True(reader.OverflowCount > 0, "the held group should have fallen off the journal");
+        Assert.Equal(expected.Count, peers.Protocols[0].Stats.Exported);
     }
 
     [Fact]

@@ -132,6 +132,29 @@ public class JournalTests
     }
 
     [Fact]
+    public async Task An_importer_waiting_on_the_cork_resumes_when_the_reader_catches_up_or_leaves()
+    {
+        Assert.True(_table.WaitUncorkedAsync().IsCompleted);
+        var reader = _table.SubscribeJournal("test", capacity: 16);
+        reader.Resync([]);
+        for (var i = 0; i < 15; i++)
+            _table.Update(new Route(P, i % 2 == 0 ? _learned : _blackhole, _bgp));
+        var waiting = _table.WaitUncorkedAsync();
+        Assert.False(waiting.IsCompleted);
+        Assert.Equal(2, reader.TryRead(new TableChange[2]));
+        Assert.False(waiting.IsCompleted); // 13 behind of 16: still over the mark (12)
+        Assert.Equal(13, reader.TryRead(new TableChange[16]));
+        await waiting.WaitAsync(TimeSpan.FromSeconds(30));
+
+        for (var i = 0; i < 15; i++)
+            _table.Update(new Route(P, i % 2 == 0 ? _learned : _blackhole, _bgp));
+        waiting = _table.WaitUncorkedAsync();
+        Assert.False(waiting.IsCompleted);
+        reader.Dispose();
+        await waiting.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
     public async Task WaitAsync_completes_on_the_next_change_and_after_a_resync_is_due()
     {
         using var reader = _table.SubscribeJournal("test");

@@ -15,32 +15,86 @@ public sealed partial class UpdateGroup
         public bool Targets(UpdateGroupMember m) => Only is { } o ? ReferenceEquals(m.Protocol, o) : !ReferenceEquals(m.Protocol, Except);
     }
 
-    /// <summary>Brings the Adj-RIB-Out up to date for <paramref name="dirty"/> and queues the UPDATEs. Under <see cref="Sync"/>.</summary>
-    private void Process(HashSet<Prefix> dirty)
+    // Prefixes already brought up to date in the current chunk (reused: no allocation per pass).
+    private readonly HashSet<Prefix> _seen = [];
+    private readonly List<PathOut> _desired = [];
+
+    /// <summary>
+    /// Brings the Adj-RIB-Out up to date for a chunk of journal changes and queues the UPDATEs. Each
+    /// change carries the prefix's whole entry, so only the newest change of a prefix in the chunk
+    /// counts (read newest first; older ones are skipped): churn within a chunk coalesces, and no
+    /// prefix is announced and withdrawn in the same batch. Under <see cref="Sync"/>.
+    /// </summary>
+    private void Process(ReadOnlySpan<TableChange> changes)
     {
         var batches = new Dictionary<BatchKey, List<Nlri>>();
-        var desired = new List<PathOut>();
-        foreach (var prefix in dirty)
+        _seen.Clear();
+        for (var i = changes.Length - 1; i >= 0; i--)
         {
-            if (prefix.IsV6 ? !Key.Options.Ipv6 : !Key.Options.Ipv4)
-                continue;
-            desired.Clear();
-            Desired(prefix, desired);
-            if (!_out.TryGetValue(prefix, out var old))
-                old = [];
-            var next = Codec.SendsPathId(prefix.IsV6) ? DiffAddPath(prefix, old, desired, batches) : DiffBest(prefix, old, desired, batches);
-            if (ReferenceEquals(next, old))
-                continue;
-            foreach (var p in old)
-                _excluded[p.Source] = _excluded.GetValueOrDefault(p.Source) - 1;
-            foreach (var p in next)
-                _excluded[p.Source] = _excluded.GetValueOrDefault(p.Source) + 1;
-            _pathCount += next.Length - old.Length;
-            if (next.Length == 0)
-                _out.Remove(prefix);
-            else
-                _out[prefix] = next;
+            var entry = changes[i].Entry;
+            if (_seen.Add(entry.Prefix))
+                Bring(entry.Prefix, entry, batches);
         }
+        _seen.Clear();
+        Finish(batches);
+    }
+
+    /// <summary>
+    /// Compares the whole table (<paramref name="entries"/>, from a journal resync) with the
+    /// Adj-RIB-Out: every prefix in the table, and withdrawals for those the group sent that are
+    /// gone. Under <see cref="Sync"/>.
+    /// </summary>
+    private void ProcessResync(List<RouteEntry> entries)
+    {
+        var batches = new Dictionary<BatchKey, List<Nlri>>();
+        _seen.Clear();
+        foreach (var entry in entries)
+        {
+            _seen.Add(entry.Prefix);
+            Bring(entry.Prefix, entry, batches);
+        }
+        List<Prefix>? gone = null;
+        foreach (var prefix in _out.Keys)
+        {
+            if (!_seen.Contains(prefix))
+                (gone ??= []).Add(prefix);
+        }
+        _seen.Clear();
+        if (gone is not null)
+        {
+            foreach (var prefix in gone)
+                Bring(prefix, null, batches);
+        }
+        Finish(batches);
+    }
+
+    /// <summary>Diffs one prefix's desired paths against what the members have, adding the UPDATEs to <paramref name="batches"/>.</summary>
+    private void Bring(Prefix prefix, RouteEntry? entry, Dictionary<BatchKey, List<Nlri>> batches)
+    {
+        if (prefix.IsV6 ? !Key.Options.Ipv6 : !Key.Options.Ipv4)
+            return;
+        var desired = _desired;
+        desired.Clear();
+        Desired(entry, desired);
+        if (!_out.TryGetValue(prefix, out var old))
+            old = [];
+        var next = Codec.SendsPathId(prefix.IsV6) ? DiffAddPath(prefix, old, desired, batches) : DiffBest(prefix, old, desired, batches);
+        if (ReferenceEquals(next, old))
+            return;
+        foreach (var p in old)
+            _excluded[p.Source] = _excluded.GetValueOrDefault(p.Source) - 1;
+        foreach (var p in next)
+            _excluded[p.Source] = _excluded.GetValueOrDefault(p.Source) + 1;
+        _pathCount += next.Length - old.Length;
+        if (next.Length == 0)
+            _out.Remove(prefix);
+        else
+            _out[prefix] = next;
+    }
+
+    /// <summary>Encodes and queues a pass's batches and brings the members' exported counts up to date.</summary>
+    private void Finish(Dictionary<BatchKey, List<Nlri>> batches)
+    {
         ClearMemo();
         Emit(batches);
         foreach (var m in _members)

@@ -5,7 +5,8 @@ using Calico.Bgp.Speaker.Wire;
 namespace Calico.Bgp.Speaker.Export;
 
 /// <summary>
-/// Peers that share an export policy (<see cref="UpdateGroupKey"/>): one table subscription, one
+/// Peers that share an export policy (<see cref="UpdateGroupKey"/>): one cursor in the table's change
+/// journal, one
 /// Adj-RIB-Out, and each UPDATE encoded once and queued to every member. Split horizon (a route is
 /// not sent back to the peer it came from, BIRD's <c>bgp_import_control</c>) is kept by sending such
 /// paths to "every member but its source"; their source gets a withdrawal alone when it had them.
@@ -20,7 +21,7 @@ public sealed partial class UpdateGroup
     private readonly Dictionary<Prefix, PathOut[]> _out = [];
     private readonly Dictionary<Protocol, int> _excluded = new(ReferenceEqualityComparer.Instance);
     private readonly CancellationTokenSource _cts = new();
-    private TableSubscription? _subscription;
+    private JournalReader? _reader;
     private Task? _loop;
     private bool _initialDone;
     private int _pathCount;
@@ -46,14 +47,14 @@ public sealed partial class UpdateGroup
 
     internal void Start()
     {
-        _subscription = Key.Table.Subscribe("bgp-group");
+        _reader = Key.Table.SubscribeJournal("bgp-group", _registry.JournalCapacity);
         _loop = Task.Run(() => RunAsync(_cts.Token));
     }
 
     internal void Stop()
     {
         _cts.Cancel();
-        _subscription?.Dispose();
+        _reader?.Dispose();
     }
 
     internal UpdateGroupMember Add(BgpProtocol protocol)
@@ -74,17 +75,28 @@ public sealed partial class UpdateGroup
         }
     }
 
+    /// <summary>Changes read and processed under one hold of <see cref="Sync"/>: members' writers get the lock between chunks.</summary>
+    private const int ChunkSize = 4096;
+
     private async Task RunAsync(CancellationToken ct)
     {
-        var sub = _subscription!;
-        HashSet<Prefix>? dirty = sub.TryTake(null) ?? [];
+        var reader = _reader!;
+        var changes = new TableChange[ChunkSize];
+        var resync = new List<RouteEntry>();
         try
         {
             while (!ct.IsCancellationRequested)
             {
                 lock (Sync)
                 {
-                    Process(dirty);
+                    if (reader.NeedsResync)
+                    {
+                        // The initial feed, or the group fell a journal's length behind (BIRD 3's
+                        // export resync): compare the whole table with the Adj-RIB-Out.
+                        reader.Resync(resync);
+                        ProcessResync(resync);
+                        resync.Clear();
+                    }
                     if (!_initialDone)
                     {
                         // RFC 4724 §2: End-of-RIB after the initial feed.
@@ -100,10 +112,19 @@ public sealed partial class UpdateGroup
                         }
                     }
                 }
-                dirty = await sub.WaitAsync(dirty, ct).ConfigureAwait(false);
+                while (!ct.IsCancellationRequested)
+                {
+                    var n = reader.TryRead(changes);
+                    if (n == 0)
+                        break;
+                    lock (Sync)
+                        Process(changes.AsSpan(0, n));
+                }
+                Array.Clear(changes);
+                await reader.WaitAsync(ct).ConfigureAwait(false);
             }
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        catch (Exception e) when (ct.IsCancellationRequested && e is OperationCanceledException or ObjectDisposedException)
         {
             // The last member left.
         }
@@ -119,10 +140,9 @@ public sealed partial class UpdateGroup
         return w.WrittenSpan.ToArray();
     }
 
-    /// <summary>The paths the members should have for <paramref name="prefix"/>: the best route, or every route with ADD-PATH.</summary>
-    private void Desired(Prefix prefix, List<PathOut> into)
+    /// <summary>The paths the members should have for a prefix whose routes are <paramref name="entry"/>: the best route, or every route with ADD-PATH.</summary>
+    private void Desired(RouteEntry? entry, List<PathOut> into)
     {
-        var entry = Key.Table.Find(prefix);
         if (entry is null || entry.IsEmpty)
         {
             // The prefix is gone: a withdrawal offered to every member (BIRD's export withdraws "received").
@@ -130,10 +150,10 @@ public sealed partial class UpdateGroup
                 m.Protocol.Stats.CountExportWithdrawReceived();
             return;
         }
-        if (Codec.SendsPathId(prefix.IsV6))
+        if (Codec.SendsPathId(entry.Prefix.IsV6))
         {
-            foreach (var r in entry.Routes)
-                Want(r, into);
+            for (var i = 0; i < entry.Count; i++)
+                Want(entry[i], into);
         }
         else
             Want(entry.Best!, into);

@@ -14,11 +14,16 @@ public sealed class UpdateGroupRegistry
     private long _encodedMessages;
     private long _resyncMessages;
 
-    public UpdateGroupRegistry(int maxPendingBytes = DefaultMaxPendingBytes)
+    public UpdateGroupRegistry(int maxPendingBytes = DefaultMaxPendingBytes, int journalCapacity = Rib.RoutingTable.DefaultJournalCapacity)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxPendingBytes, 4096);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(journalCapacity);
         MaxPendingBytes = maxPendingBytes;
+        JournalCapacity = journalCapacity;
     }
+
+    /// <summary>How many table changes a group may fall behind before it resyncs from the table.</summary>
+    public int JournalCapacity { get; }
 
     /// <summary>Bytes a member may have queued before it is switched to resync from the group's table.</summary>
     public int MaxPendingBytes { get; }

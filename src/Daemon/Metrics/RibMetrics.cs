@@ -18,6 +18,8 @@ internal sealed class RibMetrics
     private readonly ScrapedGauge _attributeSets;
     private readonly ScrapedGauge _exportPending;
     private readonly ScrapedCounter _changes;
+    private readonly ScrapedGauge _journalLag;
+    private readonly ScrapedCounter _journalResyncs;
 
     public RibMetrics(MetricGroup g)
     {
@@ -28,6 +30,8 @@ internal sealed class RibMetrics
         _attributeSets = g.Gauge("calico_bgp_rib_attribute_sets", "Interned path attribute sets shared by the routes.", "table");
         _exportPending = g.Gauge("calico_bgp_rib_export_pending_prefixes", "Changed prefixes an exporter has not looked at yet (export lag).", "table", "consumer");
         _changes = g.Counter("calico_bgp_rib_changes_total", "Route changes published by the table (adds, replacements, withdrawals).", "table");
+        _journalLag = g.Gauge("calico_bgp_rib_journal_lag_changes", "Changes in the table's journal a consumer (BGP update groups, kernel) has not read yet.", "table", "consumer");
+        _journalResyncs = g.Counter("calico_bgp_rib_journal_resyncs_total", "Times a consumer fell a journal's length behind and resynced from the whole table.", "table", "consumer");
     }
 
     public void Collect(IMetricsSource source)
@@ -71,6 +75,11 @@ internal sealed class RibMetrics
         // Several update groups share a consumer name: sum them.
         foreach (var group in source.Subscriptions.GroupBy(s => s.Consumer, StringComparer.Ordinal))
             _exportPending.Set(group.Sum(s => (long)s.Pending), name, group.Key);
+        foreach (var group in table.JournalReaders.GroupBy(r => r.Consumer, StringComparer.Ordinal))
+        {
+            _journalLag.Set(group.Sum(r => r.Lag), name, group.Key);
+            _journalResyncs.Set(table, group.Sum(r => r.OverflowCount), name, group.Key);
+        }
     }
 
     // RTS_* values run 0..13 without gaps, so the value is the index.

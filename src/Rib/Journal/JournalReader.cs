@@ -86,6 +86,8 @@ public sealed class JournalReader : IDisposable
             n++;
             Volatile.Write(ref _next, _next + 1);
         }
+        if (n > 0)
+            _table.PokeCork();
         return n;
     }
 
@@ -105,6 +107,7 @@ public sealed class JournalReader : IDisposable
         _overflowed = false;
         foreach (var entry in _table.Entries)
             into.Add(entry);
+        _table.PokeCork();
     }
 
     private void Overflow()
@@ -112,6 +115,8 @@ public sealed class JournalReader : IDisposable
         _needsResync = true;
         _overflowed = true;
         Interlocked.Increment(ref _overflows);
+        // A reader due for a resync has no lag: the importer may go on.
+        _table.PokeCork();
     }
 
     public void Dispose()

@@ -157,6 +157,8 @@ public class DaemonMetricsTests
         var bgpAttrs = table.Attributes.Intern(new PathAttributes { Source = RouteSource.Bgp, Dest = RouteDest.Router, Gateway = IpAddr.Parse("10.0.0.2") });
         using var lag = table.Subscribe("kernel1");
         source.SubscriptionList.Add(lag);
+        using var journal = table.SubscribeJournal("bgp-group", capacity: 16);
+        journal.Resync([]);
         table.Update(new Route(Prefix.Parse("10.60.1.0/24"), staticAttrs, static1));
         table.Update(new Route(Prefix.Parse("10.60.1.0/24"), bgpAttrs, mesh));
         table.Update(new Route(Prefix.Parse("10.50.1.0/24"), bgpAttrs, mesh, stale: true));
@@ -174,9 +176,21 @@ public class DaemonMetricsTests
         Assert.Equal(4, s.Value("calico_bgp_rib_changes_total", ("table", "master")));
         Assert.Equal(3, s.Value("calico_bgp_rib_export_pending_prefixes", ("table", "master"), ("consumer", "kernel1")));
 
+        Assert.Equal(4, s.Value("calico_bgp_rib_journal_lag_changes", ("table", "master"), ("consumer", "bgp-group")));
+        Assert.Equal(0, s.Value("calico_bgp_rib_journal_resyncs_total", ("table", "master"), ("consumer", "bgp-group")));
+
         lag.TryTake(null);
+        Assert.Equal(4, journal.TryRead(new TableChange[8]));
         s = await Scrape.TakeAsync(metrics);
         Assert.Equal(0, s.Value("calico_bgp_rib_export_pending_prefixes", ("table", "master"), ("consumer", "kernel1")));
+        Assert.Equal(0, s.Value("calico_bgp_rib_journal_lag_changes", ("table", "master"), ("consumer", "bgp-group")));
+
+        // Falling a journal's length behind is a resync, counted.
+        for (var i = 0; i < 20; i++)
+            table.Update(new Route(Prefix.Parse("10.50.2.0/24"), i % 2 == 0 ? staticAttrs : bgpAttrs, static1));
+        Assert.Equal(0, journal.TryRead(new TableChange[8]));
+        s = await Scrape.TakeAsync(metrics);
+        Assert.Equal(1, s.Value("calico_bgp_rib_journal_resyncs_total", ("table", "master"), ("consumer", "bgp-group")));
     }
 
     [Fact]
