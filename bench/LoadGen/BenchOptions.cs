@@ -7,21 +7,26 @@ namespace Calico.Bgp.LoadGen;
 public sealed record BenchOptions
 {
     public const string Usage = """
-        usage: calico-loadgen [--quick] [--runs N] [--scenarios self,P1,P2,P3,P4] [--daemons ours,bird2,bird16,gobgp,frr]
-                              [--p1 N] [--p1v6 N] [--p2 K,K] [--p3 N] [--p4 R,R] [--p4-seconds S] [--out FILE.md]
+        usage: calico-loadgen [--quick] [--runs N] [--scenarios self,P1,P2,P3,P4,P6] [--daemons ours,bird2,bird16,gobgp,frr]
+                              [--p1 N] [--p1v6 N] [--p2 K,K] [--p3 N] [--p4 R,R] [--p4-seconds S]
+                              [--p6 PEERS] [--p6-seconds S] [--out FILE.md]
         """;
 
     public bool Quick { get; init; }
     public int Runs { get; init; } = 3;
-    public IReadOnlySet<string> ScenarioSet { get; init; } = new HashSet<string>(["self", "P1", "P2", "P3", "P4"], StringComparer.OrdinalIgnoreCase);
+    public IReadOnlySet<string> ScenarioSet { get; init; } = new HashSet<string>(["self", "P1", "P2", "P3", "P4", "P6"], StringComparer.OrdinalIgnoreCase);
     public IReadOnlyList<DutKind> Daemons { get; init; } = [DutKind.Ours, DutKind.Bird2, DutKind.Bird16, DutKind.Gobgp, DutKind.Frr];
     public int P1Count { get; init; } = 1_000_000;
     public int P1V6Count { get; init; } = 200_000;
-    public IReadOnlyList<int> P2Clients { get; init; } = [100, 500];
+    public IReadOnlyList<int> P2Clients { get; init; } = [100, 500, 1000];
     public int P3Nodes { get; init; } = 200;
     public IReadOnlyList<int> P4Rates { get; init; } = [100, 1000, 5000];
     public int P4Seconds { get; init; } = 60;
     public int P4Monitors { get; init; } = 10;
+    public int P6Peers { get; init; } = 500;
+    public int P6Interfaces { get; init; } = 250;
+    public int P6Routes { get; init; } = 10_000;
+    public int P6Seconds { get; init; } = 300;
     /// <summary>Cap per run; GoBGP is known to take very long at P1 and is reported as not finished.</summary>
     public int TimeoutSeconds { get; init; } = 300;
     public string Output { get; init; } = Path.Combine(LabTools.RepoRoot, "bench", "RESULTS.md");
@@ -34,7 +39,7 @@ public sealed record BenchOptions
         error = null;
         if (args.Contains("--quick"))
         {
-            options = options with { Quick = true, Runs = 1, P1Count = 200_000, P1V6Count = 50_000, P2Clients = [100, 500], P4Rates = [100, 1000, 5000], P4Seconds = 10, TimeoutSeconds = 120 };
+            options = options with { Quick = true, Runs = 1, P1Count = 200_000, P1V6Count = 50_000, P2Clients = [100, 500], P4Rates = [100, 1000, 5000], P4Seconds = 10, P6Seconds = 60, TimeoutSeconds = 120 };
         }
         for (var i = 0; i < args.Length; i++)
         {
@@ -54,6 +59,8 @@ public sealed record BenchOptions
                     "--p3" => options with { P3Nodes = Ints(Next())[0] },
                     "--p4" => options with { P4Rates = Ints(Next()) },
                     "--p4-seconds" => options with { P4Seconds = Ints(Next())[0] },
+                    "--p6" => options with { P6Peers = Ints(Next())[0] },
+                    "--p6-seconds" => options with { P6Seconds = Ints(Next())[0] },
                     "--timeout" => options with { TimeoutSeconds = Ints(Next())[0] },
                     "--out" => options with { Output = Path.GetFullPath(Next()) },
                     _ => throw new ArgumentException($"unknown option {args[i]}"),

@@ -53,6 +53,11 @@ public static class BenchRunner
                     await Try(report, "P4", $"{rate}/s", d, () => s.ChurnAsync(d, rate, o.P4Seconds, o.P4Monitors)).ConfigureAwait(false);
             }
         }
+        if (o.Has("P6"))
+        {
+            foreach (var d in o.Daemons.Where(KernelCapable.Contains))
+                await Try(report, "P6", $"{o.P6Peers} peers", d, () => s.IdleAsync(d, o.P6Peers, o.P6Interfaces, o.P6Routes, o.P6Seconds)).ConfigureAwait(false);
+        }
         await report.WriteAsync(final: true).ConfigureAwait(false);
         Console.Error.WriteLine($"written to {o.Output}");
         return 0;

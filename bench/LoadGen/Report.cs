@@ -38,6 +38,7 @@ public sealed class Report(BenchOptions options, string[] args)
                 "P2" => " UPDATEs per client |",
                 "P4" => " p50 ms | p99 ms | withdraw p50 ms | withdraw p99 ms | missing |",
                 "self" => " prefixes/s |",
+                "P6" => " CPU % of a core | ×BIRD 2 | RSS start MiB | RSS end MiB | RSS slope MiB/h |",
                 _ => "",
             };
             sb.AppendLine(CultureInfo.InvariantCulture, $"| case | daemon | time s | ×BIRD 2 | peak RSS MiB | ×BIRD 2 | DUT CPU s | ×BIRD 2 | gen CPU s |{extra} note |");
@@ -51,6 +52,7 @@ public sealed class Report(BenchOptions options, string[] args)
                     "P2" => $" {F(m.Extra("updatesPerClientAvg"), "F1")} |",
                     "P4" => $" {F(m.Extra("p50ms"))} | {F(m.Extra("p99ms"))} | {F(m.Extra("withdrawP50ms"))} | {F(m.Extra("withdrawP99ms"))} | {F(m.Extra("missing"), "F0")} |",
                     "self" => $" {F(m.Extra("prefixesPerSecond"), "N0")} |",
+                    "P6" => $" {F(m.Extra("cpuPercent"))} | {Ratio(m.Extra("cpuPercent"), bird?.Extra("cpuPercent"))} | {F(m.Extra("rssStartMiB"), "F1")} | {F(m.Extra("rssEndMiB"), "F1")} | {F(m.Extra("rssSlopeMiBPerHour"), "F2")} |",
                     _ => "",
                 };
                 sb.AppendLine(CultureInfo.InvariantCulture,
@@ -78,6 +80,7 @@ public sealed class Report(BenchOptions options, string[] args)
         "P2" => "P2 Calico route reflector: K clients × (2 /26 + 5 /32), ADD-PATH, until every client holds every route",
         "P3" => "P3 mesh node: 200 nodes × 2 /26 until all are in the DUT's kernel table (GoBGP/FRR need zebra: not run)",
         "P4" => "P4 churn through a route reflector: /32s announced and withdrawn 1 s later, latency to 10 other clients",
+        "P6" => "P6 idle at scale: mesh peers, Calico's workload interfaces and /32 routes in the DUT's namespace, steady (kernel `learn` + `scan time 2`, device `scan time 2`, direct `-\"cali*\"`); DUT CPU s over the window; GoBGP/FRR need zebra: not run",
         _ => scenario,
     };
 

@@ -56,6 +56,27 @@ public sealed class BenchLab : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Calico's workload side in the DUT's namespace (P6): <paramref name="interfaces"/> veth pairs
+    /// named <c>cali…</c> (the pod end stays in the namespace too: only the host end matters to the
+    /// daemon), up, and <paramref name="routes"/> /32 routes over them as Felix writes them, with
+    /// <c>proto static</c> so the kernel protocol's <c>learn</c> takes them in.
+    /// </summary>
+    public async Task AddWorkloadsAsync(int interfaces, int routes)
+    {
+        var links = new StringBuilder();
+        for (var i = 0; i < interfaces; i++)
+        {
+            links.Append(CultureInfo.InvariantCulture, $"link add cali{i:x11} type veth peer name pod{i:x11}\n");
+            links.Append(CultureInfo.InvariantCulture, $"link set cali{i:x11} up\nlink set pod{i:x11} up\n");
+        }
+        (await Shell.RunAsync("ip", ["-n", DutHost.Netns, "-batch", "-"], TimeSpan.FromSeconds(120), links.ToString()).ConfigureAwait(false)).ThrowIfFailed("workload interfaces");
+        var table = new StringBuilder();
+        for (var i = 0; i < routes; i++)
+            table.Append(CultureInfo.InvariantCulture, $"route add 10.128.{i >> 8}.{i & 255}/32 dev cali{i % interfaces:x11} proto static scope link\n");
+        (await Shell.RunAsync("ip", ["-n", DutHost.Netns, "-batch", "-"], TimeSpan.FromSeconds(120), table.ToString()).ConfigureAwait(false)).ThrowIfFailed("workload routes");
+    }
+
     /// <summary>Routes the DUT's kernel holds with proto bird (12), which ours and BIRD write.</summary>
     public async Task<int> KernelRoutesAsync(string proto)
     {

@@ -11,12 +11,13 @@ public enum DutKind
     Frr,
 }
 
-/// <summary>What the DUT plays: P1 transit, a route reflector (P2, P4), or a Calico mesh node with a kernel protocol (P3, P6).</summary>
+/// <summary>What the DUT plays: P1 transit, a route reflector (P2, P4), a Calico mesh node with a kernel protocol (P3), or one with Calico's device and direct protocols too (P6).</summary>
 public enum DutRole
 {
     PassThrough,
     Reflector,
     MeshNode,
+    IdleNode,
 }
 
 /// <summary>
@@ -46,8 +47,10 @@ public static class DutConfigs
     private static string Bird16(DutRole role, int peers, bool v6)
     {
         var sb = new StringBuilder($"router id {Topology.DutV4};\nprotocol device {{ scan time 2; }}\n");
-        if (role == DutRole.MeshNode)
+        if (role is DutRole.MeshNode or DutRole.IdleNode)
             sb.Append("protocol kernel { learn; persist; scan time 2; import all; export all; graceful restart; }\n");
+        if (role == DutRole.IdleNode)
+            sb.Append("protocol direct { interface -\"cali*\", -\"kube-ipvs*\", \"*\"; }\n");
         var rr = role == DutRole.Reflector ? $"  rr client;\n  rr cluster id {Topology.ClusterId};\n  add paths on;\n" : "";
         sb.Append($$"""
             template bgp tpl {
@@ -70,8 +73,10 @@ public static class DutConfigs
     {
         var family = v6 ? "ipv6" : "ipv4";
         var sb = new StringBuilder($"router id {Topology.DutV4};\nprotocol device {{ scan time 2; }}\n");
-        if (role == DutRole.MeshNode)
+        if (role is DutRole.MeshNode or DutRole.IdleNode)
             sb.Append($"protocol kernel {{ {family} {{ import all; export all; }}; learn; persist; scan time 2; graceful restart; }}\n");
+        if (role == DutRole.IdleNode)
+            sb.Append($"protocol direct {{ {family}; interface -\"cali*\", -\"kube-ipvs*\", \"*\"; }}\n");
         var rr = role == DutRole.Reflector ? $"  rr client;\n  rr cluster id {Topology.ClusterId};\n" : "";
         var addPaths = role == DutRole.Reflector ? " add paths on;" : "";
         sb.Append($$"""

@@ -81,6 +81,75 @@ public sealed class Scenarios(BenchOptions options)
         return new Measurement("P3", I($"{nodes} nodes"), kind, runs);
     }
 
+    /// <summary>
+    /// P6: a Calico node at rest. N mesh peers announce their blocks, the namespace holds Calico's
+    /// workload interfaces and routes; once the blocks are in the kernel and a warm-up has passed,
+    /// the DUT's CPU and RSS are sampled every 10 s for <paramref name="seconds"/>. CPU is reported
+    /// per second of wall time (share of one core), RSS as start, end and least-squares slope.
+    /// </summary>
+    public async Task<Measurement> IdleAsync(DutKind kind, int nodes, int interfaces, int routes, int seconds)
+    {
+        var runs = new List<RunResult>();
+        var label = I($"{nodes} peers, {interfaces} cali, {routes} /32, {seconds} s");
+        for (var r = 0; r < options.Runs; r++)
+        {
+            await using var lab = await BenchLab.CreateAsync("p6", nodes, false).ConfigureAwait(false);
+            await lab.AddWorkloadsAsync(interfaces, routes).ConfigureAwait(false);
+            var dut = Dut.Start(kind, lab.DutHost, DutConfigs.For(kind, DutRole.IdleNode, nodes, false), false, DutCore);
+            await using var agent = AgentProcess.Start(lab.Generator, GeneratorCore, "nodes", I($"nodes={nodes}"));
+            await agent.ExpectAsync("READY", ReadyTimeout, dut).ConfigureAwait(false);
+            await agent.SayAsync("GO").ConfigureAwait(false);
+            await agent.ExpectAsync("SENT", TimeSpan.FromMinutes(2), dut).ConfigureAwait(false);
+            var converged = Stopwatch.StartNew();
+            while (await lab.KernelRoutesAsync("bird").ConfigureAwait(false) < 2 * nodes)
+            {
+                dut.ThrowIfExited();
+                if (converged.Elapsed > TimeSpan.FromMinutes(3))
+                    throw new TimeoutException("the peers' blocks did not reach the DUT's kernel in 3 minutes");
+                await Task.Delay(100).ConfigureAwait(false);
+            }
+            // Start-up work (the first scans, the initial feed to every peer) is not idling.
+            await Task.Delay(TimeSpan.FromSeconds(15)).ConfigureAwait(false);
+            var clock = Stopwatch.StartNew();
+            var cpu0 = dut.CpuSeconds();
+            var samples = new List<(double T, double Rss)> { (0, dut.StatusMiB("VmRSS")) };
+            while (clock.Elapsed.TotalSeconds < seconds)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(Math.Min(10, Math.Max(0.1, seconds - clock.Elapsed.TotalSeconds)))).ConfigureAwait(false);
+                dut.ThrowIfExited();
+                samples.Add((clock.Elapsed.TotalSeconds, dut.StatusMiB("VmRSS")));
+            }
+            var wall = clock.Elapsed.TotalSeconds;
+            var cpu = dut.CpuSeconds() - cpu0;
+            var hwm = dut.StatusMiB("VmHWM");
+            var held = await lab.KernelRoutesAsync("bird").ConfigureAwait(false);
+            await agent.SayAsync("STOP").ConfigureAwait(false);
+            var res = await agent.ResultAsync(TimeSpan.FromMinutes(1), dut).ConfigureAwait(false);
+            await dut.StopAsync().ConfigureAwait(false);
+            var extra = JsonSerializer.SerializeToElement(new Dictionary<string, double>
+            {
+                ["cpuPercent"] = 100 * cpu / wall,
+                ["rssStartMiB"] = samples[0].Rss,
+                ["rssEndMiB"] = samples[^1].Rss,
+                ["rssSlopeMiBPerHour"] = 3600 * Slope(samples),
+                ["generatorCpuSeconds"] = res.GetProperty("generatorCpuSeconds").GetDouble(),
+            });
+            runs.Add(new RunResult(null, hwm, cpu, res.GetProperty("generatorCpuSeconds").GetDouble(), extra,
+                held < 2 * nodes ? I($"only {held} of {2 * nodes} blocks left in the kernel at the end") : null));
+            Log(kind, "P6", label, runs[^1]);
+        }
+        return new Measurement("P6", label, kind, runs);
+    }
+
+    /// <summary>Least-squares slope of RSS over time, MiB per second.</summary>
+    private static double Slope(List<(double T, double Rss)> s)
+    {
+        var mt = s.Average(x => x.T);
+        var mr = s.Average(x => x.Rss);
+        var den = s.Sum(x => (x.T - mt) * (x.T - mt));
+        return den == 0 ? 0 : s.Sum(x => (x.T - mt) * (x.Rss - mr)) / den;
+    }
+
     private async Task<Measurement> RunAsync(string scenario, string label, DutKind kind, DutRole role, int peers, bool v6, string agentScenario, string[] agentArgs, TimeSpan resultTimeout)
     {
         var runs = new List<RunResult>();
