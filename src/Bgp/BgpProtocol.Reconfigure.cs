@@ -11,7 +11,7 @@ namespace Calico.Bgp.Speaker;
 /// </summary>
 public sealed partial class BgpProtocol
 {
-    private readonly AdjRibIn _adjRibIn = new();
+    private readonly AdjRibIn _adjRibIn;
     // Orders export filter changes against the export loop joining and leaving its group.
     private readonly Lock _exportLock = new();
 
@@ -30,7 +30,13 @@ public sealed partial class BgpProtocol
             var import = Equals(old.ImportFilter, importFilter) ? old.ImportFilter : importFilter;
             var export = Equals(old.ExportFilter, exportFilter) ? old.ExportFilter : exportFilter;
             lock (_adjRibIn.Sync)
+            {
+                // Before the new filter can see an UPDATE: from here on the table may differ from
+                // what was received, so the Adj-RIB-In must hold its own copy.
+                if (!MirrorsAdjRibIn(import))
+                    _adjRibIn.Materialize();
                 Options = old with { ImportFilter = import, ExportFilter = export, Description = description };
+            }
             var outcome = ReconfigureOutcome.None;
             if (!ReferenceEquals(import, old.ImportFilter))
             {
@@ -61,15 +67,24 @@ public sealed partial class BgpProtocol
         var rejected = 0;
         lock (_adjRibIn.Sync)
         {
+            var stale = false;
             foreach (var (nlri, entry) in _adjRibIn.Snapshot())
             {
                 if (entry.Stale)
+                {
+                    stale = true;
                     continue;
+                }
                 if (ApplyImportFilter(nlri, entry.Attributes))
                     accepted++;
                 else
                     rejected++;
             }
+            // Back to `all`: the table now holds every fresh path as received. Stale paths were not
+            // re-run (they wait for the neighbour), so the table may still hold an old filter's
+            // version of them: keep the copy until they are gone.
+            if (MirrorsAdjRibIn(Options.ImportFilter) && !stale)
+                _adjRibIn.Mirror();
         }
         return (accepted, rejected);
     }

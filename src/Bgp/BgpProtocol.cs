@@ -57,7 +57,14 @@ public sealed partial class BgpProtocol : Protocol
         _groups = updateGroups ?? new UpdateGroupRegistry();
         _backoff = new Backoff(options.ConnectDelayTime, options.ErrorWaitMin, options.ErrorWaitMax);
         _fsm = NewFsm();
+        _adjRibIn = new AdjRibIn(table, this, MirrorsAdjRibIn(options.ImportFilter));
     }
+
+    /// <summary>
+    /// Whether the table's routes of this protocol can stand for the Adj-RIB-In: the import filter
+    /// accepts every path unchanged, and no import limit keeps received paths out of the table.
+    /// </summary>
+    private bool MirrorsAdjRibIn(RouteFilter importFilter) => ReferenceEquals(importFilter, RouteFilter.AcceptAll) && Options.ImportLimit is null;
 
     private BgpFsm NewFsm() =>
         new(new FsmConfig

@@ -89,8 +89,11 @@ public class ReconfigureTests
         await Wait.UntilAsync(() => Has(table, s.Protocol, "10.70.1.0/24") && Has(table, s.Protocol, "10.70.2.0/24"), Timeout, "Has(table, s.Protocol, '10.70.1.0/24') && Has(table, s.Protocol, '10.70.2.0/24')");
         var since = s.Protocol.StateSince;
         Assert.Equal(2, s.Protocol.AdjRibIn.Count);
+        // `import all`: the table's routes are the Adj-RIB-In; nothing is stored twice.
+        Assert.True(s.Protocol.AdjRibIn.IsMirrored);
 
         var outcome = s.Protocol.Reconfigure(new PrefixFilter(p => p != Prefix.Parse("10.70.2.0/24")), RouteFilter.RejectAll, null);
+        Assert.False(s.Protocol.AdjRibIn.IsMirrored);
 
         Assert.Equal(ReconfigureOutcome.Import, outcome);
         Assert.True(Has(table, s.Protocol, "10.70.1.0/24"));
@@ -102,6 +105,8 @@ public class ReconfigureTests
         s.Protocol.Reconfigure(RouteFilter.AcceptAll, RouteFilter.RejectAll, null);
         Assert.True(Has(table, s.Protocol, "10.70.2.0/24"));
         Assert.Equal(2, s.Protocol.Stats.Imported);
+        Assert.True(s.Protocol.AdjRibIn.IsMirrored);
+        Assert.Equal(2, s.Protocol.AdjRibIn.Count);
         Assert.Equal(ProtocolState.Up, s.Protocol.State);
         Assert.Equal(since, s.Protocol.StateSince);
     }
