@@ -14,7 +14,9 @@ public sealed class UpdateGroupMember
 {
     private readonly Queue<ReadOnlyMemory<byte>> _queue = new();
     private readonly Channel<bool> _signal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+    private readonly Lock _lock = new();
     private int _pendingBytes;
+    private UpdateGroupMember? _successor;
 
     internal UpdateGroupMember(UpdateGroup group, BgpProtocol protocol)
     {
@@ -41,7 +43,11 @@ public sealed class UpdateGroupMember
     /// Set when the peer's export filter changed and it moved to another group (a reload): the
     /// writer sends what is still queued here, then continues with the successor. Under the group lock.
     /// </summary>
-    internal UpdateGroupMember? Successor { get; set; }
+    internal UpdateGroupMember? Successor
+    {
+        get => Volatile.Read(ref _successor);
+        set => Volatile.Write(ref _successor, value);
+    }
 
     /// <summary>
     /// Paths the peer may hold from the group it came from; the first full feed withdraws those the
@@ -59,25 +65,33 @@ public sealed class UpdateGroupMember
     {
         if (NeedsFull)
             return;
-        if (Dirty is null && _pendingBytes + bytes.Length > limit && _pendingBytes > 0)
+        if (Dirty is null)
         {
+            lock (_lock)
+            {
+                if (!(_pendingBytes + bytes.Length > limit && _pendingBytes > 0))
+                {
+                    _queue.Enqueue(bytes);
+                    _pendingBytes += bytes.Length;
+                    Signal();
+                    return;
+                }
+            }
             Dirty = [];
             Overflows++;
         }
-        if (Dirty is not null)
-        {
-            Dirty.UnionWith(paths);
-            Signal();
-            return;
-        }
-        EnqueueAlways(bytes);
+        Dirty.UnionWith(paths);
+        Signal();
     }
 
     /// <summary>Queues bytes for this member alone (resync output, End-of-RIB), ignoring the limit. Under the group lock.</summary>
     internal void EnqueueAlways(ReadOnlyMemory<byte> bytes)
     {
-        _queue.Enqueue(bytes);
-        _pendingBytes += bytes.Length;
+        lock (_lock)
+        {
+            _queue.Enqueue(bytes);
+            _pendingBytes += bytes.Length;
+        }
         Signal();
     }
 
@@ -86,28 +100,46 @@ public sealed class UpdateGroupMember
     /// <summary>
     /// Waits for bytes to send and moves them all to <paramref name="into"/>. A member that is behind
     /// and has sent everything queued gets its resync encoded here, so the writer's pace decides it.
+    /// Draining takes only the member's own lock: with hundreds of members, writers contending for
+    /// the group's lock while it encodes blocked pool threads, and the pool kept adding threads.
     /// </summary>
     public async ValueTask TakeAsync(List<ReadOnlyMemory<byte>> into, CancellationToken cancellationToken)
     {
         while (true)
         {
-            lock (Group.Sync)
+            bool empty;
+            lock (_lock)
             {
-                // A retired member only drains; its successor's full feed covers whatever it missed.
-                if (_queue.Count == 0 && IsBehind && Successor is null)
-                    Group.Resync(this);
                 while (_queue.TryDequeue(out var chunk))
                 {
                     into.Add(chunk);
                     _pendingBytes -= chunk.Length;
                 }
-                if (Successor is not null)
-                    return;
+                empty = into.Count == 0;
             }
-            if (into.Count > 0)
+            if (!empty || Volatile.Read(ref _successor) is not null)
                 return;
-            await _signal.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            // Behind is set and cleared under the group lock: a stale read here only costs a look.
+            if (IsBehind)
+            {
+                lock (Group.Sync)
+                {
+                    // A retired member only drains; its successor's full feed covers whatever it missed.
+                    if (IsBehind && Successor is null && IsQueueEmpty())
+                        Group.Resync(this);
+                }
+                if (Successor is null)
+                    continue;
+            }
+            else
+                await _signal.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    private bool IsQueueEmpty()
+    {
+        lock (_lock)
+            return _queue.Count == 0;
     }
 
     /// <summary>Route refresh (RFC 2918 §4) or <c>reload out</c>: send every path again.</summary>
