@@ -68,7 +68,7 @@ public static class Scenarios
         await using var _ = lab;
         await using var counter = new RouteCounter(node.Netns, shape.Paths);
         var table = new RoutingTable();
-        var owners = Enumerable.Range(0, shape.Paths).Select(i => new BenchPeer(table, $"Mesh_{i}")).ToArray();
+        var owners = Enumerable.Range(0, shape.Paths).Select(i => new BenchPeer(table, $"Mesh_{i}", i)).ToArray();
         var attrs = shape.Gateways.Select(g => table.Attributes.Intern(new PathAttributes
         {
             Source = RouteSource.Bgp,
@@ -98,6 +98,8 @@ public static class Scenarios
             // Every route must carry all its next hops before the time counts.
             var installed = await counter.WaitForAsync(routes, Patience);
             var install = Since(start, installed);
+            var c = kernel.Counters;
+            Console.Error.WriteLine($"  protocol after install: {c.Writes} writes, {c.WriteErrors} refused, {c.Resyncs} resyncs, {c.Scans} scans");
 
             start = Stopwatch.GetTimestamp();
             for (var i = 0; i < routes; i++)
@@ -174,10 +176,11 @@ public static class Scenarios
         return new Measurement(shape.Name, "ip -batch (iproute2)", routes, install, remove);
     }
 
-    /// <summary>Stands in for a BGP session owning routes.</summary>
-    private sealed class BenchPeer(RoutingTable table, string name) : Protocol(name, table, TimeProvider.System, 100)
+    /// <summary>Stands in for a BGP session owning routes (an iBGP peer identity of its own, so its routes merge).</summary>
+    private sealed class BenchPeer(RoutingTable table, string name, int index) : Protocol(name, table, TimeProvider.System, 100)
     {
         public override string TypeName => "BGP";
+        public override BgpPeerIdentity? BgpPeer { get; } = new(IpAddr.FromV4(0xAC100002u + (uint)index), 0xAC100002u + (uint)index, false);
         public override Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
         public override Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }

@@ -84,11 +84,11 @@ public sealed partial class KernelProtocol
     }
 
     /// <summary>
-    /// After a wake from idle, waits while the journal keeps growing (at most
-    /// <see cref="KernelProtocolOptions.ExportSettleMax"/>, and not once a full batch is waiting),
-    /// polling every <see cref="KernelProtocolOptions.ExportSettleMin"/>: a burst (the paths of one
-    /// prefix from several peers, a peer's whole table) is then read as one batch. The idea of BIRD 3's
-    /// export settle timer.
+    /// Before a batch that is not part of a backlog (and before a resync), waits while the table keeps
+    /// changing (at most <see cref="KernelProtocolOptions.ExportSettleMax"/>, and not once a full batch
+    /// is waiting), polling every <see cref="KernelProtocolOptions.ExportSettleMin"/>: a burst (the
+    /// paths of one prefix from several peers, a peer's whole table) is then read as one batch. The
+    /// idea of BIRD 3's export settle timer.
     /// </summary>
     private async Task SettleAsync(JournalReader reader, CancellationToken ct)
     {
@@ -96,14 +96,14 @@ public sealed partial class KernelProtocol
         if (step <= TimeSpan.Zero)
             return;
         var deadline = Time.GetUtcNow() + _options.ExportSettleMax;
-        var lag = reader.Lag;
-        while (lag < JournalBatch && !reader.NeedsResync && Time.GetUtcNow() < deadline)
+        var version = Table.Version;
+        while ((reader.NeedsResync || reader.Lag < JournalBatch) && Time.GetUtcNow() < deadline)
         {
             await Task.Delay(step, Time, ct).ConfigureAwait(false);
-            var now = reader.Lag;
-            if (now == lag)
+            var now = Table.Version;
+            if (now == version)
                 return;
-            lag = now;
+            version = now;
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Calico.Bgp.Fib.Interfaces;
 using Calico.Bgp.Fib.Netlink;
 using Calico.Bgp.Rib;
@@ -28,19 +29,22 @@ public sealed partial class KernelProtocol
             return spec;
         // The Rib's ECMP set (BIRD's rt_export_merged): every route as good as the best through the
         // IGP metric, never a stale or unresolved one, at most the limit.
-        var merged = DecisionProcess.MergePaths(entry, Math.Max(1, _options.MergePathsLimit));
+        var limit = Math.Max(1, _options.MergePathsLimit);
+        var merged = DecisionProcess.MergePaths(entry, limit);
         if (merged.Length < 2)
             return spec;
-        var others = new List<KernelRouteSpec>(merged.Length - 1);
-        for (var i = 1; i < merged.Length; i++)
+        // The hops of the other paths straight from their attributes: no route built for each.
+        var hops = ImmutableArray.CreateBuilder<KernelNextHop>(merged.Length);
+        hops.Add(new KernelNextHop(spec.Gateway, spec.OutInterfaceIndex, spec.Onlink));
+        for (var i = 1; i < merged.Length && hops.Count < limit; i++)
         {
             var r = merged[i];
             if (ReferenceEquals(r.Protocol, this))
                 continue;
-            if (_options.ExportFilter.Apply(r, Table.Attributes) is { } e && KernelRouteMapper.Map(prefix, e.Attributes, _links, KernelTable, false) is { } s)
-                others.Add(s);
+            if (_options.ExportFilter.Apply(r, Table.Attributes) is { Attributes: { Dest: RouteDest.Router } e } && KernelRouteMapper.TryMapHop(e, _links, out var hop))
+                KernelRouteMapper.AddHop(hops, hop);
         }
-        return others.Count == 0 ? spec : KernelRouteMapper.Merge(spec, others, _options.MergePathsLimit);
+        return KernelRouteMapper.WithHops(spec, hops);
     }
 
     /// <summary>

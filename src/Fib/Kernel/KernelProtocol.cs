@@ -191,6 +191,7 @@ public sealed partial class KernelProtocol : Protocol
         Task? woken = null;
         Task? delay = null;
         var initialFeed = true;
+        var read = 0;
         while (!ct.IsCancellationRequested)
         {
             try
@@ -199,12 +200,17 @@ public sealed partial class KernelProtocol : Protocol
                 // a fall behind the journal (its ENOBUFS) or a new export filter.
                 if (reader.NeedsResync || _refeedRequested)
                 {
+                    await SettleAsync(reader, ct).ConfigureAwait(false);
                     await ResyncAsync(reader, initialFeed, ct).ConfigureAwait(false);
                     if (initialFeed && _pruneAllowed)
                         await PruneAsync(ct).ConfigureAwait(false);
                     initialFeed = false;
                 }
-                var read = await ReadBatchAsync(reader, ct).ConfigureAwait(false);
+                // Not catching up on a backlog: let a burst that has begun settle first, so the paths
+                // of one prefix arriving together are written once, together.
+                if (read < JournalBatch && reader.Lag > 0)
+                    await SettleAsync(reader, ct).ConfigureAwait(false);
+                read = await ReadBatchAsync(reader, ct).ConfigureAwait(false);
                 if (_scanRequested || Time.GetUtcNow() >= nextScan)
                 {
                     _scanRequested = false;
@@ -235,9 +241,6 @@ public sealed partial class KernelProtocol : Protocol
                 {
                     await changed.ConfigureAwait(false);
                     changed = null;
-                    // Woken from idle by the first change of a burst: let the burst settle so the
-                    // paths of one prefix arriving together are written once, together.
-                    await SettleAsync(reader, ct).ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)

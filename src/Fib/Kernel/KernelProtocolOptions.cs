@@ -33,12 +33,12 @@ public sealed record KernelProtocolOptions
     /// <summary><c>device routes</c>: export routes without a gateway (Dest=Device) too.</summary>
     public bool DeviceRoutes { get; init; }
     /// <summary>
-    /// How long the journal must stay still after a wake from idle before a batch is read (polled at
+    /// How long the journal must stay still before a batch is read (unless a backlog is being caught up on) (polled at
     /// this step); zero reads at once. One millisecond is far longer than a burst of table updates
     /// takes between its changes and far shorter than anything a kernel route is waited for.
     /// </summary>
     public TimeSpan ExportSettleMin { get; init; } = TimeSpan.FromMilliseconds(1);
-    /// <summary>The longest a steady stream of changes delays the first batch after a wake from idle.</summary>
+    /// <summary>The longest a steady stream of changes delays a batch.</summary>
     public TimeSpan ExportSettleMax { get; init; } = TimeSpan.FromMilliseconds(20);
     /// <summary>
     /// How many table changes the protocol may fall behind before it resyncs from the table instead
