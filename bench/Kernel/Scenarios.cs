@@ -98,6 +98,7 @@ public static class Scenarios
                 for (var o = 0; o < owners.Length; o++)
                     table.Update(new Route(prefix, attrs[o], owners[o]));
             }
+            Console.Error.WriteLine($"  feed: {Stopwatch.GetElapsedTime(start).TotalSeconds:F3} s, {(Environment.CpuUsage.TotalTime - cpu).TotalSeconds:F3} s of CPU so far");
             // Every route must carry all its next hops before the time counts.
             var installed = await counter.WaitForAsync(routes, Patience);
             var install = Since(start, installed);
