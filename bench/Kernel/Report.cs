@@ -12,7 +12,7 @@ public static class Report
         var sb = new StringBuilder();
         sb.Append(c, $"# P5 — kernel route programming, {routes:N0} IPv4 /24 routes\n\n");
         sb.Append(c, $"- date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC\n");
-        sb.Append(c, $"- machine: {Environment.ProcessorCount} CPUs (nproc), {MemoryGiB():F1} GiB memory, kernel {KernelRelease()}\n");
+        sb.Append(c, $"- machine: {Environment.ProcessorCount} CPUs (nproc), {MemoryGiB():F1} GiB memory, kernel {KernelRelease()}, load average at the end {LoadAverage()} (the machine is shared)\n");
         sb.Append(c, $"- command: `dotnet run -c Release --project bench/Kernel{(arguments.Length > 0 ? " -- " + arguments : "")}` (as root)\n");
         sb.Append("- each contender runs in a fresh network namespace; install = until every route is in the kernel table (our writer: every ACK; ")
           .Append("the others: the last RTM_NEWROUTE notification of proto bird), remove = until none is left. BIRD 2 is timed from process start ")
@@ -39,4 +39,17 @@ public static class Report
     }
 
     private static string KernelRelease() => File.ReadAllText("/proc/sys/kernel/osrelease").Trim();
+
+    /// <summary>/proc/loadavg's first three fields: other work on the machine skews every row alike.</summary>
+    private static string LoadAverage()
+    {
+        try
+        {
+            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+        catch (IOException)
+        {
+            return "unknown";
+        }
+    }
 }

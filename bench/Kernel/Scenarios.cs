@@ -43,9 +43,11 @@ public static class Scenarios
         List<RouteChange> adds = [.. specs.Select(RouteChange.Add)];
         List<RouteChange> deletes = [.. specs.Select(RouteChange.Delete)];
 
+        var cpu = Environment.CpuUsage.TotalTime;
         var start = Stopwatch.GetTimestamp();
         var added = await nl.ApplyAsync(adds, CancellationToken.None);
         var install = Stopwatch.GetElapsedTime(start);
+        Console.Error.WriteLine($"  writer install: {(Environment.CpuUsage.TotalTime - cpu).TotalSeconds:F3} s of CPU (this process, kernel work in its sendmsg included)");
         Check(added, "add");
         start = Stopwatch.GetTimestamp();
         var removed = await nl.ApplyAsync(deletes, CancellationToken.None);
@@ -68,7 +70,7 @@ public static class Scenarios
         await using var _ = lab;
         await using var counter = new RouteCounter(node.Netns, shape.Paths);
         var table = new RoutingTable();
-        var owners = Enumerable.Range(0, shape.Paths).Select(i => new BenchPeer(table, $"Mesh_{i}")).ToArray();
+        var owners = Enumerable.Range(0, shape.Paths).Select(i => new BenchPeer(table, $"Mesh_{i}", i)).ToArray();
         var attrs = shape.Gateways.Select(g => table.Attributes.Intern(new PathAttributes
         {
             Source = RouteSource.Bgp,
@@ -88,6 +90,7 @@ public static class Scenarios
         await kernel.StartAsync(CancellationToken.None);
         try
         {
+            var cpu = Environment.CpuUsage.TotalTime;
             var start = Stopwatch.GetTimestamp();
             for (var i = 0; i < routes; i++)
             {
@@ -95,9 +98,13 @@ public static class Scenarios
                 for (var o = 0; o < owners.Length; o++)
                     table.Update(new Route(prefix, attrs[o], owners[o]));
             }
+            Console.Error.WriteLine($"  feed: {Stopwatch.GetElapsedTime(start).TotalSeconds:F3} s, {(Environment.CpuUsage.TotalTime - cpu).TotalSeconds:F3} s of CPU so far");
             // Every route must carry all its next hops before the time counts.
             var installed = await counter.WaitForAsync(routes, Patience);
             var install = Since(start, installed);
+            var c = kernel.Counters;
+            Console.Error.WriteLine($"  protocol after install: {c.Writes} writes, {c.WriteErrors} refused, {c.Resyncs} resyncs, {c.Scans} scans; "
+                + $"{(Environment.CpuUsage.TotalTime - cpu).TotalSeconds:F3} s of CPU (this process: feed, protocol, route counter)");
 
             start = Stopwatch.GetTimestamp();
             for (var i = 0; i < routes; i++)
@@ -174,10 +181,11 @@ public static class Scenarios
         return new Measurement(shape.Name, "ip -batch (iproute2)", routes, install, remove);
     }
 
-    /// <summary>Stands in for a BGP session owning routes.</summary>
-    private sealed class BenchPeer(RoutingTable table, string name) : Protocol(name, table, TimeProvider.System, 100)
+    /// <summary>Stands in for a BGP session owning routes (an iBGP peer identity of its own, so its routes merge).</summary>
+    private sealed class BenchPeer(RoutingTable table, string name, int index) : Protocol(name, table, TimeProvider.System, 100)
     {
         public override string TypeName => "BGP";
+        public override BgpPeerIdentity? BgpPeer { get; } = new(IpAddr.FromV4(0xAC100002u + (uint)index), 0xAC100002u + (uint)index, false);
         public override Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
         public override Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }

@@ -28,6 +28,9 @@ internal sealed class FakeRouteNetlink : IRouteNetlink
 
     public int Disposals { get; private set; }
 
+    /// <summary>While set and not completed, writes wait for it (a kernel that is slow to answer).</summary>
+    public TaskCompletionSource? Paused { get; set; }
+
     public IReadOnlyList<RouteChange> Writes
     {
         get
@@ -89,8 +92,10 @@ internal sealed class FakeRouteNetlink : IRouteNetlink
 
     private static (uint, Prefix, uint) Key(KernelRouteSpec r) => (r.Table, r.Prefix, r.EffectiveMetric);
 
-    public Task<NetlinkResult[]> ApplyAsync(IReadOnlyList<RouteChange> changes, CancellationToken cancellationToken)
+    public async Task<NetlinkResult[]> ApplyAsync(IReadOnlyList<RouteChange> changes, CancellationToken cancellationToken)
     {
+        if (Paused is { } paused)
+            await paused.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         var results = new NetlinkResult[changes.Count];
         lock (_lock)
         {
@@ -102,7 +107,7 @@ internal sealed class FakeRouteNetlink : IRouteNetlink
                 results[i] = errno != 0 ? new NetlinkResult(errno, "refused by the test") : Apply(c);
             }
         }
-        return Task.FromResult(results);
+        return results;
     }
 
     private NetlinkResult Apply(RouteChange c)

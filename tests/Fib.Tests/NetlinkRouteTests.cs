@@ -129,4 +129,61 @@ public sealed class NetlinkRouteTests
         Assert.All(removed, r => Assert.True(r.IsOk, r.ToString()));
         Assert.DoesNotContain(await host.RoutesAsync(), r => r.Protocol == "bird");
     }
+
+    [Fact]
+    public async Task Failures_spread_over_many_sendmsg_calls_are_each_matched_to_their_route_without_acks_for_the_rest()
+    {
+        var (lab, host, nl, eth0, _) = await SetUpAsync("fail-many");
+        await using var _ = lab;
+        using var __ = nl;
+        // Every seventh route and the very last one (the ACKed barrier of the last sendmsg) have a
+        // gateway on no connected subnet: ENETUNREACH, answered without NLM_F_ACK being asked for.
+        const int count = 5000;
+        static bool Refused(int i) => i % 7 == 3 || i == count - 1;
+        var specs = Enumerable.Range(0, count)
+            .Select(i => new KernelRouteSpec
+            {
+                Prefix = new Prefix(IpAddr.FromV4(0x0A000000u + ((uint)i << 8)), 24),
+                Gateway = IpAddr.Parse(Refused(i) ? "192.0.2.1" : "172.16.0.2"),
+                OutInterfaceIndex = Refused(i) ? 0 : eth0,
+            })
+            .ToList();
+        var results = await nl.ApplyAsync([.. specs.Select(RouteChange.Add)], CancellationToken.None);
+        for (var i = 0; i < count; i++)
+            Assert.True(Refused(i) ? results[i].Errno == Errno.Enetunreach : results[i].IsOk, $"route {i}: {results[i]}");
+        var installed = (await nl.DumpRoutesAsync(false, CancellationToken.None)).Where(r => r.Protocol == Rtnl.ProtoBird).Select(r => r.Prefix).ToHashSet();
+        Assert.Equal(specs.Where((_, i) => !Refused(i)).Select(s => s.Prefix).ToHashSet(), installed);
+
+        // Deleting twice: the second time every request fails (ESRCH), the barrier too.
+        var first = await nl.ApplyAsync([.. specs.Select(RouteChange.Delete)], CancellationToken.None);
+        Assert.Equal(Enumerable.Range(0, count).Select(i => Refused(i) ? Errno.Esrch : 0), first.Select(r => r.Errno));
+        var second = await nl.ApplyAsync([.. specs.Select(RouteChange.Delete)], CancellationToken.None);
+        Assert.All(second, r => Assert.Equal(Errno.Esrch, r.Errno));
+        Assert.DoesNotContain(await host.RoutesAsync(), r => r.Protocol == "bird");
+    }
+
+    [Fact]
+    public async Task A_listener_of_a_client_does_not_hear_the_clients_own_writes_but_hears_everyone_elses()
+    {
+        var (lab, host, nl, _, _) = await SetUpAsync("listen-filter");
+        await using var _ = lab;
+        using var __ = nl;
+        using var listener = nl.OpenListener([Rtnl.GroupIpv4Route])!;
+        var ours = await nl.ApplyAsync([RouteChange.Add(Spec("10.1.0.0/24") with { Type = KernelRouteType.Blackhole })], CancellationToken.None);
+        Assert.True(ours[0].IsOk);
+        (await host.IpAsync("route", "add", "blackhole", "10.2.0.0/24", "proto", "static")).ThrowIfFailed("route by someone else");
+
+        var buffer = new byte[64 * 1024];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var n = await listener.ReceiveAsync(buffer, timeout.Token);
+        var heard = new List<(uint Port, Prefix Prefix)>();
+        foreach (var m in new NetlinkMessageReader(buffer.AsSpan(0, n)))
+        {
+            if (m.Type == Rtnl.NewRoute && RouteMessage.TryParse(m.Payload, out var r))
+                heard.Add((m.PortId, r.Prefix));
+        }
+        // Our write came first, yet the first notification read is the other writer's.
+        Assert.Equal([Prefix.Parse("10.2.0.0/24")], heard.Select(h => h.Prefix));
+        Assert.NotEqual(nl.PortId, heard[0].Port);
+    }
 }

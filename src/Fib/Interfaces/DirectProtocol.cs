@@ -23,18 +23,10 @@ public sealed record DirectProtocolOptions
 /// the patterns include. Addresses of link or host scope (127/8, fe80::/10) are skipped, as BIRD's
 /// <c>dev_ifa_notify</c> does.
 /// </summary>
-public sealed class DirectProtocol : Protocol
+public sealed class DirectProtocol : InterfaceTrackingProtocol
 {
     private readonly DirectProtocolOptions _options;
-    private readonly ILogger _log;
-    private readonly Func<IRouteNetlink> _openNetlink;
     private readonly Dictionary<Prefix, PathAttributes> _present = [];
-    private readonly Lock _sync = new();
-    private IInterfaceSource? _source;
-    private bool _running;
-    private IRouteNetlink? _netlink;
-    private CancellationTokenSource? _stop;
-    private Task? _loop;
 
     public DirectProtocol(DirectProtocolOptions options, RoutingTable table, TimeProvider time, ILoggerFactory loggers, string? netns = null)
         : this(options, table, time, loggers, () => RtNetlinkClient.Open(netns))
@@ -42,75 +34,14 @@ public sealed class DirectProtocol : Protocol
     }
 
     public DirectProtocol(DirectProtocolOptions options, RoutingTable table, TimeProvider time, ILoggerFactory loggers, Func<IRouteNetlink> openNetlink)
-        : base(options.Name, table, time, options.Preference)
+        : base(options.Name, table, time, options.Preference, loggers.CreateLogger("Calico.Bgp.Fib.Direct"), openNetlink)
     {
         _options = options;
-        _openNetlink = openNetlink;
-        _log = loggers.CreateLogger("Calico.Bgp.Fib.Direct");
     }
 
     public override string TypeName => "Direct";
 
-    /// <summary>
-    /// A shared interface view (the device protocol, wired by the daemon). When set, connected
-    /// routes follow its changes as they happen and this protocol reads no interfaces itself;
-    /// when null, it reads them every <see cref="DirectProtocolOptions.ScanTime"/> seconds.
-    /// Set before <see cref="StartAsync"/>.
-    /// </summary>
-    public IInterfaceSource? InterfaceSource
-    {
-        get => _source;
-        set => _source = State == ProtocolState.Down ? value : throw new InvalidOperationException($"{Name}: set the interface source before starting");
-    }
-
-    public override async Task StartAsync(CancellationToken cancellationToken)
-    {
-        SetState(ProtocolState.Start);
-        lock (_sync)
-            _running = true;
-        if (_source is { } source)
-        {
-            source.Changed += OnInterfacesChanged;
-            OnInterfacesChanged(source.Interfaces);
-            SetState(ProtocolState.Up);
-            return;
-        }
-        _netlink = _openNetlink();
-        OnInterfacesChanged(await InterfaceSnapshot.LoadAsync(_netlink, cancellationToken).ConfigureAwait(false));
-        _stop = new CancellationTokenSource();
-        SetState(ProtocolState.Up);
-        _loop = Task.Run(() => ScanLoopAsync(_stop.Token), CancellationToken.None);
-    }
-
-    /// <summary>Syncs to a snapshot; runs on the source's thread or the scan loop, one at a time.</summary>
-    private void OnInterfacesChanged(InterfaceSnapshot links)
-    {
-        lock (_sync)
-        {
-            if (_running)
-                Sync(links);
-        }
-    }
-
-    private async Task ScanLoopAsync(CancellationToken ct)
-    {
-        while (!ct.IsCancellationRequested)
-        {
-            try
-            {
-                await Task.Delay(TimeSpan.FromSeconds(Math.Max(1, _options.ScanTime)), Time, ct).ConfigureAwait(false);
-                OnInterfacesChanged(await InterfaceSnapshot.LoadAsync(_netlink!, ct).ConfigureAwait(false));
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e) when (e is NetlinkException or IOException or System.Net.Sockets.SocketException)
-            {
-                _log.LogWarning(e, "{Protocol}: interface scan failed", Name);
-            }
-        }
-    }
+    protected override TimeSpan ScanInterval => TimeSpan.FromSeconds(Math.Max(1, _options.ScanTime));
 
     /// <summary>The connected prefixes wanted now, each with the first interface (by index) that has it.</summary>
     internal static Dictionary<Prefix, string> Wanted(InterfaceSnapshot links, DirectProtocolOptions options)
@@ -130,7 +61,7 @@ public sealed class DirectProtocol : Protocol
         return wanted;
     }
 
-    private void Sync(InterfaceSnapshot links)
+    protected override void Sync(InterfaceSnapshot links)
     {
         var wanted = Wanted(links, _options);
         foreach (var (prefix, ifname) in wanted)
@@ -156,28 +87,5 @@ public sealed class DirectProtocol : Protocol
         }
     }
 
-    public override async Task StopAsync(CancellationToken cancellationToken)
-    {
-        SetState(ProtocolState.Stop);
-        if (_stop is not null)
-        {
-            await _stop.CancelAsync().ConfigureAwait(false);
-            if (_loop is not null)
-                await _loop.ConfigureAwait(false);
-            _stop.Dispose();
-            _stop = null;
-        }
-        if (_source is { } source)
-            source.Changed -= OnInterfacesChanged;
-        lock (_sync)
-        {
-            _running = false;
-            Table.WithdrawAll(this);
-            _present.Clear();
-        }
-        _netlink?.Dispose();
-        _netlink = null;
-        Stats.ResetRouteCounts();
-        SetState(ProtocolState.Down);
-    }
+    protected override void ForgetRoutes() => _present.Clear();
 }

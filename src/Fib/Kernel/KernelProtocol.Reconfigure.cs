@@ -17,8 +17,9 @@ public sealed partial class KernelProtocol
         if (Equals(old.ExportFilter, exportFilter))
             return false;
         _options = old with { ExportFilter = exportFilter };
-        if (_subscription is { } subscription)
-            Table.Refeed(subscription);
+        // The loop starts over from the table (a resync of its journal reader) at its next turn.
+        _refeedRequested = true;
+        _wake.Writer.TryWrite(true);
         _log.LogInformation("{Protocol}: export filter changed, re-exporting the table", Name);
         return true;
     }

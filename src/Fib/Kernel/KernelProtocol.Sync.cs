@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Calico.Bgp.Fib.Interfaces;
 using Calico.Bgp.Fib.Netlink;
 using Calico.Bgp.Rib;
@@ -9,14 +10,14 @@ namespace Calico.Bgp.Fib.Kernel;
 public sealed partial class KernelProtocol
 {
     /// <summary>
-    /// The kernel route wanted for <paramref name="prefix"/>: the best route (not one we learned
-    /// ourselves) through the export filter, merged with equally good BGP paths under <c>merge paths</c>.
+    /// The kernel route wanted for <paramref name="prefix"/> whose table entry is <paramref name="entry"/>
+    /// (null or empty when it has no route): the best route (not one we learned ourselves) through the
+    /// export filter, merged with equally good BGP paths under <c>merge paths</c>.
     /// </summary>
-    private KernelRouteSpec? ComputeDesired(Prefix prefix)
+    private KernelRouteSpec? ComputeDesired(Prefix prefix, RouteEntry? entry)
     {
         if (prefix.IsV6 != _options.Ipv6)
             return null;
-        var entry = Table.Find(prefix);
         var best = entry?.Best;
         if (entry is null || best is null || ReferenceEquals(best.Protocol, this))
             return null;
@@ -28,34 +29,31 @@ public sealed partial class KernelProtocol
             return spec;
         // The Rib's ECMP set (BIRD's rt_export_merged): every route as good as the best through the
         // IGP metric, never a stale or unresolved one, at most the limit.
-        var merged = DecisionProcess.MergePaths(entry, Math.Max(1, _options.MergePathsLimit));
+        var limit = Math.Max(1, _options.MergePathsLimit);
+        var merged = DecisionProcess.MergePaths(entry, limit);
         if (merged.Length < 2)
             return spec;
-        var others = new List<KernelRouteSpec>(merged.Length - 1);
-        for (var i = 1; i < merged.Length; i++)
+        // The hops of the other paths straight from their attributes: no route built for each.
+        var hops = ImmutableArray.CreateBuilder<KernelNextHop>(merged.Length);
+        hops.Add(new KernelNextHop(spec.Gateway, spec.OutInterfaceIndex, spec.Onlink));
+        for (var i = 1; i < merged.Length && hops.Count < limit; i++)
         {
             var r = merged[i];
             if (ReferenceEquals(r.Protocol, this))
                 continue;
-            if (_options.ExportFilter.Apply(r, Table.Attributes) is { } e && KernelRouteMapper.Map(prefix, e.Attributes, _links, KernelTable, false) is { } s)
-                others.Add(s);
+            if (_options.ExportFilter.Apply(r, Table.Attributes) is { Attributes: { Dest: RouteDest.Router } e } && KernelRouteMapper.TryMapHop(e, _links, out var hop))
+                KernelRouteMapper.AddHop(hops, hop);
         }
-        return others.Count == 0 ? spec : KernelRouteMapper.Merge(spec, others, _options.MergePathsLimit);
+        return KernelRouteMapper.WithHops(spec, hops);
     }
 
-    /// <summary>Handles changed prefixes from the table.</summary>
-    private async Task ReconcileAsync(IEnumerable<Prefix> prefixes, CancellationToken ct)
+    /// <summary>
+    /// Adds the writes that take the kernel from its route for <paramref name="prefix"/> to the one
+    /// wanted for the table's <paramref name="entry"/> of it.
+    /// </summary>
+    private int Plan(Prefix prefix, RouteEntry? entry, List<RouteChange> changes, bool prune)
     {
-        var changes = new List<RouteChange>();
-        foreach (var p in prefixes)
-            Plan(p, changes, prune: true);
-        await ApplyAsync(changes, ct).ConfigureAwait(false);
-    }
-
-    /// <summary>Adds the writes that take the kernel from its route for <paramref name="prefix"/> to the wanted one.</summary>
-    private int Plan(Prefix prefix, List<RouteChange> changes, bool prune)
-    {
-        var desired = ComputeDesired(prefix);
+        var desired = ComputeDesired(prefix, entry);
         _installed.TryGetValue(prefix, out var actual);
         if (desired is null)
         {
@@ -121,7 +119,7 @@ public sealed partial class KernelProtocol
         foreach (var p in prefixes)
         {
             // A prefix whose last write failed is a retry, not drift.
-            if (Plan(p, changes, prune: true) > 0 && !retries.Contains(p))
+            if (Plan(p, Table.Find(p), changes, prune: true) > 0 && !retries.Contains(p))
                 repairs++;
         }
         if (retries.Count > 0)

@@ -11,8 +11,9 @@ namespace Calico.Bgp.Fib.Kernel;
 /// BIRD 1.6's kernel protocol: keeps the kernel's routing table in step with the best routes of the
 /// table (export, <c>proto bird</c>), imports alien kernel routes (<c>learn</c>), rescans every
 /// <c>scan time</c> to repair drift, and leaves its routes behind on stop with <c>persist</c>.
-/// A reconcile loop (one task per protocol) drains the table subscription; writes are batched and
-/// every result is checked: a failure is logged, counted and retried on the next scan.
+/// A reconcile loop (one task per protocol) reads the table's change journal in batches from its own
+/// cursor (<see cref="JournalReader"/>), coalesced per prefix; writes are batched and every result is
+/// checked: a failure is logged, counted and retried on the next scan.
 /// </summary>
 public sealed partial class KernelProtocol : Protocol
 {
@@ -34,7 +35,7 @@ public sealed partial class KernelProtocol : Protocol
     private InterfaceSnapshot _links = InterfaceSnapshot.Empty;
 
     private IRouteNetlink? _netlink;
-    private TableSubscription? _subscription;
+    private JournalReader? _reader;
     private CancellationTokenSource? _stop;
     private Task? _loop;
     private Task? _listener;
@@ -42,6 +43,7 @@ public sealed partial class KernelProtocol : Protocol
     private IInterfaceSource? _interfaceSource;
     private volatile bool _pruneAllowed;
     private volatile bool _scanRequested;
+    private volatile bool _refeedRequested;
 
     public KernelProtocol(KernelProtocolOptions options, RoutingTable table, TimeProvider time, ILoggerFactory loggers, string? netns = null)
         : this(options, table, time, loggers, () => RtNetlinkClient.Open(netns))
@@ -93,7 +95,7 @@ public sealed partial class KernelProtocol : Protocol
             TakeKernelView(kernel);
             _log.LogInformation("{Protocol}: found {Count} routes of ours in kernel table {Table}{Hold}", Name, _installed.Count, KernelTable,
                 _pruneAllowed ? "" : " (kept until graceful restart recovery ends)");
-            _subscription = Table.Subscribe(Name);
+            _reader = Table.SubscribeJournal(Name, _options.JournalCapacity);
         }
         catch
         {
@@ -159,7 +161,8 @@ public sealed partial class KernelProtocol : Protocol
         _notifications = null;
         _listener = null;
         _loop = null;
-        _subscription?.Dispose();
+        _reader?.Dispose();
+        _reader = null;
         var learned = Table.WithdrawAll(this);
         Stats.AddImported(-learned);
         _learned.Clear();
@@ -182,29 +185,32 @@ public sealed partial class KernelProtocol : Protocol
     {
         var scanEvery = TimeSpan.FromSeconds(Math.Max(1, _options.ScanTime));
         var nextScan = Time.GetUtcNow() + scanEvery;
-        HashSet<Prefix>? recycle = null;
+        var reader = _reader!;
         // Waits are kept across iterations, so a busy table does not pile up timers and waiters.
-        Task<HashSet<Prefix>>? changed = null;
+        Task? changed = null;
         Task? woken = null;
         Task? delay = null;
         var initialFeed = true;
+        var read = 0;
         while (!ct.IsCancellationRequested)
         {
             try
             {
-                // The first drain is the whole table (the subscription starts with every prefix dirty).
-                var dirty = _subscription!.TryTake(recycle);
-                if (dirty is not null)
+                // The first resync is the initial feed (a new reader starts with one); later ones follow
+                // a fall behind the journal (its ENOBUFS) or a new export filter.
+                if (reader.NeedsResync || _refeedRequested)
                 {
-                    await ReconcileAsync(dirty, ct).ConfigureAwait(false);
-                    recycle = dirty;
-                }
-                if (initialFeed)
-                {
-                    initialFeed = false;
-                    if (_pruneAllowed)
+                    await SettleAsync(reader, ct).ConfigureAwait(false);
+                    await ResyncAsync(reader, initialFeed, ct).ConfigureAwait(false);
+                    if (initialFeed && _pruneAllowed)
                         await PruneAsync(ct).ConfigureAwait(false);
+                    initialFeed = false;
                 }
+                // Not catching up on a backlog: let a burst that has begun settle first, so the paths
+                // of one prefix arriving together are written once, together.
+                if (read < JournalBatch && reader.Lag > 0)
+                    await SettleAsync(reader, ct).ConfigureAwait(false);
+                read = await ReadBatchAsync(reader, ct).ConfigureAwait(false);
                 if (_scanRequested || Time.GetUtcNow() >= nextScan)
                 {
                     _scanRequested = false;
@@ -212,15 +218,18 @@ public sealed partial class KernelProtocol : Protocol
                     nextScan = Time.GetUtcNow() + scanEvery;
                     delay = null;
                 }
+                // A full batch means more is likely waiting: read on before sleeping.
+                if (read == JournalBatch || reader.NeedsResync)
+                    continue;
 
-                changed ??= _subscription.WaitAsync(null, ct).AsTask();
+                changed ??= reader.WaitAsync(ct).AsTask();
                 woken ??= _wake.Reader.WaitToReadAsync(ct).AsTask();
                 if (delay is null)
                 {
                     var wait = nextScan - Time.GetUtcNow();
                     delay = Task.Delay(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, Time, ct);
                 }
-                var first = await Task.WhenAny(changed, delay, woken).ConfigureAwait(false);
+                await Task.WhenAny(changed, delay, woken).ConfigureAwait(false);
                 if (woken.IsCompleted)
                 {
                     _wake.Reader.TryRead(out _);
@@ -228,16 +237,23 @@ public sealed partial class KernelProtocol : Protocol
                 }
                 if (delay.IsCompleted)
                     delay = null;
-                if (first == changed)
+                if (changed.IsCompleted)
                 {
-                    var taken = await changed.ConfigureAwait(false);
+                    await changed.ConfigureAwait(false);
                     changed = null;
-                    await ReconcileAsync(taken, ct).ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
                 return;
+            }
+            catch (NetlinkException e) when (e.Errno == Errno.Enobufs)
+            {
+                // Replies were lost, so what the kernel did with some writes is unknown: read it back
+                // now (BIRD's resync on ENOBUFS) rather than at the next scan.
+                _log.LogWarning("{Protocol}: {Error}; re-reading the kernel table", Name, e.Message);
+                Counters.CountResync();
+                _scanRequested = true;
             }
             catch (Exception e) when (e is NetlinkException or IOException or System.Net.Sockets.SocketException or OperationCanceledException)
             {

@@ -32,6 +32,19 @@ public sealed record KernelProtocolOptions
     public bool Ipv6 { get; init; }
     /// <summary><c>device routes</c>: export routes without a gateway (Dest=Device) too.</summary>
     public bool DeviceRoutes { get; init; }
+    /// <summary>
+    /// How long the journal must stay still before a batch is read (unless a backlog is being caught up on) (polled at
+    /// this step); zero reads at once. One millisecond is far longer than a burst of table updates
+    /// takes between its changes and far shorter than anything a kernel route is waited for.
+    /// </summary>
+    public TimeSpan ExportSettleMin { get; init; } = TimeSpan.FromMilliseconds(1);
+    /// <summary>The longest a steady stream of changes delays a batch.</summary>
+    public TimeSpan ExportSettleMax { get; init; } = TimeSpan.FromMilliseconds(20);
+    /// <summary>
+    /// How many table changes the protocol may fall behind before it resyncs from the table instead
+    /// of replaying them (its journal reader's capacity).
+    /// </summary>
+    public int JournalCapacity { get; init; } = RoutingTable.DefaultJournalCapacity;
     /// <summary>Listen to route notifications (RTNLGRP_IPV4/IPV6_ROUTE) to repair drift before the next scan.</summary>
     public bool Notifications { get; init; } = true;
 }

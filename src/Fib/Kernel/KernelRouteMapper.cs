@@ -17,34 +17,59 @@ public static class KernelRouteMapper
     /// </summary>
     public static KernelRouteSpec? Map(Prefix prefix, PathAttributes a, InterfaceSnapshot links, uint table, bool deviceRoutes)
     {
-        var spec = new KernelRouteSpec { Prefix = prefix, Metric = a.KrtMetric, Table = table };
+        // One object per route: the shape is worked out first, then built once.
+        var type = KernelRouteType.Unicast;
+        IpAddr? gateway = null;
+        var oif = 0;
+        var onlink = false;
         switch (a.Dest)
         {
             case RouteDest.Blackhole:
-                return spec with { Type = KernelRouteType.Blackhole };
+                type = KernelRouteType.Blackhole;
+                break;
             case RouteDest.Unreachable:
-                return spec with { Type = KernelRouteType.Unreachable };
+                type = KernelRouteType.Unreachable;
+                break;
             case RouteDest.Prohibit:
-                return spec with { Type = KernelRouteType.Prohibit };
+                type = KernelRouteType.Prohibit;
+                break;
             case RouteDest.Router:
-                // krt_tunnel naming an existing interface and a BGP next hop: via NEXT_HOP dev TUNNEL onlink.
-                if (!string.IsNullOrEmpty(a.KrtTunnel) && a.NextHop is { } nh && links.ByName(a.KrtTunnel) is { } tunnel)
-                    return spec with { Gateway = nh, OutInterfaceIndex = tunnel.Index, Onlink = true };
-                var gw = a.Gateway ?? a.NextHop;
-                if (gw is null)
+                if (!TryMapHop(a, links, out var hop))
                     return null;
-                var oif = a.Interface is { } name && links.ByName(name) is { } dev ? dev.Index : 0;
-                // A link-local IPv6 gateway means nothing without its interface.
-                if (oif == 0 && gw.Value.IsV6LinkLocal)
-                    return null;
-                return spec with { Gateway = gw, OutInterfaceIndex = oif };
+                (gateway, oif, onlink) = (hop.Gateway, hop.InterfaceIndex, hop.Onlink);
+                break;
             case RouteDest.Device:
                 if (!deviceRoutes || a.Interface is null || links.ByName(a.Interface) is not { } d)
                     return null;
-                return spec with { OutInterfaceIndex = d.Index };
+                oif = d.Index;
+                break;
             default:
                 return null;
         }
+        return new KernelRouteSpec { Prefix = prefix, Metric = a.KrtMetric, Table = table, Type = type, Gateway = gateway, OutInterfaceIndex = oif, Onlink = onlink };
+    }
+
+    /// <summary>
+    /// The next hop of a route via a router, without building a route: krt_tunnel naming an existing
+    /// interface and a BGP next hop give <c>via NEXT_HOP dev TUNNEL onlink</c>, otherwise the gateway
+    /// (or next hop) on the route's interface, if it names one. False when there is no usable gateway.
+    /// </summary>
+    public static bool TryMapHop(PathAttributes a, InterfaceSnapshot links, out KernelNextHop hop)
+    {
+        if (!string.IsNullOrEmpty(a.KrtTunnel) && a.NextHop is { } nh && links.ByName(a.KrtTunnel) is { } tunnel)
+        {
+            hop = new KernelNextHop(nh, tunnel.Index, Onlink: true);
+            return true;
+        }
+        hop = default;
+        if ((a.Gateway ?? a.NextHop) is not { } gw)
+            return false;
+        var oif = a.Interface is { } name && links.ByName(name) is { } dev ? dev.Index : 0;
+        // A link-local IPv6 gateway means nothing without its interface.
+        if (oif == 0 && gw.IsV6LinkLocal)
+            return false;
+        hop = new KernelNextHop(gw, oif);
+        return true;
     }
 
     /// <summary>Joins single-path unicast shapes into one multipath route (RTA_MULTIPATH), dropping duplicates.</summary>
@@ -56,16 +81,26 @@ public static class KernelRouteMapper
         {
             if (hops.Count >= limit)
                 break;
-            if (o.Type != KernelRouteType.Unicast || o.IsMultipath || o.Gateway is null)
-                continue;
-            var hop = new KernelNextHop(o.Gateway, o.OutInterfaceIndex, o.Onlink);
-            if (!hops.Any(h => h.Gateway == hop.Gateway && h.InterfaceIndex == hop.InterfaceIndex))
-                hops.Add(hop);
+            if (o.Type == KernelRouteType.Unicast && !o.IsMultipath && o.Gateway is not null)
+                AddHop(hops, new KernelNextHop(o.Gateway, o.OutInterfaceIndex, o.Onlink));
         }
-        if (hops.Count < 2)
-            return first;
-        return first with { Gateway = null, OutInterfaceIndex = 0, Onlink = false, NextHops = hops.ToImmutable() };
+        return WithHops(first, hops);
     }
+
+    /// <summary>Adds <paramref name="hop"/> unless a hop with its gateway and interface is there already.</summary>
+    public static void AddHop(ImmutableArray<KernelNextHop>.Builder hops, KernelNextHop hop)
+    {
+        foreach (var h in hops)
+        {
+            if (h.Gateway == hop.Gateway && h.InterfaceIndex == hop.InterfaceIndex)
+                return;
+        }
+        hops.Add(hop);
+    }
+
+    /// <summary><paramref name="first"/> as a multipath route over <paramref name="hops"/>, or as it is with fewer than two.</summary>
+    public static KernelRouteSpec WithHops(KernelRouteSpec first, ImmutableArray<KernelNextHop>.Builder hops) =>
+        hops.Count < 2 ? first : first with { Gateway = null, OutInterfaceIndex = 0, Onlink = false, NextHops = hops.ToImmutable() };
 
     /// <summary>
     /// A learned (alien) kernel route as table attributes: BIRD's <c>nl_parse_route</c> makes it

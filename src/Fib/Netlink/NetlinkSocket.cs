@@ -16,6 +16,7 @@ public sealed class NetlinkSocket : INetlinkListener
     private const int SolSocket = 1;
     private const int SoRcvbuf = 8;
     private const int SoRcvbufForce = 33;
+    private const int SoAttachFilter = 26;
 
     private readonly Socket _socket;
     private uint _sequence;
@@ -68,6 +69,41 @@ public sealed class NetlinkSocket : INetlinkListener
         }
         return s;
     }
+
+    /// <summary>
+    /// Attaches a classic BPF socket filter (SO_ATTACH_FILTER) that drops every datagram whose first
+    /// message carries <paramref name="portId"/> (nlmsg_pid): route notifications caused by that
+    /// socket's own requests. The kernel sends each notification in a datagram of its own, so a
+    /// listener that only cares about other writers is not woken once per route we write. False when
+    /// the kernel refuses the filter (then the listener skips them itself).
+    /// </summary>
+    public bool TryIgnorePort(uint portId)
+    {
+        // BPF_LD|BPF_W|BPF_ABS reads in network order; nlmsg_pid is in host (little-endian) order.
+        var swapped = System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(portId);
+        ReadOnlySpan<ulong> program =
+        [
+            Bpf(0x20, 0, 0, 12),               // ld  [12]            nlmsg_pid
+            Bpf(0x15, 0, 1, swapped),          // jeq #pid, drop, keep
+            Bpf(0x06, 0, 0, 0),                // drop: ret #0
+            Bpf(0x06, 0, 0, uint.MaxValue),    // keep: ret #-1 (the whole datagram)
+        ];
+        unsafe
+        {
+            fixed (ulong* code = program)
+            {
+                // struct sock_fprog { unsigned short len; struct sock_filter *filter; }, 64-bit layout.
+                Span<byte> fprog = stackalloc byte[16];
+                fprog.Clear();
+                BitConverter.TryWriteBytes(fprog, (ushort)program.Length);
+                BitConverter.TryWriteBytes(fprog[8..], (ulong)code);
+                return TrySetOption(_socket, SolSocket, SoAttachFilter, fprog);
+            }
+        }
+    }
+
+    /// <summary>struct sock_filter { u16 code; u8 jt; u8 jf; u32 k; } as one little-endian word.</summary>
+    private static ulong Bpf(ushort code, byte jt, byte jf, uint k) => code | ((ulong)jt << 16) | ((ulong)jf << 24) | ((ulong)k << 32);
 
     private static bool TrySetOption(Socket socket, int level, int name, ReadOnlySpan<byte> value)
     {

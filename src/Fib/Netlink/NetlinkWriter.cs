@@ -14,6 +14,7 @@ public sealed class NetlinkWriter : IDisposable
     private byte[] _buffer;
     private int _length;
     private int _messageStart = -1;
+    private int _lastMessageStart = -1;
     private int _messages;
 
     public NetlinkWriter(int initialCapacity = 16 * 1024)
@@ -30,6 +31,7 @@ public sealed class NetlinkWriter : IDisposable
     {
         _length = 0;
         _messageStart = -1;
+        _lastMessageStart = -1;
         _messages = 0;
     }
 
@@ -51,8 +53,18 @@ public sealed class NetlinkWriter : IDisposable
         if (_messageStart < 0)
             throw new InvalidOperationException("no message was begun");
         BinaryPrimitives.WriteUInt32LittleEndian(_buffer.AsSpan(_messageStart), (uint)(_length - _messageStart));
+        _lastMessageStart = _messageStart;
         _messageStart = -1;
         _messages++;
+    }
+
+    /// <summary>Adds <paramref name="flags"/> to the last ended message (NLM_F_ACK on the last request of a batch).</summary>
+    public void AddFlagsToLastMessage(ushort flags)
+    {
+        if (_lastMessageStart < 0)
+            throw new InvalidOperationException("no message was ended");
+        var at = _buffer.AsSpan(_lastMessageStart + 6);
+        BinaryPrimitives.WriteUInt16LittleEndian(at, (ushort)(BinaryPrimitives.ReadUInt16LittleEndian(at) | flags));
     }
 
     /// <summary>Undoes a begun message (used when a batch is split before it).</summary>

@@ -34,7 +34,8 @@ public interface IRouteNetlink : IDisposable
 
     /// <summary>
     /// Opens a listener in the same network namespace joined to <paramref name="groups"/> (RTNLGRP_*),
-    /// or returns null when this netlink cannot listen (then only scans see changes).
+    /// or returns null when this netlink cannot listen (then only scans see changes). Notifications
+    /// caused by this netlink's own writes may be left out (they are known already).
     /// </summary>
     INetlinkListener? OpenListener(IReadOnlyList<int> groups);
 

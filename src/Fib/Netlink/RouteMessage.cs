@@ -20,12 +20,13 @@ public static class RouteMessage
     private const byte ScopeNowhere = 255;
 
     /// <summary>
-    /// Writes an RTM_NEWROUTE for <paramref name="route"/> with NLM_F_ACK: NLM_F_CREATE|NLM_F_EXCL, or
-    /// NLM_F_CREATE|NLM_F_REPLACE when <paramref name="replace"/>.
+    /// Writes an RTM_NEWROUTE for <paramref name="route"/>: NLM_F_CREATE|NLM_F_EXCL, or
+    /// NLM_F_CREATE|NLM_F_REPLACE when <paramref name="replace"/>; NLM_F_ACK unless <paramref name="ack"/>
+    /// is false (the kernel answers a failure all the same, see <see cref="RtNetlinkClient.ApplyAsync"/>).
     /// </summary>
-    public static void WriteAdd(NetlinkWriter w, KernelRouteSpec route, uint sequence, bool replace = false)
+    public static void WriteAdd(NetlinkWriter w, KernelRouteSpec route, uint sequence, bool replace = false, bool ack = true)
     {
-        w.BeginMessage(Rtnl.NewRoute, (ushort)(Nl.FRequest | Nl.FAck | Nl.FCreate | (replace ? Nl.FReplace : Nl.FExcl)), sequence);
+        w.BeginMessage(Rtnl.NewRoute, (ushort)(Nl.FRequest | (ack ? Nl.FAck : 0) | Nl.FCreate | (replace ? Nl.FReplace : Nl.FExcl)), sequence);
         var scope = route.Type == KernelRouteType.Unicast && route.Gateway is null && !route.IsMultipath ? Rtnl.ScopeLink : route.Scope;
         var flags = route.Onlink && !route.IsMultipath ? Rtnl.NhFOnlink : 0u;
         WriteRtMsg(w, route, scope, (byte)route.Type, flags);
@@ -59,10 +60,11 @@ public static class RouteMessage
     /// <summary>
     /// Writes an RTM_DELROUTE for the route the kernel keys by (table, prefix, priority), limited to
     /// <paramref name="route"/>'s protocol so another owner's route of the same key is never removed.
+    /// NLM_F_ACK unless <paramref name="ack"/> is false.
     /// </summary>
-    public static void WriteDelete(NetlinkWriter w, KernelRouteSpec route, uint sequence)
+    public static void WriteDelete(NetlinkWriter w, KernelRouteSpec route, uint sequence, bool ack = true)
     {
-        w.BeginMessage(Rtnl.DelRoute, Nl.FRequest | Nl.FAck, sequence);
+        w.BeginMessage(Rtnl.DelRoute, (ushort)(Nl.FRequest | (ack ? Nl.FAck : 0)), sequence);
         WriteRtMsg(w, route, ScopeNowhere, 0, 0);
         w.AttributeU32(Rtnl.RtaPriority, route.EffectiveMetric);
         w.EndMessage();

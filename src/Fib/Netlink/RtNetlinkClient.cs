@@ -1,8 +1,8 @@
 namespace Calico.Bgp.Fib.Netlink;
 
 /// <summary>
-/// Request/reply rtnetlink over one <see cref="NetlinkSocket"/>: batched route writes with an ACK per
-/// message matched by sequence number, and dumps read until NLMSG_DONE (restarted when the kernel
+/// Request/reply rtnetlink over one <see cref="NetlinkSocket"/>: batched route writes whose failures
+/// are matched to their requests by sequence number, and dumps read until NLMSG_DONE (restarted when the kernel
 /// flags NLM_F_DUMP_INTR). One operation at a time.
 /// </summary>
 public sealed class RtNetlinkClient : IRouteNetlink
@@ -34,8 +34,24 @@ public sealed class RtNetlinkClient : IRouteNetlink
 
     public uint PortId => _socket.PortId;
 
-    public INetlinkListener? OpenListener(IReadOnlyList<int> groups) => NetlinkSocket.Open(_netns, groups);
+    public INetlinkListener? OpenListener(IReadOnlyList<int> groups)
+    {
+        var listener = NetlinkSocket.Open(_netns, groups);
+        // Our own writes come back as notifications, one datagram per route: dropped in the kernel.
+        listener.TryIgnorePort(_socket.PortId);
+        return listener;
+    }
 
+    /// <summary>
+    /// Writes the changes, many per sendmsg. Only the last request of each sendmsg asks for an ACK:
+    /// the kernel answers every request that fails with NLMSG_ERROR whether or not it asked for one
+    /// (netlink_rcv_skb acks when NLM_F_ACK is set or the handler returned an error), handles the
+    /// requests of one sendmsg in order within the call, and queues its answers in order; so once
+    /// the last request's ACK (or error) is read, every failure before it has been read too, and a
+    /// request with no answer succeeded. That is one reply per sendmsg instead of one per route. A
+    /// reply the kernel could not queue (receive buffer full) makes the receive fail with ENOBUFS,
+    /// which surfaces as a <see cref="NetlinkException"/>: the outcome is then unknown, never assumed.
+    /// </summary>
     public async Task<NetlinkResult[]> ApplyAsync(IReadOnlyList<RouteChange> changes, CancellationToken cancellationToken)
     {
         var results = new NetlinkResult[changes.Count];
@@ -57,11 +73,13 @@ public sealed class RtNetlinkClient : IRouteNetlink
                     var c = changes[end];
                     var seq = first + (uint)(end - start);
                     if (c.Kind == RouteChangeKind.Delete)
-                        RouteMessage.WriteDelete(writer, c.Route, seq);
+                        RouteMessage.WriteDelete(writer, c.Route, seq, ack: false);
                     else
-                        RouteMessage.WriteAdd(writer, c.Route, seq, replace: c.Kind == RouteChangeKind.Replace);
+                        RouteMessage.WriteAdd(writer, c.Route, seq, replace: c.Kind == RouteChangeKind.Replace, ack: false);
                     end++;
                 }
+                // The barrier: the one request of this sendmsg that is answered even when it succeeds.
+                writer.AddFlagsToLastMessage(Nl.FAck);
                 await _socket.SendAsync(writer.Written, cancellationToken).ConfigureAwait(false);
                 await CollectAcksAsync(buffer, first, results.AsMemory(start, end - start), cancellationToken).ConfigureAwait(false);
                 start = end;
@@ -75,34 +93,34 @@ public sealed class RtNetlinkClient : IRouteNetlink
         }
     }
 
+    /// <summary>Reads answers until the last request's (the barrier) arrives; a request with no answer succeeded.</summary>
     private async Task CollectAcksAsync(byte[] buffer, uint first, Memory<NetlinkResult> results, CancellationToken cancellationToken)
     {
-        var seen = new bool[results.Length];
-        var pending = results.Length;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(ReplyTimeout);
-        while (pending > 0)
+        while (true)
         {
             var n = await _socket.ReceiveAsync(buffer, timeout.Token).ConfigureAwait(false);
-            pending -= MatchAcks(buffer.AsSpan(0, n), first, results.Span, seen);
+            if (MatchReplies(buffer.AsSpan(0, n), first, results.Span))
+                return;
         }
     }
 
-    private static int MatchAcks(ReadOnlySpan<byte> datagram, uint first, Span<NetlinkResult> results, bool[] seen)
+    /// <summary>Takes in one datagram of answers; true once the barrier's answer was among them.</summary>
+    private static bool MatchReplies(ReadOnlySpan<byte> datagram, uint first, Span<NetlinkResult> results)
     {
-        var matched = 0;
+        var last = (uint)results.Length - 1;
+        var done = false;
         foreach (var m in new NetlinkMessageReader(datagram))
         {
-            if (m.Type != Nl.Error)
-                continue;
+            // Answers to requests of earlier, abandoned batches carry other sequence numbers.
             var i = unchecked(m.Sequence - first);
-            if (i >= (uint)results.Length || seen[i])
+            if (m.Type != Nl.Error || i > last)
                 continue;
-            seen[i] = true;
             results[(int)i] = NetlinkResult.Parse(m);
-            matched++;
+            done |= i == last;
         }
-        return matched;
+        return done;
     }
 
     public Task<IReadOnlyList<KernelRouteSpec>> DumpRoutesAsync(bool ipv6, CancellationToken cancellationToken) =>

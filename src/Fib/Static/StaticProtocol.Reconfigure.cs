@@ -18,11 +18,11 @@ public sealed partial class StaticProtocol
     /// </summary>
     public bool TryReconfigure(StaticProtocolOptions options)
     {
-        lock (_sync)
+        lock (Gate)
         {
             if (options.Preference != _options.Preference || options.CheckTime != _options.CheckTime)
                 return false;
-            if (options.Routes.Any(r => r.Dest == RouteDest.Router) && !NeedsInterfaces && _running)
+            if (options.Routes.Any(r => r.Dest == RouteDest.Router) && !NeedsInterfaces && IsRunning)
                 return false;
             _options = options;
             var wanted = options.Routes.Select(r => r.Prefix).ToHashSet();
@@ -33,10 +33,10 @@ public sealed partial class StaticProtocol
                 Stats.AddImported(-1);
                 Stats.CountImportWithdraw(true);
             }
-            if (_running)
+            if (IsRunning)
                 Sync(_lastLinks);
         }
-        _log.LogInformation("{Protocol}: reconfigured in place ({Count} routes)", Name, options.Routes.Count);
+        Log.LogInformation("{Protocol}: reconfigured in place ({Count} routes)", Name, options.Routes.Count);
         return true;
     }
 }

@@ -1,0 +1,109 @@
+using Calico.Bgp.Fib.Netlink;
+using Calico.Bgp.Rib;
+using Microsoft.Extensions.Logging;
+
+namespace Calico.Bgp.Fib.Kernel;
+
+/// <summary>
+/// Reading the table's change journal: batches from this protocol's cursor, coalesced per prefix, and
+/// a full resync from the table when the cursor fell behind (the journal's ENOBUFS).
+/// </summary>
+public sealed partial class KernelProtocol
+{
+    /// <summary>Changes read per batch: enough to fill several sendmsg calls, small enough to stay in cache.</summary>
+    private const int JournalBatch = 4096;
+
+    // Owned by the loop; reused from batch to batch so reading allocates nothing per change.
+    private readonly TableChange[] _batch = new TableChange[JournalBatch];
+    private readonly HashSet<Prefix> _batchSeen = [];
+    private readonly List<RouteEntry> _resyncEntries = [];
+    private readonly List<RouteChange> _changes = [];
+
+    /// <summary>
+    /// Reads one batch of changes and writes what they change in the kernel. Each change carries the
+    /// whole entry of its prefix, so only the last change of a prefix in the batch matters: the paths
+    /// of an ECMP prefix announced one after another are written once, with every next hop. Returns
+    /// how many changes were read.
+    /// </summary>
+    private async Task<int> ReadBatchAsync(JournalReader reader, CancellationToken ct)
+    {
+        var n = reader.TryRead(_batch);
+        if (n == 0)
+            return 0;
+        _batchSeen.Clear();
+        _changes.Clear();
+        var ipv6 = _options.Ipv6;
+        // Newest first, so the first change met for a prefix is its latest state.
+        for (var i = n - 1; i >= 0; i--)
+        {
+            var entry = _batch[i].Entry;
+            var prefix = entry.Prefix;
+            if (prefix.IsV6 == ipv6 && _batchSeen.Add(prefix))
+                Plan(prefix, entry, _changes, prune: true);
+        }
+        // The entries are the table's own; do not keep them alive until the slots are reused.
+        Array.Clear(_batch, 0, n);
+        await ApplyAsync(_changes, ct).ConfigureAwait(false);
+        return n;
+    }
+
+    /// <summary>
+    /// Starts over from the table as it is: every prefix in it is planned, and every prefix we export
+    /// that is not in it any more is withdrawn. The initial feed is the first resync.
+    /// </summary>
+    private async Task ResyncAsync(JournalReader reader, bool initialFeed, CancellationToken ct)
+    {
+        if (!initialFeed)
+        {
+            if (reader.NeedsResync)
+            {
+                Counters.CountResync();
+                _log.LogWarning("{Protocol}: fell more than {Capacity} changes behind the table; resyncing from it", Name, reader.Capacity);
+            }
+            else
+            {
+                _log.LogInformation("{Protocol}: re-planning every route of the table", Name);
+            }
+        }
+        _refeedRequested = false;
+        reader.Resync(_resyncEntries);
+        _batchSeen.Clear();
+        _changes.Clear();
+        var ipv6 = _options.Ipv6;
+        foreach (var entry in _resyncEntries)
+        {
+            var prefix = entry.Prefix;
+            if (prefix.IsV6 == ipv6 && _batchSeen.Add(prefix))
+                Plan(prefix, entry, _changes, prune: true);
+        }
+        _resyncEntries.Clear();
+        foreach (var prefix in _desired.Keys.Where(p => !_batchSeen.Contains(p)).ToList())
+            Plan(prefix, null, _changes, prune: true);
+        _batchSeen.Clear();
+        await ApplyAsync(_changes, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Before a batch that is not part of a backlog (and before a resync), waits while the table keeps
+    /// changing (at most <see cref="KernelProtocolOptions.ExportSettleMax"/>, and not once a full batch
+    /// is waiting), polling every <see cref="KernelProtocolOptions.ExportSettleMin"/>: a burst (the
+    /// paths of one prefix from several peers, a peer's whole table) is then read as one batch. The
+    /// idea of BIRD 3's export settle timer.
+    /// </summary>
+    private async Task SettleAsync(JournalReader reader, CancellationToken ct)
+    {
+        var step = _options.ExportSettleMin;
+        if (step <= TimeSpan.Zero)
+            return;
+        var deadline = Time.GetUtcNow() + _options.ExportSettleMax;
+        var version = Table.Version;
+        while ((reader.NeedsResync || reader.Lag < JournalBatch) && Time.GetUtcNow() < deadline)
+        {
+            await Task.Delay(step, Time, ct).ConfigureAwait(false);
+            var now = Table.Version;
+            if (now == version)
+                return;
+            version = now;
+        }
+    }
+}
