@@ -52,11 +52,13 @@ public sealed class SoakReport(SoakOptions options, string[] args)
         var sb = new StringBuilder();
         sb.AppendLine("# Soak: calico-bgpd as route reflector under churn\n");
         sb.AppendLine(I($"- Date: {_started:yyyy-MM-dd HH:mm} UTC"));
-        sb.AppendLine(I($"- Command: `bench/run.sh soak{(args.Length > 0 ? " " + string.Join(' ', args) : "")}` (as root; builds the daemon and LoadGen in Release first)"));
+        var nice = Nice();
+        var command = nice == 10 ? "bench/run.sh soak" : "bench/LoadGen/bin/Release/net10.0/calico-loadgen soak";
+        sb.AppendLine(I($"- Command: `{command}{(args.Length > 0 ? " " + string.Join(' ', args) : "")}` as root, at nice {nice} (the DUT and the generator inherit it; `bench/run.sh soak` builds the daemon and LoadGen in Release and runs at nice 10)"));
         sb.AppendLine(I($"- Machine: {Machine()}"));
         sb.AppendLine(I($"- Load average (1/5/15 min) before: {_loadBefore}; after: {LoadAverage()}; 1-min load while sampling: mean {(_loads.Count > 0 ? _loads.Average() : double.NaN):F2}, max {(_loads.Count > 0 ? _loads.Max() : double.NaN):F2} — the machine is shared, other jobs ran beside this."));
         sb.AppendLine(I($"- Load: {options.Clients} route-reflector clients (iBGP, ADD-PATH), each announcing 2 /26 + 5 /32; then for {options.ChurnSeconds / 60.0:F1} min workload /32s announced at {options.Rate}/s (one UPDATE each, five in a row from the same client, clients in turn), each withdrawn 1 s later, never reused."));
-        sb.AppendLine(I($"- Sampled every {options.IntervalSeconds} s from the churn's start: VmRSS and Threads from /proc/PID/status, entries of /proc/PID/fd, and the GC heap from the daemon's `--metrics` listener (`{SoakSampler.GcHeapMetric}`, i.e. `GC.GetTotalMemory(false)`). Slopes: least squares over the samples after {options.WarmupMinutes:G} min of warm-up, per hour. \"Flat\": the fitted growth per hour is under {SoakSeries.FlatPercentPerHour:G}% of the series' mean."));
+        sb.AppendLine(I($"- Sampled every {options.IntervalSeconds} s from the churn's start: VmRSS and Threads from /proc/PID/status, entries of /proc/PID/fd, and the GC heap from the daemon's `--metrics` listener (`{SoakSampler.GcHeapMetric}`, i.e. `GC.GetTotalMemory(false)`). Slopes: least squares over the samples after {options.WarmupMinutes:G} min of warm-up, per hour. \"Flat\": the fitted growth per hour is under {SoakSeries.FlatPercentPerHour:G}% of the series' mean, or within two standard errors of zero."));
         sb.AppendLine("- DUT pinned to core 1 (`taskset -c 1`), generator on core 0, as in RESULTS.md.\n");
         if (_failure is not null)
             sb.AppendLine(I($"**The soak failed:** {_failure}\n"));
@@ -72,12 +74,12 @@ public sealed class SoakReport(SoakOptions options, string[] args)
                 : I($"- **After the last withdrawal the clients did not get back to 7 (K − 1) routes each**: {N("routesHeldAtEnd"):N0} held, {N("routesExpectedAtEnd"):N0} expected.\n"));
         }
         sb.AppendLine("## Series\n");
-        sb.AppendLine("| series | at churn start | after warm-up | at end | min – max after warm-up | slope per hour | % of mean per hour | verdict |");
+        sb.AppendLine("| series | at churn start | after warm-up | at end | min – max after warm-up | slope per hour (± std. error) | % of mean per hour | verdict |");
         sb.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- |");
         foreach (var (s, q) in series.Zip(Quantities))
         {
             var f = q.Format;
-            sb.AppendLine(I($"| {s.Name} | {V(s.AtStart, f)} | {V(s.AtWarmup, f)} | {V(s.AtEnd, f)} | {V(s.Min, f)} – {V(s.Max, f)} | {s.SlopePerHour:+0.00;-0.00} {s.Unit} | {s.PercentPerHour:+0.00;-0.00}% | {(s.Flat ? "flat" : "**grows**")} |"));
+            sb.AppendLine(I($"| {s.Name} | {V(s.AtStart, f)} | {V(s.AtWarmup, f)} | {V(s.AtEnd, f)} | {V(s.Min, f)} – {V(s.Max, f)} | {s.SlopePerHour:+0.00;-0.00} ± {s.StandardErrorPerHour:F2} {s.Unit} | {s.PercentPerHour:+0.00;-0.00}% | {(s.Flat ? "flat" : "**grows**")} |"));
         }
         var cpu = _samples.Count > 1 ? (_samples[^1].CpuSeconds - _samples[0].CpuSeconds) / Math.Max(1, _samples[^1].Seconds - _samples[0].Seconds) : double.NaN;
         sb.AppendLine(I($"\nDUT CPU over the churn: {100 * cpu:F1}% of one core (utime + stime). {_samples.Count} samples; all of them in `plots/soak-samples.csv`.\n"));
@@ -109,6 +111,13 @@ public sealed class SoakReport(SoakOptions options, string[] args)
         {
             return "?";
         }
+    }
+
+    /// <summary>This process's nice value (field 19 of /proc/self/stat).</summary>
+    private static int Nice()
+    {
+        var stat = File.ReadAllText("/proc/self/stat");
+        return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[16], CultureInfo.InvariantCulture);
     }
 
     private static string Machine()
