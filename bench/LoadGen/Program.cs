@@ -6,6 +6,8 @@ using Calico.Bgp.LoadGen.Orchestration;
 // namespace; anything else is the driver that runs the scenarios and writes bench/RESULTS.md.
 if (args.Length > 0 && args[0] == "agent")
     return await AgentHost.MainAsync(args[1..]);
+if (args.Length > 0 && args[0] == "soak")
+    return await Calico.Bgp.LoadGen.Soak.SoakRunner.RunAsync(args[1..]);
 
 if (!BenchOptions.TryParse(args, out var options, out var error))
 {

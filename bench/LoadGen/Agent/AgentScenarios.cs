@@ -23,6 +23,7 @@ public static class AgentScenarios
         "p2" => ReflectorAsync(h),
         "nodes" => NodesAsync(h),
         "p4" => ChurnAgent.RunAsync(h),
+        "soak" => SoakAgent.RunAsync(h),
         _ => throw new ArgumentException($"unknown scenario {scenario}"),
     };
 

@@ -34,12 +34,13 @@ public sealed class Dut
 
     public static string OurDaemonPath => Path.Combine(LabTools.RepoRoot, "src", "Daemon", "bin", "Release", "net10.0", "calico-bgpd");
 
-    public static Dut Start(DutKind kind, LabHost host, string config, bool v6, int? core)
+    /// <param name="extraArgs">Appended to ours' command line (the soak adds <c>--metrics</c>).</param>
+    public static Dut Start(DutKind kind, LabHost host, string config, bool v6, int? core, IEnumerable<string>? extraArgs = null)
     {
         var dir = host.Dir;
         var (file, args) = kind switch
         {
-            DutKind.Ours => (v6 ? Bird6Link(dir) : OurDaemonPath, new List<string> { "-f", "-c", host.WriteFile("bird.cfg", config), "-s", Path.Combine(dir, "ours.ctl") }),
+            DutKind.Ours => (v6 ? Bird6Link(dir) : OurDaemonPath, new List<string> { "-f", "-c", host.WriteFile("bird.cfg", config), "-s", Path.Combine(dir, "ours.ctl") }.Concat(extraArgs ?? []).ToList()),
             DutKind.Bird2 => (LabTools.Bird2, ["-f", "-c", host.WriteFile("bird2.cfg", config), "-s", Path.Combine(dir, "bird2.ctl")]),
             DutKind.Bird16 => (Path.Combine(LabTools.Bird16Dir, "usr/sbin", v6 ? "bird6" : "bird"), ["-f", "-c", host.WriteFile("bird16.cfg", config), "-s", Path.Combine(dir, "bird16.ctl")]),
             DutKind.Gobgp => (LabTools.Gobgpd, ["-f", host.WriteFile("gobgpd.toml", config), "-t", "toml", "--api-hosts", "127.0.0.1:50051", "--log-plain", "-l", "warn"]),
