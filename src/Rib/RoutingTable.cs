@@ -1,20 +1,16 @@
-using System.Collections.Immutable;
-
 namespace Calico.Bgp.Rib;
 
 /// <summary>
 /// A routing table (BIRD's <c>master</c>): prefix → <see cref="RouteEntry"/>. Changes are made by one
 /// writer at a time and publish a new immutable entry per prefix; readers (control socket, metrics,
 /// exporters) enumerate and look up without locks and never block the writer. Exporters learn of
-/// changes through <see cref="TableSubscription"/>s (coalesced dirty prefixes) or through the change
-/// journal (<see cref="SubscribeJournal"/>: every change in order, bounded, with a resync for readers
-/// that fall behind).
+/// changes through the change journal (<see cref="SubscribeJournal"/>: every change in order,
+/// bounded, with a resync for readers that fall behind).
 /// </summary>
 public sealed partial class RoutingTable
 {
     private readonly PrefixMap _entries = new();
     private readonly Lock _writer = new();
-    private ImmutableArray<TableSubscription> _subscriptions = [];
     private long _version;
 
     public RoutingTable(string name = "master", AttributeCache? attributes = null)
@@ -148,39 +144,7 @@ public sealed partial class RoutingTable
         return n;
     }
 
-    /// <summary>
-    /// Registers an exporter. Every prefix present now is reported dirty at once, so the first drain
-    /// is the full table (BIRD's initial feed).
-    /// </summary>
-    public TableSubscription Subscribe(string consumer)
-    {
-        var sub = new TableSubscription(this, consumer);
-        lock (_writer)
-        {
-            _subscriptions = _subscriptions.Add(sub);
-            foreach (var entry in _entries.Entries())
-                sub.MarkDirty(entry.Prefix);
-        }
-        return sub;
-    }
-
-    internal void Unsubscribe(TableSubscription subscription)
-    {
-        lock (_writer)
-            _subscriptions = _subscriptions.Remove(subscription);
-    }
-
-    /// <summary>Asks for every prefix to be reported to <paramref name="subscription"/> again (route refresh, filter change).</summary>
-    public void Refeed(TableSubscription subscription)
-    {
-        lock (_writer)
-        {
-            foreach (var entry in _entries.Entries())
-                subscription.MarkDirty(entry.Prefix);
-        }
-    }
-
-    /// <summary>Publishes the new routes of a prefix: the entry for readers, then the journal, then the dirty sets.</summary>
+    /// <summary>Publishes the new routes of a prefix: the entry for readers, then the journal.</summary>
     private void Publish(Prefix prefix, RouteEntry? old, object? routes)
     {
         var version = Interlocked.Increment(ref _version);
@@ -193,7 +157,5 @@ public sealed partial class RoutingTable
         // A removal is journalled as an empty entry, made only when someone reads the journal; its
         // payload is the box the map keeps as the prefix's tombstone, so no second box.
         _journal?.Append(entry ?? new RouteEntry(tombstone!, version), old?.Best);
-        foreach (var sub in _subscriptions)
-            sub.MarkDirty(prefix);
     }
 }

@@ -186,16 +186,4 @@ public class JournalTests
         Assert.Empty(_table.JournalReaders);
         Assert.Equal(0, _table.JournalCapacity);
     }
-
-    [Fact]
-    public void Dirty_set_subscriptions_keep_working_beside_the_journal()
-    {
-        using var reader = _table.SubscribeJournal("journal");
-        using var sub = _table.Subscribe("dirty");
-        _table.Update(new Route(P, _learned, _bgp));
-        _table.Update(new Route(P, _blackhole, _static));
-        Assert.Equal([P], sub.TryTake(null)!);
-        reader.Resync([]);
-        Assert.Equal(0, reader.Lag);
-    }
 }

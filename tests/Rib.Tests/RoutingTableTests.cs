@@ -58,7 +58,7 @@ public class RoutingTableTests
     }
 
     [Fact]
-    public async Task A_subscription_sees_the_initial_table_and_then_each_changed_prefix_once()
+    public void A_journal_reader_sees_the_initial_table_and_then_each_change_but_no_unchanged_update()
     {
         var table = new RoutingTable();
         var stat = new TestProtocol("static1", table, 200);
@@ -66,18 +66,21 @@ public class RoutingTableTests
         var q = Prefix.Parse("10.60.1.0/24");
         table.Update(new Route(P, attrs, stat));
 
-        using var sub = table.Subscribe("test");
-        var first = await sub.WaitAsync(null, CancellationToken.None);
-        Assert.Equal([P], first);
+        using var reader = table.SubscribeJournal("test");
+        var first = new List<RouteEntry>();
+        reader.Resync(first);
+        Assert.Equal([P], first.Select(e => e.Prefix));
 
-        // Churn on one prefix coalesces; an unchanged update is not reported.
+        // Each change of q is read in order; the same route again for P is no change.
         table.Update(new Route(q, attrs, stat));
         table.Withdraw(q, stat);
         table.Update(new Route(q, attrs, stat));
-        table.Update(new Route(P, attrs, stat));
-        var next = await sub.WaitAsync(first, CancellationToken.None);
-        Assert.Equal([q], next);
-        Assert.Null(sub.TryTake(null));
+        Assert.Equal(RouteUpdate.Unchanged, table.Update(new Route(P, attrs, stat)));
+        var changes = new TableChange[8];
+        Assert.Equal(3, reader.TryRead(changes));
+        Assert.All(changes[..3], c => Assert.Equal(q, c.Prefix));
+        Assert.Equal([false, true, false], changes[..3].Select(c => c.Entry.IsEmpty));
+        Assert.Equal(0, reader.TryRead(changes));
     }
 
     [Fact]

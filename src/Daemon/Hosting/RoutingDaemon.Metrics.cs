@@ -18,5 +18,4 @@ internal sealed partial class RoutingDaemon
 
     GracefulRecoveryStatus? IMetricsSource.GracefulRecovery => GracefulRecoveryStatus;
 
-    public IReadOnlyCollection<TableSubscription> Subscriptions => Table.Subscriptions;
 }

@@ -39,12 +39,6 @@ public interface IMetricsSource
 
     /// <summary>Whether a BGP protocol still holds the graceful-restart recovery lock (waits for End-of-RIB).</summary>
     bool HoldsRecoveryLock(Protocol protocol);
-
-    /// <summary>
-    /// The table's exporter subscriptions (BGP update groups, kernel protocols): their
-    /// <see cref="TableSubscription.Pending"/> is the export lag. Empty when the host cannot see them.
-    /// </summary>
-    IReadOnlyCollection<TableSubscription> Subscriptions { get; }
 }
 
 /// <summary>How the last reload went and when it finished.</summary>

@@ -16,7 +16,6 @@ internal sealed class RibMetrics
     private readonly ScrapedGauge _bestRoutes;
     private readonly ScrapedGauge _staleRoutes;
     private readonly ScrapedGauge _attributeSets;
-    private readonly ScrapedGauge _exportPending;
     private readonly ScrapedCounter _changes;
     private readonly ScrapedGauge _journalLag;
     private readonly ScrapedCounter _journalResyncs;
@@ -28,7 +27,6 @@ internal sealed class RibMetrics
         _bestRoutes = g.Gauge("calico_bgp_rib_best_routes", "Best routes (one per prefix), by family and source.", "table", "family", "source");
         _staleRoutes = g.Gauge("calico_bgp_rib_stale_routes", "Routes kept stale for a gracefully restarting neighbor.", "table");
         _attributeSets = g.Gauge("calico_bgp_rib_attribute_sets", "Interned path attribute sets shared by the routes.", "table");
-        _exportPending = g.Gauge("calico_bgp_rib_export_pending_prefixes", "Changed prefixes an exporter has not looked at yet (export lag).", "table", "consumer");
         _changes = g.Counter("calico_bgp_rib_changes_total", "Route changes published by the table (adds, replacements, withdrawals).", "table");
         _journalLag = g.Gauge("calico_bgp_rib_journal_lag_changes", "Changes in the table's journal a consumer (BGP update groups, kernel) has not read yet.", "table", "consumer");
         _journalResyncs = g.Counter("calico_bgp_rib_journal_resyncs_total", "Times a consumer fell a journal's length behind and resynced from the whole table.", "table", "consumer");
@@ -73,8 +71,6 @@ internal sealed class RibMetrics
         _attributeSets.Set(table.Attributes.Count, name);
         _changes.Set(table, table.Version, name);
         // Several update groups share a consumer name: sum them.
-        foreach (var group in source.Subscriptions.GroupBy(s => s.Consumer, StringComparer.Ordinal))
-            _exportPending.Set(group.Sum(s => (long)s.Pending), name, group.Key);
         foreach (var group in table.JournalReaders.GroupBy(r => r.Consumer, StringComparer.Ordinal))
         {
             _journalLag.Set(group.Sum(r => r.Lag), name, group.Key);

@@ -18,8 +18,6 @@ internal sealed class FakeMetricsSource : IMetricsSource
     public GracefulRecoveryStatus? GracefulRecovery { get; set; }
     public HashSet<string> Disabled { get; } = [];
     public HashSet<string> RecoveryLocks { get; } = [];
-    public List<TableSubscription> SubscriptionList { get; } = [];
-    public IReadOnlyCollection<TableSubscription> Subscriptions => SubscriptionList;
 
     public bool IsDisabled(Protocol protocol) => Disabled.Contains(protocol.Name);
 

@@ -27,7 +27,7 @@ public class PromtoolTests
         static1.Set(ProtocolState.Up);
         source.ProtocolList.AddRange([kernel, static1, bgp]);
         source.Table.Update(new Route(Prefix.Parse("10.60.1.0/24"), source.Table.Attributes.Intern(new PathAttributes { Source = RouteSource.Static, Dest = RouteDest.Blackhole }), static1));
-        source.SubscriptionList.Add(source.Table.Subscribe("kernel1"));
+        using var journal = source.Table.SubscribeJournal("kernel1");
         var metrics = new DaemonMetrics(source, time);
 
         var scrape = await Scrape.TakeAsync(metrics);
