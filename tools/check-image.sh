@@ -45,7 +45,11 @@ if "$out/birdcl" -s "$out/none.ctl" show status >/dev/null 2>&1; then fail "bird
 printf 'router id 10.0.0.1;\nprotocol device { scan time 2; }\nprotocol static { route 10.60.1.0/24 blackhole; }\n' > "$out/idle.cfg"
 "$out/calico-bgpd" -d -c "$out/idle.cfg" -s "$out/idle.ctl" >/dev/null 2>&1 &
 pid=$!
-for _ in $(seq 1 50); do [ -S "$out/idle.ctl" ] && break; sleep 0.2; done
+for _ in $(seq 1 150); do [ -S "$out/idle.ctl" ] && break; sleep 0.2; done
+# Trimming must not have cut what runs only at run time (options, logging, the control socket):
+# the published client asks the published daemon, as calico-node's probe does.
+for _ in $(seq 1 50); do "$out/birdcl" -s "$out/idle.ctl" show status 2>/dev/null | grep -q 'Daemon is up and running' && break; sleep 0.2; done
+"$out/birdcl" -s "$out/idle.ctl" show status | grep -q 'Daemon is up and running' || { kill "$pid"; fail "the published daemon does not answer show status"; }
 sleep 2
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
 kill "$pid"

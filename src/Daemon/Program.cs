@@ -107,5 +107,8 @@ internal static class Program
         }
         // A flapping peer or a storm of malformed input must not flood the log.
         logging.AddRepeatLimiting();
+        // BIRD's per-protocol `debug { states, routes, … }` decide which of a protocol's Debug messages
+        // pass; -d alone (calico-node always gives it) does not switch them on.
+        logging.AddProtocolDebug(new ProtocolDebugSwitch());
     }
 }

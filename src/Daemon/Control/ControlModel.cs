@@ -56,6 +56,9 @@ public sealed record ProtocolDetail
     /// <summary>Waits for recovery before exporting (<c>GR recovery:    waiting</c>, the kernel protocol).</summary>
     public bool GracefulRecoveryWaiting { get; init; }
 
+    /// <summary><c>import limit N action …</c>, shown after the filters (BIRD 1.6's <c>proto_show_limit</c>); null without one.</summary>
+    public ProtocolLimit? ImportLimit { get; init; }
+
     /// <summary><c>import keep filtered</c>: the Routes line also counts filtered routes.</summary>
     public bool KeepFiltered { get; init; }
 
@@ -68,6 +71,12 @@ public sealed record ProtocolDetail
     /// </summary>
     public IReadOnlyList<string> ExtraLines { get; init; } = [];
 }
+
+/// <summary>A route limit of a protocol as <c>show protocols all</c> prints it.</summary>
+/// <param name="Limit">The configured number of routes.</param>
+/// <param name="Action">BIRD's action word: <c>warn</c>, <c>block</c>, <c>restart</c>, <c>disable</c>.</param>
+/// <param name="Hit">The limit was hit and not reset since (BIRD's <c>[HIT]</c>).</param>
+public sealed record ProtocolLimit(long Limit, string Action, bool Hit);
 
 /// <summary>A config symbol for <c>show symbols</c>.</summary>
 /// <param name="Name">The symbol as written in the config.</param>

@@ -77,11 +77,22 @@ internal static class ShowProtocolsCommand
             // BIRD prints the label even for protocols that hold no lock: "  GR recovery:   ".
             reply.Line(Code, "  GR recovery:   " + (d.GracefulRecoveryPending ? " pending" : "") + (d.GracefulRecoveryWaiting ? " waiting" : ""));
         }
+        WriteLimit(reply, "Import limit:", d.ImportLimit);
         if (p.State != ProtocolState.Down)
             WriteStats(reply, p.Stats, d, preferred);
         foreach (var line in d.ExtraLines)
             reply.Line(Code, line);
         reply.Line(Code, "");
+    }
+
+    /// <summary>BIRD 1.6's <c>proto_show_limit</c>: the label padded to 16, the limit, <c>[HIT]</c> once hit; then the action.</summary>
+    private static void WriteLimit(ReplyWriter reply, string label, ProtocolLimit? limit)
+    {
+        const int Code = 1006;
+        if (limit is null)
+            return;
+        reply.Line(Code, $"  {label,-16}{limit.Limit}{(limit.Hit ? " [HIT]" : "")}");
+        reply.Line(Code, $"    Action:       {limit.Action}");
     }
 
     /// <summary>BIRD 1.6's <c>proto_show_stats</c>.</summary>

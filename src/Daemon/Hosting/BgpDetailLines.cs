@@ -15,7 +15,11 @@ internal static class BgpDetailLines
     /// The protocol is down (disabled, or stopped by an error): BIRD then says <c>Down</c> whatever the
     /// FSM last was, and prints nothing about timers or graceful restart, only the last error.
     /// </param>
-    public static IReadOnlyList<string> Format(BgpSessionInfo s, bool protocolDown)
+    /// <param name="routeLimit">
+    /// With an <c>import limit</c>: the routes held against it (imported plus kept filtered, as BIRD
+    /// counts them) and the limit, printed as <c>Route limit:</c> after the source address.
+    /// </param>
+    public static IReadOnlyList<string> Format(BgpSessionInfo s, bool protocolDown, (long Routes, long Limit)? routeLimit = null)
     {
         var lines = new List<string>
         {
@@ -41,6 +45,8 @@ internal static class BgpDetailLines
                 lines.Add($"    Session:          {flags}");
             if (s.SourceAddress is { } src)
                 lines.Add($"    Source address:   {src}");
+            if (routeLimit is var (routes, limit))
+                lines.Add($"    Route limit:      {routes}/{limit}");
             if (s.HoldTime is { } hold)
                 lines.Add($"    Hold timer:       {s.HoldRemaining ?? hold}/{hold}");
             if (s.KeepaliveTime is { } ka)

@@ -34,7 +34,11 @@ internal sealed class ControlBackend(RoutingDaemon daemon) : IControlBackend
             ExportFilter = config?.ExportFilterName ?? "REJECT",
             GracefulRecoveryPending = daemon.HoldsRecoveryLock(protocol),
             GracefulRecoveryWaiting = protocol is Fib.Kernel.KernelProtocol { IsHoldingPrune: true },
-            ExtraLines = protocol is BgpProtocol bgp ? BgpDetailLines.Format(manuallyDown ? bgp.Snapshot() with { LastError = null } : bgp.Snapshot(), bgp.State == ProtocolState.Down) : [],
+            ImportLimit = protocol is BgpProtocol { Options.ImportLimit: { } limit } limited ? new ProtocolLimit(limit.Limit, limit.ActionName, limited.ImportLimitActive) : null,
+            ExtraLines = protocol is BgpProtocol bgp
+                ? BgpDetailLines.Format(manuallyDown ? bgp.Snapshot() with { LastError = null } : bgp.Snapshot(), bgp.State == ProtocolState.Down,
+                    bgp.Options.ImportLimit is { } l ? (bgp.Stats.Imported + bgp.Stats.Filtered, l.Limit) : null)
+                : [],
         };
     }
 

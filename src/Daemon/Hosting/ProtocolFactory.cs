@@ -1,4 +1,5 @@
 using Calico.Bgp.Config;
+using Calico.Bgp.Daemon.Logging;
 using Calico.Bgp.Fib.Interfaces;
 using Calico.Bgp.Fib.Kernel;
 using Calico.Bgp.Fib.Static;
@@ -65,9 +66,12 @@ internal sealed class ProtocolFactory(BirdConfig config, RoutingTable table, Tim
         }
     }
 
-    public Protocol Create(ProtocolConfig pc) => pc switch
+    /// <summary>Builds the protocol instance <paramref name="pc"/> describes, logging under its own category (<see cref="ProtocolLoggerFactory"/>).</summary>
+    public Protocol Create(ProtocolConfig pc) => Create(pc, new ProtocolLoggerFactory(loggers, pc.Name));
+
+    private Protocol Create(ProtocolConfig pc, ILoggerFactory loggers) => pc switch
     {
-        BgpProtocolConfig b => CreateBgp(b),
+        BgpProtocolConfig b => CreateBgp(b, loggers),
         KernelProtocolConfig k => new KernelProtocol(KernelOptions(k), table, time, loggers),
         StaticProtocolConfig s => new StaticProtocol(StaticOptions(s), table, time, loggers),
         DeviceProtocolConfig d => new DeviceProtocol(new DeviceProtocolOptions { Name = d.Name, ScanTime = d.ScanTime }, table, time, loggers),
@@ -110,7 +114,7 @@ internal sealed class ProtocolFactory(BirdConfig config, RoutingTable table, Tim
         DeviceRoutes = k.DeviceRoutes,
     };
 
-    private BgpProtocol CreateBgp(BgpProtocolConfig b)
+    private BgpProtocol CreateBgp(BgpProtocolConfig b, ILoggerFactory loggers)
     {
         var routerId = config.RouterId ?? throw new InvalidOperationException($"{b.Location}: BGP needs a router id");
         var options = new BgpProtocolOptions

@@ -11,7 +11,6 @@ namespace Calico.Bgp.Daemon.Hosting;
 internal sealed partial class RoutingDaemon
 {
     private readonly ConcurrentDictionary<string, string> _messages = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, ProtocolDebug> _debug = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _disabled = new(StringComparer.Ordinal);
 
     /// <summary>The config a running protocol was built from.</summary>
@@ -85,8 +84,6 @@ internal sealed partial class RoutingDaemon
         }
         return Task.FromResult(ProtocolActionResult.Done);
     }
-
-    public void SetDebug(Protocol protocol, ProtocolDebug flags) => _debug[protocol.Name] = flags;
 
     private void SetMessage(Protocol protocol, string? message)
     {

@@ -132,6 +132,7 @@ internal sealed partial class RoutingDaemon
     {
         var old = Config;
         Config = config;
+        ApplyDebugFlags(config);
         var listenerChanged = await EnsureListenerAsync(config).ConfigureAwait(false);
         var factory = new ProtocolFactory(config, Table, _time, _loggers, _listener, _updateGroups, _cl) { SharedFilters = RunningExportFilters() };
         var wanted = config.Protocols.Select((p, i) => (Config: p, Order: i)).ToList();

@@ -29,9 +29,10 @@ internal sealed partial class RoutingDaemon : IHostedService, IAsyncDisposable, 
     private readonly Speaker.Export.UpdateGroupRegistry _updateGroups = new();
     private ListenBgpConfig? _listenConfig;
 
-    public RoutingDaemon(CommandLine cl, ILoggerFactory loggers, TimeProvider time, IHostApplicationLifetime lifetime)
+    public RoutingDaemon(CommandLine cl, ILoggerFactory loggers, TimeProvider time, IHostApplicationLifetime lifetime, Logging.ProtocolDebugSwitch debug)
     {
         _cl = cl;
+        _debug = debug;
         _loggers = loggers;
         _log = loggers.CreateLogger("daemon");
         _time = time;
@@ -96,6 +97,7 @@ internal sealed partial class RoutingDaemon : IHostedService, IAsyncDisposable, 
         WritePidFile();
         await ApplyAsync(config, cancellationToken, beforeStart: StartControlSocket).ConfigureAwait(false);
         BeginGracefulRecovery();
+        StartStateTracing();
         _log.LogInformation("Started ({Family}, router id {RouterId}, {Count} protocols)", _cl.Ipv6 ? "IPv6" : "IPv4", FormatRouterId(RouterId), _protocols.Count);
         _reloadLoop = ReloadLoopAsync(_stopping.Token);
     }
@@ -103,6 +105,7 @@ internal sealed partial class RoutingDaemon : IHostedService, IAsyncDisposable, 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
+        _stateTracer?.Dispose();
         await StopControlSocketAsync().ConfigureAwait(false);
         List<RunningProtocol> running;
         lock (_protocols)

@@ -19,13 +19,8 @@ public static class RepeatLimitingLoggingBuilderExtensions
             if (d.ServiceType != typeof(ILoggerProvider) || d.IsKeyedService)
                 continue;
             services[i] = ServiceDescriptor.Singleton<ILoggerProvider>(sp =>
-                new RepeatLimitingLoggerProvider(Create(sp, d), limits, sp.GetService<TimeProvider>() ?? TimeProvider.System));
+                new RepeatLimitingLoggerProvider(LoggerProviders.Create(sp, d), limits, sp.GetService<TimeProvider>() ?? TimeProvider.System));
         }
         return builder;
     }
-
-    private static ILoggerProvider Create(IServiceProvider sp, ServiceDescriptor d) =>
-        d.ImplementationInstance as ILoggerProvider
-        ?? d.ImplementationFactory?.Invoke(sp) as ILoggerProvider
-        ?? (ILoggerProvider)ActivatorUtilities.CreateInstance(sp, d.ImplementationType!);
 }

@@ -47,4 +47,14 @@ public class BgpDetailLinesTests
         var lines = BgpDetailLines.Format(Session(BgpState.Idle) with { NeighborGracefulRestartActive = true, RestartTimerRemaining = 120 }, protocolDown: true);
         Assert.Equal(["  BGP state:          Down", "    Neighbor address: 10.99.0.1", "    Neighbor AS:      64512"], lines);
     }
+
+    [Fact]
+    public void An_import_limit_adds_the_route_limit_line_after_the_source_address_when_established()
+    {
+        var established = Session(BgpState.Established) with { SourceAddress = IpAddr.Parse("10.99.0.2"), HoldTime = 240, HoldRemaining = 200 };
+        var lines = BgpDetailLines.Format(established, protocolDown: false, routeLimit: (2, 1));
+        Assert.Equal(["    Source address:   10.99.0.2", "    Route limit:      2/1", "    Hold timer:       200/240"], lines.Skip(3));
+        // Not established: BIRD prints no route limit (bgp_show_proto_info's PS_UP branch).
+        Assert.DoesNotContain(BgpDetailLines.Format(Session(BgpState.Active), protocolDown: false, routeLimit: (0, 1)), l => l.Contains("Route limit", StringComparison.Ordinal));
+    }
 }

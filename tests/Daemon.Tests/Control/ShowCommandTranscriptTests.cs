@@ -103,6 +103,24 @@ public class ShowCommandTranscriptTests
         Assert.Equal(Transcript.Replies("bird1.6-show-protocols-all-disabled-Mesh_10_99_0_1.txt"), actual);
     }
 
+    [Fact]
+    public void An_import_limit_is_shown_after_the_filters_with_its_action_and_hit_mark()
+    {
+        // BIRD 1.6's proto_show_limit; ImportLimitControlSocketTests compares it with a running BIRD 1.6.
+        var actual = Run("show protocols all Mesh_10_99_0_1", (b, _) =>
+        {
+            var mesh = b.ProtocolList.Single(p => p.Name == "Mesh_10_99_0_1");
+            mesh.Detail = mesh.Detail with { ImportLimit = new ProtocolLimit(100, "warn", Hit: false) };
+        });
+        Assert.Contains("\n   Output filter:  (unnamed)\n   Import limit:   100\n     Action:       warn\n   Routes:", actual, StringComparison.Ordinal);
+        var hit = Run("show protocols all Mesh_10_99_0_1", (b, _) =>
+        {
+            var mesh = b.ProtocolList.Single(p => p.Name == "Mesh_10_99_0_1");
+            mesh.Detail = mesh.Detail with { ImportLimit = new ProtocolLimit(1, "block", Hit: true) };
+        });
+        Assert.Contains("\n   Import limit:   1 [HIT]\n     Action:       block\n", hit, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("show route", "bird1.6-show-route.txt")]
     [InlineData("show route all", "bird1.6-show-route-all.txt")]

@@ -1,0 +1,161 @@
+using Calico.Bgp.Config;
+using Calico.Bgp.Daemon.Control;
+using Calico.Bgp.Daemon.Logging;
+using Calico.Bgp.Daemon.Tests.Control;
+using Calico.Bgp.Rib;
+using Microsoft.Extensions.Logging;
+
+namespace Calico.Bgp.Daemon.Tests.Logging;
+
+/// <summary>BIRD's per-protocol <c>debug { … }</c> applied to the protocol's log category.</summary>
+public class ProtocolDebugFilterTests
+{
+    private static readonly EventId Route = new(2000, "RouteImported");
+    private static readonly EventId Packet = new(6001, "UpdateReceived");
+    private static readonly EventId Unclassified = new(0);
+
+    private static (CaptureProvider Capture, ProtocolDebugLoggerProvider Provider, ProtocolDebugSwitch Debug) Build()
+    {
+        var capture = new CaptureProvider();
+        var debug = new ProtocolDebugSwitch();
+        return (capture, new ProtocolDebugLoggerProvider(capture, debug), debug);
+    }
+
+    [Fact]
+    public void Debug_off_lets_only_information_and_above_through()
+    {
+        var (capture, provider, _) = Build();
+        var log = provider.CreateLogger(ProtocolLogEvents.Category("Mesh_10_0_0_2"));
+        log.LogDebug(ProtocolLogEvents.ProtocolStateChanged, "state");
+        log.LogTrace(Packet, "packet");
+        log.LogInformation("established");
+        log.LogWarning("notification");
+        Assert.Equal(["established", "notification"], capture.Messages);
+        Assert.False(log.IsEnabled(LogLevel.Debug));
+        Assert.True(log.IsEnabled(LogLevel.Information));
+    }
+
+    [Fact]
+    public void Each_flag_passes_the_debug_messages_of_its_class_only()
+    {
+        var (capture, provider, debug) = Build();
+        debug["Mesh_10_0_0_2"] = ProtocolDebug.States | ProtocolDebug.Packets;
+        var log = provider.CreateLogger(ProtocolLogEvents.Category("Mesh_10_0_0_2"));
+        log.LogDebug(ProtocolLogEvents.ProtocolStateChanged, "state");
+        log.LogDebug(ProtocolLogEvents.BgpStateChanged, "fsm");
+        log.LogDebug(Route, "route");
+        log.LogDebug(Packet, "packet");
+        log.LogDebug(Unclassified, "unclassified");
+        Assert.Equal(["state", "fsm", "packet"], capture.Messages);
+        Assert.True(log.IsEnabled(LogLevel.Debug));
+    }
+
+    [Fact]
+    public void Debug_all_passes_everything_including_unclassified_debug()
+    {
+        var (capture, provider, debug) = Build();
+        debug["kernel1"] = ProtocolDebug.All;
+        var log = provider.CreateLogger(ProtocolLogEvents.Category("kernel1"));
+        log.LogDebug(Route, "route");
+        log.LogTrace(Unclassified, "unclassified");
+        Assert.Equal(["route", "unclassified"], capture.Messages);
+    }
+
+    [Fact]
+    public void Flags_change_for_loggers_already_handed_out_and_stay_per_protocol()
+    {
+        var (capture, provider, debug) = Build();
+        var a = provider.CreateLogger(ProtocolLogEvents.Category("a"));
+        var b = provider.CreateLogger(ProtocolLogEvents.Category("b"));
+        debug.Reset([("a", ProtocolDebug.Routes), ("b", ProtocolDebug.None)]);
+        a.LogDebug(Route, "a route");
+        b.LogDebug(Route, "b route");
+        // A reload that switches a off and b on, and drops c from the config.
+        debug["c"] = ProtocolDebug.All;
+        debug.Reset([("a", ProtocolDebug.None), ("b", SwitchFromConfig(DebugFlags.Routes))]);
+        a.LogDebug(Route, "a route again");
+        b.LogDebug(Route, "b route again");
+        Assert.Equal(["a route", "b route again"], capture.Messages);
+        Assert.Equal(ProtocolDebug.None, debug["c"]);
+    }
+
+    [Fact]
+    public void Other_categories_are_not_touched()
+    {
+        var (capture, provider, _) = Build();
+        provider.CreateLogger("daemon").LogDebug(Route, "daemon debug");
+        // The prefix alone names no protocol.
+        provider.CreateLogger(ProtocolLogEvents.CategoryPrefix).LogDebug("prefix debug");
+        Assert.Equal(["daemon debug", "prefix debug"], capture.Messages);
+    }
+
+    [Fact]
+    public void Config_flags_map_bit_for_bit()
+    {
+        foreach (var (config, control) in new[]
+        {
+            (DebugFlags.States, ProtocolDebug.States), (DebugFlags.Routes, ProtocolDebug.Routes), (DebugFlags.Filters, ProtocolDebug.Filters),
+            (DebugFlags.Interfaces, ProtocolDebug.Interfaces), (DebugFlags.Events, ProtocolDebug.Events), (DebugFlags.Packets, ProtocolDebug.Packets),
+            (DebugFlags.All, ProtocolDebug.All), (DebugFlags.None, ProtocolDebug.None),
+        })
+        {
+            Assert.Equal(control, ProtocolDebugSwitch.FromConfig(config));
+        }
+    }
+
+    [Fact]
+    public void A_protocol_logs_under_its_own_category_whatever_it_asks_for()
+    {
+        var capture = new CaptureProvider();
+        using var factory = LoggerFactory.Create(b => b.AddProvider(capture).SetMinimumLevel(LogLevel.Trace));
+        var protocolFactory = new ProtocolLoggerFactory(factory, "Node_10_0_0_3");
+        protocolFactory.CreateLogger("Calico.Bgp.Speaker.Node_10_0_0_3").LogInformation("up");
+        protocolFactory.CreateLogger("Calico.Bgp.Fib.Kernel").LogInformation("scan");
+        Assert.Equal(["Calico.Bgp.Protocol.Node_10_0_0_3", "Calico.Bgp.Protocol.Node_10_0_0_3"], capture.Lines.Select(l => l.Category));
+    }
+
+    [Fact]
+    public void The_state_tracer_writes_each_change_of_a_protocol_with_states_and_none_of_one_without()
+    {
+        var time = new ManualTime(ManualTime.At("10:00:00"));
+        var table = new RoutingTable("master");
+        var traced = new FakeProtocol("static1", "Static", table, time, 200);
+        var quiet = new FakeProtocol("static2", "Static", table, time, 200);
+        var (capture, provider, debug) = Build();
+        debug["static1"] = ProtocolDebug.States;
+        debug["static2"] = ProtocolDebug.Routes;
+        using var factory = LoggerFactory.Create(b => b.AddProvider(provider).SetMinimumLevel(LogLevel.Trace));
+        using var tracer = new ProtocolStateTracer(() => [traced, quiet], debug, factory, new NoTimers());
+        tracer.Sample();
+        traced.Set(ProtocolState.Start);
+        quiet.Set(ProtocolState.Start);
+        tracer.Sample();
+        traced.Set(ProtocolState.Up);
+        quiet.Set(ProtocolState.Up);
+        tracer.Sample();
+        tracer.Sample();
+        traced.Set(ProtocolState.Down);
+        tracer.Sample();
+        Assert.Equal(["static1: State changed to start", "static1: State changed to up", "static1: State changed to down"], capture.Messages);
+        Assert.All(capture.Lines, l => Assert.Equal((ProtocolLogEvents.Category("static1"), LogLevel.Debug), (l.Category, l.Level)));
+    }
+
+    private static ProtocolDebug SwitchFromConfig(DebugFlags flags) => ProtocolDebugSwitch.FromConfig(flags);
+
+    /// <summary>A clock whose timers never fire: the test drives the samples.</summary>
+    private sealed class NoTimers : TimeProvider
+    {
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) => new Never();
+
+        private sealed class Never : ITimer
+        {
+            public bool Change(TimeSpan dueTime, TimeSpan period) => true;
+
+            public void Dispose()
+            {
+            }
+
+            public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+        }
+    }
+}
