@@ -27,6 +27,8 @@ public sealed record BirdConfig
     /// <summary>The main file then every included file, as resolved (watch these for reload).</summary>
     public IReadOnlyList<string> Files { get; init; } = [];
     public bool Ipv6 { get; init; }
+    /// <summary>Read with <see cref="ConfigLoadOptions.DualStack"/>: protocols of both families in one daemon.</summary>
+    public bool DualStack { get; init; }
 
     /// <summary>The protocol called <paramref name="name"/>, or null.</summary>
     public ProtocolConfig? FindProtocol(string name) => Protocols.FirstOrDefault(p => p.Name == name);

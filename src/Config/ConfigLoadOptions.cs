@@ -10,6 +10,13 @@ public sealed record ConfigLoadOptions
     public bool Ipv6 { get; init; }
 
     /// <summary>
+    /// Read the file for one daemon running both families (our <c>--dual-stack</c>; BIRD 1.6 has no
+    /// such mode): addresses and prefixes of either family are accepted wherever one is wanted, and
+    /// <see cref="Ipv6"/> is ignored. Each BGP session takes its family from its neighbor address.
+    /// </summary>
+    public bool DualStack { get; init; }
+
+    /// <summary>
     /// Receives the output of the filter <c>print</c> statement and filter runtime errors
     /// (both go to BIRD's log). Null discards them.
     /// </summary>

@@ -63,5 +63,6 @@ public static class ConfigLoader
         Functions = ctx.Functions.ToDictionary(kv => kv.Key, kv => kv.Value.Definition),
         Files = ctx.Files.ToArray(),
         Ipv6 = ctx.Ipv6,
+        DualStack = ctx.DualStack,
     };
 }

@@ -53,6 +53,8 @@ internal sealed partial class Parser
     private static Expr Compare(Token op, Expr left, Expr right)
     {
         var (l, r) = (left.Eval, right.Eval);
+        if (left.FailsAtRuntime || right.FailsAtRuntime)
+            return Expr.Failing(FilterType.Bool, $"Incompatible types for operation {op.Text}", l, r);
         if (op.Text is "~" or "!~")
         {
             var match = Operations.Match(left.Type, right.Type)
@@ -108,6 +110,10 @@ internal sealed partial class Parser
 
     private static Expr Arithmetic(Token op, Expr left, Expr right)
     {
+        // BIRD 1.6 checks operand types when the filter runs; a quad (bird6's reading of a dotted
+        // quad) in arithmetic parses there and fails at run time with this message.
+        if (left.FailsAtRuntime || right.FailsAtRuntime || left.Type == FilterType.Quad || right.Type == FilterType.Quad)
+            return Expr.Failing(FilterType.Int, $"Incompatible types for operation {op.Text}", left.Eval, right.Eval);
         if (left.Type != FilterType.Int || right.Type != FilterType.Int)
             throw Error(op, $"operands of '{op.Text}' must be int, not {left.Type.Describe()} and {right.Type.Describe()}");
         var (l, r) = (left.Eval, right.Eval);

@@ -6,7 +6,8 @@ namespace Calico.Bgp.Config;
 internal sealed class ParseContext(ConfigLoadOptions options)
 {
     public ConfigLoadOptions Options { get; } = options;
-    public bool Ipv6 => Options.Ipv6;
+    public bool Ipv6 => Options.Ipv6 && !Options.DualStack;
+    public bool DualStack => Options.DualStack;
     public List<string> Files { get; } = [];
     /// <summary>Full paths of the files being read, innermost last (include loop detection).</summary>
     public List<string> IncludeStack { get; } = [];

@@ -89,11 +89,11 @@ internal sealed partial class Parser
         return Next().Text;
     }
 
-    /// <summary>An address of the daemon's family (IPv6 for bird6).</summary>
+    /// <summary>An address of the daemon's family (IPv6 for bird6, either when dual-stack).</summary>
     private IpAddr ExpectAddress(string what)
     {
         var t = Peek();
-        if (t.Kind == TokenKind.Ip6 && _ctx.Ipv6 || t.Kind == TokenKind.Ip4 && !_ctx.Ipv6)
+        if (t.Kind == TokenKind.Ip6 && (_ctx.Ipv6 || _ctx.DualStack) || t.Kind == TokenKind.Ip4 && !_ctx.Ipv6)
             return Next().Ip;
         if (t.Kind is TokenKind.Ip4 or TokenKind.Ip6)
             throw Error(t, $"expected {what} (an {(_ctx.Ipv6 ? "IPv6" : "IPv4")} address), found {(t.Kind == TokenKind.Ip4 ? "IPv4" : "IPv6")} address '{t.Text}'");

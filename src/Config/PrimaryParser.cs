@@ -18,6 +18,11 @@ internal sealed partial class Parser
             case TokenKind.String:
                 Next();
                 return Expr.Const(FilterType.String, FilterValue.FromObj(t.Text));
+            case TokenKind.Ip4 when _ctx.Ipv6:
+                // bird6's lexer turns a dotted quad into a router-id token, a quad constant in
+                // filters (so 10.0.0.0/8 parses as quad / int and fails only when evaluated).
+                Next();
+                return Expr.Const(FilterType.Quad, FilterValue.FromInt(t.Ip.V4));
             case TokenKind.Ip4 or TokenKind.Ip6:
                 if (Peek(1).IsPunct("/"))
                     return Expr.Const(FilterType.Prefix, FilterValue.FromPrefix(ExpectPrefix("a prefix")));

@@ -104,6 +104,10 @@ internal sealed partial class Parser
             throw Error(at, $"protocol '{bgp.Name}': local AS number must be set (local as N)");
         if (bgp.NeighborAs == 0 || bgp.NeighborAddress == default)
             throw Error(at, $"protocol '{bgp.Name}': neighbor must be configured (neighbor IP as N)");
+        // Only reachable dual-stack: a single-family daemon takes one family's addresses only.
+        var local = bgp.SourceAddress ?? bgp.LocalAddress;
+        if (local is { } l && l.IsV6 != bgp.NeighborAddress.IsV6)
+            throw Error(at, $"protocol '{bgp.Name}': source address {l} and neighbor {bgp.NeighborAddress} are of different families");
     }
 
     private ProtocolConfig ParseProtocolOption(ProtocolConfig config, string type)

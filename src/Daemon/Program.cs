@@ -66,7 +66,7 @@ internal static class Program
     {
         try
         {
-            ConfigLoader.Load(cl.ConfigFile, new ConfigLoadOptions { Ipv6 = cl.Ipv6 });
+            ConfigLoader.Load(cl.ConfigFile, cl.ConfigOptions);
             return 0;
         }
         catch (ConfigException e)

@@ -62,6 +62,22 @@ public class ErrorTests
     }
 
     [Fact]
+    public void Bird6_reads_a_dotted_quad_in_a_filter_as_a_quad_and_fails_only_when_it_runs()
+    {
+        // As BIRD 1.6's bird6: 192.168.0.0/16 in a filter is quad / int, a type error at run time;
+        // the same prefix where an address is wanted (a static route) is a parse error.
+        var c = ConfigLoader.Parse("filter t { if net ~ 192.168.0.0/16 then accept; reject; }", "q6.cfg", new ConfigLoadOptions { Ipv6 = true });
+        var route = new Calico.Bgp.Rib.Route(Calico.Bgp.Rib.Prefix.Parse("fd00::/64"),
+            new Calico.Bgp.Rib.PathAttributes { Source = Calico.Bgp.Rib.RouteSource.Static, Dest = Calico.Bgp.Rib.RouteDest.Blackhole },
+            new TestProtocol("static1"), preference: 200);
+        var r = c.Filters["t"].Filter.Evaluate(route, new Calico.Bgp.Rib.AttributeCache());
+        Assert.False(r.Accepted);
+        Assert.Equal("Filter t: Incompatible types for operation /", r.Error);
+        var e = Assert.Throws<ConfigException>(() => ConfigLoader.Parse("protocol static { route 10.0.0.0/8 blackhole; }", "s6.cfg", new ConfigLoadOptions { Ipv6 = true }));
+        Assert.Equal("s6.cfg:1:25: expected a route prefix (an IPv6 address), found IPv4 address '10.0.0.0'", e.Message);
+    }
+
+    [Fact]
     public void Errors_in_included_files_name_the_included_file_and_loops_are_found()
     {
         var dir = Directory.CreateTempSubdirectory("cfgerr");

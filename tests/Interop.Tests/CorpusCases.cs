@@ -22,33 +22,6 @@ internal static partial class CorpusCases
     /// <summary>bird6.cfg is run by a process named bird6 (BIRD 1.x is single-family; our daemon picks IPv6 from its name).</summary>
     public static bool IsIpv6(string relative) => Path.GetFileName(relative) == "bird6.cfg";
 
-    /// <summary>A varied sample: mesh, route reflector, passive, password, ports, listen address, TTL security, bird6, v3.28 and v3.32 layouts.</summary>
-    public static TheoryData<string> Sample() =>
-    [
-        "mesh/ipip-always/bird.cfg",
-        "mesh/ipip-always/bird6.cfg",
-        "mesh/hash/bird.cfg",
-        "mesh/restart-time/bird.cfg",
-        "mesh/static-routes/bird6.cfg",
-        "mesh/password/step2/bird.cfg",
-        "mesh/password/step2/bird6.cfg",
-        "password/step1/bird.cfg",
-        "explicit_peering/route_reflector/bird.cfg",
-        "explicit_peering/route_reflector_v6_by_ip/bird6.cfg",
-        "explicit_peering/global/bird.cfg",
-        "explicit_peering/global-external/bird.cfg",
-        "explicit_peering/local-as-ipv6/bird6.cfg",
-        "explicit_peering/local_bgp_peer/bird.cfg",
-        "next_hop_mode/route_reflectors/bird.cfg",
-        "ignored_interfaces/bird.cfg",
-        "bgpfilter/as_path_and_priority/bird.cfg",
-        "bgpfilter/v6_only/global_peer/bird6.cfg",
-        "releases/v3.32.0/bgpfilter/communities_and_operations/bird.cfg",
-        "releases/v3.28.0/mesh/ipip-cross-subnet/bird.cfg",
-        "releases/v3.28.0/mesh/static-routes/bird.cfg",
-        "releases/v3.28.0/ttl_security/global/bird.cfg",
-    ];
-
     /// <summary>One configured protocol as <c>show protocols</c> lists it.</summary>
     public sealed record Expected(string Name, string Type);
 

@@ -9,6 +9,22 @@ internal sealed record Expr(FilterType Type, Eval Eval)
     public int? Slot { get; init; }
     public bool IsConstant { get; init; }
 
+    /// <summary>
+    /// Set on an expression BIRD 1.6 accepts at parse time but whose evaluation always fails with
+    /// a runtime error (bird6 reads <c>10.0.0.0/8</c> in a filter as a quad divided by an int):
+    /// operators taking it stay quiet at parse time, as BIRD's do.
+    /// </summary>
+    public bool FailsAtRuntime { get; init; }
+
+    /// <summary>An expression of <paramref name="type"/> that evaluates its operands in order, then fails with BIRD's message.</summary>
+    public static Expr Failing(FilterType type, string message, params Eval[] operands) => new(type, s =>
+    {
+        foreach (var o in operands)
+            o(s);
+        throw new FilterRuntimeException(message);
+    })
+    { FailsAtRuntime = true };
+
     public static Expr Const(FilterType type, FilterValue value) => new(type, _ => value) { IsConstant = true };
 }
 

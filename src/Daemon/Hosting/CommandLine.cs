@@ -23,6 +23,15 @@ public sealed record CommandLine
     public string? Group { get; init; }
     /// <summary>IPv6 daemon (run as <c>bird6</c>, as BIRD 1.6 splits families by binary).</summary>
     public bool Ipv6 { get; init; }
+    /// <summary>
+    /// <c>--dual-stack</c>: one daemon for both families (BIRD 1.6 needs a bird and a bird6). The
+    /// config may hold addresses of either family; each BGP session takes its family from its
+    /// neighbor, static routes from their prefixes, and kernel and direct protocols handle both.
+    /// </summary>
+    public bool DualStack { get; init; }
+
+    /// <summary>How the config file is read under this command line.</summary>
+    public Calico.Bgp.Config.ConfigLoadOptions ConfigOptions => new() { Ipv6 = Ipv6, DualStack = DualStack };
     /// <summary><c>--metrics ADDR:PORT</c>: Prometheus and health listener.</summary>
     public string? MetricsEndpoint { get; init; }
     /// <summary><c>--log-format text|json</c>.</summary>
@@ -52,6 +61,7 @@ public sealed record CommandLine
           --version            Display version of BIRD
           --metrics <a:p>      Serve Prometheus metrics and /livez, /readyz on address:port
           --log-format <f>     Log as text (default) or json (one object per line)
+          --dual-stack         Run IPv4 and IPv6 from one config (sessions take the neighbor's family)
         """;
 }
 

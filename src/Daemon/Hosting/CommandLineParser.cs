@@ -33,6 +33,7 @@ public static class CommandLineParser
                     "--help" => cl with { ShowHelp = true },
                     "--version" => cl with { ShowVersion = true },
                     "--metrics" => cl with { MetricsEndpoint = LongValue() },
+                    "--dual-stack" => cl with { DualStack = true },
                     "--log-format" => LongValue() switch
                     {
                         "text" => cl with { LogFormat = "text" },

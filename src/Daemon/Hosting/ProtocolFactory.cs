@@ -81,6 +81,7 @@ internal sealed class ProtocolFactory(BirdConfig config, RoutingTable table, Tim
             // An empty list means every interface, as in BIRD.
             InterfacePatterns = d.Interfaces.Count == 0 ? [new(false, "*")] : [.. d.Interfaces.Select(i => new Fib.Interfaces.InterfacePattern(i.Exclude, i.Pattern))],
             Ipv6 = config.Ipv6,
+            BothFamilies = config.DualStack,
             ImportFilter = d.ImportFilter,
             Preference = d.Preference ?? DirectPreference,
         }, table, time, loggers),
@@ -111,6 +112,7 @@ internal sealed class ProtocolFactory(BirdConfig config, RoutingTable table, Tim
         KernelTable = k.KernelTable,
         Preference = k.Preference ?? KernelPreference,
         Ipv6 = config.Ipv6,
+        BothFamilies = config.DualStack,
         DeviceRoutes = k.DeviceRoutes,
     };
 
@@ -166,8 +168,9 @@ internal sealed class ProtocolFactory(BirdConfig config, RoutingTable table, Tim
             RrClusterId = b.RrClusterId,
             AllowLocalAs = b.AllowLocalAs,
             Preference = b.Preference ?? BgpPreference,
-            Ipv4 = !config.Ipv6,
-            Ipv6 = config.Ipv6,
+            // Dual-stack: the session carries its neighbor's family (as two BIRD 1.6 daemons would).
+            Ipv4 = config.DualStack ? !b.NeighborAddress.IsV6 : !config.Ipv6,
+            Ipv6 = config.DualStack ? b.NeighborAddress.IsV6 : config.Ipv6,
         };
         return new BgpProtocol(options, table, time, loggers, listener, updateGroups);
     }

@@ -89,7 +89,7 @@ internal sealed partial class RoutingDaemon
         BirdConfig config;
         try
         {
-            config = ConfigLoader.Load(path, new ConfigLoadOptions { Ipv6 = _cl.Ipv6 });
+            config = ConfigLoader.Load(path, _cl.ConfigOptions);
         }
         catch (ConfigException e)
         {

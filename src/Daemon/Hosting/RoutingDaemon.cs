@@ -78,7 +78,7 @@ internal sealed partial class RoutingDaemon : IHostedService, IAsyncDisposable, 
         BirdConfig config;
         try
         {
-            config = ConfigLoader.Load(_cl.ConfigFile, new ConfigLoadOptions { Ipv6 = _cl.Ipv6 });
+            config = ConfigLoader.Load(_cl.ConfigFile, _cl.ConfigOptions);
         }
         catch (ConfigException e)
         {
@@ -98,7 +98,7 @@ internal sealed partial class RoutingDaemon : IHostedService, IAsyncDisposable, 
         await ApplyAsync(config, cancellationToken, beforeStart: StartControlSocket).ConfigureAwait(false);
         BeginGracefulRecovery();
         StartStateTracing();
-        _log.LogInformation("Started ({Family}, router id {RouterId}, {Count} protocols)", _cl.Ipv6 ? "IPv6" : "IPv4", FormatRouterId(RouterId), _protocols.Count);
+        _log.LogInformation("Started ({Family}, router id {RouterId}, {Count} protocols)", _cl.DualStack ? "IPv4 and IPv6" : _cl.Ipv6 ? "IPv6" : "IPv4", FormatRouterId(RouterId), _protocols.Count);
         _reloadLoop = ReloadLoopAsync(_stopping.Token);
     }
 

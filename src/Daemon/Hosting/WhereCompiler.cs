@@ -11,7 +11,7 @@ internal static class WhereCompiler
     {
         try
         {
-            filter = WhereCondition.Compile(condition, new ConfigLoadOptions { Ipv6 = config?.Ipv6 ?? false });
+            filter = WhereCondition.Compile(condition, new ConfigLoadOptions { Ipv6 = config?.Ipv6 ?? false, DualStack = config?.DualStack ?? false });
             error = "";
             return true;
         }

@@ -13,6 +13,8 @@ public sealed record DirectProtocolOptions
     public int Preference { get; init; } = 240;
     /// <summary>The family of this instance (bird6 when true).</summary>
     public bool Ipv6 { get; init; }
+    /// <summary>Both families in one instance (the daemon's <c>--dual-stack</c>); <see cref="Ipv6"/> is then ignored.</summary>
+    public bool BothFamilies { get; init; }
     /// <summary>How often, in seconds, interfaces are re-read.</summary>
     public int ScanTime { get; init; } = 2;
     public RouteFilter ImportFilter { get; init; } = RouteFilter.AcceptAll;
@@ -53,7 +55,7 @@ public sealed class DirectProtocol : InterfaceTrackingProtocol
                 continue;
             foreach (var a in i.Addresses)
             {
-                if (a.Address.IsV6 != options.Ipv6 || a.Scope >= Rtnl.ScopeLink)
+                if (!options.BothFamilies && a.Address.IsV6 != options.Ipv6 || a.Scope >= Rtnl.ScopeLink)
                     continue;
                 wanted.TryAdd(a.Subnet, i.Name);
             }

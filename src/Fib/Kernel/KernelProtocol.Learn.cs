@@ -14,7 +14,7 @@ public sealed partial class KernelProtocol
         var aliens = new Dictionary<Prefix, KernelRouteSpec>();
         foreach (var r in kernel)
         {
-            if (r.Table != KernelTable || (r.Flags & Rtnl.RtmFCloned) != 0 || r.Prefix.IsV6 != _options.Ipv6)
+            if (r.Table != KernelTable || (r.Flags & Rtnl.RtmFCloned) != 0 || !_options.Handles(r.Prefix))
                 continue;
             if (r.Protocol == Rtnl.ProtoBird)
                 Keep(_installed, r);

@@ -16,7 +16,7 @@ public sealed partial class KernelProtocol
     /// </summary>
     private KernelRouteSpec? ComputeDesired(Prefix prefix, RouteEntry? entry)
     {
-        if (prefix.IsV6 != _options.Ipv6)
+        if (!_options.Handles(prefix))
             return null;
         var best = entry?.Best;
         if (entry is null || best is null || ReferenceEquals(best.Protocol, this))
@@ -102,12 +102,22 @@ public sealed partial class KernelProtocol
         await ApplyAsync(stale, ct).ConfigureAwait(false);
     }
 
+    /// <summary>The kernel's routes of the families this instance handles (one dump per family).</summary>
+    private async Task<IReadOnlyList<KernelRouteSpec>> DumpRoutesAsync(CancellationToken ct)
+    {
+        if (!_options.BothFamilies)
+            return await _netlink!.DumpRoutesAsync(_options.Ipv6, ct).ConfigureAwait(false);
+        var v4 = await _netlink!.DumpRoutesAsync(false, ct).ConfigureAwait(false);
+        var v6 = await _netlink.DumpRoutesAsync(true, ct).ConfigureAwait(false);
+        return [.. v4, .. v6];
+    }
+
     /// <summary>Re-reads links and the kernel table, then repairs every difference (BIRD's <c>krt_scan</c>).</summary>
     private async Task ScanAsync(CancellationToken ct)
     {
         Counters.CountScan();
         _links = await InterfaceSnapshot.LoadAsync(_netlink!, ct).ConfigureAwait(false);
-        var kernel = await _netlink!.DumpRoutesAsync(_options.Ipv6, ct).ConfigureAwait(false);
+        var kernel = await DumpRoutesAsync(ct).ConfigureAwait(false);
         TakeKernelView(kernel);
         var prefixes = new HashSet<Prefix>(_desired.Keys);
         prefixes.UnionWith(_retry);

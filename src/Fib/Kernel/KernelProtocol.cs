@@ -89,9 +89,9 @@ public sealed partial class KernelProtocol : Protocol
         {
             // Listen before the first dump, so a change made between the dump and the listening is not missed.
             if (_options.Notifications)
-                _notifications = _netlink.OpenListener([_options.Ipv6 ? Rtnl.GroupIpv6Route : Rtnl.GroupIpv4Route]);
+                _notifications = _netlink.OpenListener(_options.BothFamilies ? [Rtnl.GroupIpv4Route, Rtnl.GroupIpv6Route] : [_options.Ipv6 ? Rtnl.GroupIpv6Route : Rtnl.GroupIpv4Route]);
             _links = await InterfaceSnapshot.LoadAsync(_netlink, cancellationToken).ConfigureAwait(false);
-            var kernel = await _netlink.DumpRoutesAsync(_options.Ipv6, cancellationToken).ConfigureAwait(false);
+            var kernel = await DumpRoutesAsync(cancellationToken).ConfigureAwait(false);
             TakeKernelView(kernel);
             _log.LogInformation("{Protocol}: found {Count} routes of ours in kernel table {Table}{Hold}", Name, _installed.Count, KernelTable,
                 _pruneAllowed ? "" : " (kept until graceful restart recovery ends)");

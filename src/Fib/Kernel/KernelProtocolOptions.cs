@@ -30,6 +30,11 @@ public sealed record KernelProtocolOptions
     public int Preference { get; init; } = 10;
     /// <summary>The family of this instance (bird6 when true).</summary>
     public bool Ipv6 { get; init; }
+    /// <summary>Both families in one instance (the daemon's <c>--dual-stack</c>); <see cref="Ipv6"/> is then ignored.</summary>
+    public bool BothFamilies { get; init; }
+
+    /// <summary>Whether this instance syncs routes of <paramref name="prefix"/>'s family.</summary>
+    public bool Handles(Prefix prefix) => BothFamilies || prefix.IsV6 == Ipv6;
     /// <summary><c>device routes</c>: export routes without a gateway (Dest=Device) too.</summary>
     public bool DeviceRoutes { get; init; }
     /// <summary>

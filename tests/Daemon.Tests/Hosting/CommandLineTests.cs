@@ -34,6 +34,16 @@ public class CommandLineTests
     }
 
     [Fact]
+    public void Dual_stack_is_asked_for_explicitly_and_reads_both_families()
+    {
+        var cl = CommandLineParser.Parse(["--dual-stack", "-c", "x.cfg"], "calico-bgpd");
+        Assert.True(cl.DualStack);
+        Assert.True(cl.ConfigOptions.DualStack);
+        Assert.False(CommandLineParser.Parse([], "bird").DualStack);
+        Assert.False(CommandLineParser.Parse([], "calico-bgpd").DualStack);
+    }
+
+    [Fact]
     public void Defaults_follow_Calicos_build_of_BIRD()
     {
         var cl = CommandLineParser.Parse([], "bird");
