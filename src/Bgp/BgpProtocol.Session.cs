@@ -29,6 +29,7 @@ public sealed partial class BgpProtocol
             if (!await ExecuteAsync(link, actions, ct).ConfigureAwait(false))
                 return false;
             var timers = RunTimersAsync(link, cts);
+            var sendHold = RunSendHoldTimerAsync(link, cts);
             var max = BgpConstants.MaxExtendedMessageLength;
             while (!ct.IsCancellationRequested)
             {
@@ -75,6 +76,7 @@ public sealed partial class BgpProtocol
                 }
             }
             _ = timers;
+            _ = sendHold;
             return established;
         }
         catch (OperationCanceledException)
@@ -234,6 +236,9 @@ public sealed partial class BgpProtocol
                     lock (_sync)
                         link.Fsm.MessageSent();
                     break;
+                case FsmActionKind.SendNotification when a.Error!.Value.Code == NotificationCode.SendHoldTimerExpired:
+                    SendHoldTimerNotification(conn, a.Error.Value);
+                    break;
                 case FsmActionKind.SendNotification:
                     var err = a.Error!.Value;
                     _log.LogWarning("{Name}: sending NOTIFICATION: {Error}", Name, err.Description);
@@ -280,5 +285,55 @@ public sealed partial class BgpProtocol
         {
             await session.CancelAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// The send hold timer (RFC 9687): while the session is open, drops it when our writes make no
+    /// progress for the send hold time, even though the peer's own messages still arrive. Its own
+    /// loop, because the KEEPALIVE the other timers send can be stuck behind the very stall.
+    /// </summary>
+    private async Task RunSendHoldTimerAsync(Link link, CancellationTokenSource session)
+    {
+        var ct = session.Token;
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                await Task.Delay(TimerGranularity, Time, ct).ConfigureAwait(false);
+                IReadOnlyList<FsmAction> actions;
+                int seconds;
+                lock (_sync)
+                {
+                    link.Fsm.SendProgress(link.Connection.LastSendProgress);
+                    actions = [.. link.Fsm.TickSendHold()];
+                    seconds = link.Fsm.SendHoldTime;
+                }
+                if (actions.Count == 0)
+                    continue;
+                _log.LogWarning("{Name}: send hold timer expired: neighbor {Neighbor} took none of our data for {Seconds} s; dropping the session",
+                    Name, Options.NeighborAddress, seconds);
+                // Not waiting for anything on the way out: the NOTIFICATION goes only if it can
+                // without blocking, and the reset frees what was queued for the peer.
+                await ExecuteAsync(link, actions, CancellationToken.None).ConfigureAwait(false);
+                link.Connection.Abort();
+                await session.CancelAsync().ConfigureAwait(false);
+                return;
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The session ended first.
+        }
+    }
+
+    /// <summary>
+    /// RFC 9687 §4: the NOTIFICATION is sent if possible and not waited for. It is counted as sent
+    /// either way, so the metrics show every expiry: a stalled peer's full socket rarely takes it.
+    /// </summary>
+    private void SendHoldTimerNotification(BgpConnection conn, BgpError error)
+    {
+        var written = conn.TrySendNow(MessageType.Notification, w => NotificationMessage.Write(w, error));
+        Messages.CountNotificationSent((byte)error.Code, error.Subcode);
+        _log.LogWarning("{Name}: sending NOTIFICATION: {Error}{Outcome}", Name, error.Description, written ? "" : " (the stalled socket did not take it)");
     }
 }

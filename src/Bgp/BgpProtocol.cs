@@ -69,6 +69,7 @@ public sealed partial class BgpProtocol : Protocol
             KeepaliveTime = Options.KeepaliveTime,
             ConnectRetryTime = Options.ConnectRetryTime,
             StartupHoldTime = Options.StartupHoldTime,
+            SendHoldTime = Options.SendHoldTime,
             Passive = Options.Passive,
             ConnectDelayTime = Options.ConnectDelayTime,
             Capabilities = LocalCapabilities(Options),
@@ -343,7 +344,7 @@ public sealed partial class BgpProtocol : Protocol
     {
         try
         {
-            return new BgpConnection(socket, incoming, Messages);
+            return new BgpConnection(socket, incoming, Messages, Time);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
         {

@@ -30,6 +30,8 @@ public enum FsmEventKind
     KeepAliveMsg = 26,
     UpdateMsg = 27,
     UpdateMsgErr = 28,
+    /// <summary>RFC 9687 §4: our writes made no progress for the send hold time.</summary>
+    SendHoldTimerExpires = 29,
     RouteRefreshMsg = 100,
 }
 
