@@ -179,7 +179,7 @@ public sealed partial class BgpProtocol
                 case MessageType.Notification:
                     NotificationMessage.TryParse(body.Span, out var n);
                     Messages.CountNotificationReceived((byte)n.Code, n.Subcode);
-                    _log.LogWarning("{Name}: received NOTIFICATION: {Error}", Name, n.Description);
+                    LogReceivedNotification(n);
                     return await FeedAsync(conn, new FsmEvent(FsmEventKind.NotifMsg, Error: n), ct).ConfigureAwait(false);
                 case MessageType.RouteRefresh:
                     if (!RouteRefreshMessage.TryParse(body.Span, out _, out var rrError))
@@ -335,5 +335,27 @@ public sealed partial class BgpProtocol
         var written = conn.TrySendNow(MessageType.Notification, w => NotificationMessage.Write(w, error));
         Messages.CountNotificationSent((byte)error.Code, error.Subcode);
         _log.LogWarning("{Name}: sending NOTIFICATION: {Error}{Outcome}", Name, error.Description, written ? "" : " (the stalled socket did not take it)");
+    }
+
+    /// <summary>
+    /// Logs a received NOTIFICATION; a Cease with a shutdown communication (RFC 9003) becomes the
+    /// protocol's message as well, as BIRD's <c>bgp_handle_message</c> makes it: shown in
+    /// <c>show protocols all</c> as <c>Message:</c>, and logged quoted after the error. One that §4
+    /// says not to show (bad length, not UTF-8) is logged in hex.
+    /// </summary>
+    private void LogReceivedNotification(BgpError n)
+    {
+        if (ShutdownCommunication.Applies(n.Code, n.Subcode) && !n.Data.IsEmpty)
+        {
+            if (ShutdownCommunication.TryDecode(n.Data.Span) is { } text)
+            {
+                _receivedShutdownMessage = text;
+                _log.LogWarning("{Name}: received NOTIFICATION: {Error}: \"{Message}\"", Name, n.Description, text);
+            }
+            else
+                _log.LogWarning("{Name}: received NOTIFICATION: {Error}: invalid shutdown communication {Data}", Name, n.Description, Convert.ToHexString(n.Data.Span));
+            return;
+        }
+        _log.LogWarning("{Name}: received NOTIFICATION: {Error}", Name, n.Description);
     }
 }

@@ -58,7 +58,7 @@ public sealed class BgpFsm(FsmConfig config, TimeProvider time)
                 break;
             case FsmEventKind.ManualStop:
                 if (State is BgpState.OpenSent or BgpState.OpenConfirm or BgpState.Established)
-                    Emit(FsmActionKind.SendNotification, BgpError.Cease(e.StopSubcode));
+                    Emit(FsmActionKind.SendNotification, new BgpError(NotificationCode.Cease, (byte)e.StopSubcode, e.StopData));
                 GoIdle(null, close: true);
                 break;
             case FsmEventKind.ConnectRetryTimerExpires:

@@ -35,8 +35,11 @@ public enum FsmEventKind
     RouteRefreshMsg = 100,
 }
 
-/// <summary>One FSM input with its payload.</summary>
-public readonly record struct FsmEvent(FsmEventKind Kind, OpenMessage? Open = null, BgpError? Error = null, string? Reason = null, CeaseSubcode StopSubcode = CeaseSubcode.AdministrativeShutdown)
+/// <summary>
+/// One FSM input with its payload. A ManualStop carries the Cease subcode to send and its data
+/// (an RFC 9003 shutdown communication for subcodes 2 and 4).
+/// </summary>
+public readonly record struct FsmEvent(FsmEventKind Kind, OpenMessage? Open = null, BgpError? Error = null, string? Reason = null, CeaseSubcode StopSubcode = CeaseSubcode.AdministrativeShutdown, ReadOnlyMemory<byte> StopData = default)
 {
     public static implicit operator FsmEvent(FsmEventKind kind) => new(kind);
 }
