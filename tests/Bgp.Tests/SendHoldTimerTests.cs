@@ -143,7 +143,7 @@ public class SendHoldTimerTests
             }
             Assert.Equal(routes, received.Count);
 
-            await Wait.UntilAsync(() => stalled.Snapshot().LastError is not null, TimeSpan.FromSeconds(60), "the stalled session to be dropped");
+            await Wait.UntilAsync(() => stalled.Snapshot().LastError is not null && stalled.Messages.NotificationsSent().Count > 0, TimeSpan.FromSeconds(60), "the stalled session to be dropped");
             Assert.Equal("BGP Error: Send hold timer expired", stalled.Snapshot().LastError);
             Assert.Contains(new NotificationCount(8, 0, 1), stalled.Messages.NotificationsSent());
             Assert.Equal(ProtocolState.Up, healthy.State);
