@@ -70,8 +70,12 @@ public sealed partial class BgpProtocol
                 conn.Reader.AdvanceTo(buffer.Start, buffer.End);
                 if (result.IsCompleted)
                 {
+                    // Unless our own error (a timer's, say) closed it first: that error stays the last.
                     lock (_sync)
-                        fsm.Handle(new FsmEvent(FsmEventKind.TcpConnectionFails, Reason: "Connection closed"));
+                    {
+                        if (fsm.State != BgpState.Idle)
+                            fsm.Handle(new FsmEvent(FsmEventKind.TcpConnectionFails, Reason: "Connection closed"));
+                    }
                     return established;
                 }
             }
@@ -219,8 +223,12 @@ public sealed partial class BgpProtocol
         return actions.Any(a => a.Kind == FsmActionKind.Established) ? FrameOutcome.Established : FrameOutcome.Continue;
     }
 
-    /// <summary>Carries out FSM actions; false when the connection is to be closed.</summary>
-    private async Task<bool> ExecuteAsync(Link link, IReadOnlyList<FsmAction> actions, CancellationToken ct)
+    /// <summary>
+    /// Carries out FSM actions; false when the connection is to be closed. With
+    /// <paramref name="noWait"/> (a timer's error) a NOTIFICATION is written only if the socket
+    /// takes it at once, and the connection is reset if it did not, so a stalled write ends too.
+    /// </summary>
+    private async Task<bool> ExecuteAsync(Link link, IReadOnlyList<FsmAction> actions, CancellationToken ct, bool noWait = false)
     {
         var conn = link.Connection;
         foreach (var a in actions)
@@ -236,8 +244,9 @@ public sealed partial class BgpProtocol
                     lock (_sync)
                         link.Fsm.MessageSent();
                     break;
-                case FsmActionKind.SendNotification when a.Error!.Value.Code == NotificationCode.SendHoldTimerExpired:
-                    SendHoldTimerNotification(conn, a.Error.Value);
+                case FsmActionKind.SendNotification when noWait:
+                    if (!SendNotificationNow(conn, a.Error!.Value))
+                        conn.Abort();
                     break;
                 case FsmActionKind.SendNotification:
                     var err = a.Error!.Value;
@@ -262,10 +271,16 @@ public sealed partial class BgpProtocol
         return true;
     }
 
-    /// <summary>Fires FSM timers (hold, keepalive) while the connection lives.</summary>
+    /// <summary>
+    /// Fires FSM timers (hold, keepalive) while the connection lives, never waiting on a write: a
+    /// KEEPALIVE is written in the background (one at a time), and a timer's NOTIFICATION goes only
+    /// if the socket takes it at once. A peer that stops reading while it is also silent would
+    /// otherwise hold this loop in a blocked KEEPALIVE, and its hold timer would never fire.
+    /// </summary>
     private async Task RunTimersAsync(Link conn, CancellationTokenSource session)
     {
         var ct = session.Token;
+        Task? keepalive = null;
         try
         {
             while (!ct.IsCancellationRequested)
@@ -274,7 +289,16 @@ public sealed partial class BgpProtocol
                 IReadOnlyList<FsmAction> actions;
                 lock (_sync)
                     actions = [.. conn.Fsm.Tick()];
-                if (actions.Count > 0 && !await ExecuteAsync(conn, actions, ct).ConfigureAwait(false))
+                if (actions.Count == 0)
+                    continue;
+                if (actions is [{ Kind: FsmActionKind.SendKeepalive }])
+                {
+                    // One still waiting for the socket already tells the peer we are alive once written.
+                    if (keepalive is null || keepalive.IsCompleted)
+                        keepalive = SendKeepaliveAsync(conn, ct);
+                    continue;
+                }
+                if (!await ExecuteAsync(conn, actions, ct, noWait: true).ConfigureAwait(false))
                 {
                     await session.CancelAsync().ConfigureAwait(false);
                     return;
@@ -284,6 +308,21 @@ public sealed partial class BgpProtocol
         catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
         {
             await session.CancelAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A timer's KEEPALIVE, written when the socket takes it; a failed write is the read loop's to notice.</summary>
+    private async Task SendKeepaliveAsync(Link link, CancellationToken ct)
+    {
+        try
+        {
+            await link.Connection.SendAsync(MessageType.Keepalive, KeepaliveMessage.Write, ct).ConfigureAwait(false);
+            lock (_sync)
+                link.Fsm.MessageSent();
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The session is ending.
         }
     }
 
@@ -314,7 +353,7 @@ public sealed partial class BgpProtocol
                     Name, Options.NeighborAddress, seconds);
                 // Not waiting for anything on the way out: the NOTIFICATION goes only if it can
                 // without blocking, and the reset frees what was queued for the peer.
-                await ExecuteAsync(link, actions, CancellationToken.None).ConfigureAwait(false);
+                await ExecuteAsync(link, actions, CancellationToken.None, noWait: true).ConfigureAwait(false);
                 link.Connection.Abort();
                 await session.CancelAsync().ConfigureAwait(false);
                 return;
@@ -327,14 +366,17 @@ public sealed partial class BgpProtocol
     }
 
     /// <summary>
-    /// RFC 9687 §4: the NOTIFICATION is sent if possible and not waited for. It is counted as sent
-    /// either way, so the metrics show every expiry: a stalled peer's full socket rarely takes it.
+    /// Writes a timer's NOTIFICATION if the socket takes it at once (RFC 9687 §4: "if possible", not
+    /// waited for); whether it was. A send hold expiry is counted either way, so the metrics show
+    /// every one: a stalled peer's full socket rarely takes it.
     /// </summary>
-    private void SendHoldTimerNotification(BgpConnection conn, BgpError error)
+    private bool SendNotificationNow(BgpConnection conn, BgpError error)
     {
         var written = conn.TrySendNow(MessageType.Notification, w => NotificationMessage.Write(w, error));
-        Messages.CountNotificationSent((byte)error.Code, error.Subcode);
+        if (written || error.Code == NotificationCode.SendHoldTimerExpired)
+            Messages.CountNotificationSent((byte)error.Code, error.Subcode);
         _log.LogWarning("{Name}: sending NOTIFICATION: {Error}{Outcome}", Name, error.Description, written ? "" : " (the stalled socket did not take it)");
+        return written;
     }
 
     /// <summary>

@@ -160,6 +160,38 @@ public class SendHoldTimerTests
         }
     }
 
+    /// <summary>
+    /// A peer that stops reading and sending alike: the hold timer (RFC 4271 §6.5) still fires in
+    /// its time, though the KEEPALIVE ours owes the peer cannot be written.
+    /// </summary>
+    [Fact]
+    public async Task The_hold_timer_fires_while_our_writes_are_stuck()
+    {
+        var table = new RoutingTable();
+        var stat = new TestStatic(table);
+        for (var i = 0; i < 20_000; i++)
+            stat.AddBlackhole($"10.{64 + i / 65536}.{i / 256 % 256}.{i % 256}/32");
+        using var listener = ScriptedPeer.Listen("127.0.7.4", receiveBuffer: 4096);
+        // No send hold timer: only the hold timer can end this session.
+        var bgp = Protocol(table, "dead", "127.0.7.4", listener, sendHold: 0, sendBuffer: 8192);
+        await bgp.StartAsync(CancellationToken.None);
+        try
+        {
+            await using var peer = await ScriptedPeer.AcceptAsync(listener);
+            await peer.ReadUntilAsync(MessageType.Open);
+            await peer.SendOpenAsync(64513, 0x0A0000F4u, ScriptedPeer.Caps(asn: 64513), hold: 3);
+            await peer.SendKeepaliveAsync();
+            await Wait.UntilAsync(() => bgp.State == ProtocolState.Up, TimeSpan.FromSeconds(20), "Established");
+            // Silence both ways from here; the 3 s hold timer must end it.
+            await Wait.UntilAsync(() => bgp.Snapshot().LastError is not null, TimeSpan.FromSeconds(30), "the hold timer to expire");
+            Assert.Equal("BGP Error: Hold timer expired", bgp.Snapshot().LastError);
+        }
+        finally
+        {
+            await bgp.StopAsync(CancellationToken.None);
+        }
+    }
+
     private static BgpProtocol Protocol(RoutingTable table, string name, string address, Socket listener, int sendHold, int sendBuffer = 0) =>
         new(new BgpProtocolOptions
         {

@@ -87,6 +87,9 @@ public class ShutdownCommunicationTests
             // Ours disables with a message: Cease 6/2 with the length octet and the text.
             await using var second = await ScriptedPeer.AcceptAsync(l);
             await second.HandshakeAsync(64513, 0x0A0000F1u, ScriptedPeer.Caps(asn: 64513));
+            // Established first: a stop racing the read loop's handling of the peer's KEEPALIVE can lose
+            // its NOTIFICATION (the FSM, stopped, answers that KEEPALIVE with a close).
+            await Wait.UntilAsync(() => bgp.State == ProtocolState.Up, TimeSpan.FromSeconds(20), "Established again");
             var stop = bgp.StopAsync(restart: false, "maintenance window ✓", CancellationToken.None);
             var n = await second.ReadUntilAsync(MessageType.Notification);
             await stop;
