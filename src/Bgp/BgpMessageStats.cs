@@ -16,8 +16,8 @@ public sealed class BgpMessageStats
 {
     /// <summary>Message types 1..5; slot 0 is unused.</summary>
     private const int TypeSlots = (int)MessageType.RouteRefresh + 1;
-    /// <summary>Codes 1..7 (RFC 4271 §4.5, RFC 7313 §5); 0 holds what is out of range.</summary>
-    private const int CodeSlots = (int)NotificationCode.RouteRefreshError + 1;
+    /// <summary>Codes 1..8 (RFC 4271 §4.5, RFC 7313 §5, RFC 9687 §5); 0 holds what is out of range.</summary>
+    private const int CodeSlots = (int)NotificationCode.SendHoldTimerExpired + 1;
     /// <summary>The largest subcode in use is 11 (Cease, RFC 9384 §4 BFD Down); 16 leaves room.</summary>
     private const int SubcodeSlots = 16;
 

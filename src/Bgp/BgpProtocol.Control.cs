@@ -8,6 +8,17 @@ namespace Calico.Bgp.Speaker;
 public sealed partial class BgpProtocol
 {
     private volatile bool _receivedEndOfRib;
+    private volatile string? _receivedShutdownMessage;
+
+    /// <summary>
+    /// The text of the last shutdown communication the neighbour sent with its Cease (RFC 9003),
+    /// until the operator gives this protocol a message of its own (<see cref="ClearReceivedShutdownMessage"/>):
+    /// BIRD keeps one message per protocol and both set it.
+    /// </summary>
+    public string? ReceivedShutdownMessage => _receivedShutdownMessage;
+
+    /// <summary>The operator's <c>enable|disable|restart "msg"</c> replaces what the neighbour said.</summary>
+    public void ClearReceivedShutdownMessage() => _receivedShutdownMessage = null;
 
     /// <summary>
     /// The neighbour sent End-of-RIB in this session (RFC 4724 §2): its initial table is complete.

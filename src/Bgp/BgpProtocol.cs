@@ -33,6 +33,7 @@ public sealed partial class BgpProtocol : Protocol
     private Link? _candidate;
     private Task<bool>? _candidateTask;
     private CeaseSubcode _stopSubcode = CeaseSubcode.AdministrativeShutdown;
+    private ReadOnlyMemory<byte> _stopData;
     private bool _peerGracefulRestart;
     private DateTimeOffset? _restartDeadline;
     // BIRD's startup timer: while set, the protocol waits out an error wait (until, total seconds).
@@ -76,6 +77,7 @@ public sealed partial class BgpProtocol : Protocol
             KeepaliveTime = Options.KeepaliveTime,
             ConnectRetryTime = Options.ConnectRetryTime,
             StartupHoldTime = Options.StartupHoldTime,
+            SendHoldTime = Options.SendHoldTime,
             Passive = Options.Passive,
             ConnectDelayTime = Options.ConnectDelayTime,
             Capabilities = LocalCapabilities(Options),
@@ -167,8 +169,16 @@ public sealed partial class BgpProtocol : Protocol
     }
 
     /// <summary>Stops with Cease "Administrative shutdown", or "Administrative reset" when <paramref name="restart"/>.</summary>
-    public Task StopAsync(bool restart, CancellationToken cancellationToken) =>
-        StopAsync(restart ? CeaseSubcode.AdministrativeReset : CeaseSubcode.AdministrativeShutdown, cancellationToken);
+    public Task StopAsync(bool restart, CancellationToken cancellationToken) => StopAsync(restart, null, cancellationToken);
+
+    /// <summary>
+    /// <c>disable</c> / <c>restart</c> with the operator's <paramref name="message"/>: Cease
+    /// "Administrative shutdown" (6/2) or "Administrative reset" (6/4) carrying it as an RFC 9003
+    /// shutdown communication, as BIRD's <c>bgp_shutdown</c> does.
+    /// </summary>
+    public Task StopAsync(bool restart, string? message, CancellationToken cancellationToken) =>
+        StopAsync(restart ? CeaseSubcode.AdministrativeReset : CeaseSubcode.AdministrativeShutdown,
+            message is null ? default : ShutdownCommunication.Encode(message), cancellationToken);
 
     /// <summary>
     /// Stops, telling an Established (or opening) neighbour why with a Cease NOTIFICATION of
@@ -176,7 +186,11 @@ public sealed partial class BgpProtocol : Protocol
     /// the config, "Other Configuration Change" (6) for one restarted by a reload, as BIRD's
     /// <c>bgp_shutdown</c> chooses. Like BIRD (<c>BE_MAN_DOWN</c>) the protocol then shows no last error.
     /// </summary>
-    public async Task StopAsync(CeaseSubcode subcode, CancellationToken cancellationToken)
+    public Task StopAsync(CeaseSubcode subcode, CancellationToken cancellationToken) => StopAsync(subcode, default, cancellationToken);
+
+    /// <summary>The stop of <see cref="StopAsync(CeaseSubcode, CancellationToken)"/>, the Cease carrying <paramref name="data"/>.</summary>
+
+    private async Task StopAsync(CeaseSubcode subcode, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         Task? loop;
         Link? conn;
@@ -186,6 +200,7 @@ public sealed partial class BgpProtocol : Protocol
             _loop = null;
             conn = _primary;
             _stopSubcode = subcode;
+            _stopData = data;
         }
         _listener?.Unregister(this);
         if (loop is null)
@@ -194,7 +209,7 @@ public sealed partial class BgpProtocol : Protocol
         {
             IReadOnlyList<FsmAction> actions;
             lock (_sync)
-                actions = [.. conn.Fsm.Handle(new FsmEvent(FsmEventKind.ManualStop, StopSubcode: _stopSubcode))];
+                actions = [.. conn.Fsm.Handle(new FsmEvent(FsmEventKind.ManualStop, StopSubcode: _stopSubcode, StopData: _stopData))];
             try
             {
                 await ExecuteAsync(conn, actions, CancellationToken.None).ConfigureAwait(false);
@@ -350,7 +365,7 @@ public sealed partial class BgpProtocol : Protocol
     {
         try
         {
-            return new BgpConnection(socket, incoming, Messages);
+            return new BgpConnection(socket, incoming, Messages, Time);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
         {

@@ -27,6 +27,8 @@ public sealed record BgpProtocolOptions
     public int ErrorWaitMin { get; init; } = 60;
     public int ErrorWaitMax { get; init; } = 300;
     public int StartupHoldTime { get; init; } = 240;
+    /// <summary>BIRD 2's <c>send hold time</c> (RFC 9687): null is the RFC's default, 0 turns it off.</summary>
+    public int? SendHoldTime { get; init; }
     public RouteFilter ImportFilter { get; init; } = RouteFilter.AcceptAll;
     /// <summary>BIRD's default export for BGP is <c>none</c>.</summary>
     public RouteFilter ExportFilter { get; init; } = RouteFilter.RejectAll;

@@ -134,6 +134,13 @@ internal sealed partial class Parser
                 ExpectWord("time");
                 b = b with { HoldTime = (int)ExpectNumber("a hold time in seconds", 3, 65535) };
                 break;
+            case "send":
+                // BIRD 2.14's RFC 9687 send hold timer; 0 turns it off.
+                Next();
+                ExpectWord("hold");
+                ExpectWord("time");
+                b = b with { SendHoldTime = (int)ExpectNumber("a send hold time in seconds", 0, 65535) };
+                break;
             case "startup":
                 Next();
                 ExpectWord("hold");

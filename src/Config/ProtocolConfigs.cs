@@ -95,6 +95,8 @@ public sealed record BgpProtocolConfig : ProtocolConfig
     public int? KeepaliveTime { get; init; }
     public int? HoldTime { get; init; }
     public int? StartupHoldTime { get; init; }
+    /// <summary>BIRD 2's <c>send hold time</c> (RFC 9687); null: the default.</summary>
+    public int? SendHoldTime { get; init; }
     public int? AllowLocalAs { get; init; }
 
     /// <summary>iBGP when both sides are in the same AS.</summary>

@@ -139,6 +139,8 @@ public class ImportLimitTests
             await peer.DisposeAsync();
             Assert.Equal(1, bgp.ImportLimitHits);
             Assert.Single(logs.Warnings, m => m == "Protocol lim_restart hits route import limit (1), action: restart");
+            // Counted once the send returns, which may be just after the peer has read it.
+            await Wait.UntilAsync(() => bgp.Messages.NotificationsSent().Count > 0, Timeout, "the NOTIFICATION counted");
             Assert.Equal([new NotificationCount(6, 1, 1)], bgp.Messages.NotificationsSent());
 
             // Restarted after the error wait, with nothing kept from the reset session.
@@ -179,6 +181,8 @@ public class ImportLimitTests
             Assert.True(bgp.DisabledByImportLimit);
             Assert.Equal(1, bgp.ImportLimitHits);
             Assert.Single(logs.Warnings, m => m == "Protocol lim_disable hits route import limit (1), action: disable");
+            // Counted once the send returns, which may be just after the peer has read it.
+            await Wait.UntilAsync(() => bgp.Messages.NotificationsSent().Count > 0, Timeout, "the NOTIFICATION counted");
             Assert.Equal([new NotificationCount(6, 1, 1)], bgp.Messages.NotificationsSent());
             Assert.Equal(0, bgp.Stats.Imported);
             Assert.False(Has(table, "10.84.1.0/24"));

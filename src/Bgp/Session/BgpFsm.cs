@@ -21,6 +21,12 @@ public sealed class BgpFsm(FsmConfig config, TimeProvider time)
     public DateTimeOffset? ConnectRetryDeadline { get; private set; }
     public DateTimeOffset? HoldDeadline { get; private set; }
     public DateTimeOffset? KeepaliveDeadline { get; private set; }
+    /// <summary>Seconds our writes may stall before the session is dropped (RFC 9687); 0: no send hold timer.</summary>
+    public int SendHoldTime { get; private set; }
+    public DateTimeOffset? SendHoldDeadline { get; private set; }
+
+    /// <summary>RFC 9687 §3's suggested SendHoldTime: 8 minutes.</summary>
+    public const int DefaultSendHoldTime = 480;
     /// <summary>The last error in BIRD's words ("Received: Hold timer expired", "BGP Error: …", "Socket: …").</summary>
     public string? LastError { get; private set; }
     /// <summary>The error we sent or received last, for the caller's GR and logging decisions.</summary>
@@ -52,7 +58,7 @@ public sealed class BgpFsm(FsmConfig config, TimeProvider time)
                 break;
             case FsmEventKind.ManualStop:
                 if (State is BgpState.OpenSent or BgpState.OpenConfirm or BgpState.Established)
-                    Emit(FsmActionKind.SendNotification, BgpError.Cease(e.StopSubcode));
+                    Emit(FsmActionKind.SendNotification, new BgpError(NotificationCode.Cease, (byte)e.StopSubcode, e.StopData));
                 GoIdle(null, close: true);
                 break;
             case FsmEventKind.ConnectRetryTimerExpires:
@@ -126,6 +132,11 @@ public sealed class BgpFsm(FsmConfig config, TimeProvider time)
             case FsmEventKind.HoldTimerExpires:
                 SendErrorAndClose(BgpError.HoldTimerExpired);
                 break;
+            case FsmEventKind.SendHoldTimerExpires:
+                // RFC 9687 §4: NOTIFICATION "Send Hold Timer Expired" (sent if it can be, not waited
+                // for), then the connection is dropped.
+                SendErrorAndClose(BgpError.SendHoldTimerExpired);
+                break;
             case FsmEventKind.KeepaliveTimerExpires:
                 if (State is BgpState.OpenConfirm or BgpState.Established)
                 {
@@ -150,6 +161,33 @@ public sealed class BgpFsm(FsmConfig config, TimeProvider time)
             return Handle(FsmEventKind.KeepaliveTimerExpires);
         if (ConnectRetryDeadline is { } c && now >= c)
             return Handle(FsmEventKind.ConnectRetryTimerExpires);
+        _actions.Clear();
+        return _actions;
+    }
+
+    /// <summary>
+    /// RFC 9687 §4: the send hold timer restarts whenever the peer takes our data.
+    /// <paramref name="lastProgress"/> is when our writes last made progress, or now when nothing
+    /// waits to be written.
+    /// </summary>
+    public void SendProgress(DateTimeOffset lastProgress)
+    {
+        if (State is BgpState.OpenConfirm or BgpState.Established && SendHoldTime > 0)
+            SendHoldDeadline = lastProgress.AddSeconds(SendHoldTime);
+    }
+
+    /// <summary>
+    /// Fires the send hold timer if it ran out. Kept apart from <see cref="Tick"/>: the driver checks
+    /// it from a loop of its own, since the KEEPALIVE that <see cref="Tick"/> may ask for can block
+    /// behind the very stall this timer detects.
+    /// </summary>
+    public IReadOnlyList<FsmAction> TickSendHold()
+    {
+        if (SendHoldDeadline is { } s && Now >= s)
+        {
+            SendHoldDeadline = null;
+            return Handle(FsmEventKind.SendHoldTimerExpires);
+        }
         _actions.Clear();
         return _actions;
     }
@@ -190,10 +228,12 @@ public sealed class BgpFsm(FsmConfig config, TimeProvider time)
         // §4.2: the smaller of the two hold times; 0 turns both timers off.
         HoldTime = Math.Min(Config.HoldTime, (int)open.HoldTime);
         KeepaliveTime = HoldTime == 0 ? 0 : Config.KeepaliveTime is { } ka ? Math.Min(ka, HoldTime) : HoldTime / 3;
+        SendHoldTime = NegotiatedSendHoldTime(Config, HoldTime);
         State = BgpState.OpenConfirm;
         Emit(FsmActionKind.SendKeepalive);
         ArmKeepalive();
         RestartHold();
+        SendProgress(Now);
     }
 
     /// <summary>RFC 6608: an unexpected message gets FSM error with the subcode of the state.</summary>
@@ -217,6 +257,22 @@ public sealed class BgpFsm(FsmConfig config, TimeProvider time)
         GoIdle("BGP Error: " + error.Description, close: true);
     }
 
+    /// <summary>
+    /// The send hold time of a session whose hold time came out as <paramref name="holdTime"/>.
+    /// Without a hold time there is no send hold timer either. A configured value is scaled with
+    /// the negotiated hold time, as BIRD 2 does (<c>send hold time</c> keeps its proportion to
+    /// <c>hold time</c>); unset, it is RFC 9687 §3's 8 minutes, or twice the hold time when that
+    /// is longer, so a peer that is merely slow is never cut before its own hold timer would be.
+    /// </summary>
+    public static int NegotiatedSendHoldTime(FsmConfig config, int holdTime)
+    {
+        if (holdTime == 0)
+            return 0;
+        if (config.SendHoldTime is { } configured)
+            return configured == 0 ? 0 : (int)Math.Max(1, (long)configured * holdTime / Math.Max(1, config.HoldTime));
+        return Math.Max(DefaultSendHoldTime, 2 * holdTime);
+    }
+
     private void GoIdle(string? error, bool close)
     {
         if (error is not null)
@@ -225,6 +281,7 @@ public sealed class BgpFsm(FsmConfig config, TimeProvider time)
         ConnectRetryDeadline = null;
         HoldDeadline = null;
         KeepaliveDeadline = null;
+        SendHoldDeadline = null;
         if (close)
             Emit(FsmActionKind.Close);
     }

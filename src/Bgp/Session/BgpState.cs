@@ -30,11 +30,16 @@ public enum FsmEventKind
     KeepAliveMsg = 26,
     UpdateMsg = 27,
     UpdateMsgErr = 28,
+    /// <summary>RFC 9687 §4: our writes made no progress for the send hold time.</summary>
+    SendHoldTimerExpires = 29,
     RouteRefreshMsg = 100,
 }
 
-/// <summary>One FSM input with its payload.</summary>
-public readonly record struct FsmEvent(FsmEventKind Kind, OpenMessage? Open = null, BgpError? Error = null, string? Reason = null, CeaseSubcode StopSubcode = CeaseSubcode.AdministrativeShutdown)
+/// <summary>
+/// One FSM input with its payload. A ManualStop carries the Cease subcode to send and its data
+/// (an RFC 9003 shutdown communication for subcodes 2 and 4).
+/// </summary>
+public readonly record struct FsmEvent(FsmEventKind Kind, OpenMessage? Open = null, BgpError? Error = null, string? Reason = null, CeaseSubcode StopSubcode = CeaseSubcode.AdministrativeShutdown, ReadOnlyMemory<byte> StopData = default)
 {
     public static implicit operator FsmEvent(FsmEventKind kind) => new(kind);
 }

@@ -13,6 +13,11 @@ public sealed record FsmConfig
     public int ConnectRetryTime { get; init; } = 120;
     /// <summary>BIRD's <c>startup hold time</c>: the hold timer while waiting for the peer's OPEN.</summary>
     public int StartupHoldTime { get; init; } = 240;
+    /// <summary>
+    /// BIRD 2's <c>send hold time</c> (RFC 9687): null uses the RFC's default, 0 turns the timer
+    /// off. See <see cref="BgpFsm.SendHoldTime"/> for the value a session uses.
+    /// </summary>
+    public int? SendHoldTime { get; init; }
     public bool Passive { get; init; }
     /// <summary>
     /// BIRD's <c>connect delay time</c> (<c>bgp_active</c>): when set, a start and a failed connection

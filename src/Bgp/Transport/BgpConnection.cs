@@ -20,19 +20,26 @@ public sealed class BgpConnection : IAsyncDisposable
     private int _disposed;
 
     private readonly BgpMessageStats? _stats;
+    private readonly TimeProvider _time;
+    // RFC 9687: whether a flush is under way, and when the socket last took bytes of ours (UTC ticks).
+    private volatile bool _writing;
+    private long _lastProgressTicks;
 
     /// <param name="socket">The connected socket; the connection owns it.</param>
     /// <param name="incoming">Accepted from the neighbour rather than connected by us.</param>
     /// <param name="stats">Counts every message sent (by type, with its bytes).</param>
-    public BgpConnection(Socket socket, bool incoming, BgpMessageStats? stats = null)
+    /// <param name="time">The clock of <see cref="LastSendProgress"/>.</param>
+    public BgpConnection(Socket socket, bool incoming, BgpMessageStats? stats = null, TimeProvider? time = null)
     {
         _socket = socket;
         _stats = stats;
+        _time = time ?? TimeProvider.System;
+        _lastProgressTicks = _time.GetUtcNow().UtcTicks;
         Incoming = incoming;
         _socket.NoDelay = true;
         _stream = new NetworkStream(socket, ownsSocket: true);
         Reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 65536, leaveOpen: true));
-        Writer = PipeWriter.Create(_stream, new StreamPipeWriterOptions(minimumBufferSize: 65536, leaveOpen: true));
+        Writer = PipeWriter.Create(new ProgressStream(_stream, NoteProgress), new StreamPipeWriterOptions(minimumBufferSize: 65536, leaveOpen: true));
         var local = (IPEndPoint)socket.LocalEndPoint!;
         var remote = (IPEndPoint)socket.RemoteEndPoint!;
         LocalAddress = IpAddr.FromIPAddress(local.Address.IsIPv4MappedToIPv6 ? local.Address.MapToIPv4() : local.Address);
@@ -45,6 +52,30 @@ public sealed class BgpConnection : IAsyncDisposable
     public IpAddr LocalAddress { get; }
     public IpAddr RemoteAddress { get; }
 
+    /// <summary>
+    /// When our writes last made progress (the socket took some of our bytes), or now when nothing
+    /// waits to be written: what the send hold timer runs from (RFC 9687 §4).
+    /// </summary>
+    public DateTimeOffset LastSendProgress =>
+        _writing ? new DateTimeOffset(Interlocked.Read(ref _lastProgressTicks), TimeSpan.Zero) : _time.GetUtcNow();
+
+    private void NoteProgress() => Interlocked.Exchange(ref _lastProgressTicks, _time.GetUtcNow().UtcTicks);
+
+    /// <summary>Flushes what is written to <see cref="Writer"/>, with the time it takes tracked for the send hold timer.</summary>
+    private async ValueTask FlushTrackedAsync(CancellationToken ct)
+    {
+        NoteProgress();
+        _writing = true;
+        try
+        {
+            await Writer.FlushAsync(ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writing = false;
+        }
+    }
+
     /// <summary>Writes the one message of <paramref name="type"/> that <paramref name="write"/> produces and flushes, under the write lock.</summary>
     public async ValueTask SendAsync(Wire.MessageType type, Action<IBufferWriter<byte>> write, CancellationToken ct)
     {
@@ -56,7 +87,7 @@ public sealed class BgpConnection : IAsyncDisposable
             write(Writer);
             if (Writer.CanGetUnflushedBytes)
                 _stats?.CountSent(type, (int)(Writer.UnflushedBytes - before));
-            await Writer.FlushAsync(ct).ConfigureAwait(false);
+            await FlushTrackedAsync(ct).ConfigureAwait(false);
         }
         finally
         {
@@ -79,11 +110,60 @@ public sealed class BgpConnection : IAsyncDisposable
                 Writer.Write(chunk.Span);
                 _stats?.CountSent(chunk.Span);
             }
-            await Writer.FlushAsync(ct).ConfigureAwait(false);
+            await FlushTrackedAsync(ct).ConfigureAwait(false);
         }
         finally
         {
             _writeLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Writes one message only if that can be done at once, without waiting: when no other write is
+    /// under way (so the stream is between messages) and the socket has room for it. For a
+    /// NOTIFICATION sent on the way out of a stalled session (RFC 9687 §4: "if possible").
+    /// </summary>
+    public bool TrySendNow(Wire.MessageType type, Action<IBufferWriter<byte>> write)
+    {
+        if (Volatile.Read(ref _disposed) != 0 || !_writeLock.Wait(0))
+            return false;
+        try
+        {
+            var buffer = new ArrayBufferWriter<byte>(64);
+            write(buffer);
+            // Writable means room for far more than one NOTIFICATION, so the send cannot block.
+            if (!_socket.Poll(0, SelectMode.SelectWrite))
+                return false;
+            if (_socket.Send(buffer.WrittenSpan, SocketFlags.None, out var error) != buffer.WrittenCount || error != SocketError.Success)
+                return false;
+            _stats?.CountSent(type, buffer.WrittenCount);
+            return true;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return false;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Drops the connection at once, for a peer that stopped reading: a reset rather than an
+    /// orderly close, so the kernel drops the bytes queued for it instead of keeping them until
+    /// the peer reads, and a write blocked on the full socket fails now.
+    /// </summary>
+    public void Abort()
+    {
+        try
+        {
+            _socket.LingerState = new LingerOption(true, 0);
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Already closed.
         }
     }
 
@@ -99,7 +179,7 @@ public sealed class BgpConnection : IAsyncDisposable
             if (locked)
                 await Writer.CompleteAsync().ConfigureAwait(false);
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException or OperationCanceledException)
         {
             // The peer is gone; nothing to flush.
         }

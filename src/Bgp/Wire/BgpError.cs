@@ -10,6 +10,8 @@ public enum NotificationCode : byte
     FsmError = 5,
     Cease = 6,
     RouteRefreshError = 7,
+    /// <summary>RFC 9687 §5: our writes made no progress for the send hold time.</summary>
+    SendHoldTimerExpired = 8,
 }
 
 /// <summary>Message Header Error subcodes, RFC 4271 §6.1.</summary>
@@ -80,6 +82,7 @@ public readonly record struct BgpError(NotificationCode Code, byte Subcode, Read
     public static BgpError Fsm(FsmErrorSubcode s) => new(NotificationCode.FsmError, (byte)s);
     public static BgpError Cease(CeaseSubcode s) => new(NotificationCode.Cease, (byte)s);
     public static BgpError HoldTimerExpired => new(NotificationCode.HoldTimerExpired, 0);
+    public static BgpError SendHoldTimerExpired => new(NotificationCode.SendHoldTimerExpired, 0);
 
     /// <summary>BIRD 1.6's text for the code and subcode (<c>bgp_msg_table</c> in proto/bgp/packets.c).</summary>
     public string Description => Describe(Code, Subcode);
@@ -126,6 +129,8 @@ public readonly record struct BgpError(NotificationCode Code, byte Subcode, Read
         (6, _) => "Cease",
         (7, 1) => "Invalid ROUTE-REFRESH message length",
         (7, _) => "Invalid ROUTE-REFRESH message",
+        // Not in BIRD 1.6 (it predates RFC 9687); BIRD 2's wording.
+        (8, _) => "Send hold timer expired",
         _ => $"Unknown error {(byte)code}.{subcode}",
     };
 

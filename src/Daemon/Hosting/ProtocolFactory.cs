@@ -137,6 +137,7 @@ internal sealed class ProtocolFactory(BirdConfig config, RoutingTable table, Tim
             ErrorWaitMin = b.ErrorWaitMin,
             ErrorWaitMax = b.ErrorWaitMax,
             StartupHoldTime = b.StartupHoldTime ?? 240,
+            SendHoldTime = b.SendHoldTime,
             ImportFilter = b.ImportFilter,
             ExportFilter = Share(b.ExportFilter),
             ImportLimit = b.ImportLimit is { } limit ? new SpeakerImportLimit(limit.Limit, limit.Action switch

@@ -20,7 +20,9 @@ internal sealed partial class RoutingDaemon
             return _protocols.TryGetValue(protocol.Name, out var p) && ReferenceEquals(p.Instance, protocol) ? p.Config : null;
     }
 
-    public string? MessageOf(Protocol protocol) => _messages.GetValueOrDefault(protocol.Name);
+    /// <summary>BIRD's one message per protocol: the operator's, or a BGP neighbour's shutdown communication received since (RFC 9003).</summary>
+    public string? MessageOf(Protocol protocol) =>
+        protocol is BgpProtocol { ReceivedShutdownMessage: { } received } ? received : _messages.GetValueOrDefault(protocol.Name);
 
     /// <summary>Disabled in the config (<c>disabled;</c>) or by <c>disable</c>, and not enabled since.</summary>
     /// <remarks>An import limit with <c>action disable</c> also leaves the protocol disabled, as in BIRD.</remarks>
@@ -45,7 +47,11 @@ internal sealed partial class RoutingDaemon
         _disabled[protocol.Name] = true;
         SetMessage(protocol, message);
         _log.LogInformation("{Protocol}: disabled", protocol.Name);
-        await protocol.StopAsync(cancellationToken).ConfigureAwait(false);
+        // BGP tells the neighbour why (RFC 9003 shutdown communication).
+        if (protocol is BgpProtocol bgp)
+            await bgp.StopAsync(restart: false, message, cancellationToken).ConfigureAwait(false);
+        else
+            await protocol.StopAsync(cancellationToken).ConfigureAwait(false);
         return ProtocolActionResult.Done;
     }
 
@@ -56,7 +62,7 @@ internal sealed partial class RoutingDaemon
         SetMessage(protocol, message);
         _log.LogInformation("{Protocol}: restarting", protocol.Name);
         if (protocol is BgpProtocol bgp)
-            await bgp.StopAsync(restart: true, cancellationToken).ConfigureAwait(false);
+            await bgp.StopAsync(restart: true, message, cancellationToken).ConfigureAwait(false);
         else
             await protocol.StopAsync(cancellationToken).ConfigureAwait(false);
         await protocol.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -87,6 +93,7 @@ internal sealed partial class RoutingDaemon
 
     private void SetMessage(Protocol protocol, string? message)
     {
+        (protocol as BgpProtocol)?.ClearReceivedShutdownMessage();
         if (message is null)
             _messages.TryRemove(protocol.Name, out _);
         else
