@@ -32,13 +32,12 @@ public sealed partial class KernelProtocol
             return 0;
         _batchSeen.Clear();
         _changes.Clear();
-        var ipv6 = _options.Ipv6;
         // Newest first, so the first change met for a prefix is its latest state.
         for (var i = n - 1; i >= 0; i--)
         {
             var entry = _batch[i].Entry;
             var prefix = entry.Prefix;
-            if (prefix.IsV6 == ipv6 && _batchSeen.Add(prefix))
+            if (_options.Handles(prefix) && _batchSeen.Add(prefix))
                 Plan(prefix, entry, _changes, prune: true);
         }
         // The entries are the table's own; do not keep them alive until the slots are reused.
@@ -69,11 +68,10 @@ public sealed partial class KernelProtocol
         reader.Resync(_resyncEntries);
         _batchSeen.Clear();
         _changes.Clear();
-        var ipv6 = _options.Ipv6;
         foreach (var entry in _resyncEntries)
         {
             var prefix = entry.Prefix;
-            if (prefix.IsV6 == ipv6 && _batchSeen.Add(prefix))
+            if (_options.Handles(prefix) && _batchSeen.Add(prefix))
                 Plan(prefix, entry, _changes, prune: true);
         }
         _resyncEntries.Clear();
