@@ -49,6 +49,8 @@ internal static class Program
         builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, Hosting.SignalLifetime>();
         using var host = builder.Build();
         var daemon = host.Services.GetRequiredService<RoutingDaemon>();
+        // Taken now: RunAsync disposes the host's services before a start failure reaches us.
+        var stopping = host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
         try
         {
             await host.RunAsync();
@@ -57,6 +59,12 @@ internal static class Program
         {
             await Console.Error.WriteLineAsync($"{program}: {e.Message}");
             return 1;
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            // SIGTERM while the protocols were still starting: the start is abandoned and the host
+            // disposes what did start; a requested shutdown, so BIRD's exit status, not a crash.
+            return daemon.ExitCode;
         }
         return daemon.ExitCode;
     }

@@ -96,6 +96,28 @@ public class DaemonProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task SIGTERM_while_the_protocols_are_still_starting_is_a_clean_stop_not_a_crash()
+    {
+        // The control socket is bound before any protocol starts; a SIGTERM the moment it appears
+        // lands while the device, kernel and static protocols are starting (an unhandled
+        // TaskCanceledException and exit 134 before the fix).
+        var cfg = Write("bird.cfg", "router id 10.0.0.1;\nprotocol kernel { learn; scan time 2; export all; }\nprotocol device { scan time 2; }\nprotocol direct { interface \"*\"; }\nprotocol static { route 10.60.1.0/24 blackhole; }\n");
+        var sock = Path.Combine(_dir, "bird.ctl");
+        var psi = new System.Diagnostics.ProcessStartInfo(LabTools.Daemon) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in new[] { "-d", "-c", cfg, "-s", sock })
+            psi.ArgumentList.Add(a);
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        await Wait.UntilAsync(() => File.Exists(sock) || p.HasExited, TimeSpan.FromSeconds(20), "the control socket");
+        Assert.True(Signals.Send(p.Id, Signals.Term));
+        await p.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(15)).Token);
+        var output = await stderr + await stdout;
+        Assert.DoesNotContain("Unhandled exception", output, StringComparison.Ordinal);
+        Assert.Equal(0, p.ExitCode);
+    }
+
+    [Fact]
     public async Task A_second_daemon_on_the_same_socket_refuses_to_start_and_the_first_keeps_running()
     {
         var cfg = Write("bird.cfg", "router id 10.0.0.1;\nprotocol device { scan time 2; }\n");
