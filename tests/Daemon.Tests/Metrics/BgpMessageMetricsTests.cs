@@ -62,7 +62,7 @@ public class BgpMessageMetricsTests
         var (source, metrics, time) = Build();
         var bgp = Bgp("Mesh_10_0_0_3", source.Table, time);
         source.ProtocolList.Add(bgp);
-        for (var code = 8; code < 256; code += 7)
+        for (var code = 9; code < 256; code += 7)
             bgp.Messages.CountNotificationReceived((byte)code, (byte)(code % 200));
         var s = await Scrape.TakeAsync(metrics);
         Assert.Equal(1, s.Series.Keys.Count(k => k.StartsWith("calico_bgp_session_notifications_received_total{", StringComparison.Ordinal)));
