@@ -119,8 +119,9 @@ public sealed partial class UpdateGroup
                         break;
                     lock (Sync)
                         Process(changes.AsSpan(0, n));
+                    // The entries are the table's; do not keep them alive until the slots are reused.
+                    Array.Clear(changes, 0, n);
                 }
-                Array.Clear(changes);
                 await reader.WaitAsync(ct).ConfigureAwait(false);
             }
         }
