@@ -84,9 +84,6 @@ public class FaultTests
 
     private static int OpenFiles(int pid) => Directory.GetFiles($"/proc/{pid}/fd").Length;
 
-    private static long RssKiB(int pid) =>
-        long.Parse(File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
-
     [Fact]
     public async Task A_hundred_reloads_while_routes_flow_do_not_flap_the_session_or_grow_the_daemon()
     {
@@ -106,7 +103,7 @@ public class FaultTests
             if (i is 10 or 100)
             {
                 filesAt.Add(OpenFiles(pid));
-                rssAt.Add(RssKiB(pid));
+                rssAt.Add(ProcStatus.RssKiB(pid));
             }
         }
         Assert.Equal(since, Since(await ours.CommandAsync("show protocols"), Peer));

@@ -98,9 +98,6 @@ public partial class SendHoldTimerTests(ITestOutputHelper output)
     private static string Since(string showProtocols, string name) =>
         showProtocols.Split('\n').Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).First(c => c.Length >= 5 && c[0] == name)[4];
 
-    private static long RssKiB(int pid) =>
-        long.Parse(File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
-
     [Fact]
     public async Task A_peer_that_stops_reading_is_dropped_with_send_hold_timer_expired_and_the_others_do_not_notice()
     {
@@ -119,7 +116,7 @@ public partial class SendHoldTimerTests(ITestOutputHelper output)
             && await CountAsync(ours.CommandAsync, $"show route protocol {Healthy} count") == Routes, Converge, "both tables complete", Describe);
         var since = Since(await ours.CommandAsync("show protocols"), Healthy);
         var pid = ours.Process!.Pid;
-        var rssBefore = RssKiB(pid);
+        var rssBefore = ProcStatus.RssKiB(pid);
 
         // The stalled peer: a 4 KiB receive window, the handshake, then KEEPALIVEs and never a read.
         await using var stalled = await RawBgpPeer.ConnectAsync(c, "10.0.1.2", "10.0.1.1", receiveBuffer: 4096);
@@ -148,7 +145,7 @@ public partial class SendHoldTimerTests(ITestOutputHelper output)
         var lastErrorShown = false;
         await Wait.UntilAsync(async () =>
         {
-            rssMax = Math.Max(rssMax, RssKiB(pid));
+            rssMax = Math.Max(rssMax, ProcStatus.RssKiB(pid));
             // Throughout: the healthy session stays up with the same uptime and its routes.
             Assert.Equal(since, Since(await ours.CommandAsync("show protocols"), Healthy));
             lastErrorShown |= (await ours.CommandAsync($"show protocols all {Stalled}")).Contains("Last error:       BGP Error: Send hold timer expired", StringComparison.Ordinal);
