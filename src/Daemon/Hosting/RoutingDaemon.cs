@@ -24,6 +24,8 @@ internal sealed partial class RoutingDaemon : IHostedService, IAsyncDisposable, 
     private readonly CancellationTokenSource _stopping = new();
     private readonly Dictionary<string, RunningProtocol> _protocols = new(StringComparer.Ordinal);
     private Task _reloadLoop = Task.CompletedTask;
+    private int _stopStarted;
+    private bool _controlBound;
     private BgpListener? _listener;
     /// <summary>One registry for all BGP sessions, so peers sharing an export policy share encoded UPDATEs.</summary>
     private readonly Speaker.Export.UpdateGroupRegistry _updateGroups = new();
@@ -94,8 +96,20 @@ internal sealed partial class RoutingDaemon : IHostedService, IAsyncDisposable, 
         // must fail before it binds port 179 or touches the kernel) and served once the protocols
         // exist but before any starts, so the first `show protocols` lists them.
         BindControlSocket();
+        _controlBound = true;
         WritePidFile();
-        await ApplyAsync(config, cancellationToken, beforeStart: StartControlSocket).ConfigureAwait(false);
+        try
+        {
+            await ApplyAsync(config, cancellationToken, beforeStart: StartControlSocket).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // SIGTERM while the protocols were starting: the host abandons the start and never calls
+            // StopAsync, so the stop runs here — protocols stopped (persist honoured), the socket and
+            // the pid file removed — before the cancellation reaches the host.
+            await StopAsync(CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
         BeginGracefulRecovery();
         StartStateTracing();
         _log.LogInformation("Started ({Family}, router id {RouterId}, {Count} protocols)", _cl.DualStack ? "IPv4 and IPv6" : _cl.Ipv6 ? "IPv6" : "IPv4", FormatRouterId(RouterId), _protocols.Count);
@@ -104,6 +118,8 @@ internal sealed partial class RoutingDaemon : IHostedService, IAsyncDisposable, 
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        if (Interlocked.Exchange(ref _stopStarted, 1) != 0)
+            return;
         await _stopping.CancelAsync().ConfigureAwait(false);
         _stateTracer?.Dispose();
         await StopControlSocketAsync().ConfigureAwait(false);
@@ -127,6 +143,10 @@ internal sealed partial class RoutingDaemon : IHostedService, IAsyncDisposable, 
 
     public async ValueTask DisposeAsync()
     {
+        // A start the host abandoned after we returned (a later hosted service saw the stop) never
+        // gets StopAsync; the stop still has to run once so the socket and pid file do not outlive us.
+        if (_controlBound && Volatile.Read(ref _stopStarted) == 0)
+            await StopAsync(CancellationToken.None).ConfigureAwait(false);
         _stopping.Dispose();
         _configLock.Dispose();
         if (_listener is not null)

@@ -103,8 +103,9 @@ public class DaemonProcessTests : IDisposable
         // TaskCanceledException and exit 134 before the fix).
         var cfg = Write("bird.cfg", "router id 10.0.0.1;\nprotocol kernel { learn; scan time 2; export all; }\nprotocol device { scan time 2; }\nprotocol direct { interface \"*\"; }\nprotocol static { route 10.60.1.0/24 blackhole; }\n");
         var sock = Path.Combine(_dir, "bird.ctl");
+        var pidFile = Path.Combine(_dir, "bird.pid");
         var psi = new System.Diagnostics.ProcessStartInfo(LabTools.Daemon) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in new[] { "-d", "-c", cfg, "-s", sock })
+        foreach (var a in new[] { "-d", "-c", cfg, "-s", sock, "-P", pidFile })
             psi.ArgumentList.Add(a);
         using var p = System.Diagnostics.Process.Start(psi)!;
         var stderr = p.StandardError.ReadToEndAsync();
@@ -115,6 +116,10 @@ public class DaemonProcessTests : IDisposable
         var output = await stderr + await stdout;
         Assert.DoesNotContain("Unhandled exception", output, StringComparison.Ordinal);
         Assert.Equal(0, p.ExitCode);
+        // However far the start got, the stop ran: nothing is left for the next daemon to trip on.
+        Assert.False(File.Exists(sock), "the control socket is removed on exit");
+        Assert.False(File.Exists(pidFile), "the pid file is removed on exit");
+        Assert.Contains("Shutdown completed", output, StringComparison.Ordinal);
     }
 
     [Fact]
