@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what the lab and the tests need on a fresh Debian 12 machine (run as root):
-# the reference peers (BIRD 2, GoBGP, FRR), iproute2, tshark, and BIRD 1.6 unpacked beside the repo.
+# the reference peers (BIRD 2, GoBGP, FRR), iproute2, tshark, clang and zlib (Native AOT links the
+# image's binaries with them), and BIRD 1.6 unpacked beside the repo.
 # Safe to run again; skips apt when everything is already there.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-packages=(bird2 gobgpd frr iproute2 tshark socat procps kmod prometheus)
+packages=(bird2 gobgpd frr iproute2 tshark socat procps kmod prometheus clang zlib1g-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -12,11 +12,14 @@ public static class LabTools
     public static string Configuration =>
         AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
 
-    /// <summary>Our daemon's apphost, built by the solution build.</summary>
-    public static string Daemon => Built("src/Daemon", "calico-bgpd");
+    /// <summary>
+    /// Our daemon's apphost, built by the solution build; <c>CALICO_BGPD</c> points the lab at another
+    /// build of it instead (the Native AOT binary the image ships: tools/check-image.sh runs tests so).
+    /// </summary>
+    public static string Daemon => Override("CALICO_BGPD") ?? Built("src/Daemon", "calico-bgpd");
 
-    /// <summary>Our client's apphost.</summary>
-    public static string Client => Built("src/Cli", "calico-bgpc");
+    /// <summary>Our client's apphost, or <c>CALICO_BGPC</c>.</summary>
+    public static string Client => Override("CALICO_BGPC") ?? Built("src/Cli", "calico-bgpc");
 
     public static string Bird2 => Require("/usr/sbin/bird", "apt-get install bird2");
     public static string Bird2Client => Require("/usr/sbin/birdc", "apt-get install bird2");
@@ -39,6 +42,11 @@ public static class LabTools
         var path = Path.Combine(RepoRoot, project, "bin", Configuration, "net10.0", name);
         return Require(path, $"dotnet build (of {project})");
     }
+
+    private static string? Override(string variable) =>
+        Environment.GetEnvironmentVariable(variable) is { Length: > 0 } path
+            ? Require(Path.GetFullPath(path), $"the build {variable} names")
+            : null;
 
     /// <summary>Fails with the install step to take, never skips: a missing tool is a broken setup.</summary>
     private static string Require(string path, string howToGetIt) =>

@@ -32,7 +32,8 @@ public sealed class Dut
         _ => kind.ToString(),
     };
 
-    public static string OurDaemonPath => Path.Combine(LabTools.RepoRoot, "src", "Daemon", "bin", "Release", "net10.0", "calico-bgpd");
+    /// <summary>Ours as the lab runs it: the Release build, or the build <c>CALICO_BGPD</c> names (bench/run.sh: the image's).</summary>
+    public static string OurDaemonPath => LabTools.Daemon;
 
     /// <param name="extraArgs">Appended to ours' command line (the soak adds <c>--metrics</c>).</param>
     public static Dut Start(DutKind kind, LabHost host, string config, bool v6, int? core, IEnumerable<string>? extraArgs = null)
