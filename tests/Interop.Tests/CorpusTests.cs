@@ -15,7 +15,7 @@ public sealed class CorpusTests : IDisposable
     private readonly ITestOutputHelper _output;
 
     /// <summary>
-    /// The daemon ships with quick JIT off (runtimeconfig.template.json: a route burst runs before
+    /// The JIT build has quick JIT off (its project file: a route burst runs before
     /// tiering catches up); a start-and-stop spends most of its CPU compiling optimised code it
     /// runs once. Quick JIT (and no PGO instrumentation) makes each start cost about a third and
     /// changes nothing the test looks at.
