@@ -126,23 +126,23 @@ public sealed partial class BgpProtocol
         return BgpError.Cease(CeaseSubcode.MaximumPrefixes);
     }
 
+    /// <summary>
+    /// What BIRD 1.6 shows for a protocol the limit shut down: <c>bgp_err_classes[BE_AUTO_DOWN]</c>
+    /// and <c>bgp_auto_errors[BEA_ROUTE_LIMIT_EXCEEDED]</c>, stored by <c>bgp_shutdown</c> for
+    /// <c>PDC_IN_LIMIT_HIT</c> before the stop and kept through it.
+    /// </summary>
+    internal const string RouteLimitExceeded = "Automatic shutdown: Route limit exceeded";
+
     private async Task DisableForImportLimitAsync()
     {
         try
         {
-            await StopAsync(CeaseSubcode.MaximumPrefixes, CancellationToken.None).ConfigureAwait(false);
+            // The stop records the error together with Down, not after it.
+            await StopAsync(CeaseSubcode.MaximumPrefixes, default, RouteLimitExceeded, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             _log.LogError(e, "{Name}: stopping for the import limit failed", Name);
-            return;
-        }
-        lock (_sync)
-        {
-            // A stop clears the last error (BIRD's manual down); this one is automatic, and BIRD
-            // shows why it happened. The FSM is Idle, so the error is only recorded, not sent again.
-            if (_fsm.State == BgpState.Idle)
-                _fsm.Handle(new FsmEvent(FsmEventKind.UpdateMsgErr, Error: BgpError.Cease(CeaseSubcode.MaximumPrefixes)));
         }
     }
 }

@@ -178,7 +178,7 @@ public sealed partial class BgpProtocol : Protocol
     /// </summary>
     public Task StopAsync(bool restart, string? message, CancellationToken cancellationToken) =>
         StopAsync(restart ? CeaseSubcode.AdministrativeReset : CeaseSubcode.AdministrativeShutdown,
-            message is null ? default : ShutdownCommunication.Encode(message), cancellationToken);
+            message is null ? default : ShutdownCommunication.Encode(message), null, cancellationToken);
 
     /// <summary>
     /// Stops, telling an Established (or opening) neighbour why with a Cease NOTIFICATION of
@@ -186,11 +186,15 @@ public sealed partial class BgpProtocol : Protocol
     /// the config, "Other Configuration Change" (6) for one restarted by a reload, as BIRD's
     /// <c>bgp_shutdown</c> chooses. Like BIRD (<c>BE_MAN_DOWN</c>) the protocol then shows no last error.
     /// </summary>
-    public Task StopAsync(CeaseSubcode subcode, CancellationToken cancellationToken) => StopAsync(subcode, default, cancellationToken);
+    public Task StopAsync(CeaseSubcode subcode, CancellationToken cancellationToken) => StopAsync(subcode, default, null, cancellationToken);
 
-    /// <summary>The stop of <see cref="StopAsync(CeaseSubcode, CancellationToken)"/>, the Cease carrying <paramref name="data"/>.</summary>
-
-    private async Task StopAsync(CeaseSubcode subcode, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    /// <summary>
+    /// The stop of <see cref="StopAsync(CeaseSubcode, CancellationToken)"/>, the Cease carrying
+    /// <paramref name="data"/>. <paramref name="downError"/> is null for a stop on request (BIRD's
+    /// manual down: no error shown), or the reason of an automatic one, which the protocol shows
+    /// from the instant it is Down.
+    /// </summary>
+    private async Task StopAsync(CeaseSubcode subcode, ReadOnlyMemory<byte> data, string? downError, CancellationToken cancellationToken)
     {
         Task? loop;
         Link? conn;
@@ -243,12 +247,17 @@ public sealed partial class BgpProtocol : Protocol
             // The FSM of a connection that never came is still Connect/Active: stopped too.
             if (_fsm.State != BgpState.Idle)
                 _fsm.Handle(new FsmEvent(FsmEventKind.ManualStop, StopSubcode: subcode));
-            // BIRD's "manual down": a stop on request records no error to show.
-            _fsm.ClearError();
+            // BIRD's "manual down": a stop on request records no error to show; an automatic one
+            // records why. Either is set with Down under the lock Info reads under, so no reader
+            // sees the protocol Down with the error not yet there.
+            if (downError is null)
+                _fsm.ClearError();
+            else
+                _fsm.StoreError(downError);
             _peerGracefulRestart = _staleV4 = _staleV6 = false;
             _restartDeadline = null;
+            SetState(ProtocolState.Down);
         }
-        SetState(ProtocolState.Down);
     }
 
     public override Task StopAsync(CancellationToken cancellationToken) => StopAsync(false, cancellationToken);

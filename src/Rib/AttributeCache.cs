@@ -1,20 +1,24 @@
 using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 
 namespace Calico.Bgp.Rib;
 
 /// <summary>
 /// Interns <see cref="PathAttributes"/> (BIRD's attribute cache): identical sets become one object,
 /// so a million routes that share attributes share a handful of objects and compare by reference.
-/// Safe for concurrent use; sessions intern while parsing, off the table's writer.
+/// Safe for concurrent use; sessions intern while parsing, off the table's writer. Lookups take no lock.
 /// </summary>
 /// <remarks>
 /// The cache holds its sets weakly and forgets the ones nobody holds any more. Reference counts kept
 /// by the table on Update/Withdraw would not do: besides the table, sets are held by Adj-RIB-Ins, by
 /// filter results in flight, by update groups' Adj-RIB-Out and by the kernel protocol's learned
-/// routes, none of which the table sees; only the GC knows when the last of them lets go. Dead
-/// entries are dropped by <see cref="Sweep"/>, which interning runs itself after as many new sets as
-/// the cache holds (so its cost, linear in the cache, is constant per interned set), and which a
-/// host may also run on a timer.
+/// routes, none of which the table sees; only the GC knows when the last of them lets go.
+/// Dead entries are dropped by <see cref="Sweep"/>, run at two moments: after every full (gen2)
+/// collection, which is when sets that lived long enough to be promoted die, so the cache shrinks
+/// back to its live count right after the GC that freed them instead of keeping their weak
+/// references until some later insert; and by interning itself after as many new sets as the cache
+/// holds, which catches the short-lived sets young collections free (its cost, linear in the cache,
+/// is constant per interned set).
 /// </remarks>
 public sealed class AttributeCache
 {
@@ -22,11 +26,19 @@ public sealed class AttributeCache
     private const int MinSweepInterval = 4096;
 
     private readonly ConcurrentDictionary<Key, WeakReference<PathAttributes>> _sets = new(KeyComparer.Instance);
+    // Kept beside the dictionary: ConcurrentDictionary.Count takes every bucket lock.
+    private int _count;
     private int _addedSinceSweep;
     private int _sweeping;
+    private long _sweeps;
+
+    public AttributeCache() => Gen2Sweeper.Start(this);
 
     /// <summary>Sets held now, counting the ones no longer used until the next <see cref="Sweep"/>.</summary>
-    public int Count => _sets.Count;
+    public int Count => Volatile.Read(ref _count);
+
+    /// <summary>Sweeps run so far (on request, after inserts and after full collections).</summary>
+    public long Sweeps => Interlocked.Read(ref _sweeps);
 
     public PathAttributes Intern(PathAttributes attributes)
     {
@@ -38,13 +50,14 @@ public sealed class AttributeCache
                 if (found.TryGetTarget(out var existing))
                     return existing;
                 // Collected between the comparison and here: drop it and look again.
-                _sets.TryRemove(new KeyValuePair<Key, WeakReference<PathAttributes>>(new Key(hash, found), found));
+                Remove(new KeyValuePair<Key, WeakReference<PathAttributes>>(new Key(hash, found), found));
                 continue;
             }
             var mine = new WeakReference<PathAttributes>(attributes);
             var stored = _sets.GetOrAdd(new Key(hash, mine), mine);
             if (ReferenceEquals(stored, mine))
             {
+                Interlocked.Increment(ref _count);
                 SweepNowAndThen();
                 return attributes;
             }
@@ -56,19 +69,34 @@ public sealed class AttributeCache
     /// <summary>Forgets the sets no one holds any more; returns how many.</summary>
     public int Sweep()
     {
+        Interlocked.Increment(ref _sweeps);
         var removed = 0;
         foreach (var pair in _sets)
         {
-            if (!pair.Value.TryGetTarget(out _) && _sets.TryRemove(pair))
+            if (!pair.Value.TryGetTarget(out _) && Remove(pair))
                 removed++;
         }
         return removed;
     }
 
+    private bool Remove(KeyValuePair<Key, WeakReference<PathAttributes>> pair)
+    {
+        if (!_sets.TryRemove(pair))
+            return false;
+        Interlocked.Decrement(ref _count);
+        return true;
+    }
+
     private void SweepNowAndThen()
     {
-        if (Interlocked.Increment(ref _addedSinceSweep) < Math.Max(MinSweepInterval, _sets.Count))
+        if (Interlocked.Increment(ref _addedSinceSweep) < Math.Max(MinSweepInterval, Count))
             return;
+        TrySweep();
+    }
+
+    /// <summary>Sweeps unless a sweep is running already (that one will do).</summary>
+    private void TrySweep()
+    {
         if (Interlocked.CompareExchange(ref _sweeping, 1, 0) != 0)
             return;
         try
@@ -79,6 +107,35 @@ public sealed class AttributeCache
         finally
         {
             Volatile.Write(ref _sweeping, 0);
+        }
+    }
+
+    /// <summary>
+    /// Sweeps the cache after each full collection: an object that nobody references and that
+    /// re-registers itself for finalization is finalized once per collection of its generation,
+    /// and once promoted that is gen2 (the runtime's own Gen2GcCallback does the same). It holds
+    /// the cache by a weak GC handle, not a <see cref="WeakReference{T}"/>: that is finalizable
+    /// itself, and unreachable together with this object it may be finalized first and read as
+    /// dead. A cache no one uses is still collected, and then this stops.
+    /// </summary>
+    private sealed class Gen2Sweeper
+    {
+        private GCHandle _cache;
+
+        private Gen2Sweeper(AttributeCache cache) => _cache = GCHandle.Alloc(cache, GCHandleType.Weak);
+
+        public static void Start(AttributeCache cache) => _ = new Gen2Sweeper(cache);
+
+        ~Gen2Sweeper()
+        {
+            if (_cache.Target is not AttributeCache cache)
+            {
+                _cache.Free();
+                return;
+            }
+            // Not on the finalizer thread: a sweep walks the whole cache, and other finalizers wait.
+            ThreadPool.UnsafeQueueUserWorkItem(static c => c.TrySweep(), cache, preferLocal: false);
+            GC.ReRegisterForFinalize(this);
         }
     }
 

@@ -17,7 +17,7 @@ public class ImportLimitTests
     private const uint PeerAs = 64513;
     private const uint PeerId = 0x0A0000F0;
 
-    private static BgpProtocol Protocol(RoutingTable table, string name, string address, int port, ImportLimit limit, ILoggerFactory loggers) =>
+    private static BgpProtocol Protocol(RoutingTable table, string name, string address, int port, ImportLimit limit, ILoggerFactory loggers, TimeProvider? time = null) =>
         new(new BgpProtocolOptions
         {
             Name = name,
@@ -32,7 +32,7 @@ public class ImportLimitTests
             ErrorWaitMin = 1,
             ErrorWaitMax = 1,
             ImportLimit = limit,
-        }, table, TimeProvider.System, loggers, null);
+        }, table, time ?? TimeProvider.System, loggers, null);
 
     private static Task AnnounceAsync(ScriptedPeer peer, string nextHop, params string[] prefixes)
     {
@@ -186,10 +186,10 @@ public class ImportLimitTests
             Assert.Equal([new NotificationCount(6, 1, 1)], bgp.Messages.NotificationsSent());
             Assert.Equal(0, bgp.Stats.Imported);
             Assert.False(Has(table, "10.84.1.0/24"));
-            // Down shows the error, as BIRD shows why a protocol went down by itself. The stop
-            // clears the last error and the limit's error is recorded just after it, so Down may be
-            // seen a moment before the error is.
-            await Wait.UntilAsync(() => bgp.Info == "BGP Error: Maximum number of prefixes reached", Timeout, "the limit's error shown while down");
+            // Down shows why, as BIRD 1.6 shows a protocol the limit shut down (BE_AUTO_DOWN); in
+            // show protocols all too.
+            Assert.Equal("Automatic shutdown: Route limit exceeded", bgp.Info);
+            Assert.Equal("Automatic shutdown: Route limit exceeded", bgp.Snapshot().LastError);
 
             // It stays down: no new connection well past the 1 s error wait.
             using (var quiet = new CancellationTokenSource(TimeSpan.FromSeconds(3)))
@@ -209,6 +209,62 @@ public class ImportLimitTests
         {
             await bgp.StopAsync(CancellationToken.None);
         }
+    }
+
+    [Fact]
+    public async Task Disable_is_never_down_without_the_limit_error()
+    {
+        var table = new RoutingTable();
+        var clock = new DownWatchingClock();
+        using var l = ScriptedPeer.Listen("127.0.8.5");
+        var bgp = Protocol(table, "lim_down", "127.0.8.5", ((IPEndPoint)l.LocalEndPoint!).Port, new ImportLimit(1, ImportLimitAction.Disable), new CapturingLoggers(), clock);
+        clock.Watch(bgp);
+        await bgp.StartAsync(CancellationToken.None);
+        try
+        {
+            await using (var peer = await ScriptedPeer.AcceptAsync(l))
+            {
+                await peer.HandshakeAsync(PeerAs, PeerId, ScriptedPeer.Caps(asn: PeerAs));
+                await AnnounceAsync(peer, "127.0.8.5", "10.85.1.0/24", "10.85.2.0/24");
+                AssertMaximumPrefixesCease(await peer.ReadUntilAsync(MessageType.Notification));
+            }
+            await Wait.UntilAsync(() => bgp.State == ProtocolState.Down, Timeout, "the protocol down");
+            // What show protocols would have printed at the very instant the state became Down.
+            Assert.Equal("Automatic shutdown: Route limit exceeded", clock.InfoWhenFirstDown);
+            Assert.Equal("Automatic shutdown: Route limit exceeded", bgp.Info);
+        }
+        finally
+        {
+            await bgp.StopAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>
+    /// The system clock, which also reads the watched protocol's info the first time it is asked
+    /// for the time while the protocol is Down. Setting a state stamps its time right after the
+    /// state is written, on the thread (and under the locks) that set it, so this sees exactly
+    /// what any reader could see at the first instant of Down: no sampling, no timing.
+    /// </summary>
+    private sealed class DownWatchingClock : TimeProvider
+    {
+        private BgpProtocol? _watched;
+        private int _seen;
+
+        public string? InfoWhenFirstDown { get; private set; }
+
+        public void Watch(BgpProtocol protocol) => _watched = protocol;
+
+        public override DateTimeOffset GetUtcNow()
+        {
+            if (_watched is { State: ProtocolState.Down } p && Interlocked.Exchange(ref _seen, 1) == 0)
+                InfoWhenFirstDown = p.Info;
+            return System.GetUtcNow();
+        }
+
+        public override long GetTimestamp() => System.GetTimestamp();
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
+            System.CreateTimer(callback, state, dueTime, period);
     }
 
     /// <summary>Keeps the warnings logged, formatted, to check BIRD's wording.</summary>

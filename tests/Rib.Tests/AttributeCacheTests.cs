@@ -19,8 +19,49 @@ public class AttributeCacheTests
 
         Assert.Equal(Sets, table.WithdrawAll(bgp));
         Collect();
-        Assert.Equal(Sets, table.Attributes.Sweep());
-        Assert.Equal(0, table.Attributes.Count);
+        SweepUntil(table.Attributes, 0);
+    }
+
+    [Fact]
+    public void A_full_collection_sweeps_the_dead_sets_without_being_asked()
+    {
+        var cache = new AttributeCache();
+        // Fewer than the insert-driven sweep's interval, so only the collection can make it sweep.
+        var all = InternAll(cache, 3000);
+        Assert.Equal(all.Length, cache.Count);
+        var kept = all.Where((_, i) => i % 30 == 0).Select(a => a!).ToArray();
+        Array.Clear(all);
+
+        Collect();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (cache.Count != kept.Length && DateTime.UtcNow < deadline)
+            Thread.Sleep(10);
+        Assert.True(cache.Sweeps > 0);
+        Assert.Equal(kept.Length, cache.Count);
+        // The survivors are still the interned ones.
+        for (var i = 0; i < kept.Length; i++)
+            Assert.Same(kept[i], cache.Intern(Attributes((uint)(i * 30))));
+        Assert.Equal(kept.Length, cache.Count);
+    }
+
+    [Fact]
+    public async Task Sweeping_while_interning_keeps_the_count_equal_to_the_sets_held()
+    {
+        var cache = new AttributeCache();
+        var kept = new PathAttributes[2][];
+        // Two threads intern sets of their own, half of them dropped, while a third sweeps.
+        using var stop = new CancellationTokenSource();
+        var sweeper = Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+                cache.Sweep();
+        });
+        Parallel.For(0, kept.Length, t => kept[t] = InternAndKeepSome(cache, 5000, keepEvery: 2, first: (uint)t * 100_000));
+        await stop.CancelAsync();
+        await sweeper;
+        Collect();
+        SweepUntil(cache, kept[0].Length + kept[1].Length);
+        GC.KeepAlive(kept);
     }
 
     [Fact]
@@ -32,8 +73,7 @@ public class AttributeCacheTests
         Assert.Equal(2, cache.Count);
 
         Collect();
-        Assert.Equal(1, cache.Sweep());
-        Assert.Equal(1, cache.Count);
+        SweepUntil(cache, 1);
         Assert.Same(kept, cache.Intern(Attributes(1)));
         GC.KeepAlive(kept);
     }
@@ -48,8 +88,8 @@ public class AttributeCacheTests
         var again = cache.Intern(Attributes(2));
         Assert.Equal(Attributes(2), again);
         Assert.Same(again, cache.Intern(Attributes(2)));
-        Assert.Equal(1, cache.Sweep());
-        Assert.Equal(1, cache.Count);
+        SweepUntil(cache, 1);
+        GC.KeepAlive(again);
     }
 
     [Fact]
@@ -87,6 +127,44 @@ public class AttributeCacheTests
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static WeakReference<PathAttributes> InternUnheld(AttributeCache cache) => new(cache.Intern(Attributes(2)));
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static PathAttributes?[] InternAll(AttributeCache cache, int count)
+    {
+        var all = new PathAttributes?[count];
+        for (var i = 0; i < all.Length; i++)
+            all[i] = cache.Intern(Attributes((uint)i));
+        return all;
+    }
+
+    // Keeps every keepEvery-th set of count new ones; the rest are dropped on return.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static PathAttributes[] InternAndKeepSome(AttributeCache cache, int count, int keepEvery, uint first = 0)
+    {
+        var kept = new List<PathAttributes>();
+        for (var i = 0; i < count; i++)
+        {
+            var set = cache.Intern(Attributes(first + (uint)i));
+            if (i % keepEvery == 0)
+                kept.Add(set);
+        }
+        return [.. kept];
+    }
+
+    // The collection queues a sweep of its own, which may run beside this one and remove (and
+    // uncount) an entry an instant after this sweep saw it gone: sweep until the count settles.
+    private static void SweepUntil(AttributeCache cache, int expected)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            cache.Sweep();
+            if (cache.Count == expected || DateTime.UtcNow > deadline)
+                break;
+            Thread.Sleep(10);
+        }
+        Assert.Equal(expected, cache.Count);
+    }
 
     private static void Collect()
     {

@@ -55,6 +55,9 @@ public class RoutingTableTests
         Assert.Same(a, b);
         Assert.NotSame(a, c);
         Assert.Equal(2, cache.Count);
+        // Held to the end: a collection (other tests force them) would let a sweep forget them.
+        GC.KeepAlive(a);
+        GC.KeepAlive(c);
     }
 
     [Fact]

@@ -79,7 +79,7 @@ public sealed class SoakReport(SoakOptions options, string[] args)
         foreach (var (s, q) in series.Zip(Quantities))
         {
             var f = q.Format;
-            sb.AppendLine(I($"| {s.Name} | {V(s.AtStart, f)} | {V(s.AtWarmup, f)} | {V(s.AtEnd, f)} | {V(s.Min, f)} – {V(s.Max, f)} | {s.SlopePerHour:+0.00;-0.00} ± {s.StandardErrorPerHour:F2} {s.Unit} | {s.PercentPerHour:+0.00;-0.00}% | {(s.Flat ? "flat" : "**grows**")} |"));
+            sb.AppendLine(I($"| {s.Name} | {V(s.AtStart, f)} | {V(s.AtWarmup, f)} | {V(s.AtEnd, f)} | {V(s.Min, f)} – {V(s.Max, f)} | {Signed(s.SlopePerHour)} ± {s.StandardErrorPerHour:F2} {s.Unit} | {Signed(s.PercentPerHour)}% | {(s.Flat ? "flat" : "**grows**")} |"));
         }
         var cpu = _samples.Count > 1 ? (_samples[^1].CpuSeconds - _samples[0].CpuSeconds) / Math.Max(1, _samples[^1].Seconds - _samples[0].Seconds) : double.NaN;
         sb.AppendLine(I($"\nDUT CPU over the churn: {100 * cpu:F1}% of one core (utime + stime). {_samples.Count} samples; all of them in `plots/soak-samples.csv`.\n"));
@@ -100,6 +100,10 @@ public sealed class SoakReport(SoakOptions options, string[] args)
     private static string V(double v, string format) => double.IsNaN(v) ? "—" : v.ToString(format, CultureInfo.InvariantCulture);
 
     private static string I(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+
+    // A value that rounds to zero is "0.00": a two-section format gives a small negative one as "-+0.00".
+    private static string Signed(double v) =>
+        Math.Abs(v) < 0.005 ? "0.00" : v.ToString("+0.00;-0.00", CultureInfo.InvariantCulture);
 
     private static string LoadAverage()
     {

@@ -286,6 +286,12 @@ public sealed class BgpFsm(FsmConfig config, TimeProvider time)
             Emit(FsmActionKind.Close);
     }
 
+    /// <summary>
+    /// Records an error the protocol itself decided on rather than one of the session's, such as
+    /// BIRD's automatic shutdown for the import limit (<c>bgp_store_error</c> with <c>BE_AUTO_DOWN</c>).
+    /// </summary>
+    public void StoreError(string error) => LastError = error;
+
     /// <summary>Clears the last error (a fresh manual start).</summary>
     public void ClearError()
     {
