@@ -53,6 +53,7 @@ public sealed class DeviceProtocol : Protocol, IInterfaceSource
         _options = options;
         _openNetlink = openNetlink;
         _log = loggers.CreateLogger("Calico.Bgp.Fib.Device");
+        Trace = new ProtocolTrace(loggers);
     }
 
     public override string TypeName => "Device";
@@ -91,6 +92,8 @@ public sealed class DeviceProtocol : Protocol, IInterfaceSource
         }
         _stop = new CancellationTokenSource();
         SetState(ProtocolState.Up);
+        if (Trace.Interfaces.IsEnabled(LogLevel.Debug))
+            InterfaceTrace.Write(Trace.Interfaces, Name, InterfaceSnapshot.Empty, _interfaces);
         Changed?.Invoke(_interfaces);
         if (_notifications is { } listener)
             _listener = Task.Run(() => ListenAsync(listener, _stop.Token), CancellationToken.None);
@@ -109,7 +112,11 @@ public sealed class DeviceProtocol : Protocol, IInterfaceSource
             var old = _interfaces;
             _interfaces = next;
             if (!old.Interfaces.SequenceEqual(next.Interfaces, InterfaceComparer.Instance))
+            {
+                if (Trace.Interfaces.IsEnabled(LogLevel.Debug))
+                    InterfaceTrace.Write(Trace.Interfaces, Name, old, next);
                 Changed?.Invoke(next);
+            }
         }
         finally
         {

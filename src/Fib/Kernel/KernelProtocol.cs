@@ -68,6 +68,7 @@ public sealed partial class KernelProtocol : Protocol
         _options = options;
         _openNetlink = openNetlink;
         _log = loggers.CreateLogger("Calico.Bgp.Fib.Kernel");
+        Trace = new ProtocolTrace(loggers);
     }
 
     public override string TypeName => "Kernel";
