@@ -11,10 +11,26 @@ namespace Calico.Bgp.Daemon.Logging;
 /// </summary>
 internal sealed class ProtocolClassLogger(ILogger inner, string protocol, ProtocolDebug debugClass, ProtocolDebugSwitch debug) : ILogger
 {
+    // Whether the class is on, as of the switch's version: asked per route, so the switch's
+    // dictionary is read again only after some flags changed. One object, swapped whole.
+    private volatile Cached _cached = new(-1, false);
+
+    private sealed record Cached(int Version, bool On);
+
     public IDisposable? BeginScope<TState>(TState state) where TState : notnull => inner.BeginScope(state);
 
-    public bool IsEnabled(LogLevel logLevel) =>
-        (logLevel >= LogLevel.Information || (debug[protocol] & debugClass) != 0) && inner.IsEnabled(logLevel);
+    public bool IsEnabled(LogLevel logLevel) => (logLevel >= LogLevel.Information || ClassOn()) && inner.IsEnabled(logLevel);
+
+    private bool ClassOn()
+    {
+        var version = debug.Version;
+        var cached = _cached;
+        if (cached.Version == version)
+            return cached.On;
+        var on = (debug[protocol] & debugClass) != 0;
+        _cached = new Cached(version, on);
+        return on;
+    }
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
         inner.Log(logLevel, eventId, state, exception, formatter);
