@@ -98,6 +98,9 @@ public sealed class DebugTraceTests
             (await host.IpAsync("link", "set", "eth0", "down")).ThrowIfFailed("eth0 down");
             await Wait.UntilAsync(() => Task.FromResult(log.Messages.Contains("device1 < interface eth0 goes down")), Soon, "the link's line", () => Task.FromResult(Describe()));
             Assert.Contains("device1 < address 172.16.0.1/24 on interface eth0 removed", log.Messages);
+            // Events: each periodic scan.
+            Assert.Contains("device1: Scanning interfaces", log.Messages);
+            Assert.Contains("kernel1: Scanning routing table", log.Messages);
             Assert.Equal([ProtocolEvents.InterfaceChanged.Id], log.EventIds("device1 < interface eth0 goes down"));
         }
         finally

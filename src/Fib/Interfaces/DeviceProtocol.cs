@@ -104,6 +104,8 @@ public sealed class DeviceProtocol : Protocol, IInterfaceSource
     public async Task ScanAsync(CancellationToken cancellationToken)
     {
         var netlink = _netlink ?? throw new InvalidOperationException($"{Name} is not running");
+        if (Trace.Events.IsEnabled(LogLevel.Debug))
+            Trace.Events.LogDebug(ProtocolEvents.Scan, "{Protocol}: Scanning interfaces", Name);
         // One read at a time, so an older read never overwrites a newer one.
         await _scanGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try

@@ -215,6 +215,8 @@ public sealed partial class KernelProtocol : Protocol
                 if (_scanRequested || Time.GetUtcNow() >= nextScan)
                 {
                     _scanRequested = false;
+                    if (Trace.Events.IsEnabled(LogLevel.Debug))
+                        Trace.Events.LogDebug(ProtocolEvents.Scan, "{Protocol}: Scanning routing table", Name);
                     await ScanAsync(ct).ConfigureAwait(false);
                     nextScan = Time.GetUtcNow() + scanEvery;
                     delay = null;
