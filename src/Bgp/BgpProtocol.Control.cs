@@ -54,6 +54,7 @@ public sealed partial class BgpProtocol
     {
         try
         {
+            TraceEvent(ProtocolEvents.RouteRefresh, "Sending ROUTE-REFRESH (reload in)");
             foreach (var family in LocalCapabilities(Options).Families)
                 await conn.SendAsync(MessageType.RouteRefresh, w => new RouteRefreshMessage(family, 0).Write(w), CancellationToken.None).ConfigureAwait(false);
         }

@@ -66,6 +66,7 @@ public sealed partial class BgpProtocol
             }
             _log.LogInformation("{Name}: neighbor restarting, keeping {Families} routes stale for {Seconds} s", Name,
                 keepV4 && keepV6 ? "ipv4 and ipv6" : keepV4 ? "ipv4" : "ipv6", restartTime);
+            TraceEvent(ProtocolEvents.GracefulRestart, "Neighbor graceful restart detected");
             _ = ExpireStaleAsync(restartTime);
         }
         else
@@ -107,6 +108,7 @@ public sealed partial class BgpProtocol
     private void EndOfRib(bool v6)
     {
         _receivedEndOfRib = true;
+        TraceEvent(ProtocolEvents.EndOfRib, v6 ? "Got End-of-RIB (ipv6)" : "Got End-of-RIB (ipv4)");
         RemoveStale(v6);
     }
 
@@ -125,6 +127,7 @@ public sealed partial class BgpProtocol
             if (!_peerGracefulRestart)
                 _restartDeadline = null;
         }
+        TraceEvent(ProtocolEvents.GracefulRestart, v6 ? "Removing stale ipv6 routes" : "Removing stale ipv4 routes");
         lock (_adjRibIn.Sync)
             WithdrawPaths(_adjRibIn.RemoveStale(v6));
     }

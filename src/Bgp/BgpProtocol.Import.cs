@@ -118,6 +118,7 @@ public sealed partial class BgpProtocol
     {
         var route = new Route(n.Prefix, attrs, this, n.PathId);
         var accepted = Options.ImportFilter.Apply(route, Table.Attributes);
+        TraceImportFilter(n.Prefix, accepted is not null);
         if (accepted is null)
         {
             Stats.CountImportUpdate(false);
@@ -129,7 +130,8 @@ public sealed partial class BgpProtocol
         // The lookup is paid only with a limit: otherwise the table's own answer tells what happened.
         if (Options.ImportLimit is not null && Existing(n) is null && !AdmitUnderImportLimit())
             return false;
-        switch (Table.Update(accepted))
+        var outcome = Table.Update(accepted);
+        switch (outcome)
         {
             case RouteUpdate.Unchanged:
                 Stats.CountImportUpdateIgnored();
@@ -142,6 +144,8 @@ public sealed partial class BgpProtocol
                 Stats.CountImportUpdate(true);
                 break;
         }
+        if (Trace.Routes.IsEnabled(LogLevel.Debug))
+            TraceImport(outcome switch { RouteUpdate.Added => "added", RouteUpdate.Unchanged => "ignored", _ => "updated" }, n.Prefix, accepted.Attributes);
         return true;
     }
 
@@ -151,7 +155,10 @@ public sealed partial class BgpProtocol
         var removed = Table.Withdraw(n.Prefix, this, n.PathId);
         Stats.CountImportWithdraw(removed);
         if (removed)
+        {
             Stats.AddImported(-1);
+            TraceImport("removed", n.Prefix, null);
+        }
     }
 
     /// <summary>How long an importer waits for the table's readers before it reads on regardless (they resync if they fall further behind).</summary>

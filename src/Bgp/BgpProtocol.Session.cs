@@ -1,4 +1,5 @@
 using System.Buffers;
+using Calico.Bgp.Rib;
 using Calico.Bgp.Speaker.Session;
 using Calico.Bgp.Speaker.Transport;
 using Calico.Bgp.Speaker.Wire;
@@ -52,6 +53,7 @@ public sealed partial class BgpProtocol
                         break;
                     }
                     Messages.CountReceived(frame.Type, BgpConstants.HeaderLength + (int)frame.Body.Length);
+                    TracePacket(Trace.Packets, Name, false, frame.Type, BgpConstants.HeaderLength + (int)frame.Body.Length);
                     var outcome = await HandleFrameAsync(link, frame, codec, ct).ConfigureAwait(false);
                     if (outcome == FrameOutcome.Established && exporter is null)
                     {
@@ -71,6 +73,7 @@ public sealed partial class BgpProtocol
                 if (result.IsCompleted)
                 {
                     // Unless our own error (a timer's, say) closed it first: that error stays the last.
+                    TraceEvent(ProtocolEvents.ConnectionClosed, "Connection closed");
                     lock (_sync)
                     {
                         if (fsm.State != BgpState.Idle)
@@ -91,6 +94,8 @@ public sealed partial class BgpProtocol
         {
             var reason = e is IOException { InnerException: System.Net.Sockets.SocketException se } ? SocketErrorText(se.SocketErrorCode)
                 : e is System.Net.Sockets.SocketException se2 ? SocketErrorText(se2.SocketErrorCode) : "Connection closed";
+            if (Trace.Events.IsEnabled(LogLevel.Debug))
+                TraceEvent(ProtocolEvents.ConnectionClosed, $"Connection lost ({reason})");
             lock (_sync)
             {
                 if (fsm.State != BgpState.Idle)
@@ -188,6 +193,7 @@ public sealed partial class BgpProtocol
                 case MessageType.RouteRefresh:
                     if (!RouteRefreshMessage.TryParse(body.Span, out _, out var rrError))
                         return await FeedAsync(conn, new FsmEvent(FsmEventKind.UpdateMsgErr, Error: rrError), ct).ConfigureAwait(false);
+                    TraceEvent(ProtocolEvents.RouteRefresh, "Got ROUTE-REFRESH, sending the routes again");
                     var o = await FeedAsync(conn, FsmEventKind.RouteRefreshMsg, ct).ConfigureAwait(false);
                     // RFC 2918 §4: re-advertise the Adj-RIB-Out.
                     if (o != FrameOutcome.Closed)
@@ -265,6 +271,7 @@ public sealed partial class BgpProtocol
                     break;
                 case FsmActionKind.Established:
                     _log.LogInformation("{Name}: session established", Name);
+                    TraceEvent(ProtocolEvents.SessionEstablished, "BGP session established");
                     break;
                 case FsmActionKind.Close:
                     return false;

@@ -54,6 +54,7 @@ public sealed partial class BgpProtocol : Protocol
     {
         Options = options;
         _log = loggers.CreateLogger("Calico.Bgp.Speaker." + options.Name);
+        Trace = new ProtocolTrace(loggers);
         _listener = listener;
         _groups = updateGroups ?? new UpdateGroupRegistry();
         _backoff = new Backoff(options.ConnectDelayTime, options.ErrorWaitMin, options.ErrorWaitMax);
@@ -81,7 +82,11 @@ public sealed partial class BgpProtocol : Protocol
             Passive = Options.Passive,
             ConnectDelayTime = Options.ConnectDelayTime,
             Capabilities = LocalCapabilities(Options),
-        }, Time);
+        }, Time)
+        {
+            StateChanged = TraceBgpState,
+            TimerExpired = TraceTimer,
+        };
 
     /// <summary>The options; a reload may replace the filters in place (<see cref="Reconfigure"/>).</summary>
     public BgpProtocolOptions Options { get; private set; }
@@ -287,6 +292,8 @@ public sealed partial class BgpProtocol : Protocol
                     _backoff.Reset();
                 // BIRD's error wait time: back off before the next attempt, doubling per failure.
                 var wait = _backoff.NextErrorWait();
+                if (Trace.Events.IsEnabled(LogLevel.Debug))
+                    TraceEvent(ProtocolEvents.TimerExpired, $"Startup delayed by {(int)wait.TotalSeconds} seconds due to errors");
                 lock (_sync)
                     _errorWait = (Time.GetUtcNow() + wait, (int)wait.TotalSeconds);
                 try
@@ -374,7 +381,14 @@ public sealed partial class BgpProtocol : Protocol
     {
         try
         {
-            return new BgpConnection(socket, incoming, Messages, Time);
+            var conn = new BgpConnection(socket, incoming, Messages, Time) { PacketLog = Trace.Packets, ProtocolName = Name };
+            if (Trace.Events.IsEnabled(LogLevel.Debug))
+            {
+                TraceEvent(ProtocolEvents.Connected, incoming
+                    ? $"Incoming connection from {conn.RemoteAddress} accepted"
+                    : $"Connected to {conn.RemoteAddress} from local address {conn.LocalAddress}");
+            }
+            return conn;
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
         {
@@ -394,6 +408,8 @@ public sealed partial class BgpProtocol : Protocol
                 SocketSetup.SetMd5(socket, Options.NeighborAddress, Options.Password);
             if (Options.SourceAddress is { } src)
                 socket.Bind(new IPEndPoint(src.ToIPAddress(), 0));
+            if (Trace.Events.IsEnabled(LogLevel.Debug))
+                TraceEvent(ProtocolEvents.Connecting, $"Connecting to {Options.NeighborAddress}" + (Options.SourceAddress is { } from ? $" from local address {from}" : ""));
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(TimeSpan.FromSeconds(Options.ConnectRetryTime));
             await socket.ConnectAsync(new IPEndPoint(Options.NeighborAddress.ToIPAddress(), Options.NeighborPort), timeout.Token).ConfigureAwait(false);

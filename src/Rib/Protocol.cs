@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+
 namespace Calico.Bgp.Rib;
 
 /// <summary>BIRD's protocol states (<c>PS_DOWN</c>, <c>PS_START</c>, <c>PS_UP</c>, <c>PS_STOP</c>).</summary>
@@ -43,6 +45,9 @@ public abstract class Protocol
     public int Preference { get; }
     public ProtocolStats Stats { get; } = new();
 
+    /// <summary>The loggers of BIRD's debug classes for this instance; a subclass sets them from its logger factory.</summary>
+    public ProtocolTrace Trace { get; protected init; } = ProtocolTrace.None;
+
     public ProtocolState State => _state;
     public DateTimeOffset StateSince => new(Interlocked.Read(ref _stateSinceTicks), TimeSpan.Zero);
 
@@ -58,7 +63,19 @@ public abstract class Protocol
             return;
         _state = state;
         Interlocked.Exchange(ref _stateSinceTicks, Time.GetUtcNow().UtcTicks);
+        // BIRD's proto_notify_state under `debug { states }`, written as the change happens.
+        if (Trace.States.IsEnabled(LogLevel.Debug))
+            Trace.States.LogDebug(ProtocolEvents.ProtocolStateChanged, "{Protocol}: State changed to {State}", Name, StateName(state));
     }
+
+    /// <summary>BIRD's names of the protocol states (<c>p_states</c>).</summary>
+    public static string StateName(ProtocolState state) => state switch
+    {
+        ProtocolState.Down => "down",
+        ProtocolState.Start => "start",
+        ProtocolState.Up => "up",
+        _ => "stop",
+    };
 
     public abstract Task StartAsync(CancellationToken cancellationToken);
 

@@ -191,6 +191,7 @@ public sealed partial class UpdateGroup
                 if (!key.Targets(m))
                     continue;
                 m.Enqueue(bytes, nlri, _registry.MaxPendingBytes);
+                m.Protocol.TraceExport(key.Withdraw, nlri, key.Attributes);
                 if (key.Withdraw)
                 {
                     for (var i = 0; i < nlri.Count; i++)
@@ -291,11 +292,13 @@ public sealed partial class UpdateGroup
             var (bytes, messages) = Encode(key, nlri, encodedAttributes);
             _registry.CountResync(messages);
             member.EnqueueAlways(bytes);
+            me.TraceExport(key.Withdraw, nlri, key.Attributes);
         }
         if (member.SentEndOfRib && !member.PendingEndOfRib && !member.EndOfRibQueued)
         {
             member.EndOfRibQueued = true;
             member.EnqueueAlways(EndOfRib());
+            me.TraceEndOfRibSent();
         }
     }
 }

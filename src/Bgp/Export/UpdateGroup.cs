@@ -108,6 +108,7 @@ public sealed partial class UpdateGroup
                                 m.PendingEndOfRib = false;
                                 m.EndOfRibQueued = true;
                                 m.EnqueueAlways(EndOfRib());
+                                m.Protocol.TraceEndOfRibSent();
                             }
                         }
                     }
@@ -168,14 +169,20 @@ public sealed partial class UpdateGroup
         {
             // Refused by the session rules before the filter: BIRD's export "rejected".
             foreach (var m in _members)
+            {
                 m.Protocol.Stats.CountExportUpdateRejected();
+                m.Protocol.TraceExportRefused(route.Prefix, byFilter: false);
+            }
             return;
         }
         // Never back to the member it came from (BIRD's bgp_import_control): rejected for that one.
         foreach (var m in _members)
         {
             if (ReferenceEquals(m.Protocol, route.Protocol))
+            {
                 m.Protocol.Stats.CountExportUpdateRejected();
+                m.Protocol.TraceExportRefused(route.Prefix, byFilter: false);
+            }
         }
         // `export all` accepts as it is: no route copy to run it on.
         var accepted = ReferenceEquals(Key.Filter, RouteFilter.AcceptAll)
@@ -184,7 +191,10 @@ public sealed partial class UpdateGroup
         if (accepted is null)
         {
             foreach (var m in _members)
+            {
                 m.Protocol.Stats.CountExportUpdate(false);
+                m.Protocol.TraceExportRefused(route.Prefix, byFilter: true);
+            }
             return;
         }
         var wire = WireOnce(accepted);

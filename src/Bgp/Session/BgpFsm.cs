@@ -10,9 +10,28 @@ namespace Calico.Bgp.Speaker.Session;
 public sealed class BgpFsm(FsmConfig config, TimeProvider time)
 {
     private readonly List<FsmAction> _actions = [];
+    private BgpState _state = BgpState.Idle;
 
     public FsmConfig Config { get; } = config;
-    public BgpState State { get; private set; } = BgpState.Idle;
+
+    public BgpState State
+    {
+        get => _state;
+        private set
+        {
+            if (_state == value)
+                return;
+            var from = _state;
+            _state = value;
+            StateChanged?.Invoke(from, value);
+        }
+    }
+
+    /// <summary>Told of each transition (from, to) as it happens, for BIRD's <c>debug { states }</c>; runs under the caller's lock.</summary>
+    public Action<BgpState, BgpState>? StateChanged { get; init; }
+
+    /// <summary>Told of each timer that fires (hold, connect retry, send hold; not the keepalive timer), for <c>debug { events }</c>.</summary>
+    public Action<FsmEventKind>? TimerExpired { get; init; }
     public OpenMessage? PeerOpen { get; private set; }
     public BgpCodec Codec { get; private set; } = BgpCodec.Default;
     /// <summary>Negotiated hold time in seconds (0: no hold timer, RFC 4271 §4.2).</summary>
@@ -155,12 +174,16 @@ public sealed class BgpFsm(FsmConfig config, TimeProvider time)
         if (HoldDeadline is { } h && now >= h)
         {
             HoldDeadline = null;
+            TimerExpired?.Invoke(FsmEventKind.HoldTimerExpires);
             return Handle(FsmEventKind.HoldTimerExpires);
         }
         if (KeepaliveDeadline is { } k && now >= k)
             return Handle(FsmEventKind.KeepaliveTimerExpires);
         if (ConnectRetryDeadline is { } c && now >= c)
+        {
+            TimerExpired?.Invoke(FsmEventKind.ConnectRetryTimerExpires);
             return Handle(FsmEventKind.ConnectRetryTimerExpires);
+        }
         _actions.Clear();
         return _actions;
     }
@@ -186,6 +209,7 @@ public sealed class BgpFsm(FsmConfig config, TimeProvider time)
         if (SendHoldDeadline is { } s && Now >= s)
         {
             SendHoldDeadline = null;
+            TimerExpired?.Invoke(FsmEventKind.SendHoldTimerExpires);
             return Handle(FsmEventKind.SendHoldTimerExpires);
         }
         _actions.Clear();

@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using Calico.Bgp.Rib;
+using Microsoft.Extensions.Logging;
 
 namespace Calico.Bgp.Speaker.Transport;
 
@@ -47,6 +48,12 @@ public sealed class BgpConnection : IAsyncDisposable
     }
 
     public bool Incoming { get; }
+
+    /// <summary>The protocol's <c>debug { packets }</c> logger: every message written is traced through it while enabled.</summary>
+    public ILogger? PacketLog { get; init; }
+
+    /// <summary>The protocol's name, for the packet traces.</summary>
+    public string ProtocolName { get; init; } = "";
     public PipeReader Reader { get; }
     public PipeWriter Writer { get; }
     public IpAddr LocalAddress { get; }
@@ -86,7 +93,11 @@ public sealed class BgpConnection : IAsyncDisposable
             var before = Writer.CanGetUnflushedBytes ? Writer.UnflushedBytes : 0;
             write(Writer);
             if (Writer.CanGetUnflushedBytes)
+            {
                 _stats?.CountSent(type, (int)(Writer.UnflushedBytes - before));
+                if (PacketLog is { } log)
+                    BgpProtocol.TracePacket(log, ProtocolName, true, type, (int)(Writer.UnflushedBytes - before));
+            }
             await FlushTrackedAsync(ct).ConfigureAwait(false);
         }
         finally
@@ -109,12 +120,27 @@ public sealed class BgpConnection : IAsyncDisposable
             {
                 Writer.Write(chunk.Span);
                 _stats?.CountSent(chunk.Span);
+                if (PacketLog is { } log && log.IsEnabled(LogLevel.Debug))
+                    TraceFramed(log, chunk.Span);
             }
             await FlushTrackedAsync(ct).ConfigureAwait(false);
         }
         finally
         {
             _writeLock.Release();
+        }
+    }
+
+    /// <summary>Traces each message of already framed bytes (header: marker, length, type; RFC 4271 §4.1).</summary>
+    private void TraceFramed(ILogger log, ReadOnlySpan<byte> messages)
+    {
+        while (messages.Length >= Wire.BgpConstants.HeaderLength)
+        {
+            var length = System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(messages[16..]);
+            if (length < Wire.BgpConstants.HeaderLength || length > messages.Length)
+                return;
+            BgpProtocol.TracePacket(log, ProtocolName, true, (Wire.MessageType)messages[18], length);
+            messages = messages[length..];
         }
     }
 
@@ -137,6 +163,8 @@ public sealed class BgpConnection : IAsyncDisposable
             if (_socket.Send(buffer.WrittenSpan, SocketFlags.None, out var error) != buffer.WrittenCount || error != SocketError.Success)
                 return false;
             _stats?.CountSent(type, buffer.WrittenCount);
+            if (PacketLog is { } log)
+                BgpProtocol.TracePacket(log, ProtocolName, true, type, buffer.WrittenCount);
             return true;
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)

@@ -67,7 +67,10 @@ internal sealed class ProtocolFactory(BirdConfig config, RoutingTable table, Tim
     }
 
     /// <summary>Builds the protocol instance <paramref name="pc"/> describes, logging under its own category (<see cref="ProtocolLoggerFactory"/>).</summary>
-    public Protocol Create(ProtocolConfig pc) => Create(pc, new ProtocolLoggerFactory(loggers, pc.Name));
+    public Protocol Create(ProtocolConfig pc) => Create(pc, new ProtocolLoggerFactory(loggers, pc.Name, Debug));
+
+    /// <summary>The daemon's debug flags: each protocol's debug class loggers follow them (see <see cref="ProtocolLoggerFactory"/>).</summary>
+    public ProtocolDebugSwitch? Debug { get; init; }
 
     private Protocol Create(ProtocolConfig pc, ILoggerFactory loggers) => pc switch
     {

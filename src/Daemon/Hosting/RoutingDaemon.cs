@@ -111,7 +111,6 @@ internal sealed partial class RoutingDaemon : IHostedService, IAsyncDisposable, 
             throw;
         }
         BeginGracefulRecovery();
-        StartStateTracing();
         _log.LogInformation("Started ({Family}, router id {RouterId}, {Count} protocols)", _cl.DualStack ? "IPv4 and IPv6" : _cl.Ipv6 ? "IPv6" : "IPv4", FormatRouterId(RouterId), _protocols.Count);
         _reloadLoop = ReloadLoopAsync(_stopping.Token);
     }
@@ -121,7 +120,6 @@ internal sealed partial class RoutingDaemon : IHostedService, IAsyncDisposable, 
         if (Interlocked.Exchange(ref _stopStarted, 1) != 0)
             return;
         await _stopping.CancelAsync().ConfigureAwait(false);
-        _stateTracer?.Dispose();
         await StopControlSocketAsync().ConfigureAwait(false);
         List<RunningProtocol> running;
         lock (_protocols)

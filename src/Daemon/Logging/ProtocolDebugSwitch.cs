@@ -15,6 +15,13 @@ namespace Calico.Bgp.Daemon.Logging;
 public sealed class ProtocolDebugSwitch
 {
     private readonly ConcurrentDictionary<string, ProtocolDebug> _flags = new(StringComparer.Ordinal);
+    private int _version;
+
+    /// <summary>
+    /// Changes with every change of any protocol's flags, so a reader on a hot path can keep the
+    /// flags it read and look them up again only when this moved (see <see cref="ProtocolClassLogger"/>).
+    /// </summary>
+    public int Version => Volatile.Read(ref _version);
 
     /// <summary>The config's flags in the control model's terms (the bits are BIRD's in both).</summary>
     public static ProtocolDebug FromConfig(DebugFlags flags) => (ProtocolDebug)(int)flags;
@@ -28,6 +35,7 @@ public sealed class ProtocolDebugSwitch
                 _flags.TryRemove(protocol, out _);
             else
                 _flags[protocol] = value;
+            Interlocked.Increment(ref _version);
         }
     }
 
@@ -40,6 +48,7 @@ public sealed class ProtocolDebugSwitch
             if (!wanted.ContainsKey(name))
                 _flags.TryRemove(name, out _);
         }
+        Interlocked.Increment(ref _version);
         foreach (var (name, flags) in wanted)
             this[name] = flags;
     }

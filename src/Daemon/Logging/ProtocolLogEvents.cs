@@ -8,7 +8,7 @@ namespace Calico.Bgp.Daemon.Logging;
 /// <c>D_ROUTES</c>, …). <c>debug { … }</c> in the config or the <c>debug</c> command chooses the
 /// classes written (see <see cref="ProtocolDebugSwitch"/>). The ranges are the contract: a protocol
 /// that logs a route import at Debug with an id from 2000–2999 is covered by <c>debug { routes }</c>
-/// without referring to this type.
+/// without referring to this type. The ids the protocols use are <see cref="Rib.ProtocolEvents"/>.
 /// </summary>
 public static class ProtocolLogEvents
 {
@@ -18,8 +18,8 @@ public static class ProtocolLogEvents
     private const int RangeSize = 1000;
 
     /// <summary>States: protocol state (down/start/up/stop) and BGP FSM transitions.</summary>
-    public static readonly EventId ProtocolStateChanged = new(1000, nameof(ProtocolStateChanged));
-    public static readonly EventId BgpStateChanged = new(1001, nameof(BgpStateChanged));
+    public static readonly EventId ProtocolStateChanged = Rib.ProtocolEvents.ProtocolStateChanged;
+    public static readonly EventId BgpStateChanged = Rib.ProtocolEvents.BgpStateChanged;
 
     /// <summary>The logger category of the protocol instance called <paramref name="protocol"/>.</summary>
     public static string Category(string protocol) => CategoryPrefix + protocol;

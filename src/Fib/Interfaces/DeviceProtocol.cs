@@ -53,6 +53,7 @@ public sealed class DeviceProtocol : Protocol, IInterfaceSource
         _options = options;
         _openNetlink = openNetlink;
         _log = loggers.CreateLogger("Calico.Bgp.Fib.Device");
+        Trace = new ProtocolTrace(loggers);
     }
 
     public override string TypeName => "Device";
@@ -91,6 +92,8 @@ public sealed class DeviceProtocol : Protocol, IInterfaceSource
         }
         _stop = new CancellationTokenSource();
         SetState(ProtocolState.Up);
+        if (Trace.Interfaces.IsEnabled(LogLevel.Debug))
+            InterfaceTrace.Write(Trace.Interfaces, Name, InterfaceSnapshot.Empty, _interfaces);
         Changed?.Invoke(_interfaces);
         if (_notifications is { } listener)
             _listener = Task.Run(() => ListenAsync(listener, _stop.Token), CancellationToken.None);
@@ -101,6 +104,8 @@ public sealed class DeviceProtocol : Protocol, IInterfaceSource
     public async Task ScanAsync(CancellationToken cancellationToken)
     {
         var netlink = _netlink ?? throw new InvalidOperationException($"{Name} is not running");
+        if (Trace.Events.IsEnabled(LogLevel.Debug))
+            Trace.Events.LogDebug(ProtocolEvents.Scan, "{Protocol}: Scanning interfaces", Name);
         // One read at a time, so an older read never overwrites a newer one.
         await _scanGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -109,7 +114,11 @@ public sealed class DeviceProtocol : Protocol, IInterfaceSource
             var old = _interfaces;
             _interfaces = next;
             if (!old.Interfaces.SequenceEqual(next.Interfaces, InterfaceComparer.Instance))
+            {
+                if (Trace.Interfaces.IsEnabled(LogLevel.Debug))
+                    InterfaceTrace.Write(Trace.Interfaces, Name, old, next);
                 Changed?.Invoke(next);
+            }
         }
         finally
         {

@@ -39,6 +39,7 @@ public sealed class DirectProtocol : InterfaceTrackingProtocol
         : base(options.Name, table, time, options.Preference, loggers.CreateLogger("Calico.Bgp.Fib.Direct"), openNetlink)
     {
         _options = options;
+        Trace = new ProtocolTrace(loggers);
     }
 
     public override string TypeName => "Direct";
@@ -74,11 +75,15 @@ public sealed class DirectProtocol : InterfaceTrackingProtocol
             var route = _options.ImportFilter.Apply(new Route(prefix, attrs, this), Table.Attributes);
             Stats.CountImportUpdate(route is not null);
             if (route is null)
+            {
+                TraceFiltered(prefix);
                 continue;
+            }
             if (old is null)
                 Stats.AddImported(1);
             _present[prefix] = attrs;
             Table.Update(route);
+            TraceRoute(old is null ? "added" : "updated", prefix);
         }
         foreach (var gone in _present.Keys.Where(p => !wanted.ContainsKey(p)).ToList())
         {
@@ -86,6 +91,7 @@ public sealed class DirectProtocol : InterfaceTrackingProtocol
             Table.Withdraw(gone, this);
             Stats.AddImported(-1);
             Stats.CountImportWithdraw(true);
+            TraceRoute("removed", gone);
         }
     }
 

@@ -18,6 +18,8 @@ public abstract class InterfaceTrackingProtocol : Protocol
     private IRouteNetlink? _netlink;
     private CancellationTokenSource? _stop;
     private Task? _loop;
+    // The interfaces as last synced to, for the `debug { interfaces }` lines of what changed since.
+    private InterfaceSnapshot _traced = InterfaceSnapshot.Empty;
 
     protected InterfaceTrackingProtocol(string name, RoutingTable table, TimeProvider time, int preference, ILogger log, Func<IRouteNetlink> openNetlink)
         : base(name, table, time, preference)
@@ -54,6 +56,20 @@ public abstract class InterfaceTrackingProtocol : Protocol
     /// <summary>Brings the routes in line with <paramref name="links"/>; called under <see cref="Gate"/>.</summary>
     protected abstract void Sync(InterfaceSnapshot links);
 
+    /// <summary>BIRD's <c>debug { routes }</c> line of a route put in the table or taken out (<c>added</c>, <c>updated</c>, <c>removed</c>).</summary>
+    protected void TraceRoute(string what, Prefix prefix)
+    {
+        if (Trace.Routes.IsEnabled(LogLevel.Debug))
+            Trace.Routes.LogDebug(what == "removed" ? ProtocolEvents.RouteWithdrawn : ProtocolEvents.RouteImported, "{Protocol} > {What} {Prefix}", Name, what, prefix);
+    }
+
+    /// <summary>BIRD's <c>debug { filters }</c> line of a route the import filter refused.</summary>
+    protected void TraceFiltered(Prefix prefix)
+    {
+        if (Trace.Filters.IsEnabled(LogLevel.Debug))
+            Trace.Filters.LogDebug(ProtocolEvents.ImportFiltered, "{Protocol} > filtered out {Prefix}", Name, prefix);
+    }
+
     /// <summary>Forgets the routes after stop withdrew them from the table; called under <see cref="Gate"/>.</summary>
     protected abstract void ForgetRoutes();
 
@@ -89,8 +105,12 @@ public abstract class InterfaceTrackingProtocol : Protocol
     {
         lock (Gate)
         {
-            if (IsRunning)
-                Sync(links);
+            if (!IsRunning)
+                return;
+            if (!ReferenceEquals(links, _traced) && Trace.Interfaces.IsEnabled(LogLevel.Debug))
+                InterfaceTrace.Write(Trace.Interfaces, Name, _traced, links);
+            _traced = links;
+            Sync(links);
         }
     }
 
@@ -132,6 +152,7 @@ public abstract class InterfaceTrackingProtocol : Protocol
             IsRunning = false;
             Table.WithdrawAll(this);
             ForgetRoutes();
+            _traced = InterfaceSnapshot.Empty;
         }
         _netlink?.Dispose();
         _netlink = null;

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Calico.Bgp.Fib.Netlink;
 using Calico.Bgp.Rib;
+using Microsoft.Extensions.Logging;
 
 namespace Calico.Bgp.Fib.Kernel;
 
@@ -64,8 +65,14 @@ public sealed partial class KernelProtocol
                 var accepted = _options.ImportFilter.Apply(new Route(prefix, now[i], this, pathId), Table.Attributes);
                 Stats.CountImportUpdate(accepted is not null);
                 if (accepted is null)
+                {
+                    if (Trace.Filters.IsEnabled(LogLevel.Debug))
+                        Trace.Filters.LogDebug(ProtocolEvents.ImportFiltered, "{Protocol} > filtered out {Prefix}", Name, prefix);
                     continue;
+                }
                 Table.Update(accepted);
+                if (Trace.Routes.IsEnabled(LogLevel.Debug))
+                    Trace.Routes.LogDebug(ProtocolEvents.RouteImported, "{Protocol} > learned {Prefix} via {Via}", Name, prefix, (object?)accepted.Attributes.Gateway ?? accepted.Attributes.Interface);
                 keptIds.Add(pathId);
                 kept++;
             }
@@ -73,7 +80,10 @@ public sealed partial class KernelProtocol
             foreach (var id in before.Where(id => !keptIds.Contains(id)))
             {
                 if (Table.Withdraw(prefix, this, id))
+                {
                     Stats.CountImportWithdraw(true);
+                    TraceLearnedGone(prefix);
+                }
             }
             Stats.AddImported(kept - learned.Kept);
             if (kept == 0)
@@ -88,8 +98,15 @@ public sealed partial class KernelProtocol
             foreach (var id in PathIds(old.Length))
                 Stats.CountImportWithdraw(Table.Withdraw(gone, this, id));
             Stats.AddImported(-kept);
+            TraceLearnedGone(gone);
         }
         Counters.SetLearned(_learned.Count);
+    }
+
+    private void TraceLearnedGone(Prefix prefix)
+    {
+        if (Trace.Routes.IsEnabled(LogLevel.Debug))
+            Trace.Routes.LogDebug(ProtocolEvents.RouteWithdrawn, "{Protocol} > removed {Prefix}", Name, prefix);
     }
 
     private static uint[] PathIds(int count) => count == 1 ? [0u] : [.. Enumerable.Range(1, count).Select(i => (uint)i)];

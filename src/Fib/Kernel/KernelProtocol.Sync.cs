@@ -23,7 +23,11 @@ public sealed partial class KernelProtocol
             return null;
         var exported = _options.ExportFilter.Apply(best, Table.Attributes);
         if (exported is null)
+        {
+            if (Trace.Filters.IsEnabled(LogLevel.Debug))
+                Trace.Filters.LogDebug(ProtocolEvents.ExportFiltered, "{Protocol} < filtered out {Prefix}", Name, prefix);
             return null;
+        }
         var spec = KernelRouteMapper.Map(prefix, exported.Attributes, _links, KernelTable, _options.DeviceRoutes);
         if (spec is null || !_options.MergePaths || spec.Type != KernelRouteType.Unicast || spec.Gateway is null)
             return spec;
@@ -161,6 +165,9 @@ public sealed partial class KernelProtocol
                     _installed.Remove(p);
                 else
                     _installed[p] = c.Route;
+                // BIRD's "<" lines of routes written to the kernel: the change as sent (add, replace, delete).
+                if (Trace.Routes.IsEnabled(LogLevel.Debug))
+                    Trace.Routes.LogDebug(c.Kind == RouteChangeKind.Delete ? ProtocolEvents.RouteExportWithdrawn : ProtocolEvents.RouteExported, "{Protocol} < {Change}", Name, c);
                 continue;
             }
             Counters.CountError(r.Errno);

@@ -68,6 +68,7 @@ public sealed partial class KernelProtocol : Protocol
         _options = options;
         _openNetlink = openNetlink;
         _log = loggers.CreateLogger("Calico.Bgp.Fib.Kernel");
+        Trace = new ProtocolTrace(loggers);
     }
 
     public override string TypeName => "Kernel";
@@ -214,6 +215,8 @@ public sealed partial class KernelProtocol : Protocol
                 if (_scanRequested || Time.GetUtcNow() >= nextScan)
                 {
                     _scanRequested = false;
+                    if (Trace.Events.IsEnabled(LogLevel.Debug))
+                        Trace.Events.LogDebug(ProtocolEvents.Scan, "{Protocol}: Scanning routing table", Name);
                     await ScanAsync(ct).ConfigureAwait(false);
                     nextScan = Time.GetUtcNow() + scanEvery;
                     delay = null;

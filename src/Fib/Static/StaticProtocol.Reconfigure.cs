@@ -30,6 +30,7 @@ public sealed partial class StaticProtocol
             {
                 _present.Remove(prefix);
                 Table.Withdraw(prefix, this);
+                TraceRoute("removed", prefix);
                 Stats.AddImported(-1);
                 Stats.CountImportWithdraw(true);
             }

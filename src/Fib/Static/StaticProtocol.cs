@@ -40,6 +40,7 @@ public sealed partial class StaticProtocol : InterfaceTrackingProtocol
         : base(options.Name, table, time, options.Preference, loggers.CreateLogger("Calico.Bgp.Fib.Static"), openNetlink)
     {
         _options = options;
+        Trace = new ProtocolTrace(loggers);
     }
 
     public override string TypeName => "Static";
@@ -58,7 +59,11 @@ public sealed partial class StaticProtocol : InterfaceTrackingProtocol
             var attrs = Attributes(s, links);
             Route? route = null;
             if (attrs is not null)
+            {
                 route = _options.ImportFilter.Apply(new Route(s.Prefix, Table.Attributes.Intern(attrs), this), Table.Attributes);
+                if (route is null)
+                    TraceFiltered(s.Prefix);
+            }
             _present.TryGetValue(s.Prefix, out var old);
             if (route is null)
             {
@@ -68,6 +73,7 @@ public sealed partial class StaticProtocol : InterfaceTrackingProtocol
                     Table.Withdraw(s.Prefix, this);
                     Stats.AddImported(-1);
                     Stats.CountImportWithdraw(true);
+                    TraceRoute("removed", s.Prefix);
                     Log.LogInformation("{Protocol}: {Prefix} withdrawn, gateway {Gateway} not reachable", Name, s.Prefix, s.Gateway);
                 }
                 continue;
@@ -79,6 +85,7 @@ public sealed partial class StaticProtocol : InterfaceTrackingProtocol
             Stats.CountImportUpdate(true);
             _present[s.Prefix] = route;
             Table.Update(route);
+            TraceRoute(old is null ? "added" : "updated", s.Prefix);
         }
     }
 

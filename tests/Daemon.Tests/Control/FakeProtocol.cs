@@ -17,6 +17,9 @@ internal sealed class FakeProtocol(string name, string typeName, RoutingTable ta
 
     public bool Disabled { get; set; }
 
+    /// <summary>The debug class loggers, as a real protocol makes them from its logger factory.</summary>
+    public ProtocolTrace DebugTrace { init => Trace = value; }
+
     public void Set(ProtocolState state, string info = "")
     {
         SetState(state);

@@ -114,48 +114,97 @@ public class ProtocolDebugFilterTests
         Assert.Equal(["Calico.Bgp.Protocol.Node_10_0_0_3", "Calico.Bgp.Protocol.Node_10_0_0_3"], capture.Lines.Select(l => l.Category));
     }
 
+    [Theory]
+    [InlineData(999, ProtocolDebug.None)]
+    [InlineData(1000, ProtocolDebug.States)]
+    [InlineData(1999, ProtocolDebug.States)]
+    [InlineData(2000, ProtocolDebug.Routes)]
+    [InlineData(2999, ProtocolDebug.Routes)]
+    [InlineData(3000, ProtocolDebug.Filters)]
+    [InlineData(4000, ProtocolDebug.Interfaces)]
+    [InlineData(5000, ProtocolDebug.Events)]
+    [InlineData(6000, ProtocolDebug.Packets)]
+    [InlineData(6999, ProtocolDebug.Packets)]
+    [InlineData(7000, ProtocolDebug.None)]
+    public void Each_event_id_range_is_one_class_and_only_that_flag_passes_it(int id, ProtocolDebug cls)
+    {
+        Assert.Equal(cls, ProtocolLogEvents.ClassOf(new EventId(id)));
+        foreach (var flag in new[] { ProtocolDebug.States, ProtocolDebug.Routes, ProtocolDebug.Filters, ProtocolDebug.Interfaces, ProtocolDebug.Events, ProtocolDebug.Packets })
+        {
+            var (capture, provider, debug) = Build();
+            debug["bgp1"] = flag;
+            provider.CreateLogger(ProtocolLogEvents.Category("bgp1")).LogDebug(new EventId(id), "line");
+            Assert.Equal(flag == cls ? ["line"] : [], capture.Messages);
+        }
+    }
+
     [Fact]
-    public void The_state_tracer_writes_each_change_of_a_protocol_with_states_and_none_of_one_without()
+    public void The_ids_protocols_use_fall_in_their_classes()
+    {
+        Assert.Equal(ProtocolDebug.States, ProtocolLogEvents.ClassOf(ProtocolEvents.BgpStateChanged));
+        Assert.Equal(ProtocolDebug.Routes, ProtocolLogEvents.ClassOf(ProtocolEvents.RouteExportWithdrawn));
+        Assert.Equal(ProtocolDebug.Filters, ProtocolLogEvents.ClassOf(ProtocolEvents.ExportRejected));
+        Assert.Equal(ProtocolDebug.Interfaces, ProtocolLogEvents.ClassOf(ProtocolEvents.AddressChanged));
+        Assert.Equal(ProtocolDebug.Events, ProtocolLogEvents.ClassOf(ProtocolEvents.Scan));
+        Assert.Equal(ProtocolDebug.Packets, ProtocolLogEvents.ClassOf(ProtocolEvents.PacketReceived));
+    }
+
+    [Fact]
+    public void A_class_logger_is_enabled_only_while_its_class_is_on_and_writes_under_the_protocol()
+    {
+        var (capture, provider, debug) = Build();
+        using var factory = LoggerFactory.Create(b => b.AddProvider(provider).SetMinimumLevel(LogLevel.Trace));
+        var trace = new ProtocolTrace(new ProtocolLoggerFactory(factory, "bgp1", debug));
+        debug["bgp1"] = ProtocolDebug.States | ProtocolDebug.Packets;
+        Assert.True(trace.States.IsEnabled(LogLevel.Debug));
+        Assert.True(trace.Packets.IsEnabled(LogLevel.Debug));
+        Assert.False(trace.Routes.IsEnabled(LogLevel.Debug));
+        Assert.False(trace.Filters.IsEnabled(LogLevel.Debug));
+        Assert.False(trace.Interfaces.IsEnabled(LogLevel.Debug));
+        Assert.False(trace.Events.IsEnabled(LogLevel.Debug));
+        // Information is never a debug class's to hold back.
+        Assert.True(trace.Routes.IsEnabled(LogLevel.Information));
+
+        // The `debug bgp1 off` command: every class goes quiet at once, loggers already handed out included.
+        debug["bgp1"] = ProtocolDebug.None;
+        Assert.False(trace.States.IsEnabled(LogLevel.Debug));
+        Assert.False(trace.Packets.IsEnabled(LogLevel.Debug));
+        debug["bgp1"] = ProtocolDebug.All;
+        Assert.True(trace.Routes.IsEnabled(LogLevel.Debug));
+        trace.Packets.LogDebug(ProtocolEvents.PacketSent, "bgp1: Sending KEEPALIVE (19 bytes)");
+        Assert.Equal([(ProtocolLogEvents.Category("bgp1"), LogLevel.Debug, "bgp1: Sending KEEPALIVE (19 bytes)")], capture.Lines.Select(l => (l.Category, l.Level, l.Message)));
+    }
+
+    [Fact]
+    public void Without_the_switch_the_protocol_factory_hands_out_plain_loggers()
+    {
+        var capture = new CaptureProvider();
+        using var factory = LoggerFactory.Create(b => b.AddProvider(capture).SetMinimumLevel(LogLevel.Trace));
+        var trace = new ProtocolTrace(new ProtocolLoggerFactory(factory, "kernel1"));
+        trace.Routes.LogDebug(ProtocolEvents.RouteExported, "route");
+        Assert.Equal([("Calico.Bgp.Protocol.kernel1", "route")], capture.Lines.Select(l => (l.Category, l.Message)));
+    }
+
+    [Fact]
+    public void SetState_writes_each_change_as_it_happens_for_a_protocol_with_states_and_nothing_for_one_without()
     {
         var time = new ManualTime(ManualTime.At("10:00:00"));
         var table = new RoutingTable("master");
-        var traced = new FakeProtocol("static1", "Static", table, time, 200);
-        var quiet = new FakeProtocol("static2", "Static", table, time, 200);
         var (capture, provider, debug) = Build();
         debug["static1"] = ProtocolDebug.States;
         debug["static2"] = ProtocolDebug.Routes;
         using var factory = LoggerFactory.Create(b => b.AddProvider(provider).SetMinimumLevel(LogLevel.Trace));
-        using var tracer = new ProtocolStateTracer(() => [traced, quiet], debug, factory, new NoTimers());
-        tracer.Sample();
-        traced.Set(ProtocolState.Start);
-        quiet.Set(ProtocolState.Start);
-        tracer.Sample();
-        traced.Set(ProtocolState.Up);
-        quiet.Set(ProtocolState.Up);
-        tracer.Sample();
-        tracer.Sample();
-        traced.Set(ProtocolState.Down);
-        tracer.Sample();
-        Assert.Equal(["static1: State changed to start", "static1: State changed to up", "static1: State changed to down"], capture.Messages);
-        Assert.All(capture.Lines, l => Assert.Equal((ProtocolLogEvents.Category("static1"), LogLevel.Debug), (l.Category, l.Level)));
+        var traced = new FakeProtocol("static1", "Static", table, time, 200) { DebugTrace = new ProtocolTrace(new ProtocolLoggerFactory(factory, "static1", debug)) };
+        var quiet = new FakeProtocol("static2", "Static", table, time, 200) { DebugTrace = new ProtocolTrace(new ProtocolLoggerFactory(factory, "static2", debug)) };
+        foreach (var state in new[] { ProtocolState.Start, ProtocolState.Up, ProtocolState.Up, ProtocolState.Stop, ProtocolState.Down })
+        {
+            traced.Set(state);
+            quiet.Set(state);
+        }
+        // Every state is seen, the passing ones too, and a repeated one once.
+        Assert.Equal(["static1: State changed to start", "static1: State changed to up", "static1: State changed to stop", "static1: State changed to down"], capture.Messages);
+        Assert.All(capture.Lines, l => Assert.Equal((ProtocolLogEvents.Category("static1"), LogLevel.Debug, ProtocolEvents.ProtocolStateChanged.Id), (l.Category, l.Level, l.EventId.Id)));
     }
 
     private static ProtocolDebug SwitchFromConfig(DebugFlags flags) => ProtocolDebugSwitch.FromConfig(flags);
-
-    /// <summary>A clock whose timers never fire: the test drives the samples.</summary>
-    private sealed class NoTimers : TimeProvider
-    {
-        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) => new Never();
-
-        private sealed class Never : ITimer
-        {
-            public bool Change(TimeSpan dueTime, TimeSpan period) => true;
-
-            public void Dispose()
-            {
-            }
-
-            public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-        }
-    }
 }
