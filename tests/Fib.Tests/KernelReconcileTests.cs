@@ -197,6 +197,35 @@ public sealed class KernelReconcileTests
     }
 
     [Fact]
+    public async Task An_interrupted_dump_forgets_what_it_gave_before_starting_over()
+    {
+        var fake = new FakeRouteNetlink();
+        fake.Seed(Ours("10.1.0.0/24"));
+        var table = new RoutingTable();
+        var bgp = new TestProtocol(table);
+        table.Update(TestRoutes.Bgp(table, bgp, "10.1.0.0/24", "172.16.0.2"));
+        // Before the interruption the dump listed a route of ours and an alien one that are gone since.
+        fake.InterruptNextDumpAfter = [Ours("10.7.0.0/24"), Ours("10.1.0.0/24"), new KernelRouteSpec { Prefix = Prefix.Parse("10.8.0.0/24"), Gateway = Peer, Protocol = Rtnl.ProtoStatic }];
+        var kernel = Kernel(table, fake, o => o with { Learn = true });
+        await kernel.StartAsync(CancellationToken.None);
+        try
+        {
+            // The loop's first turn feeds and prunes, then scans: once a scan ran, the start is done.
+            kernel.RequestScan();
+            await Wait.UntilAsync(() => kernel.Counters.Scans >= 1, Soon, "a scan");
+            // Only what the restarted dump read counts: nothing to prune, nothing learned.
+            Assert.Equal(1, kernel.Counters.RoutesInstalled);
+            Assert.Equal(0, kernel.Counters.RoutesLearned);
+            Assert.Null(table.Find(Prefix.Parse("10.8.0.0/24")));
+            Assert.Empty(fake.Writes);
+        }
+        finally
+        {
+            await kernel.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
     public async Task A_learned_multipath_route_keeps_every_next_hop()
     {
         var fake = new FakeRouteNetlink();

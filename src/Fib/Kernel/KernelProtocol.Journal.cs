@@ -18,6 +18,9 @@ public sealed partial class KernelProtocol
     private readonly HashSet<Prefix> _batchSeen = [];
     private readonly List<RouteEntry> _resyncEntries = [];
     private readonly List<RouteChange> _changes = [];
+    // The scan's prefixes to plan again and its retries, reused from scan to scan.
+    private readonly List<Prefix> _scanPlan = [];
+    private readonly HashSet<Prefix> _scanRetries = [];
 
     /// <summary>
     /// Reads one batch of changes and writes what they change in the kernel. Each change carries the
