@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Runtime.InteropServices;
 using Calico.Bgp.Fib.Interfaces;
 using Calico.Bgp.Fib.Netlink;
 using Calico.Bgp.Rib;
@@ -56,9 +55,9 @@ public sealed partial class KernelProtocol
         if (r.Table != KernelTable || (r.Flags & Rtnl.RtmFCloned) != 0 || !_options.Handles(r.Prefix))
             return;
         if (r.Protocol == Rtnl.ProtoBird)
-            Keep(_installedRead, _installed, r, hops);
+            KernelRouteMapper.Keep(_installedRead, _installed, r, hops);
         else if (_options.Learn && r.Protocol != Rtnl.ProtoKernel && r.Type is KernelRouteType.Unicast or KernelRouteType.Blackhole or KernelRouteType.Unreachable or KernelRouteType.Prohibit)
-            Keep(_aliensRead, _aliens, r, hops);
+            KernelRouteMapper.Keep(_aliensRead, _aliens, r, hops);
     }
 
     /// <summary>An interrupted dump starts over: what it gave of this family so far is dropped.</summary>
@@ -73,20 +72,6 @@ public sealed partial class KernelProtocol
                     read.Remove(p);
             }
         }
-    }
-
-    /// <summary>
-    /// One route per prefix: the first listed (the lowest metric, the one the kernel uses, as BIRD
-    /// keeps one), with IPv6 multipath siblings listed apart joined back into one. The object held
-    /// from the last read stands for the route when nothing in it changed.
-    /// </summary>
-    private static void Keep(Dictionary<Prefix, KernelRouteSpec> into, Dictionary<Prefix, KernelRouteSpec> held, in RouteFields r, ReadOnlySpan<KernelNextHop> hops)
-    {
-        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(into, r.Prefix, out var exists);
-        if (!exists)
-            slot = held.TryGetValue(r.Prefix, out var h) && r.SameAs(h, hops) ? h : r.ToSpec(hops);
-        else if (KernelRouteMapper.JoinSiblings(slot!, r.ToSpec(hops)) is { } joined)
-            slot = joined;
     }
 
     /// <summary>
