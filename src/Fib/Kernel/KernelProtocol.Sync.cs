@@ -112,7 +112,13 @@ public sealed partial class KernelProtocol
     {
         Counters.CountScan();
         var links = _links;
-        _links = await InterfaceSnapshot.LoadAsync(_netlink!, ct).ConfigureAwait(false);
+        // The device protocol's shared list (the daemon wires it) is kept current by its link and
+        // address notifications: taken as it is, as BIRD's kernel protocol uses the global interface
+        // list, instead of three dumps and an object per interface at every scan. Read here only
+        // while there is none yet (the device protocol not started).
+        _links = _interfaceSource?.Interfaces is { Interfaces.IsEmpty: false } shared
+            ? shared
+            : await InterfaceSnapshot.LoadAsync(_netlink!, ct).ConfigureAwait(false);
         await ReadKernelAsync(ct).ConfigureAwait(false);
         var replanAll = !links.SameIndexesAndNames(_links);
         var plan = _scanPlan;
