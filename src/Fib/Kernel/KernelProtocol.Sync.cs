@@ -168,7 +168,12 @@ public sealed partial class KernelProtocol
     {
         if (changes.Count == 0)
             return;
-        var results = await _netlink!.ApplyAsync(changes, ct).ConfigureAwait(false);
+        TakeResults(changes, await _netlink!.ApplyAsync(changes, ct).ConfigureAwait(false));
+    }
+
+    /// <summary>Takes in the kernel's answers to <paramref name="changes"/>: the view follows successes; failures are logged, counted and retried.</summary>
+    private void TakeResults(List<RouteChange> changes, NetlinkResult[] results)
+    {
         Counters.CountWrites(changes.Count);
         for (var i = 0; i < changes.Count; i++)
         {
