@@ -1,10 +1,35 @@
 namespace Calico.Bgp.KernelBench;
 
-/// <summary>One contender's times for one route shape: install and removal of every route.</summary>
+/// <summary>
+/// One contender's times for one route shape in one run: install and removal of every route, wall
+/// and CPU, and the install from the first route of ours appearing in the kernel to the last.
+/// </summary>
 public sealed record Measurement(string Shape, string Contender, int Routes, TimeSpan Install, TimeSpan Remove)
 {
+    /// <summary>CPU (user + system) of the contender's process during the install; its sendmsg work in the kernel included.</summary>
+    public TimeSpan InstallCpu { get; init; }
+    public TimeSpan RemoveCpu { get; init; }
+    /// <summary>From the first complete route in the kernel to the last: start-up, config parse and feed before the first write left out.</summary>
+    public TimeSpan FirstToLast { get; init; }
+
     public double InstallRate => Routes / Install.TotalSeconds;
     public double RemoveRate => Routes / Remove.TotalSeconds;
+
+    /// <summary>The median of every figure over runs of one shape and contender (each figure on its own).</summary>
+    public static Measurement Median(IReadOnlyList<Measurement> runs) => runs[0] with
+    {
+        Install = Median(runs, m => m.Install),
+        Remove = Median(runs, m => m.Remove),
+        InstallCpu = Median(runs, m => m.InstallCpu),
+        RemoveCpu = Median(runs, m => m.RemoveCpu),
+        FirstToLast = Median(runs, m => m.FirstToLast),
+    };
+
+    private static TimeSpan Median(IReadOnlyList<Measurement> runs, Func<Measurement, TimeSpan> f)
+    {
+        var sorted = runs.Select(f).Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+    }
 }
 
 /// <summary>A route shape of the run: one next hop, or N-way ECMP.</summary>

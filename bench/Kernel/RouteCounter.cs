@@ -17,18 +17,30 @@ public sealed class RouteCounter : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private long _present;
+    private long _firstSeen;
     private volatile bool _lost;
 
     public RouteCounter(string netns, int paths)
     {
         Paths = paths;
-        _socket = NetlinkSocket.Open(netns, [Rtnl.GroupIpv4Route]);
+        // 64 MiB: a notification per route for 100,000 routes must not overflow while this process
+        // shares the CPU with the contender (falling back to dumps would cost far more CPU).
+        _socket = NetlinkSocket.Open(netns, [Rtnl.GroupIpv4Route], 64 * 1024 * 1024);
         _dumper = RtNetlinkClient.Open(netns);
         _loop = Task.Run(ListenAsync);
     }
 
     /// <summary>Next hops a complete route has.</summary>
     public int Paths { get; }
+
+    /// <summary>
+    /// When the first complete route of ours was heard since the last <see cref="ResetFirst"/>
+    /// (Stopwatch ticks; 0 = none yet, or notifications were lost).
+    /// </summary>
+    public long FirstSeen => Interlocked.Read(ref _firstSeen);
+
+    /// <summary>Starts watching for the first route again (before an install).</summary>
+    public void ResetFirst() => Interlocked.Exchange(ref _firstSeen, 0);
 
     /// <summary>Whether notifications were lost and the count came from dumps.</summary>
     public bool FellBackToDumps => _lost;
@@ -37,6 +49,19 @@ public sealed class RouteCounter : IAsyncDisposable
         (await _dumper.DumpRoutesAsync(false, CancellationToken.None)).Count(r => r.Protocol == Rtnl.ProtoBird && r.Table == Rtnl.TableMain && Hops(r) == Paths);
 
     private static int Hops(KernelRouteSpec r) => r.IsMultipath ? r.NextHops.Length : 1;
+
+    /// <summary>Next hops of a notification, counted in place (the counter shares the CPU with the contender it times).</summary>
+    private static int Hops(ReadOnlySpan<byte> multipath)
+    {
+        if (multipath.IsEmpty)
+            return 1;
+        var n = 0;
+        var attrs = new NetlinkAttributeReader(multipath);
+        // struct rtnexthop starts with its length like an rtattr does, so the attribute walk steps from hop to hop.
+        while (attrs.MoveNext())
+            n++;
+        return n;
+    }
 
     /// <summary>Waits until the namespace holds <paramref name="count"/> routes of ours; returns when that was seen.</summary>
     public async Task<long> WaitForAsync(int count, TimeSpan timeout)
@@ -83,9 +108,11 @@ public sealed class RouteCounter : IAsyncDisposable
                         continue;
                     if (m.Type == Rtnl.DelRoute)
                         delta--;
-                    else if (m.Type == Rtnl.NewRoute && RouteMessage.TryParse(m.Payload, out var r) && Hops(r) == Paths)
+                    else if (m.Type == Rtnl.NewRoute && RouteMessage.TryParse(m.Payload, out RouteFields _, out var multipath) && Hops(multipath) == Paths)
                         delta++;
                 }
+                if (delta > 0 && Interlocked.Read(ref _firstSeen) == 0)
+                    Interlocked.CompareExchange(ref _firstSeen, Stopwatch.GetTimestamp(), 0);
                 Interlocked.Add(ref _present, delta);
             }
         }

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Calico.Bgp.KernelBench;
 
-/// <summary>The four contenders, each in a fresh lab namespace of its own.</summary>
+/// <summary>The contenders, each in a fresh lab namespace of its own.</summary>
 public static class Scenarios
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
@@ -43,17 +43,20 @@ public static class Scenarios
         List<RouteChange> adds = [.. specs.Select(RouteChange.Add)];
         List<RouteChange> deletes = [.. specs.Select(RouteChange.Delete)];
 
-        var cpu = Environment.CpuUsage.TotalTime;
+        var cpu = Cpu.Self();
         var start = Stopwatch.GetTimestamp();
         var added = await nl.ApplyAsync(adds, CancellationToken.None);
         var install = Stopwatch.GetElapsedTime(start);
-        Console.Error.WriteLine($"  writer install: {(Environment.CpuUsage.TotalTime - cpu).TotalSeconds:F3} s of CPU (this process, kernel work in its sendmsg included)");
+        var installCpu = Cpu.Self() - cpu;
         Check(added, "add");
+        cpu = Cpu.Self();
         start = Stopwatch.GetTimestamp();
         var removed = await nl.ApplyAsync(deletes, CancellationToken.None);
         var remove = Stopwatch.GetElapsedTime(start);
+        var removeCpu = Cpu.Self() - cpu;
         Check(removed, "delete");
-        return new Measurement(shape.Name, "our netlink writer (batched, the floor)", routes, install, remove);
+        // Its first route goes in with the first sendmsg: first to last is the whole install.
+        return new Measurement(shape.Name, Writer, routes, install, remove) { InstallCpu = installCpu, RemoveCpu = removeCpu, FirstToLast = install };
     }
 
     private static void Check(NetlinkResult[] results, string what)
@@ -63,10 +66,21 @@ public static class Scenarios
             throw new InvalidOperationException($"{failed} {what}s failed, first: {results.First(r => !r.IsOk)}");
     }
 
-    /// <summary>Our KernelProtocol fed from a RoutingTable, as the daemon runs it (ECMP by merge paths of N owners).</summary>
-    public static async Task<Measurement> KernelProtocolAsync(Shape shape, int routes)
+    public const string Writer = "our netlink writer (batched, the floor)";
+    public const string ProtocolFed = "our KernelProtocol, table fed while it runs";
+    public const string ProtocolFilled = "our KernelProtocol, table filled before its start";
+    public const string Bird2 = "BIRD 2 (static → kernel export)";
+
+    /// <summary>
+    /// Our KernelProtocol fed from a RoutingTable, as the daemon runs it (ECMP by merge paths of N
+    /// owners). <paramref name="filled"/>: the table holds every route before the protocol starts
+    /// (timed from its start: its initial feed alone, as BIRD 2's static routes are all there when its
+    /// kernel protocol starts); otherwise the routes are fed while it runs (timed from the first
+    /// update: the feed of 100,000 or 400,000 <c>RoutingTable.Update</c>s is included).
+    /// </summary>
+    public static async Task<Measurement> KernelProtocolAsync(Shape shape, int routes, bool filled)
     {
-        var (lab, node) = await NodeAsync("bench-protocol");
+        var (lab, node) = await NodeAsync(filled ? "bench-filled" : "bench-fed");
         await using var _ = lab;
         await using var counter = new RouteCounter(node.Netns, shape.Paths);
         var table = new RoutingTable();
@@ -86,26 +100,52 @@ public static class Scenarios
             MergePaths = shape.Paths > 1,
             ScanTime = 60,
             Persist = false,
+            // Room for every change of the run (400,000 for ECMP), so a fall behind the journal never
+            // turns into a resync of the whole table.
+            JournalCapacity = 1 << 20,
         }, table, TimeProvider.System, NullLoggerFactory.Instance, node.Netns);
-        await kernel.StartAsync(CancellationToken.None);
-        try
+
+        void Feed()
         {
-            var cpu = Environment.CpuUsage.TotalTime;
-            var start = Stopwatch.GetTimestamp();
             for (var i = 0; i < routes; i++)
             {
                 var prefix = new Prefix(IpAddr.FromV4(Shape.PrefixBits(i)), 24);
                 for (var o = 0; o < owners.Length; o++)
                     table.Update(new Route(prefix, attrs[o], owners[o]));
             }
-            Console.Error.WriteLine($"  feed: {Stopwatch.GetElapsedTime(start).TotalSeconds:F3} s, {(Environment.CpuUsage.TotalTime - cpu).TotalSeconds:F3} s of CPU so far");
+        }
+
+        long start;
+        var cpu = Cpu.Self();
+        if (filled)
+        {
+            var feedStart = Stopwatch.GetTimestamp();
+            Feed();
+            Console.Error.WriteLine($"  feed before the start (not timed): {Stopwatch.GetElapsedTime(feedStart).TotalSeconds:F3} s, {(Cpu.Self() - cpu).TotalSeconds:F3} s of CPU");
+            cpu = Cpu.Self();
+            start = Stopwatch.GetTimestamp();
+            await kernel.StartAsync(CancellationToken.None);
+        }
+        else
+        {
+            await kernel.StartAsync(CancellationToken.None);
+            cpu = Cpu.Self();
+            start = Stopwatch.GetTimestamp();
+            Feed();
+            Console.Error.WriteLine($"  feed while running: {Stopwatch.GetElapsedTime(start).TotalSeconds:F3} s, {(Cpu.Self() - cpu).TotalSeconds:F3} s of CPU");
+        }
+        try
+        {
             // Every route must carry all its next hops before the time counts.
             var installed = await counter.WaitForAsync(routes, Patience);
             var install = Since(start, installed);
+            var installCpu = Cpu.Self() - cpu;
+            var firstToLast = counter.FirstSeen is > 0 and var first ? Since(first, installed) : install;
             var c = kernel.Counters;
-            Console.Error.WriteLine($"  protocol after install: {c.Writes} writes, {c.WriteErrors} refused, {c.Resyncs} resyncs, {c.Scans} scans; "
-                + $"{(Environment.CpuUsage.TotalTime - cpu).TotalSeconds:F3} s of CPU (this process: feed, protocol, route counter)");
+            Console.Error.WriteLine($"  protocol after install: {c.Writes} writes, {c.WriteErrors} refused, {c.Resyncs} resyncs, {c.Scans} scans{(counter.FellBackToDumps ? ", the route counter lost notifications and counted by dumps" : "")}; "
+                + $"{installCpu.TotalSeconds:F3} s of CPU (this process: protocol, route counter{(filled ? "" : ", feed")})");
 
+            cpu = Cpu.Self();
             start = Stopwatch.GetTimestamp();
             for (var i = 0; i < routes; i++)
             {
@@ -114,7 +154,12 @@ public static class Scenarios
                     table.Withdraw(prefix, owner);
             }
             var removed = await counter.WaitForAsync(0, Patience);
-            return new Measurement(shape.Name, "our KernelProtocol fed from a RoutingTable", routes, install, Since(start, removed));
+            return new Measurement(shape.Name, filled ? ProtocolFilled : ProtocolFed, routes, install, Since(start, removed))
+            {
+                InstallCpu = installCpu,
+                RemoveCpu = Cpu.Self() - cpu,
+                FirstToLast = firstToLast,
+            };
         }
         finally
         {
@@ -143,17 +188,23 @@ public static class Scenarios
         var path = node.WriteFile("bird2.conf", config.ToString());
         var socket = Path.Combine(node.Dir, "bird2.ctl");
 
+        var self = Cpu.Self();
         var start = Stopwatch.GetTimestamp();
         var bird = node.Start("bird2", LabTools.Bird2, ["-f", "-c", path, "-s", socket]);
         var installed = await counter.WaitForAsync(routes, Patience);
         var install = Since(start, installed);
+        // BIRD's own CPU since it started: config parse, static, kernel export and its sendmsg work.
+        var installCpu = Cpu.Of(bird.Pid);
+        var firstToLast = counter.FirstSeen is > 0 and var first ? Since(first, installed) : install;
+        Console.Error.WriteLine($"  bench process during BIRD 2's install (the route counter's share): {(Cpu.Self() - self).TotalSeconds:F3} s of CPU");
 
         start = Stopwatch.GetTimestamp();
         (await Shell.RunAsync(LabTools.Bird2Client, "-s", socket, "disable", "static1")).ThrowIfFailed("birdc disable static1");
         var removed = await counter.WaitForAsync(0, Patience);
         var remove = Since(start, removed);
+        var removeCpu = Cpu.Of(bird.Pid) - installCpu;
         await bird.StopAsync();
-        return new Measurement(shape.Name, "BIRD 2 (static → kernel export)", routes, install, remove);
+        return new Measurement(shape.Name, Bird2, routes, install, remove) { InstallCpu = installCpu, RemoveCpu = removeCpu, FirstToLast = firstToLast };
     }
 
     /// <summary><c>ip -batch</c>: iproute2 reading the adds (then the deletes) from a file, one request and ACK at a time.</summary>
@@ -172,13 +223,16 @@ public static class Scenarios
         var addFile = node.WriteFile("add.batch", adds.ToString());
         var delFile = node.WriteFile("del.batch", dels.ToString());
 
+        var cpu = Cpu.Children();
         var start = Stopwatch.GetTimestamp();
         (await Shell.RunAsync("ip", ["-n", node.Netns, "-batch", addFile], Patience)).ThrowIfFailed("ip -batch add");
         var install = Stopwatch.GetElapsedTime(start);
+        var installCpu = Cpu.Children() - cpu;
+        cpu = Cpu.Children();
         start = Stopwatch.GetTimestamp();
         (await Shell.RunAsync("ip", ["-n", node.Netns, "-batch", delFile], Patience)).ThrowIfFailed("ip -batch del");
         var remove = Stopwatch.GetElapsedTime(start);
-        return new Measurement(shape.Name, "ip -batch (iproute2)", routes, install, remove);
+        return new Measurement(shape.Name, "ip -batch (iproute2)", routes, install, remove) { InstallCpu = installCpu, RemoveCpu = Cpu.Children() - cpu, FirstToLast = install };
     }
 
     /// <summary>Stands in for a BGP session owning routes (an iBGP peer identity of its own, so its routes merge).</summary>

@@ -136,6 +136,25 @@ internal sealed class FakeRouteNetlink : IRouteNetlink
             return Task.FromResult<IReadOnlyList<KernelRouteSpec>>([.. _routes.Values.Where(r => r.Prefix.IsV6 == ipv6)]);
     }
 
+    /// <summary>
+    /// Routes the next streamed dump gives before the kernel flags it interrupted (NLM_F_DUMP_INTR)
+    /// and it starts over with the table as it is; null for an uninterrupted dump.
+    /// </summary>
+    public IReadOnlyList<KernelRouteSpec>? InterruptNextDumpAfter { get; set; }
+
+    public async Task DumpRoutesAsync(bool ipv6, IRouteDumpSink sink, CancellationToken cancellationToken)
+    {
+        if (InterruptNextDumpAfter is { } partial)
+        {
+            InterruptNextDumpAfter = null;
+            foreach (var r in partial.Where(r => r.Prefix.IsV6 == ipv6))
+                sink.OnRoute(RouteFields.Of(r), r.IsMultipath ? r.NextHops.AsSpan() : default);
+            sink.Restart();
+        }
+        foreach (var r in await DumpRoutesAsync(ipv6, cancellationToken))
+            sink.OnRoute(RouteFields.Of(r), r.IsMultipath ? r.NextHops.AsSpan() : default);
+    }
+
     public Task<IReadOnlyList<LinkInfo>> DumpLinksAsync(CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<LinkInfo>>([.. Links]);
 

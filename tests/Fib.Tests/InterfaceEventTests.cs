@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Calico.Bgp.Fib.Interfaces;
+using Calico.Bgp.Fib.Kernel;
 using Calico.Bgp.Fib.Static;
 using Calico.Bgp.Lab;
 using Calico.Bgp.Rib;
@@ -83,6 +84,46 @@ public sealed class InterfaceEventTests
             await direct.StopAsync(CancellationToken.None);
         }
         Assert.Equal(0, table.PrefixCount);
+    }
+
+    [Fact]
+    public async Task The_kernel_scan_follows_the_device_protocols_interfaces()
+    {
+        await using var lab = await TestLab.CreateAsync("if-kernel");
+        var host = await lab.AddHostAsync("node");
+        var peer = await lab.AddHostAsync("peer");
+        await lab.ConnectAsync(host, "172.16.0.1/24", peer, "172.16.0.2/24", "eth0", "eth0");
+        (await host.IpAsync("link", "add", "tunl0", "type", "vxlan", "id", "42", "dstport", "4789")).ThrowIfFailed("tunl0");
+        (await host.IpAsync("link", "set", "tunl0", "up")).ThrowIfFailed("tunl0 up");
+        var table = new RoutingTable();
+        var loggers = NullLoggerFactory.Instance;
+        var device = new DeviceProtocol(new DeviceProtocolOptions { Name = "device1", ScanTime = NoTimerScan }, table, TimeProvider.System, loggers, host.Netns);
+        var kernel = new KernelProtocol(new KernelProtocolOptions { Name = "kernel1", ExportFilter = RouteFilter.AcceptAll, ScanTime = 1 }, table, TimeProvider.System, loggers, host.Netns)
+        {
+            InterfaceSource = device,
+        };
+        var bgp = new TestProtocol(table);
+        await device.StartAsync(CancellationToken.None);
+        await kernel.StartAsync(CancellationToken.None);
+        try
+        {
+            table.Update(TestRoutes.Bgp(table, bgp, "10.233.68.0/24", "172.16.0.120", tunnel: "tunl0"));
+            await Wait.UntilAsync(async () => (await host.RoutesAsync()).Any(r => r is { Dst: "10.233.68.0/24", Dev: "tunl0" }), WithinASecond * 10, "route over tunl0");
+
+            // The tunnel device goes: the device protocol's new list re-plans the route without it.
+            (await host.IpAsync("link", "del", "tunl0")).ThrowIfFailed("tunl0 gone");
+            await Wait.UntilAsync(() => device.Interfaces.ByName("tunl0") is null, WithinASecond * 10, "device protocol saw tunl0 go");
+            await Wait.UntilAsync(async () => (await host.RoutesAsync()).Any(r => r is { Dst: "10.233.68.0/24", Dev: "eth0", Gateway: "172.16.0.120" }),
+                WithinASecond * 10, "route via the gateway on eth0", () => host.RoutesTextAsync());
+            var scans = kernel.Counters.Scans;
+            await Wait.UntilAsync(() => kernel.Counters.Scans >= scans + 2, WithinASecond * 10, "two timer scans");
+            Assert.Contains(await host.RoutesAsync(), r => r is { Dst: "10.233.68.0/24", Dev: "eth0" });
+        }
+        finally
+        {
+            await kernel.StopAsync(CancellationToken.None);
+            await device.StopAsync(CancellationToken.None);
+        }
     }
 
     [Fact]

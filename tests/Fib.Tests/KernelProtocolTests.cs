@@ -106,6 +106,70 @@ public sealed class KernelProtocolTests
         }
     }
 
+    [Fact]
+    public async Task Scan_restores_a_multipath_route_someone_else_replaced()
+    {
+        var (lab, host) = await NodeAsync("kernel-ecmp-drift");
+        await using var _ = lab;
+        var table = new RoutingTable();
+        var kernel = Kernel(table, host, o => o with { MergePaths = true });
+        await kernel.StartAsync(CancellationToken.None);
+        try
+        {
+            table.Update(BgpRoute(table, new FakeBgp(table), "10.9.0.0/24", "172.16.0.2", null));
+            table.Update(BgpRoute(table, new FakeBgp2(table), "10.9.0.0/24", "172.16.0.3", null));
+            await WaitForRouteAsync(host, "10.9.0.0/24", r => r is not null && r.MultipathGateways.Count == 2, "two next hops");
+
+            (await host.IpAsync("route", "replace", "10.9.0.0/24", "via", "172.16.0.9", "proto", "bird")).ThrowIfFailed("one hop");
+            await WaitForRouteAsync(host, "10.9.0.0/24", r => r is not null && r.MultipathGateways.Order().SequenceEqual(["172.16.0.2", "172.16.0.3"]), "both next hops back");
+            Assert.True(kernel.Counters.Repairs >= 1, $"repairs {kernel.Counters.Repairs}");
+        }
+        finally
+        {
+            await kernel.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task Scans_of_an_unchanged_kernel_table_write_nothing_and_learn_nothing_again()
+    {
+        var (lab, host) = await NodeAsync("kernel-idle");
+        await using var _ = lab;
+        var table = new RoutingTable();
+        var kernel = Kernel(table, host, o => o with { Learn = true });
+        (await host.IpAsync("route", "add", "10.50.0.0/24", "via", "172.16.0.2", "proto", "static")).ThrowIfFailed("alien");
+        (await host.IpAsync("route", "add", "10.51.0.0/24", "proto", "static", "nexthop", "via", "172.16.0.2", "nexthop", "via", "172.16.0.3")).ThrowIfFailed("alien ecmp");
+        await kernel.StartAsync(CancellationToken.None);
+        try
+        {
+            table.Update(BgpRoute(table, new FakeBgp(table), "10.233.69.0/24", "172.16.0.2", null));
+            await WaitForRouteAsync(host, "10.233.69.0/24", r => r is not null, "route installed");
+            await Wait.UntilAsync(() => kernel.Counters.Writes >= 1, Soon, "the write counted");
+            Assert.Equal(2, table.Find(Prefix.Parse("10.51.0.0/24"))!.Routes.Length);
+            var single = table.Find(Prefix.Parse("10.50.0.0/24"))!.Best!;
+            var multi = table.Find(Prefix.Parse("10.51.0.0/24"))!.Routes.ToList();
+            var (writes, imports, scans) = (kernel.Counters.Writes, kernel.Stats.ImportUpdatesReceived, kernel.Counters.Scans);
+
+            // scan time 1: three scans of a kernel table that does not change.
+            await Wait.UntilAsync(() => kernel.Counters.Scans >= scans + 3, Soon, "three more scans");
+            Assert.Equal(writes, kernel.Counters.Writes);
+            Assert.Equal(0, kernel.Counters.Repairs);
+            Assert.Equal(imports, kernel.Stats.ImportUpdatesReceived);
+            Assert.Same(single, table.Find(Prefix.Parse("10.50.0.0/24"))!.Best);
+            Assert.Equal(multi, table.Find(Prefix.Parse("10.51.0.0/24"))!.Routes.ToList());
+
+            // A change is still seen: the changed alien route is learned again, the other left as it is.
+            (await host.IpAsync("route", "replace", "10.50.0.0/24", "via", "172.16.0.3", "proto", "static")).ThrowIfFailed("alien changed");
+            await Wait.UntilAsync(() => table.Find(Prefix.Parse("10.50.0.0/24"))?.Best?.Attributes.Gateway == IpAddr.Parse("172.16.0.3"), Soon, "changed route learned");
+            Assert.Equal(multi, table.Find(Prefix.Parse("10.51.0.0/24"))!.Routes.ToList());
+            Assert.Equal(writes, kernel.Counters.Writes);
+        }
+        finally
+        {
+            await kernel.StopAsync(CancellationToken.None);
+        }
+    }
+
     private sealed class FakeBgp2(RoutingTable table) : Protocol("Mesh_172_16_0_3", table, TimeProvider.System, 100)
     {
         public override string TypeName => "BGP";

@@ -197,6 +197,74 @@ public sealed class KernelReconcileTests
     }
 
     [Fact]
+    public async Task An_initial_feed_written_in_overlapping_chunks_installs_every_route_prunes_and_retries_a_refusal()
+    {
+        // More prefixes than several resync chunks (8192 writes each), so chunks are planned while others are written.
+        const int Count = 20_000;
+        static string PrefixOf(int i) => $"10.{i >> 8 & 0xFF}.{i & 0xFF}.0/24";
+        var fake = new FakeRouteNetlink();
+        fake.Seed(Ours("10.200.0.0/24"));                          // ours, not wanted any more
+        fake.Seed(Ours(PrefixOf(5), via: "172.16.0.9"));           // ours, wrong gateway
+        var refused = Prefix.Parse(PrefixOf(15_000));              // in a later chunk
+        var refuse = true;
+        fake.Refuse = c => refuse && c.Route.Prefix == refused ? Errno.Enetunreach : 0;
+        var table = new RoutingTable();
+        var bgp = new TestProtocol(table);
+        for (var i = 0; i < Count; i++)
+            table.Update(TestRoutes.Bgp(table, bgp, PrefixOf(i), "172.16.0.2"));
+        var kernel = Kernel(table, fake, o => o with { ScanTime = 1 });
+        await kernel.StartAsync(CancellationToken.None);
+        try
+        {
+            await Wait.UntilAsync(() => kernel.Counters.RoutesInstalled == Count - 1 && fake.Find("10.200.0.0/24") is null, Soon, "every route but the refused one, the stale one pruned");
+            Assert.Equal(Peer, fake.Find(PrefixOf(5))!.Gateway);
+            Assert.Equal(Count - 1, fake.Routes.Count(r => r.Protocol == Rtnl.ProtoBird));
+            // One write per prefix: an add each, the replace of the wrong one, the delete of the stale one.
+            var writes = fake.Writes.Where(w => w.Route.Prefix != refused).ToList();
+            Assert.Equal(Count - 2, writes.Count(w => w.Kind == RouteChangeKind.Add));
+            Assert.Equal([(RouteChangeKind.Replace, PrefixOf(5)), (RouteChangeKind.Delete, "10.200.0.0/24")],
+                writes.Where(w => w.Kind != RouteChangeKind.Add).Select(w => (w.Kind, w.Route.Prefix.ToString())).OrderBy(w => w.Item1));
+
+            refuse = false;
+            await Wait.UntilAsync(() => fake.Find(PrefixOf(15_000)) is not null, Soon, "the refused route retried by a scan");
+            Assert.Equal(Count, kernel.Counters.RoutesInstalled);
+        }
+        finally
+        {
+            await kernel.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task An_interrupted_dump_forgets_what_it_gave_before_starting_over()
+    {
+        var fake = new FakeRouteNetlink();
+        fake.Seed(Ours("10.1.0.0/24"));
+        var table = new RoutingTable();
+        var bgp = new TestProtocol(table);
+        table.Update(TestRoutes.Bgp(table, bgp, "10.1.0.0/24", "172.16.0.2"));
+        // Before the interruption the dump listed a route of ours and an alien one that are gone since.
+        fake.InterruptNextDumpAfter = [Ours("10.7.0.0/24"), Ours("10.1.0.0/24"), new KernelRouteSpec { Prefix = Prefix.Parse("10.8.0.0/24"), Gateway = Peer, Protocol = Rtnl.ProtoStatic }];
+        var kernel = Kernel(table, fake, o => o with { Learn = true });
+        await kernel.StartAsync(CancellationToken.None);
+        try
+        {
+            // The loop's first turn feeds and prunes, then scans: once a scan ran, the start is done.
+            kernel.RequestScan();
+            await Wait.UntilAsync(() => kernel.Counters.Scans >= 1, Soon, "a scan");
+            // Only what the restarted dump read counts: nothing to prune, nothing learned.
+            Assert.Equal(1, kernel.Counters.RoutesInstalled);
+            Assert.Equal(0, kernel.Counters.RoutesLearned);
+            Assert.Null(table.Find(Prefix.Parse("10.8.0.0/24")));
+            Assert.Empty(fake.Writes);
+        }
+        finally
+        {
+            await kernel.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
     public async Task A_learned_multipath_route_keeps_every_next_hop()
     {
         var fake = new FakeRouteNetlink();

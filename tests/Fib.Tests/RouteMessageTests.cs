@@ -88,6 +88,44 @@ public sealed class RouteMessageTests
     }
 
     [Fact]
+    public void Parsing_in_place_reads_the_same_route_and_tells_a_held_one_apart_from_a_changed_one()
+    {
+        var routes = new[]
+        {
+            new KernelRouteSpec { Prefix = Prefix.Parse("10.233.68.0/24"), Gateway = IpAddr.Parse("172.16.0.120"), OutInterfaceIndex = 3, Onlink = true, Metric = 1024 },
+            new KernelRouteSpec { Prefix = Prefix.Parse("fd00:1::/64"), Type = KernelRouteType.Unreachable, Table = 300 },
+            new KernelRouteSpec { Prefix = Prefix.Parse("10.9.0.0/24"), NextHops = [new KernelNextHop(IpAddr.Parse("172.16.0.2"), 2), new KernelNextHop(IpAddr.Parse("172.16.0.3"), 4, true)] },
+        };
+        var hops = new List<KernelNextHop>();
+        foreach (var route in routes)
+        {
+            var reader = new NetlinkMessageReader(Encode(route));
+            Assert.True(reader.MoveNext());
+            Assert.True(RouteMessage.TryParse(reader.Current.Payload, out var held));
+            Assert.True(RouteMessage.TryParse(reader.Current.Payload, out RouteFields fields, out var multipath));
+            RouteMessage.ReadHops(multipath, hops);
+            var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(hops);
+            Assert.Equal(route.NextHops.IsDefaultOrEmpty ? 0 : route.NextHops.Length, hops.Count);
+            // The held object (as an earlier dump built it) stands for the route read now.
+            Assert.True(fields.SameAs(held, span), $"{held}");
+            Assert.Equal(held, fields.ToSpec(span) with { NextHops = held.NextHops });
+            Assert.True(route.Matches(fields.ToSpec(span)));
+            // Any change in what the kernel holds makes it a different route.
+            Assert.False(fields.SameAs(held with { Metric = 7 }, span));
+            Assert.False(fields.SameAs(held with { Flags = held.Flags | Rtnl.RtmFCloned }, span));
+            if (hops.Count > 0)
+            {
+                hops[^1] = hops[^1] with { Gateway = IpAddr.Parse("172.16.0.9") };
+                Assert.False(fields.SameAs(held, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(hops)));
+            }
+            else
+            {
+                Assert.False(fields.SameAs(held with { NextHops = [new KernelNextHop(route.Gateway, 2)] }, span));
+            }
+        }
+    }
+
+    [Fact]
     public void Delete_names_prefix_table_priority_and_our_protocol_only()
     {
         using var w = new NetlinkWriter(64);

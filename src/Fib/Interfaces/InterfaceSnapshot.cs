@@ -40,6 +40,24 @@ public sealed class InterfaceSnapshot
     public InterfaceState? ByIndex(int index) => _byIndex.GetValueOrDefault(index);
 
     /// <summary>
+    /// Whether <paramref name="other"/> has the same interfaces by index and name: all that maps a
+    /// route's device name to an index and back (the kernel protocol's routes) is then the same.
+    /// </summary>
+    public bool SameIndexesAndNames(InterfaceSnapshot other)
+    {
+        if (ReferenceEquals(this, other))
+            return true;
+        if (Interfaces.Length != other.Interfaces.Length)
+            return false;
+        for (var i = 0; i < Interfaces.Length; i++)
+        {
+            if (Interfaces[i].Index != other.Interfaces[i].Index || !string.Equals(Interfaces[i].Name, other.Interfaces[i].Name, StringComparison.Ordinal))
+                return false;
+        }
+        return true;
+    }
+
+    /// <summary>
     /// The up interface whose connected subnet holds <paramref name="gateway"/> (BIRD's neighbour
     /// check for a static <c>via</c>), or null. The interface's own address is not a gateway.
     /// </summary>

@@ -17,7 +17,10 @@ public sealed partial class KernelProtocol
     private readonly TableChange[] _batch = new TableChange[JournalBatch];
     private readonly HashSet<Prefix> _batchSeen = [];
     private readonly List<RouteEntry> _resyncEntries = [];
-    private readonly List<RouteChange> _changes = [];
+    private List<RouteChange> _changes = [];
+    // The scan's prefixes to plan again and its retries, reused from scan to scan.
+    private readonly List<Prefix> _scanPlan = [];
+    private readonly HashSet<Prefix> _scanRetries = [];
 
     /// <summary>
     /// Reads one batch of changes and writes what they change in the kernel. Each change carries the
@@ -68,17 +71,85 @@ public sealed partial class KernelProtocol
         reader.Resync(_resyncEntries);
         _batchSeen.Clear();
         _changes.Clear();
-        foreach (var entry in _resyncEntries)
+        try
         {
-            var prefix = entry.Prefix;
-            if (_options.Handles(prefix) && _batchSeen.Add(prefix))
-                Plan(prefix, entry, _changes, prune: true);
+            foreach (var entry in _resyncEntries)
+            {
+                var prefix = entry.Prefix;
+                if (_options.Handles(prefix) && _batchSeen.Add(prefix))
+                    Plan(prefix, entry, _changes, prune: true);
+                if (_changes.Count >= ResyncChunk)
+                    await StartWriteAsync(ct).ConfigureAwait(false);
+            }
+            foreach (var prefix in _desired.Keys.Where(p => !_batchSeen.Contains(p)).ToList())
+                Plan(prefix, null, _changes, prune: true);
+            await StartWriteAsync(ct).ConfigureAwait(false);
+            await FinishWriteAsync().ConfigureAwait(false);
         }
-        _resyncEntries.Clear();
-        foreach (var prefix in _desired.Keys.Where(p => !_batchSeen.Contains(p)).ToList())
-            Plan(prefix, null, _changes, prune: true);
-        _batchSeen.Clear();
-        await ApplyAsync(_changes, ct).ConfigureAwait(false);
+        finally
+        {
+            _resyncEntries.Clear();
+            _batchSeen.Clear();
+            // On a failure, the write still in flight is waited for (its results taken in when it
+            // succeeded), so nothing of it runs on when the loop goes on or stops.
+            if (_inflight is not null)
+                await FinishWriteQuietlyAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Writes of a resync per write task: every prefix of a resync is planned once, so the chunks touch
+    /// different prefixes and the next can be planned while the kernel takes in the one before.
+    /// </summary>
+    private const int ResyncChunk = 8192;
+
+    // The chunk of a resync being written on another thread, and the list it is written from.
+    private Task<NetlinkResult[]>? _inflight;
+    private List<RouteChange> _inflightChanges = [];
+
+    /// <summary>
+    /// Starts writing <see cref="_changes"/> on the thread pool, after taking in the results of the
+    /// chunk before (at most one in flight); <see cref="_changes"/> is empty after. The kernel's work
+    /// for a chunk (done inside sendmsg) then overlaps with planning the next one, on another core.
+    /// </summary>
+    private async Task StartWriteAsync(CancellationToken ct)
+    {
+        await FinishWriteAsync().ConfigureAwait(false);
+        if (_changes.Count == 0)
+            return;
+        (_inflightChanges, _changes) = (_changes, _inflightChanges);
+        _changes.Clear();
+        var changes = _inflightChanges;
+        var netlink = _netlink!;
+        _inflight = Task.Run(() => netlink.ApplyAsync(changes, ct), ct);
+    }
+
+    /// <summary>Waits for the chunk in flight, if any, and takes in its results (on the loop, which owns the view).</summary>
+    private async Task FinishWriteAsync()
+    {
+        if (_inflight is not { } write)
+            return;
+        _inflight = null;
+        try
+        {
+            TakeResults(_inflightChanges, await write.ConfigureAwait(false));
+        }
+        finally
+        {
+            _inflightChanges.Clear();
+        }
+    }
+
+    private async Task FinishWriteQuietlyAsync()
+    {
+        try
+        {
+            await FinishWriteAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is NetlinkException or IOException or System.Net.Sockets.SocketException or OperationCanceledException)
+        {
+            // The failure that ended the resync is the one reported; what this chunk did is read back by the next scan.
+        }
     }
 
     /// <summary>

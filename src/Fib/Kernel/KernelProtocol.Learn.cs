@@ -1,106 +1,160 @@
 using System.Collections.Immutable;
+using Calico.Bgp.Fib.Interfaces;
 using Calico.Bgp.Fib.Netlink;
 using Calico.Bgp.Rib;
 using Microsoft.Extensions.Logging;
 
 namespace Calico.Bgp.Fib.Kernel;
 
-/// <summary>Reading the kernel table: our own routes (the actual state) and alien ones (<c>learn</c>).</summary>
+/// <summary>
+/// Reading the kernel table: our own routes (the actual state) and alien ones (<c>learn</c>). A dump
+/// is compared in place with the routes held from the last one (<see cref="RouteFields.SameAs"/>):
+/// an unchanged route keeps its object, so a scan of an unchanged table allocates nothing per route,
+/// and an unchanged alien route is not imported again.
+/// </summary>
 public sealed partial class KernelProtocol
 {
-    /// <summary>Takes a dump as the actual state: our routes, and (with learn) the alien ones.</summary>
-    private void TakeKernelView(IReadOnlyList<KernelRouteSpec> kernel)
+    // Owned by the loop. Each dump fills the *Read dictionaries, which then change places with the
+    // held ones; the dictionaries keep their storage, so a steady table reuses it scan after scan.
+    private Dictionary<Prefix, KernelRouteSpec> _installedRead = [];
+    private Dictionary<Prefix, KernelRouteSpec> _aliens = [];
+    private Dictionary<Prefix, KernelRouteSpec> _aliensRead = [];
+    private readonly List<Prefix> _gone = [];
+    // The interfaces the learned routes were last mapped with (a route names its device by index).
+    private InterfaceSnapshot? _learnedWith;
+    private bool _readingV6;
+    private DumpSink? _dumpSink;
+
+    /// <summary>Reads the kernel's routes of the families this instance handles (one dump per family) as the actual state.</summary>
+    private async Task ReadKernelAsync(CancellationToken ct)
     {
-        _installed.Clear();
-        var aliens = new Dictionary<Prefix, KernelRouteSpec>();
-        foreach (var r in kernel)
+        _dumpSink ??= new DumpSink(this);
+        _installedRead.Clear();
+        _aliensRead.Clear();
+        if (_options.BothFamilies || !_options.Ipv6)
         {
-            if (r.Table != KernelTable || (r.Flags & Rtnl.RtmFCloned) != 0 || !_options.Handles(r.Prefix))
-                continue;
-            if (r.Protocol == Rtnl.ProtoBird)
-                Keep(_installed, r);
-            else if (r.Protocol != Rtnl.ProtoKernel && r.Type is KernelRouteType.Unicast or KernelRouteType.Blackhole or KernelRouteType.Unreachable or KernelRouteType.Prohibit)
-                Keep(aliens, r);
+            _readingV6 = false;
+            await _netlink!.DumpRoutesAsync(false, _dumpSink, ct).ConfigureAwait(false);
         }
+        if (_options.BothFamilies || _options.Ipv6)
+        {
+            _readingV6 = true;
+            await _netlink!.DumpRoutesAsync(true, _dumpSink, ct).ConfigureAwait(false);
+        }
+        (_installed, _installedRead) = (_installedRead, _installed);
+        _installedRead.Clear();
         Counters.SetInstalled(_installed.Count);
+        (_aliens, _aliensRead) = (_aliensRead, _aliens);
         if (_options.Learn)
-            SyncLearned(aliens);
+            SyncLearned(previous: _aliensRead);
+        _aliensRead.Clear();
     }
 
-    /// <summary>
-    /// One route per prefix: the first listed (the lowest metric, the one the kernel uses, as BIRD
-    /// keeps one), with IPv6 multipath siblings listed apart joined back into one.
-    /// </summary>
-    private static void Keep(Dictionary<Prefix, KernelRouteSpec> into, KernelRouteSpec r)
+    /// <summary>One route of the dump: ours, an alien one, or one neither kept nor learned.</summary>
+    private void OnKernelRoute(in RouteFields r, ReadOnlySpan<KernelNextHop> hops)
     {
-        if (!into.TryGetValue(r.Prefix, out var first))
-            into[r.Prefix] = r;
-        else if (KernelRouteMapper.JoinSiblings(first, r) is { } joined)
-            into[r.Prefix] = joined;
+        if (r.Table != KernelTable || (r.Flags & Rtnl.RtmFCloned) != 0 || !_options.Handles(r.Prefix))
+            return;
+        if (r.Protocol == Rtnl.ProtoBird)
+            KernelRouteMapper.Keep(_installedRead, _installed, r, hops);
+        else if (_options.Learn && r.Protocol != Rtnl.ProtoKernel && r.Type is KernelRouteType.Unicast or KernelRouteType.Blackhole or KernelRouteType.Unreachable or KernelRouteType.Prohibit)
+            KernelRouteMapper.Keep(_aliensRead, _aliens, r, hops);
+    }
+
+    /// <summary>An interrupted dump starts over: what it gave of this family so far is dropped.</summary>
+    private void OnKernelDumpRestart()
+    {
+        foreach (var read in (ReadOnlySpan<Dictionary<Prefix, KernelRouteSpec>>)[_installedRead, _aliensRead])
+        {
+            foreach (var p in read.Keys)
+            {
+                // Removing while enumerating is allowed for Dictionary (it does not invalidate the enumerator).
+                if (p.IsV6 == _readingV6)
+                    read.Remove(p);
+            }
+        }
     }
 
     /// <summary>
     /// Brings the table's learned routes in line with the alien kernel routes (BIRD's scan of alien
     /// routes). A multipath route is learned as one path per next hop (path ids 1…n), so all of its
-    /// next hops stay in the table; a single-path route is path 0.
+    /// next hops stay in the table; a single-path route is path 0. A route read back the same as last
+    /// time (the same object) with the same interfaces is skipped: it was taken in then.
     /// </summary>
-    private void SyncLearned(Dictionary<Prefix, KernelRouteSpec> aliens)
+    private void SyncLearned(Dictionary<Prefix, KernelRouteSpec> previous)
     {
-        foreach (var (prefix, k) in aliens)
+        var sameLinks = _learnedWith is { } before && before.SameIndexesAndNames(_links);
+        _learnedWith = _links;
+        foreach (var (prefix, k) in _aliens)
         {
-            var paths = KernelRouteMapper.ToLearnedPaths(k, _links);
-            var interned = ImmutableArray.CreateBuilder<PathAttributes>(paths.Length);
-            foreach (var p in paths)
-                interned.Add(Table.Attributes.Intern(p));
-            var now = interned.MoveToImmutable();
-            _learned.TryGetValue(prefix, out var learned);
-            var old = learned.Paths;
-            if (!old.IsDefault && old.Length == now.Length && old.Zip(now).All(x => ReferenceEquals(x.First, x.Second)))
+            if (sameLinks && previous.TryGetValue(prefix, out var was) && ReferenceEquals(was, k))
                 continue;
-            var kept = 0;
-            var keptIds = new HashSet<uint>();
-            for (var i = 0; i < now.Length; i++)
-            {
-                var pathId = now.Length == 1 ? 0u : (uint)(i + 1);
-                var accepted = _options.ImportFilter.Apply(new Route(prefix, now[i], this, pathId), Table.Attributes);
-                Stats.CountImportUpdate(accepted is not null);
-                if (accepted is null)
-                {
-                    if (Trace.Filters.IsEnabled(LogLevel.Debug))
-                        Trace.Filters.LogDebug(ProtocolEvents.ImportFiltered, "{Protocol} > filtered out {Prefix}", Name, prefix);
-                    continue;
-                }
-                Table.Update(accepted);
-                if (Trace.Routes.IsEnabled(LogLevel.Debug))
-                    Trace.Routes.LogDebug(ProtocolEvents.RouteImported, "{Protocol} > learned {Prefix} via {Via}", Name, prefix, (object?)accepted.Attributes.Gateway ?? accepted.Attributes.Interface);
-                keptIds.Add(pathId);
-                kept++;
-            }
-            var before = old.IsDefault ? [] : PathIds(old.Length);
-            foreach (var id in before.Where(id => !keptIds.Contains(id)))
-            {
-                if (Table.Withdraw(prefix, this, id))
-                {
-                    Stats.CountImportWithdraw(true);
-                    TraceLearnedGone(prefix);
-                }
-            }
-            Stats.AddImported(kept - learned.Kept);
-            if (kept == 0)
-                _learned.Remove(prefix);
-            else
-                _learned[prefix] = (now, kept);
+            Learn(prefix, k);
         }
-        foreach (var gone in _learned.Keys.Where(p => !aliens.ContainsKey(p)).ToList())
+        _gone.Clear();
+        foreach (var p in _learned.Keys)
+        {
+            if (!_aliens.ContainsKey(p))
+                _gone.Add(p);
+        }
+        foreach (var gone in _gone)
         {
             var (old, kept) = _learned[gone];
             _learned.Remove(gone);
-            foreach (var id in PathIds(old.Length))
-                Stats.CountImportWithdraw(Table.Withdraw(gone, this, id));
+            for (var i = 0; i < old.Length; i++)
+                Stats.CountImportWithdraw(Table.Withdraw(gone, this, PathId(i, old.Length)));
             Stats.AddImported(-kept);
             TraceLearnedGone(gone);
         }
+        _gone.Clear();
         Counters.SetLearned(_learned.Count);
+    }
+
+    /// <summary>Takes one alien route (new or changed) into the table, path by path through the import filter.</summary>
+    private void Learn(Prefix prefix, KernelRouteSpec k)
+    {
+        var paths = KernelRouteMapper.ToLearnedPaths(k, _links);
+        var interned = ImmutableArray.CreateBuilder<PathAttributes>(paths.Length);
+        foreach (var p in paths)
+            interned.Add(Table.Attributes.Intern(p));
+        var now = interned.MoveToImmutable();
+        _learned.TryGetValue(prefix, out var learned);
+        var old = learned.Paths;
+        if (!old.IsDefault && old.Length == now.Length && old.Zip(now).All(x => ReferenceEquals(x.First, x.Second)))
+            return;
+        var kept = 0;
+        var keptIds = new HashSet<uint>();
+        for (var i = 0; i < now.Length; i++)
+        {
+            var pathId = PathId(i, now.Length);
+            var accepted = _options.ImportFilter.Apply(new Route(prefix, now[i], this, pathId), Table.Attributes);
+            Stats.CountImportUpdate(accepted is not null);
+            if (accepted is null)
+            {
+                if (Trace.Filters.IsEnabled(LogLevel.Debug))
+                    Trace.Filters.LogDebug(ProtocolEvents.ImportFiltered, "{Protocol} > filtered out {Prefix}", Name, prefix);
+                continue;
+            }
+            Table.Update(accepted);
+            if (Trace.Routes.IsEnabled(LogLevel.Debug))
+                Trace.Routes.LogDebug(ProtocolEvents.RouteImported, "{Protocol} > learned {Prefix} via {Via}", Name, prefix, (object?)accepted.Attributes.Gateway ?? accepted.Attributes.Interface);
+            keptIds.Add(pathId);
+            kept++;
+        }
+        for (var i = 0; !old.IsDefault && i < old.Length; i++)
+        {
+            var id = PathId(i, old.Length);
+            if (!keptIds.Contains(id) && Table.Withdraw(prefix, this, id))
+            {
+                Stats.CountImportWithdraw(true);
+                TraceLearnedGone(prefix);
+            }
+        }
+        Stats.AddImported(kept - learned.Kept);
+        if (kept == 0)
+            _learned.Remove(prefix);
+        else
+            _learned[prefix] = (now, kept);
     }
 
     private void TraceLearnedGone(Prefix prefix)
@@ -109,5 +163,21 @@ public sealed partial class KernelProtocol
             Trace.Routes.LogDebug(ProtocolEvents.RouteWithdrawn, "{Protocol} > removed {Prefix}", Name, prefix);
     }
 
-    private static uint[] PathIds(int count) => count == 1 ? [0u] : [.. Enumerable.Range(1, count).Select(i => (uint)i)];
+    /// <summary>Path i of n learned paths: 0 for a single path, 1…n for the next hops of a multipath route.</summary>
+    private static uint PathId(int i, int count) => count == 1 ? 0u : (uint)(i + 1);
+
+    /// <summary>Forgets the alien routes read so far (on stop: the learned routes leave the table, a restart learns anew).</summary>
+    private void ForgetAliens()
+    {
+        _aliens.Clear();
+        _learnedWith = null;
+    }
+
+    /// <summary>Hands the routes of a streamed dump to the protocol (kept apart so the protocol's own API stays as it is).</summary>
+    private sealed class DumpSink(KernelProtocol owner) : IRouteDumpSink
+    {
+        public void OnRoute(in RouteFields route, ReadOnlySpan<KernelNextHop> hops) => owner.OnKernelRoute(route, hops);
+
+        public void Restart() => owner.OnKernelDumpRestart();
+    }
 }

@@ -106,38 +106,59 @@ public sealed partial class KernelProtocol
         await ApplyAsync(stale, ct).ConfigureAwait(false);
     }
 
-    /// <summary>The kernel's routes of the families this instance handles (one dump per family).</summary>
-    private async Task<IReadOnlyList<KernelRouteSpec>> DumpRoutesAsync(CancellationToken ct)
-    {
-        if (!_options.BothFamilies)
-            return await _netlink!.DumpRoutesAsync(_options.Ipv6, ct).ConfigureAwait(false);
-        var v4 = await _netlink!.DumpRoutesAsync(false, ct).ConfigureAwait(false);
-        var v6 = await _netlink.DumpRoutesAsync(true, ct).ConfigureAwait(false);
-        return [.. v4, .. v6];
-    }
-
-    /// <summary>Re-reads links and the kernel table, then repairs every difference (BIRD's <c>krt_scan</c>).</summary>
+    /// <summary>
+    /// Re-reads links and the kernel table, then repairs every difference (BIRD's <c>krt_scan</c>).
+    /// The journal keeps what we want (<c>_desired</c>) current, so a prefix whose wanted route
+    /// matches the one read back needs no new plan; only the others are planned again from the table
+    /// (all of them when interfaces were renamed or renumbered, which changes what is wanted).
+    /// </summary>
     private async Task ScanAsync(CancellationToken ct)
     {
         Counters.CountScan();
-        _links = await InterfaceSnapshot.LoadAsync(_netlink!, ct).ConfigureAwait(false);
-        var kernel = await DumpRoutesAsync(ct).ConfigureAwait(false);
-        TakeKernelView(kernel);
-        var prefixes = new HashSet<Prefix>(_desired.Keys);
-        prefixes.UnionWith(_retry);
-        prefixes.UnionWith(_installed.Keys);
-        var retries = new HashSet<Prefix>(_retry);
+        var links = _links;
+        // The device protocol's shared list (the daemon wires it) is kept current by its link and
+        // address notifications: taken as it is, as BIRD's kernel protocol uses the global interface
+        // list, instead of three dumps and an object per interface at every scan. Read here only
+        // while there is none yet (the device protocol not started).
+        _links = _interfaceSource?.Interfaces is { Interfaces.IsEmpty: false } shared
+            ? shared
+            : await InterfaceSnapshot.LoadAsync(_netlink!, ct).ConfigureAwait(false);
+        await ReadKernelAsync(ct).ConfigureAwait(false);
+        var replanAll = !links.SameIndexesAndNames(_links);
+        var plan = _scanPlan;
+        plan.Clear();
+        foreach (var (p, desired) in _desired)
+        {
+            if (replanAll || _retry.Contains(p) || !_installed.TryGetValue(p, out var actual) || !desired.Matches(actual))
+                plan.Add(p);
+        }
+        foreach (var p in _installed.Keys)
+        {
+            if (!_desired.ContainsKey(p))
+                plan.Add(p);
+        }
+        foreach (var p in _retry)
+        {
+            if (!_desired.ContainsKey(p) && !_installed.ContainsKey(p))
+                plan.Add(p);
+        }
+        var retries = _retry.Count;
+        _scanRetries.Clear();
+        _scanRetries.UnionWith(_retry);
         _retry.Clear();
-        var changes = new List<RouteChange>();
+        var changes = _changes;
+        changes.Clear();
         var repairs = 0;
-        foreach (var p in prefixes)
+        foreach (var p in plan)
         {
             // A prefix whose last write failed is a retry, not drift.
-            if (Plan(p, Table.Find(p), changes, prune: true) > 0 && !retries.Contains(p))
+            if (Plan(p, Table.Find(p), changes, prune: true) > 0 && !_scanRetries.Contains(p))
                 repairs++;
         }
-        if (retries.Count > 0)
-            _log.LogInformation("{Protocol}: retrying {Count} routes the kernel refused before", Name, retries.Count);
+        plan.Clear();
+        _scanRetries.Clear();
+        if (retries > 0)
+            _log.LogInformation("{Protocol}: retrying {Count} routes the kernel refused before", Name, retries);
         if (repairs > 0)
         {
             Counters.CountRepairs(repairs);
@@ -151,7 +172,12 @@ public sealed partial class KernelProtocol
     {
         if (changes.Count == 0)
             return;
-        var results = await _netlink!.ApplyAsync(changes, ct).ConfigureAwait(false);
+        TakeResults(changes, await _netlink!.ApplyAsync(changes, ct).ConfigureAwait(false));
+    }
+
+    /// <summary>Takes in the kernel's answers to <paramref name="changes"/>: the view follows successes; failures are logged, counted and retried.</summary>
+    private void TakeResults(List<RouteChange> changes, NetlinkResult[] results)
+    {
         Counters.CountWrites(changes.Count);
         for (var i = 0; i < changes.Count; i++)
         {

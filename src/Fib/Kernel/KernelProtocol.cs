@@ -28,7 +28,7 @@ public sealed partial class KernelProtocol : Protocol
     });
 
     // Owned by the loop (and by Start/Stop while the loop is not running).
-    private readonly Dictionary<Prefix, KernelRouteSpec> _installed = [];
+    private Dictionary<Prefix, KernelRouteSpec> _installed = [];
     private readonly Dictionary<Prefix, KernelRouteSpec> _desired = [];
     private readonly HashSet<Prefix> _retry = [];
     private readonly Dictionary<Prefix, (ImmutableArray<PathAttributes> Paths, int Kept)> _learned = [];
@@ -92,8 +92,7 @@ public sealed partial class KernelProtocol : Protocol
             if (_options.Notifications)
                 _notifications = _netlink.OpenListener(_options.BothFamilies ? [Rtnl.GroupIpv4Route, Rtnl.GroupIpv6Route] : [_options.Ipv6 ? Rtnl.GroupIpv6Route : Rtnl.GroupIpv4Route]);
             _links = await InterfaceSnapshot.LoadAsync(_netlink, cancellationToken).ConfigureAwait(false);
-            var kernel = await DumpRoutesAsync(cancellationToken).ConfigureAwait(false);
-            TakeKernelView(kernel);
+            await ReadKernelAsync(cancellationToken).ConfigureAwait(false);
             _log.LogInformation("{Protocol}: found {Count} routes of ours in kernel table {Table}{Hold}", Name, _installed.Count, KernelTable,
                 _pruneAllowed ? "" : " (kept until graceful restart recovery ends)");
             _reader = Table.SubscribeJournal(Name, _options.JournalCapacity);
@@ -167,6 +166,7 @@ public sealed partial class KernelProtocol : Protocol
         var learned = Table.WithdrawAll(this);
         Stats.AddImported(-learned);
         _learned.Clear();
+        ForgetAliens();
         Counters.SetLearned(0);
         if (!_options.Persist && _netlink is not null && _installed.Count > 0)
         {
@@ -334,7 +334,7 @@ public sealed partial class KernelProtocol : Protocol
             // The kernel stamps a change with the port id of the socket that asked for it: ours are known already.
             if (m.PortId == ownPortId || (m.Type != Rtnl.NewRoute && m.Type != Rtnl.DelRoute))
                 continue;
-            if (!RouteMessage.TryParse(m.Payload, out var r) || r.Table != KernelTable)
+            if (!RouteMessage.TryParse(m.Payload, out var r, out _) || r.Table != KernelTable)
                 continue;
             if (r.Protocol == Rtnl.ProtoBird || (_options.Learn && r.Protocol != Rtnl.ProtoKernel))
                 return true;

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using Calico.Bgp.Fib.Interfaces;
 using Calico.Bgp.Fib.Netlink;
 using Calico.Bgp.Rib;
@@ -141,6 +142,21 @@ public static class KernelRouteMapper
         if (gateway is { } g)
             return a with { Dest = RouteDest.Router, Gateway = g, Interface = ifname };
         return ifname is null ? null : a with { Dest = RouteDest.Device, Interface = ifname };
+    }
+
+    /// <summary>
+    /// Takes one route of a dump into <paramref name="into"/>, one route per prefix: the first listed
+    /// (the lowest metric, the one the kernel uses, as BIRD keeps one), with IPv6 multipath siblings
+    /// listed apart joined back into one. The object <paramref name="held"/> from the last read stands
+    /// for the route when nothing in it changed, so an unchanged route allocates nothing.
+    /// </summary>
+    public static void Keep(Dictionary<Prefix, KernelRouteSpec> into, Dictionary<Prefix, KernelRouteSpec> held, in RouteFields r, ReadOnlySpan<KernelNextHop> hops)
+    {
+        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(into, r.Prefix, out var exists);
+        if (!exists)
+            slot = held.TryGetValue(r.Prefix, out var h) && r.SameAs(h, hops) ? h : r.ToSpec(hops);
+        else if (JoinSiblings(slot!, r.ToSpec(hops)) is { } joined)
+            slot = joined;
     }
 
     /// <summary>

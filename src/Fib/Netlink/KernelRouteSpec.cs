@@ -66,9 +66,19 @@ public sealed record KernelRouteSpec
         {
             if (NextHops.IsDefaultOrEmpty || actual.NextHops.IsDefaultOrEmpty || NextHops.Length != actual.NextHops.Length)
                 return false;
+            // A loop, not LINQ: a scan calls this for every route we hold, and must not allocate.
             foreach (var hop in NextHops)
             {
-                if (!actual.NextHops.Any(a => SameHop(hop.Gateway, hop.InterfaceIndex, hop.Onlink, a.Gateway, a.InterfaceIndex, a.Onlink)))
+                var found = false;
+                foreach (var a in actual.NextHops)
+                {
+                    if (SameHop(hop.Gateway, hop.InterfaceIndex, hop.Onlink, a.Gateway, a.InterfaceIndex, a.Onlink))
+                    {
+                        found = true;
+                        break;
+                    }
+                }
+                if (!found)
                     return false;
             }
             return true;

@@ -44,6 +44,16 @@ public interface IRouteNetlink : IDisposable
 
     Task<IReadOnlyList<KernelRouteSpec>> DumpRoutesAsync(bool ipv6, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Dumps one family's routes into <paramref name="sink"/> as they are read, without building a
+    /// route object each (the periodic scan). This default goes through the list.
+    /// </summary>
+    async Task DumpRoutesAsync(bool ipv6, IRouteDumpSink sink, CancellationToken cancellationToken)
+    {
+        foreach (var r in await DumpRoutesAsync(ipv6, cancellationToken).ConfigureAwait(false))
+            sink.OnRoute(RouteFields.Of(r), r.IsMultipath ? r.NextHops.AsSpan() : default);
+    }
+
     Task<IReadOnlyList<LinkInfo>> DumpLinksAsync(CancellationToken cancellationToken);
 
     Task<IReadOnlyList<AddressInfo>> DumpAddressesAsync(bool ipv6, CancellationToken cancellationToken);

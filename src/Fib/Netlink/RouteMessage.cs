@@ -97,6 +97,21 @@ public static class RouteMessage
     public static bool TryParse(ReadOnlySpan<byte> payload, out KernelRouteSpec route)
     {
         route = null!;
+        if (!TryParse(payload, out var fields, out var multipath))
+            return false;
+        var hops = multipath.IsEmpty ? default : ParseMultipath(multipath);
+        route = fields.ToSpec(hops.IsDefault ? default : hops.AsSpan());
+        return true;
+    }
+
+    /// <summary>
+    /// Parses an RTM_NEWROUTE payload in place, allocating nothing: the fields, and the RTA_MULTIPATH
+    /// attribute unread (<paramref name="multipath"/>, empty when there is none; <see cref="ReadHops"/>).
+    /// </summary>
+    public static bool TryParse(ReadOnlySpan<byte> payload, out RouteFields route, out ReadOnlySpan<byte> multipath)
+    {
+        route = default;
+        multipath = default;
         if (payload.Length < Rtnl.RtMsgLength)
             return false;
         var family = payload[0];
@@ -106,17 +121,13 @@ public static class RouteMessage
         var dstLen = payload[1];
         if (dstLen > (v6 ? 128 : 32))
             return false;
-        uint table = payload[4];
-        var protocol = payload[5];
-        var scope = payload[6];
-        var type = (KernelRouteType)payload[7];
-        var flags = BinaryPrimitives.ReadUInt32LittleEndian(payload[8..]);
+        route.Table = payload[4];
+        route.Protocol = payload[5];
+        route.Scope = payload[6];
+        route.Type = (KernelRouteType)payload[7];
+        route.Flags = BinaryPrimitives.ReadUInt32LittleEndian(payload[8..]);
+        route.Onlink = (route.Flags & Rtnl.NhFOnlink) != 0;
         var dst = v6 ? IpAddr.V6Any : IpAddr.V4Any;
-        IpAddr? gateway = null;
-        IpAddr? prefSrc = null;
-        uint? priority = null;
-        var oif = 0;
-        var hops = default(ImmutableArray<KernelNextHop>);
         var attrs = new NetlinkAttributeReader(payload[Rtnl.RtMsgLength..]);
         while (attrs.MoveNext())
         {
@@ -127,54 +138,65 @@ public static class RouteMessage
                     dst = IpAddr.FromBytes(v);
                     break;
                 case Rtnl.RtaGateway when v.Length is 4 or 16:
-                    gateway = IpAddr.FromBytes(v);
+                    route.Gateway = IpAddr.FromBytes(v);
                     break;
                 case Rtnl.RtaPrefSrc when v.Length is 4 or 16:
-                    prefSrc = IpAddr.FromBytes(v);
+                    route.PreferredSource = IpAddr.FromBytes(v);
                     break;
                 case Rtnl.RtaOif:
-                    oif = (int)NetlinkAttributeReader.U32(v);
+                    route.OutInterfaceIndex = (int)NetlinkAttributeReader.U32(v);
                     break;
                 case Rtnl.RtaPriority:
-                    priority = NetlinkAttributeReader.U32(v);
+                    route.Metric = NetlinkAttributeReader.U32(v);
                     break;
                 case Rtnl.RtaTable:
-                    table = NetlinkAttributeReader.U32(v);
+                    route.Table = NetlinkAttributeReader.U32(v);
                     break;
                 case Rtnl.RtaMultipath:
-                    hops = ParseMultipath(v);
+                    multipath = v;
                     break;
             }
         }
         if (dst.IsV6 != v6)
             return false;
-        route = new KernelRouteSpec
-        {
-            Prefix = new Prefix(dst, dstLen),
-            Type = type,
-            Gateway = gateway,
-            OutInterfaceIndex = oif,
-            Onlink = (flags & Rtnl.NhFOnlink) != 0,
-            Metric = priority,
-            Protocol = protocol,
-            Table = table,
-            Scope = scope,
-            NextHops = hops,
-            PreferredSource = prefSrc,
-            Flags = flags,
-        };
+        route.Prefix = new Prefix(dst, dstLen);
         return true;
     }
 
-    /// <summary>RTA_MULTIPATH: a run of struct rtnexthop, each followed by its own attributes (RTNH_NEXT).</summary>
+    /// <summary>Reads the next hops of an RTA_MULTIPATH value into <paramref name="into"/> (cleared first).</summary>
+    public static void ReadHops(ReadOnlySpan<byte> multipath, List<KernelNextHop> into)
+    {
+        into.Clear();
+        var walker = new MultipathReader(multipath);
+        while (walker.MoveNext())
+            into.Add(walker.Current);
+    }
+
+    /// <summary>RTA_MULTIPATH as an immutable list (for a route built whole).</summary>
     private static ImmutableArray<KernelNextHop> ParseMultipath(ReadOnlySpan<byte> v)
     {
         var list = ImmutableArray.CreateBuilder<KernelNextHop>();
-        while (v.Length >= Rtnl.RtNexthopLength)
+        var walker = new MultipathReader(v);
+        while (walker.MoveNext())
+            list.Add(walker.Current);
+        return list.ToImmutable();
+    }
+
+    /// <summary>RTA_MULTIPATH: a run of struct rtnexthop, each followed by its own attributes (RTNH_NEXT).</summary>
+    private ref struct MultipathReader(ReadOnlySpan<byte> value)
+    {
+        private ReadOnlySpan<byte> _rest = value;
+
+        public KernelNextHop Current { get; private set; }
+
+        public bool MoveNext()
         {
+            var v = _rest;
+            if (v.Length < Rtnl.RtNexthopLength)
+                return false;
             var len = BinaryPrimitives.ReadUInt16LittleEndian(v);
             if (len < Rtnl.RtNexthopLength || len > v.Length)
-                break;
+                return false;
             var flags = v[2];
             var hops = v[3];
             var ifindex = BinaryPrimitives.ReadInt32LittleEndian(v[4..]);
@@ -185,9 +207,9 @@ public static class RouteMessage
                 if (attrs.Type == Rtnl.RtaGateway && attrs.Value.Length is 4 or 16)
                     gw = IpAddr.FromBytes(attrs.Value);
             }
-            list.Add(new KernelNextHop(gw, ifindex, (flags & Rtnl.NhFOnlink) != 0, (byte)(hops + 1)));
-            v = v[Math.Min(Nl.Align(len), v.Length)..];
+            Current = new KernelNextHop(gw, ifindex, (flags & Rtnl.NhFOnlink) != 0, (byte)(hops + 1));
+            _rest = v[Math.Min(Nl.Align(len), v.Length)..];
+            return true;
         }
-        return list.ToImmutable();
     }
 }

@@ -19,6 +19,8 @@ public sealed class RtNetlinkClient : IRouteNetlink
     private readonly NetlinkSocket _socket;
     private readonly string? _netns;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    // The next hops of the route being read in a streamed dump (one operation at a time, under _gate).
+    private readonly List<KernelNextHop> _hops = [];
 
     /// <summary>A client over <paramref name="socket"/>; listeners are opened in <paramref name="netns"/> (null: the current namespace).</summary>
     public RtNetlinkClient(NetlinkSocket socket, string? netns = null)
@@ -133,6 +135,31 @@ public sealed class RtNetlinkClient : IRouteNetlink
             },
             cancellationToken);
 
+    /// <summary>
+    /// Streams the dump into <paramref name="sink"/>: each route is parsed in place from the receive
+    /// buffer, its next hops into a list reused from dump to dump, so nothing is allocated per route.
+    /// </summary>
+    public async Task DumpRoutesAsync(bool ipv6, IRouteDumpSink sink, CancellationToken cancellationToken)
+    {
+        var state = new RouteDumpState(sink, _hops);
+        await DumpAsync(
+            (w, seq) => RouteMessage.WriteDumpRequest(w, ipv6, seq),
+            static (payload, s) =>
+            {
+                if (!RouteMessage.TryParse(payload, out var r, out var multipath))
+                    return;
+                s.Hops.Clear();
+                if (!multipath.IsEmpty)
+                    RouteMessage.ReadHops(multipath, s.Hops);
+                s.Sink.OnRoute(r, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(s.Hops));
+            },
+            state,
+            static s => s.Sink.Restart(),
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    private sealed record RouteDumpState(IRouteDumpSink Sink, List<KernelNextHop> Hops);
+
     public Task<IReadOnlyList<LinkInfo>> DumpLinksAsync(CancellationToken cancellationToken) =>
         DumpAsync<LinkInfo>(
             static (w, seq) => LinkMessage.WriteDumpRequest(w, seq),
@@ -153,9 +180,22 @@ public sealed class RtNetlinkClient : IRouteNetlink
             },
             cancellationToken);
 
-    private delegate void PayloadHandler<T>(ReadOnlySpan<byte> payload, List<T> into);
+    private delegate void PayloadHandler<T>(ReadOnlySpan<byte> payload, T state);
 
-    private async Task<IReadOnlyList<T>> DumpAsync<T>(Action<NetlinkWriter, uint> request, PayloadHandler<T> parse, CancellationToken cancellationToken)
+    /// <summary>A dump into a new list (one object per entry).</summary>
+    private async Task<IReadOnlyList<T>> DumpAsync<T>(Action<NetlinkWriter, uint> request, PayloadHandler<List<T>> parse, CancellationToken cancellationToken)
+    {
+        var list = new List<T>();
+        await DumpAsync(request, parse, list, static l => l.Clear(), cancellationToken).ConfigureAwait(false);
+        return list;
+    }
+
+    /// <summary>
+    /// Sends the dump request and hands every entry's payload to <paramref name="parse"/> with
+    /// <paramref name="state"/>; when the kernel flags the dump interrupted, <paramref name="restart"/>
+    /// runs and it is asked again (up to <see cref="DumpAttempts"/> times).
+    /// </summary>
+    private async Task DumpAsync<TState>(Action<NetlinkWriter, uint> request, PayloadHandler<TState> parse, TState state, Action<TState> restart, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         using var writer = new NetlinkWriter(256);
@@ -164,7 +204,6 @@ public sealed class RtNetlinkClient : IRouteNetlink
         {
             for (var attempt = 1; ; attempt++)
             {
-                var list = new List<T>();
                 var seq = _socket.ReserveSequence();
                 writer.Clear();
                 request(writer, seq);
@@ -176,12 +215,15 @@ public sealed class RtNetlinkClient : IRouteNetlink
                 while (!done)
                 {
                     var n = await _socket.ReceiveAsync(buffer, timeout.Token).ConfigureAwait(false);
-                    done = ParseDump(buffer.AsSpan(0, n), seq, parse, list, ref interrupted);
+                    done = ParseDump(buffer.AsSpan(0, n), seq, parse, state, ref interrupted);
                 }
                 // NLM_F_DUMP_INTR: the table changed during the dump, so it may be inconsistent; ask again.
                 if (interrupted && attempt < DumpAttempts)
+                {
+                    restart(state);
                     continue;
-                return list;
+                }
+                return;
             }
         }
         finally
@@ -192,7 +234,7 @@ public sealed class RtNetlinkClient : IRouteNetlink
     }
 
     /// <summary>Parses one datagram of a dump; true once NLMSG_DONE (or an ACK) ended it.</summary>
-    private static bool ParseDump<T>(ReadOnlySpan<byte> datagram, uint seq, PayloadHandler<T> parse, List<T> list, ref bool interrupted)
+    private static bool ParseDump<TState>(ReadOnlySpan<byte> datagram, uint seq, PayloadHandler<TState> parse, TState state, ref bool interrupted)
     {
         foreach (var m in new NetlinkMessageReader(datagram))
         {
@@ -213,7 +255,7 @@ public sealed class RtNetlinkClient : IRouteNetlink
                 case Nl.Overrun:
                     break;
                 default:
-                    parse(m.Payload, list);
+                    parse(m.Payload, state);
                     break;
             }
         }
