@@ -51,7 +51,8 @@ public sealed partial class BgpProtocol
         int seconds;
         lock (_sync)
         {
-            if (link.Cts is not { } cts || link.Timer is not { } timer)
+            // The session is ending (or ended): its timers are over.
+            if (link.Cts is not { IsCancellationRequested: false } cts || link.Timer is not { } timer)
                 return;
             session = cts;
             ct = cts.Token;

@@ -137,7 +137,16 @@ public sealed class DeadlineScheduler : IDisposable
         var ticks = Math.Max(due - _time.GetUtcNow().UtcTicks, 1);
         var wait = TimeSpan.FromMilliseconds((ticks + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond);
         if (_timer is null)
-            _timer = _time.CreateTimer(OnTimer, null, wait, Timeout.InfiniteTimeSpan);
+        {
+            // Not the first arming session's execution context (its AsyncLocals) for every wake-up.
+            if (ExecutionContext.IsFlowSuppressed())
+                _timer = _time.CreateTimer(OnTimer, null, wait, Timeout.InfiniteTimeSpan);
+            else
+            {
+                using (ExecutionContext.SuppressFlow())
+                    _timer = _time.CreateTimer(OnTimer, null, wait, Timeout.InfiniteTimeSpan);
+            }
+        }
         else
             _timer.Change(wait, Timeout.InfiniteTimeSpan);
     }
