@@ -21,6 +21,10 @@ public sealed partial class BgpProtocol
         public BgpFsm Fsm { get; } = fsm;
         /// <summary>Cancels this connection's session loop; set while it runs.</summary>
         public CancellationTokenSource? Cts { get; set; }
+        /// <summary>Wakes the session at its FSM's next deadline; set while the session loop runs.</summary>
+        public DeadlineTimer? Timer { get; set; }
+        /// <summary>The timer's KEEPALIVE still waiting for the socket, if any (one at a time).</summary>
+        public Task? Keepalive { get; set; }
     }
 
     /// <summary>Collisions resolved since start (each closed one connection).</summary>

@@ -9,8 +9,6 @@ namespace Calico.Bgp.Speaker;
 
 public sealed partial class BgpProtocol
 {
-    private static readonly TimeSpan TimerGranularity = TimeSpan.FromMilliseconds(250);
-
     /// <summary>Runs one connection from TCP up to close; returns whether it reached Established.</summary>
     private async Task<bool> RunSessionAsync(Link link, CancellationToken outer)
     {
@@ -29,8 +27,7 @@ public sealed partial class BgpProtocol
                 actions = [.. fsm.Handle(FsmEventKind.TcpConnectionConfirmed)];
             if (!await ExecuteAsync(link, actions, ct).ConfigureAwait(false))
                 return false;
-            var timers = RunTimersAsync(link, cts);
-            var sendHold = RunSendHoldTimerAsync(link, cts);
+            StartTimers(link);
             var max = BgpConstants.MaxExtendedMessageLength;
             while (!ct.IsCancellationRequested)
             {
@@ -82,8 +79,6 @@ public sealed partial class BgpProtocol
                     return established;
                 }
             }
-            _ = timers;
-            _ = sendHold;
             return established;
         }
         catch (OperationCanceledException)
@@ -122,6 +117,8 @@ public sealed partial class BgpProtocol
                 if (ReferenceEquals(_candidate, link))
                     _candidate = null;
                 link.Cts = null;
+                link.Timer?.Dispose();
+                link.Timer = null;
             }
             await conn.DisposeAsync().ConfigureAwait(false);
         }
@@ -225,18 +222,19 @@ public sealed partial class BgpProtocol
     {
         IReadOnlyList<FsmAction> actions;
         lock (_sync)
+        {
             actions = [.. conn.Fsm.Handle(e)];
+            // An event may start a timer sooner than the session is woken for (the OPEN starts the
+            // keepalive timer, under the startup hold time); one that moved later needs nothing.
+            conn.Timer?.ArmEarlier(conn.Fsm.NextDeadline);
+        }
         if (!await ExecuteAsync(conn, actions, ct).ConfigureAwait(false))
             return FrameOutcome.Closed;
         return actions.Any(a => a.Kind == FsmActionKind.Established) ? FrameOutcome.Established : FrameOutcome.Continue;
     }
 
-    /// <summary>
-    /// Carries out FSM actions; false when the connection is to be closed. With
-    /// <paramref name="noWait"/> (a timer's error) a NOTIFICATION is written only if the socket
-    /// takes it at once, and the connection is reset if it did not, so a stalled write ends too.
-    /// </summary>
-    private async Task<bool> ExecuteAsync(Link link, IReadOnlyList<FsmAction> actions, CancellationToken ct, bool noWait = false)
+    /// <summary>Carries out FSM actions; false when the connection is to be closed.</summary>
+    private async Task<bool> ExecuteAsync(Link link, IReadOnlyList<FsmAction> actions, CancellationToken ct)
     {
         var conn = link.Connection;
         foreach (var a in actions)
@@ -251,10 +249,6 @@ public sealed partial class BgpProtocol
                     await conn.SendAsync(MessageType.Keepalive, KeepaliveMessage.Write, ct).ConfigureAwait(false);
                     lock (_sync)
                         link.Fsm.MessageSent();
-                    break;
-                case FsmActionKind.SendNotification when noWait:
-                    if (!SendNotificationNow(conn, a.Error!.Value))
-                        conn.Abort();
                     break;
                 case FsmActionKind.SendNotification:
                     var err = a.Error!.Value;
@@ -278,114 +272,6 @@ public sealed partial class BgpProtocol
             }
         }
         return true;
-    }
-
-    /// <summary>
-    /// Fires FSM timers (hold, keepalive) while the connection lives, never waiting on a write: a
-    /// KEEPALIVE is written in the background (one at a time), and a timer's NOTIFICATION goes only
-    /// if the socket takes it at once. A peer that stops reading while it is also silent would
-    /// otherwise hold this loop in a blocked KEEPALIVE, and its hold timer would never fire.
-    /// </summary>
-    private async Task RunTimersAsync(Link conn, CancellationTokenSource session)
-    {
-        var ct = session.Token;
-        Task? keepalive = null;
-        try
-        {
-            while (!ct.IsCancellationRequested)
-            {
-                await Task.Delay(TimerGranularity, Time, ct).ConfigureAwait(false);
-                IReadOnlyList<FsmAction> actions;
-                lock (_sync)
-                    actions = [.. conn.Fsm.Tick()];
-                if (actions.Count == 0)
-                    continue;
-                if (actions is [{ Kind: FsmActionKind.SendKeepalive }])
-                {
-                    // One still waiting for the socket already tells the peer we are alive once written.
-                    if (keepalive is null || keepalive.IsCompleted)
-                        keepalive = SendKeepaliveAsync(conn, ct);
-                    continue;
-                }
-                if (!await ExecuteAsync(conn, actions, ct, noWait: true).ConfigureAwait(false))
-                {
-                    await session.CancelAsync().ConfigureAwait(false);
-                    return;
-                }
-            }
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
-        {
-            await session.CancelAsync().ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>A timer's KEEPALIVE, written when the socket takes it; a failed write is the read loop's to notice.</summary>
-    private async Task SendKeepaliveAsync(Link link, CancellationToken ct)
-    {
-        try
-        {
-            await link.Connection.SendAsync(MessageType.Keepalive, KeepaliveMessage.Write, ct).ConfigureAwait(false);
-            lock (_sync)
-                link.Fsm.MessageSent();
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
-        {
-            // The session is ending.
-        }
-    }
-
-    /// <summary>
-    /// The send hold timer (RFC 9687): while the session is open, drops it when our writes make no
-    /// progress for the send hold time, even though the peer's own messages still arrive. Its own
-    /// loop, because the KEEPALIVE the other timers send can be stuck behind the very stall.
-    /// </summary>
-    private async Task RunSendHoldTimerAsync(Link link, CancellationTokenSource session)
-    {
-        var ct = session.Token;
-        try
-        {
-            while (!ct.IsCancellationRequested)
-            {
-                await Task.Delay(TimerGranularity, Time, ct).ConfigureAwait(false);
-                IReadOnlyList<FsmAction> actions;
-                int seconds;
-                lock (_sync)
-                {
-                    link.Fsm.SendProgress(link.Connection.LastSendProgress);
-                    actions = [.. link.Fsm.TickSendHold()];
-                    seconds = link.Fsm.SendHoldTime;
-                }
-                if (actions.Count == 0)
-                    continue;
-                _log.LogWarning("{Name}: send hold timer expired: neighbor {Neighbor} took none of our data for {Seconds} s; dropping the session",
-                    Name, Options.NeighborAddress, seconds);
-                // Not waiting for anything on the way out: the NOTIFICATION goes only if it can
-                // without blocking, and the reset frees what was queued for the peer.
-                await ExecuteAsync(link, actions, CancellationToken.None, noWait: true).ConfigureAwait(false);
-                link.Connection.Abort();
-                await session.CancelAsync().ConfigureAwait(false);
-                return;
-            }
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
-        {
-            // The session ended first.
-        }
-    }
-
-    /// <summary>
-    /// Writes a timer's NOTIFICATION if the socket takes it at once (RFC 9687 §4: "if possible", not
-    /// waited for); whether it was. A send hold expiry is counted either way, so the metrics show
-    /// every one: a stalled peer's full socket rarely takes it.
-    /// </summary>
-    private bool SendNotificationNow(BgpConnection conn, BgpError error)
-    {
-        var written = conn.TrySendNow(MessageType.Notification, w => NotificationMessage.Write(w, error));
-        if (written || error.Code == NotificationCode.SendHoldTimerExpired)
-            Messages.CountNotificationSent((byte)error.Code, error.Subcode);
-        _log.LogWarning("{Name}: sending NOTIFICATION: {Error}{Outcome}", Name, error.Description, written ? "" : " (the stalled socket did not take it)");
-        return written;
     }
 
     /// <summary>

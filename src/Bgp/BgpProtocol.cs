@@ -23,6 +23,7 @@ public sealed partial class BgpProtocol : Protocol
     private readonly Channel<Socket> _incoming = Channel.CreateBounded<Socket>(new BoundedChannelOptions(2) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly Backoff _backoff;
     private readonly UpdateGroupRegistry _groups;
+    private readonly DeadlineScheduler _timers;
     // The FSM shown by Info/Snapshot: the one connecting, or the primary connection's.
     private BgpFsm _fsm;
     private CancellationTokenSource? _cts;
@@ -50,8 +51,21 @@ public sealed partial class BgpProtocol : Protocol
     /// policy. Without one, this protocol is a group of its own.
     /// </summary>
     public BgpProtocol(BgpProtocolOptions options, RoutingTable table, TimeProvider time, ILoggerFactory loggers, BgpListener? listener, UpdateGroupRegistry? updateGroups)
+        : this(options, table, time, loggers, listener, updateGroups, null)
+    {
+    }
+
+    /// <summary>
+    /// Creates the protocol; its sessions' timers run in <paramref name="sessionTimers"/>, which a
+    /// daemon shares among all its BGP protocols (one timer for every session). Without one, the
+    /// protocol has a scheduler of its own. The scheduler must run on <paramref name="time"/>.
+    /// </summary>
+    public BgpProtocol(BgpProtocolOptions options, RoutingTable table, TimeProvider time, ILoggerFactory loggers, BgpListener? listener, UpdateGroupRegistry? updateGroups, DeadlineScheduler? sessionTimers)
         : base(options.Name, table, time, options.Preference)
     {
+        if (sessionTimers is not null && !ReferenceEquals(sessionTimers.Time, time))
+            throw new ArgumentException("The session timers must run on the protocol's clock.", nameof(sessionTimers));
+        _timers = sessionTimers ?? new DeadlineScheduler(time);
         Options = options;
         _log = loggers.CreateLogger("Calico.Bgp.Speaker." + options.Name);
         Trace = new ProtocolTrace(loggers);

@@ -44,6 +44,15 @@ public sealed class BgpFsm(FsmConfig config, TimeProvider time)
     public int SendHoldTime { get; private set; }
     public DateTimeOffset? SendHoldDeadline { get; private set; }
 
+    /// <summary>
+    /// The earliest deadline of any running timer (connect retry, hold, keepalive, send hold), when
+    /// the driver has to call <see cref="Tick"/> or <see cref="TickSendHold"/> next; null when none runs.
+    /// </summary>
+    public DateTimeOffset? NextDeadline => Earliest(Earliest(ConnectRetryDeadline, HoldDeadline), Earliest(KeepaliveDeadline, SendHoldDeadline));
+
+    private static DateTimeOffset? Earliest(DateTimeOffset? a, DateTimeOffset? b) =>
+        a is { } x && b is { } y ? (x <= y ? x : y) : a ?? b;
+
     /// <summary>RFC 9687 §3's suggested SendHoldTime: 8 minutes.</summary>
     public const int DefaultSendHoldTime = 480;
     /// <summary>The last error in BIRD's words ("Received: Hold timer expired", "BGP Error: …", "Socket: …").</summary>

@@ -31,6 +31,9 @@ internal sealed class ProtocolFactory(BirdConfig config, RoutingTable table, Tim
     /// </summary>
     public Dictionary<RouteFilter, RouteFilter> SharedFilters { get; init; } = [];
 
+    /// <summary>The scheduler every BGP session's timers share (one timer for all of them).</summary>
+    public Speaker.Session.DeadlineScheduler? SessionTimers { get; init; }
+
     private RouteFilter Share(RouteFilter filter)
     {
         if (SharedFilters.TryGetValue(filter, out var shared))
@@ -176,6 +179,6 @@ internal sealed class ProtocolFactory(BirdConfig config, RoutingTable table, Tim
             Ipv4 = config.DualStack ? !b.NeighborAddress.IsV6 : !config.Ipv6,
             Ipv6 = config.DualStack ? b.NeighborAddress.IsV6 : config.Ipv6,
         };
-        return new BgpProtocol(options, table, time, loggers, listener, updateGroups);
+        return new BgpProtocol(options, table, time, loggers, listener, updateGroups, SessionTimers);
     }
 }

@@ -29,6 +29,8 @@ internal sealed partial class RoutingDaemon : IHostedService, IAsyncDisposable, 
     private BgpListener? _listener;
     /// <summary>One registry for all BGP sessions, so peers sharing an export policy share encoded UPDATEs.</summary>
     private readonly Speaker.Export.UpdateGroupRegistry _updateGroups = new();
+    /// <summary>One timer for all BGP sessions' deadlines, rather than one per session.</summary>
+    private readonly Speaker.Session.DeadlineScheduler _sessionTimers;
     private ListenBgpConfig? _listenConfig;
 
     public RoutingDaemon(CommandLine cl, ILoggerFactory loggers, TimeProvider time, IHostApplicationLifetime lifetime, Logging.ProtocolDebugSwitch debug)
@@ -38,6 +40,7 @@ internal sealed partial class RoutingDaemon : IHostedService, IAsyncDisposable, 
         _loggers = loggers;
         _log = loggers.CreateLogger("daemon");
         _time = time;
+        _sessionTimers = new Speaker.Session.DeadlineScheduler(time);
         _lifetime = lifetime;
         Table = new RoutingTable("master");
         StartedAt = time.GetUtcNow();
@@ -147,6 +150,7 @@ internal sealed partial class RoutingDaemon : IHostedService, IAsyncDisposable, 
             await StopAsync(CancellationToken.None).ConfigureAwait(false);
         _stopping.Dispose();
         _configLock.Dispose();
+        _sessionTimers.Dispose();
         if (_listener is not null)
             await _listener.DisposeAsync().ConfigureAwait(false);
     }

@@ -1,0 +1,141 @@
+using System.Net;
+using Calico.Bgp.Lab;
+using Calico.Bgp.Rib;
+using Calico.Bgp.Speaker.Session;
+using Calico.Bgp.Speaker.Wire;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Calico.Bgp.Speaker.Tests;
+
+/// <summary>
+/// A real session (loopback 127.0.7.20–21) whose keepalive and hold timers run in a shared
+/// <see cref="DeadlineScheduler"/> on a fake clock: nothing happens until the clock reaches a
+/// deadline, then the right message goes out.
+/// </summary>
+public class SessionTimerTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task Keepalive_and_hold_timers_fire_at_their_deadlines_on_the_shared_scheduler()
+    {
+        var time = new FakeTimeProvider();
+        using var timers = new DeadlineScheduler(time);
+        using var listener = ScriptedPeer.Listen("127.0.7.20");
+        var bgp = Protocol("timers", "127.0.7.20", listener, time, timers);
+        await bgp.StartAsync(CancellationToken.None);
+        // The connect delay (1 s at least) runs on the fake clock too.
+        await Wait.UntilAsync(() => bgp.BgpState == BgpState.Active, Patience, "the connect delay to start");
+        time.Advance(TimeSpan.FromSeconds(1));
+        try
+        {
+            await using var peer = await ScriptedPeer.AcceptAsync(listener);
+            await peer.ReadUntilAsync(MessageType.Open);
+            // Hold time 9 s: keepalive every 3 s (RFC 4271 §4.4's third).
+            await peer.SendOpenAsync(64513, 0x0A0000F5u, ScriptedPeer.Caps(asn: 64513), hold: 9);
+            await peer.SendKeepaliveAsync();
+            Assert.Equal(MessageType.Keepalive, ScriptedPeer.TypeOf(await peer.ReadAsync()));
+            await Wait.UntilAsync(() => bgp.State == ProtocolState.Up, Patience, "Established");
+            // The End-of-RIB (no routes to send) may come first.
+            await Wait.UntilAsync(() => timers.ArmedCount == 1, Patience, "the session's deadline to be armed");
+
+            time.Advance(TimeSpan.FromSeconds(3));
+            await ReadUntilTypeAsync(peer, MessageType.Keepalive);
+
+            time.Advance(TimeSpan.FromSeconds(3));
+            await ReadUntilTypeAsync(peer, MessageType.Keepalive);
+            Assert.Equal(ProtocolState.Up, bgp.State);
+
+            // The peer's silence reaches the hold time (9 s after its KEEPALIVE).
+            time.Advance(TimeSpan.FromSeconds(3));
+            // The NOTIFICATION goes only if the socket takes it at once; the KEEPALIVE due at the
+            // same instant may still hold the write, and then the connection is reset without it.
+            var end = await ReadUntilNotificationOrEndAsync(peer);
+            if (end is { } n)
+                Assert.Equal((byte)NotificationCode.HoldTimerExpired, n[19]);
+            await Wait.UntilAsync(() => bgp.Snapshot().LastError is not null, Patience, "the session to go down");
+            Assert.Equal("BGP Error: Hold timer expired", bgp.Snapshot().LastError);
+            await Wait.UntilAsync(() => timers.ArmedCount == 0, Patience, "the ended session's deadline to be dropped");
+        }
+        finally
+        {
+            await bgp.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task A_peers_keepalives_keep_the_session_up_past_many_hold_times()
+    {
+        var time = new FakeTimeProvider();
+        using var timers = new DeadlineScheduler(time);
+        using var listener = ScriptedPeer.Listen("127.0.7.21");
+        var bgp = Protocol("kept", "127.0.7.21", listener, time, timers);
+        await bgp.StartAsync(CancellationToken.None);
+        // The connect delay (1 s at least) runs on the fake clock too.
+        await Wait.UntilAsync(() => bgp.BgpState == BgpState.Active, Patience, "the connect delay to start");
+        time.Advance(TimeSpan.FromSeconds(1));
+        try
+        {
+            await using var peer = await ScriptedPeer.AcceptAsync(listener);
+            await peer.ReadUntilAsync(MessageType.Open);
+            await peer.SendOpenAsync(64513, 0x0A0000F6u, ScriptedPeer.Caps(asn: 64513), hold: 9);
+            await peer.SendKeepaliveAsync();
+            await Wait.UntilAsync(() => bgp.State == ProtocolState.Up, Patience, "Established");
+            for (var i = 0; i < 10; i++)
+            {
+                // The peer's KEEPALIVE restarts our hold timer before each 3 s step: 30 s in all,
+                // past three hold times, with one of our KEEPALIVEs per step.
+                await peer.SendKeepaliveAsync();
+                await Wait.UntilAsync(() => bgp.Messages.MessagesReceived(MessageType.Keepalive) >= i + 2, Patience, $"KEEPALIVE {i + 2} read");
+                time.Advance(TimeSpan.FromSeconds(3));
+                await ReadUntilTypeAsync(peer, MessageType.Keepalive);
+            }
+            Assert.Equal(ProtocolState.Up, bgp.State);
+            Assert.Null(bgp.Snapshot().LastError);
+        }
+        finally
+        {
+            await bgp.StopAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>The NOTIFICATION, or null when the connection ends without one.</summary>
+    private static async Task<byte[]?> ReadUntilNotificationOrEndAsync(ScriptedPeer peer)
+    {
+        try
+        {
+            return await ReadUntilTypeAsync(peer, MessageType.Notification);
+        }
+        catch (Exception e) when (e is EndOfStreamException or IOException)
+        {
+            return null;
+        }
+    }
+
+    private static async Task<byte[]> ReadUntilTypeAsync(ScriptedPeer peer, MessageType type)
+    {
+        while (true)
+        {
+            var m = await peer.ReadAsync(Patience);
+            if (ScriptedPeer.TypeOf(m) == type)
+                return m;
+        }
+    }
+
+    private static BgpProtocol Protocol(string name, string address, System.Net.Sockets.Socket listener, TimeProvider time, DeadlineScheduler timers) =>
+        new(new BgpProtocolOptions
+        {
+            Name = name,
+            RouterId = 0x0A000001,
+            LocalAs = 64512,
+            PeerAs = 64513,
+            NeighborAddress = IpAddr.Parse(address),
+            NeighborPort = ((IPEndPoint)listener.LocalEndPoint!).Port,
+            SourceAddress = IpAddr.Parse("127.0.0.1"),
+            ConnectDelayTime = 0,
+            ErrorWaitMin = 30,
+            ErrorWaitMax = 30,
+            HoldTime = 90,
+        }, new RoutingTable(), time, NullLoggerFactory.Instance, null, null, timers);
+}
