@@ -71,10 +71,7 @@ public class DaemonProcessTests : IDisposable
         var cfg = Write("bird.cfg", "router id 10.0.0.1;\nprotocol device { scan time 2; }\nprotocol static { route 10.60.1.0/24 blackhole; }\n");
         var sock = Path.Combine(_dir, "bird.ctl");
         var pidFile = Path.Combine(_dir, "bird.pid");
-        var psi = new System.Diagnostics.ProcessStartInfo(LabTools.Daemon) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in new[] { "-d", "-c", cfg, "-s", sock, "-P", pidFile })
-            psi.ArgumentList.Add(a);
-        using var p = System.Diagnostics.Process.Start(psi)!;
+        using var p = StartDaemon("-d", "-c", cfg, "-s", sock, "-P", pidFile);
         var stderr = p.StandardError.ReadToEndAsync();
         try
         {
@@ -104,10 +101,7 @@ public class DaemonProcessTests : IDisposable
         var cfg = Write("bird.cfg", "router id 10.0.0.1;\nprotocol kernel { learn; scan time 2; export all; }\nprotocol device { scan time 2; }\nprotocol direct { interface \"*\"; }\nprotocol static { route 10.60.1.0/24 blackhole; }\n");
         var sock = Path.Combine(_dir, "bird.ctl");
         var pidFile = Path.Combine(_dir, "bird.pid");
-        var psi = new System.Diagnostics.ProcessStartInfo(LabTools.Daemon) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in new[] { "-d", "-c", cfg, "-s", sock, "-P", pidFile })
-            psi.ArgumentList.Add(a);
-        using var p = System.Diagnostics.Process.Start(psi)!;
+        using var p = StartDaemon("-d", "-c", cfg, "-s", sock, "-P", pidFile);
         var stderr = p.StandardError.ReadToEndAsync();
         var stdout = p.StandardOutput.ReadToEndAsync();
         await Wait.UntilAsync(() => File.Exists(sock) || p.HasExited, TimeSpan.FromSeconds(20), "the control socket");
@@ -127,10 +121,7 @@ public class DaemonProcessTests : IDisposable
     {
         var cfg = Write("bird.cfg", "router id 10.0.0.1;\nprotocol device { scan time 2; }\n");
         var sock = Path.Combine(_dir, "bird.ctl");
-        var psi = new System.Diagnostics.ProcessStartInfo(LabTools.Daemon) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in new[] { "-d", "-c", cfg, "-s", sock })
-            psi.ArgumentList.Add(a);
-        using var first = System.Diagnostics.Process.Start(psi)!;
+        using var first = StartDaemon("-d", "-c", cfg, "-s", sock);
         try
         {
             await Wait.UntilAsync(() => File.Exists(sock), TimeSpan.FromSeconds(20), "the first daemon's socket");
@@ -157,5 +148,14 @@ public class DaemonProcessTests : IDisposable
         var r = await Shell.RunAsync(LabTools.Daemon, "-d", "-c", cfg, "-s", Path.Combine(blocker, "bird.ctl"));
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("Cannot create control socket", r.StdErr, StringComparison.Ordinal);
+    }
+
+    /// <summary>Our daemon as a process with <paramref name="args"/>, its stdout and stderr redirected.</summary>
+    private static System.Diagnostics.Process StartDaemon(params string[] args)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo(LabTools.Daemon) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in args)
+            psi.ArgumentList.Add(a);
+        return System.Diagnostics.Process.Start(psi)!;
     }
 }
