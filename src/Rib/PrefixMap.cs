@@ -3,7 +3,7 @@ namespace Calico.Bgp.Rib;
 /// <summary>
 /// The table's prefix → <see cref="RouteEntry"/> map: open addressing with linear probing over one
 /// array of references, keyed by each entry's own prefix, so a prefix costs one slot (8 bytes over the
-/// load factor) instead of a dictionary node with a second copy of the key, plus a one-byte hash tag.
+/// load factor) instead of a dictionary node with a second copy of the key, plus the key's hash.
 /// </summary>
 /// <remarks>
 /// <para>One writer (the table's lock) and any number of readers that never lock and never wait.
@@ -12,11 +12,12 @@ namespace Calico.Bgp.Rib;
 /// reference, and grows or cleans the map by building a new array and publishing it with one
 /// volatile write; it never changes an array after replacing it. A reader takes the array once and
 /// probes it with volatile reads, so it sees each slot either before or after a write.</para>
-/// <para>Beside each slot a byte of its key's hash is kept (written before the slot, so a reader that
-/// sees the slot sees its tag): a probe passes 255 in 256 slots of other keys without touching their
-/// entries — an entry's prefix is three dependent loads away (entry, route, prefix), and at three
-/// quarters load a missing key probes about eight slots. A byte, not the whole hash, keeps the table
-/// at about 110 B per route (1.6 B per route for the tags instead of 6.5).</para>
+/// <para>Beside each slot its key's hash is kept (written before the slot, so a reader that sees the
+/// slot sees its hash): a probe passes slots of other keys without touching their entries — an
+/// entry's prefix is three dependent loads away (entry, route, prefix), and at three quarters load a
+/// missing key probes about eight slots — and a rebuild places every entry from the hashes alone,
+/// reading the old arrays in order. With a one-byte tag instead, the rebuilds of a table filling up
+/// to a million routes were a third of the daemon's CPU (each entry's prefix a cache miss to rehash).</para>
 /// <para>Within one array a key stays in the slot it first took: a removed key leaves its tombstone,
 /// and only the same key takes that slot again. So an enumeration meets each key at most once even
 /// while the writer removes and re-adds it, as a dictionary's enumeration would.</para>
@@ -26,16 +27,16 @@ internal sealed class PrefixMap
     /// <summary>Grow or clean when used slots (entries and tombstones) pass this share of the array.</summary>
     private const double MaxLoad = 0.75;
 
-    /// <summary>After a rebuild the entries fill this share, so rebuilds come after as many inserts again as there are entries.</summary>
+    /// <summary>After a cleaning rebuild (mostly tombstones gone) the entries fill this share.</summary>
     private const double LoadAfterRebuild = 0.56;
 
     private const int MinCapacity = 16;
 
-    /// <summary>The slots and their keys' tags, published together.</summary>
+    /// <summary>The slots and their keys' hashes, published together.</summary>
     private sealed class Store(int capacity)
     {
         public readonly object?[] Slots = new object?[capacity];
-        public readonly byte[] Tags = new byte[capacity];
+        public readonly int[] Hashes = new int[capacity];
     }
 
     private Store _store = new(MinCapacity);
@@ -52,15 +53,15 @@ internal sealed class PrefixMap
     {
         var store = Volatile.Read(ref _store);
         var slots = store.Slots;
+        var hashes = store.Hashes;
         var hash = prefix.GetHashCode();
-        var tag = Tag(hash);
         var i = Home(hash, slots.Length);
         while (true)
         {
             var slot = Volatile.Read(ref slots[i]);
             if (slot is null)
                 return null;
-            if (store.Tags[i] == tag)
+            if (hashes[i] == hash)
             {
                 if (slot is RouteEntry entry)
                 {
@@ -90,7 +91,9 @@ internal sealed class PrefixMap
         }
         if (slot is null && _count + _tombstones + 1 > store.Slots.Length * MaxLoad)
         {
-            Rebuild(_count + 1);
+            // Mostly entries: the table is filling, so double it (rebuilds then copy each entry about
+            // once in all); mostly tombstones: clean it at the same size.
+            Rebuild(_tombstones < _count / 4 ? (int)Math.Min(Array.MaxLength, 2L * store.Slots.Length) : SlotsFor(_count + 1));
             store = _store;
             i = IndexOf(store, prefix, hash);
             slot = store.Slots[i];
@@ -98,7 +101,7 @@ internal sealed class PrefixMap
         if (slot is not null)
             _tombstones--; // this key's own tombstone, taken back
         else
-            store.Tags[i] = Tag(hash); // before the slot: a reader that sees the slot sees its tag
+            store.Hashes[i] = hash; // before the slot: a reader that sees the slot sees its hash
         Volatile.Write(ref store.Slots[i], entry);
         Volatile.Write(ref _count, _count + 1);
     }
@@ -119,7 +122,7 @@ internal sealed class PrefixMap
         _tombstones++;
         // Tombstones beyond the entries are mostly a full table withdrawn: give the memory back.
         if (_tombstones > _count && _tombstones > MinCapacity)
-            Rebuild(_count);
+            Rebuild(SlotsFor(_count));
         return true;
     }
 
@@ -138,43 +141,50 @@ internal sealed class PrefixMap
     private static int IndexOf(Store store, in Prefix prefix, int hash)
     {
         var slots = store.Slots;
-        var tag = Tag(hash);
+        var hashes = store.Hashes;
         var i = Home(hash, slots.Length);
         while (true)
         {
             var slot = slots[i];
             if (slot is null)
                 return i;
-            if (store.Tags[i] == tag && (slot is RouteEntry entry ? entry.IsFor(prefix) : ((Prefix)slot).Equals(prefix)))
+            if (hashes[i] == hash && (slot is RouteEntry entry ? entry.IsFor(prefix) : ((Prefix)slot).Equals(prefix)))
                 return i;
             if (++i == slots.Length)
                 i = 0;
         }
     }
 
+    private static int SlotsFor(int entries) =>
+        Math.Max(MinCapacity, (int)Math.Min(Array.MaxLength, Math.Ceiling(entries / LoadAfterRebuild)));
+
     /// <summary>
-    /// Copies the entries (not the tombstones) into an array sized for <paramref name="entries"/> and
-    /// publishes it. Readers still probing the old array finish there: it is never written again. The
-    /// keys are distinct, so each goes to the first empty slot from its home without comparing keys.
+    /// Copies the entries (not the tombstones) into arrays of <paramref name="capacity"/> slots and
+    /// publishes them. Readers still probing the old arrays finish there: they are never written again.
+    /// The keys are distinct, so each goes to the first empty slot from its home without comparing
+    /// keys, and its home comes from the kept hash without touching the entry.
     /// </summary>
-    private void Rebuild(int entries)
+    private void Rebuild(int capacity)
     {
-        var capacity = Math.Max(MinCapacity, (int)Math.Min(Array.MaxLength, Math.Ceiling(entries / LoadAfterRebuild)));
         var fresh = new Store(capacity);
         var old = _store;
-        for (var j = 0; j < old.Slots.Length; j++)
+        var oldSlots = old.Slots;
+        var oldHashes = old.Hashes;
+        var slots = fresh.Slots;
+        var hashes = fresh.Hashes;
+        for (var j = 0; j < oldSlots.Length; j++)
         {
-            if (old.Slots[j] is not RouteEntry entry)
+            if (oldSlots[j] is not RouteEntry entry)
                 continue;
-            var hash = entry.Prefix.GetHashCode();
+            var hash = oldHashes[j];
             var i = Home(hash, capacity);
-            while (fresh.Slots[i] is not null)
+            while (slots[i] is not null)
             {
                 if (++i == capacity)
                     i = 0;
             }
-            fresh.Tags[i] = old.Tags[j];
-            fresh.Slots[i] = entry;
+            hashes[i] = hash;
+            slots[i] = entry;
         }
         _tombstones = 0;
         Volatile.Write(ref _store, fresh);
@@ -205,9 +215,6 @@ internal sealed class PrefixMap
     /// run at the same end of the smaller array, and every probe walks it — 200k routes of a session
     /// that went down took 7.7 CPU s to remove instead of a few ms.
     /// </remarks>
-    /// <summary>The byte kept beside a slot: all four bytes of the hash folded, so any of them tells keys apart.</summary>
-    private static byte Tag(int hash) => (byte)(hash ^ (hash >> 8) ^ (hash >> 16) ^ (hash >> 24));
-
     private static int Home(int hash, int length) =>
         (int)((ulong)(uint)HashCode.Combine(hash, length) * (ulong)length >> 32);
 }
