@@ -39,7 +39,11 @@ public sealed class BgpConnection : IAsyncDisposable
         Incoming = incoming;
         _socket.NoDelay = true;
         _stream = new NetworkStream(socket, ownsSocket: true);
-        Reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 65536, leaveOpen: true));
+        // A zero-byte read waits for the peer's bytes before a buffer is taken from the pool, so an idle
+        // session holds none: with a 64 KiB buffer held by every pending read, 500 quiet sessions kept
+        // 33 MB of the daemon's 53 MB heap (BIRD keeps a 4 KiB receive buffer per session). The size
+        // still matters in a burst: fewer reads per table.
+        Reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 65536, leaveOpen: true, useZeroByteReads: true));
         Writer = PipeWriter.Create(new ProgressStream(_stream, NoteProgress), new StreamPipeWriterOptions(minimumBufferSize: 65536, leaveOpen: true));
         var local = (IPEndPoint)socket.LocalEndPoint!;
         var remote = (IPEndPoint)socket.RemoteEndPoint!;
