@@ -16,6 +16,8 @@ public sealed class BgpConnection : IAsyncDisposable
 {
     private readonly Socket _socket;
     private readonly NetworkStream _stream;
+    // The socket's write side with progress tracking; the pipe writes here, and so do shared UPDATE bytes.
+    private readonly ProgressStream _out;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private static readonly TimeSpan DisposeWait = TimeSpan.FromSeconds(5);
     private int _disposed;
@@ -39,12 +41,12 @@ public sealed class BgpConnection : IAsyncDisposable
         Incoming = incoming;
         _socket.NoDelay = true;
         _stream = new NetworkStream(socket, ownsSocket: true);
-        // A zero-byte read waits for the peer's bytes before a buffer is taken from the pool, so an idle
-        // session holds none: with a 64 KiB buffer held by every pending read, 500 quiet sessions kept
-        // 33 MB of the daemon's 53 MB heap (BIRD keeps a 4 KiB receive buffer per session). The size
-        // still matters in a burst: fewer reads per table.
-        Reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 65536, leaveOpen: true, useZeroByteReads: true));
-        Writer = PipeWriter.Create(new ProgressStream(_stream, NoteProgress), new StreamPipeWriterOptions(minimumBufferSize: 65536, leaveOpen: true));
+        // 4 KiB reads, as BIRD's receive buffer: every pending read holds its buffer, so 64 KiB ones
+        // kept 33 MB of the daemon's 53 MB heap with 500 quiet sessions. A burst still reads
+        // whatever the socket has, one buffer at a time, and a longer message spans buffers.
+        Reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true));
+        _out = new ProgressStream(_stream, NoteProgress);
+        Writer = PipeWriter.Create(_out, new StreamPipeWriterOptions(minimumBufferSize: 65536, leaveOpen: true));
         var local = (IPEndPoint)socket.LocalEndPoint!;
         var remote = (IPEndPoint)socket.RemoteEndPoint!;
         LocalAddress = IpAddr.FromIPAddress(local.Address.IsIPv4MappedToIPv6 ? local.Address.MapToIPv4() : local.Address);
@@ -111,26 +113,56 @@ public sealed class BgpConnection : IAsyncDisposable
     }
 
     /// <summary>
-    /// Writes already encoded messages (an update group's shared bytes) and flushes once, under
-    /// the write lock.
+    /// Writes already encoded messages (an update group's shared bytes), under the write lock.
     /// </summary>
+    /// <remarks>
+    /// The bytes go to the socket from the group's own buffers, not copied into this session's pipe
+    /// first: a pipe holds everything written until the socket takes it, so a thousand reflector
+    /// clients each held their own copy of the same table while it drained. Small chunks are
+    /// gathered into one pooled slice per write, so a burst of small UPDATEs still costs one
+    /// write per slice. The pipe is always flushed when the lock is free, so nothing of it is
+    /// overtaken.
+    /// </remarks>
     public async ValueTask SendAsync(IReadOnlyList<ReadOnlyMemory<byte>> chunks, CancellationToken ct)
     {
         await _writeLock.WaitAsync(ct).ConfigureAwait(false);
+        byte[]? slice = null;
         try
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            NoteProgress();
+            _writing = true;
+            var filled = 0;
             foreach (var chunk in chunks)
             {
-                Writer.Write(chunk.Span);
                 _stats?.CountSent(chunk.Span);
                 if (PacketLog is { } log && log.IsEnabled(LogLevel.Debug))
                     TraceFramed(log, chunk.Span);
+                if (chunk.Length >= ProgressStream.SliceBytes)
+                {
+                    if (filled > 0)
+                        await _out.WriteAsync(slice.AsMemory(0, filled), ct).ConfigureAwait(false);
+                    filled = 0;
+                    await _out.WriteAsync(chunk, ct).ConfigureAwait(false);
+                    continue;
+                }
+                slice ??= ArrayPool<byte>.Shared.Rent(ProgressStream.SliceBytes);
+                if (filled + chunk.Length > slice.Length)
+                {
+                    await _out.WriteAsync(slice.AsMemory(0, filled), ct).ConfigureAwait(false);
+                    filled = 0;
+                }
+                chunk.Span.CopyTo(slice.AsSpan(filled));
+                filled += chunk.Length;
             }
-            await FlushTrackedAsync(ct).ConfigureAwait(false);
+            if (filled > 0)
+                await _out.WriteAsync(slice.AsMemory(0, filled), ct).ConfigureAwait(false);
         }
         finally
         {
+            _writing = false;
+            if (slice is not null)
+                ArrayPool<byte>.Shared.Return(slice);
             _writeLock.Release();
         }
     }
