@@ -202,7 +202,7 @@ public sealed partial class BgpProtocol
                         return state;
                     var error = ImportUpdate(body.Span, codec);
                     if (error is { } ue)
-                        return await FeedAsync(conn, new FsmEvent(FsmEventKind.UpdateMsgErr, Error: ue), ct).ConfigureAwait(false);
+                        return await FeedAsync(conn, ImportErrorEvent(ue), ct).ConfigureAwait(false);
                     if (Table.IsCorked)
                         await WaitForExportersAsync(ct).ConfigureAwait(false);
                     return FrameOutcome.Continue;
