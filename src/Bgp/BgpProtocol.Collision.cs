@@ -25,6 +25,12 @@ public sealed partial class BgpProtocol
         public DeadlineTimer? Timer { get; set; }
         /// <summary>The timer's KEEPALIVE still waiting for the socket, if any (one at a time).</summary>
         public Task? Keepalive { get; set; }
+        /// <summary>
+        /// What a stop's event left to carry out (its Cease, then the close): the session loop does
+        /// it before the connection is freed, whatever ends the loop, so the Cease cannot be lost
+        /// to the loop closing the connection first. Set and taken under the protocol's lock.
+        /// </summary>
+        public FsmAction[]? StopActions { get; set; }
     }
 
     /// <summary>Collisions resolved since start (each closed one connection).</summary>
@@ -44,6 +50,9 @@ public sealed partial class BgpProtocol
             _primary = primary;
             _candidate = null;
             _candidateTask = null;
+            // A stop that came while this connection was being made: it never starts.
+            if (_stopping is { } stop)
+                HandOverStop(primary, stop);
         }
         using var watch = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var watcher = WatchIncomingAsync(watch.Token);
@@ -116,6 +125,8 @@ public sealed partial class BgpProtocol
             var link = new Link(conn, NewFsm());
             lock (_sync)
             {
+                if (_stopping is { } stop)
+                    HandOverStop(link, stop);
                 _candidate = link;
                 _candidateTask = Task.Run(() => RunSessionAsync(link, _cts?.Token ?? CancellationToken.None), CancellationToken.None);
             }
@@ -148,26 +159,34 @@ public sealed partial class BgpProtocol
         }
     }
 
-    /// <summary>Sends Cease / Connection collision resolution (RFC 4486 §4, subcode 7) and drops the connection.</summary>
-    private async Task CloseForCollisionAsync(Link loser)
+    /// <summary>Has Cease / Connection collision resolution (RFC 4486 §4, subcode 7) sent and drops the connection.</summary>
+    private void CloseForCollision(Link loser)
     {
         Interlocked.Increment(ref _collisions);
         _log.LogInformation("{Name}: connection collision, closing the {Which} connection", Name, loser.Connection.Incoming ? "incoming" : "outgoing");
-        IReadOnlyList<FsmAction> actions;
-        lock (_sync)
-            actions = [.. loser.Fsm.Handle(new FsmEvent(FsmEventKind.ManualStop, StopSubcode: CeaseSubcode.ConnectionCollisionResolution))];
-        try
-        {
-            await ExecuteAsync(loser, actions, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
-        {
-            // The loser may already be gone.
-        }
         CancellationTokenSource? cts;
         lock (_sync)
-            cts = loser.Cts;
+            cts = HandOverStop(loser, new FsmEvent(FsmEventKind.ManualStop, StopSubcode: CeaseSubcode.ConnectionCollisionResolution));
+        // The loser's session loop writes the Cease on its way out (the caller's own loop, when
+        // the loser is the connection this OPEN came on).
         CancelQuietly(cts);
+    }
+
+    /// <summary>
+    /// Feeds a stop to <paramref name="link"/>'s FSM and leaves its actions to the link's session
+    /// loop (<see cref="Link.StopActions"/>); returns the loop's source to cancel it with, outside
+    /// the lock. Called under the protocol's lock, so the FSM's state and the hand-over change in
+    /// one step: a message the loop reads next finds the FSM Idle, and if it makes the loop close
+    /// the connection, the loop still writes the Cease first (RFC 4271 §8.2.2, ManualStop in
+    /// OpenSent, OpenConfirm and Established).
+    /// </summary>
+    private CancellationTokenSource? HandOverStop(Link link, FsmEvent stop)
+    {
+        var actions = link.Fsm.Handle(stop);
+        // A stop already handed over keeps its Cease; a later one finds the FSM Idle.
+        if (link.StopActions is null || actions.Any(a => a.Kind == FsmActionKind.SendNotification))
+            link.StopActions = [.. actions];
+        return link.Cts;
     }
 
     private static void CancelQuietly(CancellationTokenSource? cts)

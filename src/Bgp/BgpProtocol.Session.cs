@@ -13,7 +13,6 @@ public sealed partial class BgpProtocol
     private async Task<bool> RunSessionAsync(Link link, CancellationToken outer)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(outer);
-        link.Cts = cts;
         var conn = link.Connection;
         var fsm = link.Fsm;
         var ct = cts.Token;
@@ -24,7 +23,13 @@ public sealed partial class BgpProtocol
             SocketSetupAfterConnect(conn);
             IReadOnlyList<FsmAction> actions;
             lock (_sync)
+            {
+                link.Cts = cts;
+                // Stopped before it began: no OPEN goes out.
+                if (link.StopActions is not null)
+                    return false;
                 actions = [.. fsm.Handle(FsmEventKind.TcpConnectionConfirmed)];
+            }
             if (!await ExecuteAsync(link, actions, ct).ConfigureAwait(false))
                 return false;
             StartTimers(link);
@@ -112,6 +117,7 @@ public sealed partial class BgpProtocol
                     // The connection is going away.
                 }
             }
+            FsmAction[]? stop;
             lock (_sync)
             {
                 if (ReferenceEquals(_candidate, link))
@@ -119,10 +125,35 @@ public sealed partial class BgpProtocol
                 link.Cts = null;
                 link.Timer?.Dispose();
                 link.Timer = null;
+                // From here a stop finds the loop gone; one handed over before is carried out now,
+                // after the exporter (no UPDATE follows the Cease) and before the connection goes.
+                stop = link.StopActions;
             }
+            if (stop is not null)
+                await SendStopAsync(link, stop).ConfigureAwait(false);
             await conn.DisposeAsync().ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// Writes a stop's Cease (<see cref="Link.StopActions"/>) on the way out of the session loop.
+    /// A peer that takes nothing gets a few seconds, as <see cref="BgpConnection.DisposeAsync"/>
+    /// gives a writer, not the stop's whole wait.
+    /// </summary>
+    private async Task SendStopAsync(Link link, FsmAction[] stop)
+    {
+        using var bound = new CancellationTokenSource(StopSendWait);
+        try
+        {
+            await ExecuteAsync(link, stop, bound.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
+        {
+            // The connection went away first.
+        }
+    }
+
+    private static readonly TimeSpan StopSendWait = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// The session reached Established: count it, forget the last error (BIRD clears it in
@@ -175,7 +206,7 @@ public sealed partial class BgpProtocol
                         return await FeedAsync(conn, new FsmEvent(FsmEventKind.BgpOpenMsgErr, Error: openError), ct).ConfigureAwait(false);
                     if (ResolveCollision(conn, open!) is { } loser)
                     {
-                        await CloseForCollisionAsync(loser).ConfigureAwait(false);
+                        CloseForCollision(loser);
                         if (ReferenceEquals(loser, conn))
                             return FrameOutcome.Closed;
                     }
