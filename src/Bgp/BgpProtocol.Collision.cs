@@ -25,12 +25,14 @@ public sealed partial class BgpProtocol
         public DeadlineTimer? Timer { get; set; }
         /// <summary>The timer's KEEPALIVE still waiting for the socket, if any (one at a time).</summary>
         public Task? Keepalive { get; set; }
+        /// <summary>A stop reached this connection: if its session loop has not begun, it never does.</summary>
+        public bool Stopped { get; set; }
         /// <summary>
-        /// What a stop's event left to carry out (its Cease, then the close): the session loop does
-        /// it before the connection is freed, whatever ends the loop, so the Cease cannot be lost
-        /// to the loop closing the connection first. Set and taken under the protocol's lock.
+        /// A stop's Cease being written: the session loop waits for it before it frees the
+        /// connection, so the Cease cannot be lost to the loop closing first. Set under the
+        /// protocol's lock in the step that makes the FSM Idle.
         /// </summary>
-        public FsmAction[]? StopActions { get; set; }
+        public Task? StopSend { get; set; }
     }
 
     /// <summary>Collisions resolved since start (each closed one connection).</summary>
@@ -52,7 +54,7 @@ public sealed partial class BgpProtocol
             _candidateTask = null;
             // A stop that came while this connection was being made: it never starts.
             if (_stopping is { } stop)
-                HandOverStop(primary, stop);
+                StopLink(primary, stop);
         }
         using var watch = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var watcher = WatchIncomingAsync(watch.Token);
@@ -126,7 +128,7 @@ public sealed partial class BgpProtocol
             lock (_sync)
             {
                 if (_stopping is { } stop)
-                    HandOverStop(link, stop);
+                    StopLink(link, stop);
                 _candidate = link;
                 _candidateTask = Task.Run(() => RunSessionAsync(link, _cts?.Token ?? CancellationToken.None), CancellationToken.None);
             }
@@ -159,35 +161,65 @@ public sealed partial class BgpProtocol
         }
     }
 
-    /// <summary>Has Cease / Connection collision resolution (RFC 4486 §4, subcode 7) sent and drops the connection.</summary>
-    private void CloseForCollision(Link loser)
+    /// <summary>Sends Cease / Connection collision resolution (RFC 4486 §4, subcode 7) and drops the connection.</summary>
+    private async Task CloseForCollisionAsync(Link loser)
     {
         Interlocked.Increment(ref _collisions);
         _log.LogInformation("{Name}: connection collision, closing the {Which} connection", Name, loser.Connection.Incoming ? "incoming" : "outgoing");
+        StopSend send;
+        lock (_sync)
+            send = StopLink(loser, new FsmEvent(FsmEventKind.ManualStop, StopSubcode: CeaseSubcode.ConnectionCollisionResolution));
+        await SendStopAsync(loser, send).ConfigureAwait(false);
         CancellationTokenSource? cts;
         lock (_sync)
-            cts = HandOverStop(loser, new FsmEvent(FsmEventKind.ManualStop, StopSubcode: CeaseSubcode.ConnectionCollisionResolution));
-        // The loser's session loop writes the Cease on its way out (the caller's own loop, when
-        // the loser is the connection this OPEN came on).
+            cts = loser.Cts;
         CancelQuietly(cts);
     }
 
+    /// <summary>A stop's actions for one connection, and what tells its session loop they are done.</summary>
+    private readonly record struct StopSend(FsmAction[] Actions, TaskCompletionSource? Done);
+
     /// <summary>
-    /// Feeds a stop to <paramref name="link"/>'s FSM and leaves its actions to the link's session
-    /// loop (<see cref="Link.StopActions"/>); returns the loop's source to cancel it with, outside
-    /// the lock. Called under the protocol's lock, so the FSM's state and the hand-over change in
-    /// one step: a message the loop reads next finds the FSM Idle, and if it makes the loop close
-    /// the connection, the loop still writes the Cease first (RFC 4271 §8.2.2, ManualStop in
-    /// OpenSent, OpenConfirm and Established).
+    /// Feeds a stop to <paramref name="link"/>'s FSM; when it asks for a Cease (RFC 4271 §8.2.2,
+    /// ManualStop in OpenSent, OpenConfirm and Established), marks the write as under way on the
+    /// link. Called under the protocol's lock, so the FSM's Idle and the mark come in one step: a
+    /// message the session loop reads next finds the FSM Idle, and if that makes the loop close the
+    /// connection, the loop waits for the Cease (<see cref="SendStopAsync"/>) before freeing it.
     /// </summary>
-    private CancellationTokenSource? HandOverStop(Link link, FsmEvent stop)
+    private static StopSend StopLink(Link link, FsmEvent stop)
     {
-        var actions = link.Fsm.Handle(stop);
-        // A stop already handed over keeps its Cease; a later one finds the FSM Idle.
-        if (link.StopActions is null || actions.Any(a => a.Kind == FsmActionKind.SendNotification))
-            link.StopActions = [.. actions];
-        return link.Cts;
+        link.Stopped = true;
+        FsmAction[] actions = [.. link.Fsm.Handle(stop)];
+        if (!actions.Any(a => a.Kind == FsmActionKind.SendNotification))
+            return new StopSend(actions, null);
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        link.StopSend = done.Task;
+        return new StopSend(actions, done);
     }
+
+    /// <summary>
+    /// Writes a stop's Cease, then lets the session loop free the connection. A peer that takes
+    /// nothing holds it up for a few seconds at most, as <see cref="BgpConnection.DisposeAsync"/>
+    /// waits for a writer, not for ever.
+    /// </summary>
+    private async Task SendStopAsync(Link link, StopSend send)
+    {
+        try
+        {
+            using var bound = new CancellationTokenSource(StopSendWait);
+            await ExecuteAsync(link, send.Actions, bound.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
+        {
+            // The connection went away first.
+        }
+        finally
+        {
+            send.Done?.TrySetResult();
+        }
+    }
+
+    private static readonly TimeSpan StopSendWait = TimeSpan.FromSeconds(5);
 
     private static void CancelQuietly(CancellationTokenSource? cts)
     {

@@ -26,7 +26,7 @@ public sealed partial class BgpProtocol
             {
                 link.Cts = cts;
                 // Stopped before it began: no OPEN goes out.
-                if (link.StopActions is not null)
+                if (link.Stopped)
                     return false;
                 actions = [.. fsm.Handle(FsmEventKind.TcpConnectionConfirmed)];
             }
@@ -105,6 +105,17 @@ public sealed partial class BgpProtocol
         }
         finally
         {
+            Task? stopSend;
+            lock (_sync)
+            {
+                link.Timer?.Dispose();
+                link.Timer = null;
+                // A stop's Cease under way goes out before the connection is freed, and before the
+                // exporter is cancelled, which could cut one of its UPDATEs short.
+                stopSend = link.StopSend;
+            }
+            if (stopSend is not null)
+                await stopSend.ConfigureAwait(false);
             await cts.CancelAsync().ConfigureAwait(false);
             if (exporter is not null)
             {
@@ -117,43 +128,15 @@ public sealed partial class BgpProtocol
                     // The connection is going away.
                 }
             }
-            FsmAction[]? stop;
             lock (_sync)
             {
                 if (ReferenceEquals(_candidate, link))
                     _candidate = null;
                 link.Cts = null;
-                link.Timer?.Dispose();
-                link.Timer = null;
-                // From here a stop finds the loop gone; one handed over before is carried out now,
-                // after the exporter (no UPDATE follows the Cease) and before the connection goes.
-                stop = link.StopActions;
             }
-            if (stop is not null)
-                await SendStopAsync(link, stop).ConfigureAwait(false);
             await conn.DisposeAsync().ConfigureAwait(false);
         }
     }
-
-    /// <summary>
-    /// Writes a stop's Cease (<see cref="Link.StopActions"/>) on the way out of the session loop.
-    /// A peer that takes nothing gets a few seconds, as <see cref="BgpConnection.DisposeAsync"/>
-    /// gives a writer, not the stop's whole wait.
-    /// </summary>
-    private async Task SendStopAsync(Link link, FsmAction[] stop)
-    {
-        using var bound = new CancellationTokenSource(StopSendWait);
-        try
-        {
-            await ExecuteAsync(link, stop, bound.Token).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
-        {
-            // The connection went away first.
-        }
-    }
-
-    private static readonly TimeSpan StopSendWait = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// The session reached Established: count it, forget the last error (BIRD clears it in
@@ -206,7 +189,7 @@ public sealed partial class BgpProtocol
                         return await FeedAsync(conn, new FsmEvent(FsmEventKind.BgpOpenMsgErr, Error: openError), ct).ConfigureAwait(false);
                     if (ResolveCollision(conn, open!) is { } loser)
                     {
-                        CloseForCollision(loser);
+                        await CloseForCollisionAsync(loser).ConfigureAwait(false);
                         if (ReferenceEquals(loser, conn))
                             return FrameOutcome.Closed;
                     }

@@ -218,6 +218,7 @@ public sealed partial class BgpProtocol : Protocol
     private async Task StopAsync(CeaseSubcode subcode, ReadOnlyMemory<byte> data, string? downError, CancellationToken cancellationToken)
     {
         Task? loop;
+        List<(Link Link, StopSend Send)> sends = [];
         lock (_sync)
         {
             loop = _loop;
@@ -225,21 +226,33 @@ public sealed partial class BgpProtocol : Protocol
             if (loop is not null)
             {
                 // RFC 4271 §8.2.2 ManualStop on each connection (the session's, and a second one
-                // racing it, §6.8): its FSM goes Idle now, in the step that leaves its Cease to the
-                // connection's session loop, which writes it before closing for any reason.
+                // racing it, §6.8): its FSM goes Idle in the step that marks its Cease as under way,
+                // which its session loop then waits for before it frees the connection.
                 var stop = new FsmEvent(FsmEventKind.ManualStop, StopSubcode: subcode, StopData: data);
                 _stopping = stop;
-                if (_primary is { } p)
-                    HandOverStop(p, stop);
-                if (_candidate is { } c)
-                    HandOverStop(c, stop);
+                foreach (var link in (ReadOnlySpan<Link?>)[_primary, _candidate])
+                {
+                    if (link is not null)
+                        sends.Add((link, StopLink(link, stop)));
+                }
             }
         }
-        _listener?.Unregister(this);
+        try
+        {
+            _listener?.Unregister(this);
+            // BIRD's bgp_shutdown traces it before the Cease goes out.
+            if (loop is not null)
+                TraceEvent(ProtocolEvents.ShutdownRequested, "Shutdown requested");
+        }
+        finally
+        {
+            // The Ceases go before the sessions are cancelled, so an UPDATE being written is
+            // finished first rather than cut short.
+            foreach (var (link, send) in sends)
+                await SendStopAsync(link, send).ConfigureAwait(false);
+        }
         if (loop is null)
             return;
-        // BIRD's bgp_shutdown traces it before the Cease goes out.
-        TraceEvent(ProtocolEvents.ShutdownRequested, "Shutdown requested");
         await _cts!.CancelAsync().ConfigureAwait(false);
         try
         {

@@ -17,8 +17,9 @@ public class StopCeaseTests
     /// <summary>
     /// The race made to happen every time: the stop has made the FSM Idle (its "Shutdown requested"
     /// trace comes right after) and waits there while the peer's KEEPALIVE arrives, which the
-    /// session loop answers by closing the connection (a message the FSM does not expect in Idle).
-    /// The peer reads everything it gets until the connection ends.
+    /// session loop answers by closing the connection (a message the FSM does not expect in Idle);
+    /// the stop goes on once the loop is on its way out (its timer dropped). The peer then reads
+    /// everything it gets until the connection ends.
     /// </summary>
     [Fact]
     public async Task A_stop_racing_the_peers_keepalive_in_open_confirm_still_sends_its_cease()
@@ -28,24 +29,24 @@ public class StopCeaseTests
         // Our KEEPALIVE answers the peer's OPEN: OpenConfirm, and it stays there (no KEEPALIVE yet).
         Assert.Equal(MessageType.Keepalive, ScriptedPeer.TypeOf(await s.Peer.ReadAsync(Patience)));
         Assert.Equal(BgpState.OpenConfirm, s.Bgp.BgpState);
+        await Wait.UntilAsync(() => s.Timers.ArmedCount == 1, Patience, "the session's timer armed");
 
-        var received = new List<byte[]>();
         loggers.OnShutdownRequested = () =>
         {
             Assert.Equal(BgpState.Idle, s.Bgp.BgpState);
-            // Off the stopping thread, which waits here for the peer to see the connection end.
+            // Off the stopping thread, which waits here for the session loop to be closing.
             var peerSide = Task.Run(async () =>
             {
                 await s.Peer.SendKeepaliveAsync();
-                received.AddRange(await ReadToEndAsync(s.Peer));
+                await Wait.UntilAsync(() => s.Timers.ArmedCount == 0, Patience, "the session loop to close on the peer's KEEPALIVE");
             });
-            Assert.True(peerSide.Wait(Patience), "the session loop to close the connection after the peer's KEEPALIVE");
+            Assert.True(peerSide.Wait(Patience * 2), "the peer's side of the race to finish");
         };
         // Not on the test's own context: the hook blocks the thread the stop runs on.
         await Task.Run(() => s.Bgp.StopAsync(CancellationToken.None));
 
         Assert.True(loggers.Fired);
-        var cease = Assert.Single(received, m => ScriptedPeer.TypeOf(m) == MessageType.Notification);
+        var cease = Assert.Single(await ReadToEndAsync(s.Peer), m => ScriptedPeer.TypeOf(m) == MessageType.Notification);
         Assert.Equal((byte)NotificationCode.Cease, cease[19]);
         Assert.Equal((byte)CeaseSubcode.AdministrativeShutdown, cease[20]);
         Assert.Equal([new NotificationCount(6, 2, 1)], s.Bgp.Messages.NotificationsSent());
