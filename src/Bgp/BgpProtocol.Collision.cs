@@ -25,6 +25,14 @@ public sealed partial class BgpProtocol
         public DeadlineTimer? Timer { get; set; }
         /// <summary>The timer's KEEPALIVE still waiting for the socket, if any (one at a time).</summary>
         public Task? Keepalive { get; set; }
+        /// <summary>A stop reached this connection: if its session loop has not begun, it never does.</summary>
+        public bool Stopped { get; set; }
+        /// <summary>
+        /// A stop's Cease being written: the session loop waits for it before it frees the
+        /// connection, so the Cease cannot be lost to the loop closing first. Set under the
+        /// protocol's lock in the step that makes the FSM Idle.
+        /// </summary>
+        public Task? StopSend { get; set; }
     }
 
     /// <summary>Collisions resolved since start (each closed one connection).</summary>
@@ -44,6 +52,9 @@ public sealed partial class BgpProtocol
             _primary = primary;
             _candidate = null;
             _candidateTask = null;
+            // A stop that came while this connection was being made: it never starts.
+            if (_stopping is { } stop)
+                StopLink(primary, stop);
         }
         using var watch = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var watcher = WatchIncomingAsync(watch.Token);
@@ -116,6 +127,8 @@ public sealed partial class BgpProtocol
             var link = new Link(conn, NewFsm());
             lock (_sync)
             {
+                if (_stopping is { } stop)
+                    StopLink(link, stop);
                 _candidate = link;
                 _candidateTask = Task.Run(() => RunSessionAsync(link, _cts?.Token ?? CancellationToken.None), CancellationToken.None);
             }
@@ -153,22 +166,60 @@ public sealed partial class BgpProtocol
     {
         Interlocked.Increment(ref _collisions);
         _log.LogInformation("{Name}: connection collision, closing the {Which} connection", Name, loser.Connection.Incoming ? "incoming" : "outgoing");
-        IReadOnlyList<FsmAction> actions;
+        StopSend send;
         lock (_sync)
-            actions = [.. loser.Fsm.Handle(new FsmEvent(FsmEventKind.ManualStop, StopSubcode: CeaseSubcode.ConnectionCollisionResolution))];
-        try
-        {
-            await ExecuteAsync(loser, actions, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
-        {
-            // The loser may already be gone.
-        }
+            send = StopLink(loser, new FsmEvent(FsmEventKind.ManualStop, StopSubcode: CeaseSubcode.ConnectionCollisionResolution));
+        await SendStopAsync(loser, send).ConfigureAwait(false);
         CancellationTokenSource? cts;
         lock (_sync)
             cts = loser.Cts;
         CancelQuietly(cts);
     }
+
+    /// <summary>A stop's actions for one connection, and what tells its session loop they are done.</summary>
+    private readonly record struct StopSend(FsmAction[] Actions, TaskCompletionSource? Done);
+
+    /// <summary>
+    /// Feeds a stop to <paramref name="link"/>'s FSM; when it asks for a Cease (RFC 4271 §8.2.2,
+    /// ManualStop in OpenSent, OpenConfirm and Established), marks the write as under way on the
+    /// link. Called under the protocol's lock, so the FSM's Idle and the mark come in one step: a
+    /// message the session loop reads next finds the FSM Idle, and if that makes the loop close the
+    /// connection, the loop waits for the Cease (<see cref="SendStopAsync"/>) before freeing it.
+    /// </summary>
+    private static StopSend StopLink(Link link, FsmEvent stop)
+    {
+        link.Stopped = true;
+        FsmAction[] actions = [.. link.Fsm.Handle(stop)];
+        if (!actions.Any(a => a.Kind == FsmActionKind.SendNotification))
+            return new StopSend(actions, null);
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        link.StopSend = done.Task;
+        return new StopSend(actions, done);
+    }
+
+    /// <summary>
+    /// Writes a stop's Cease, then lets the session loop free the connection. A peer that takes
+    /// nothing holds it up for a few seconds at most, as <see cref="BgpConnection.DisposeAsync"/>
+    /// waits for a writer, not for ever.
+    /// </summary>
+    private async Task SendStopAsync(Link link, StopSend send)
+    {
+        try
+        {
+            using var bound = new CancellationTokenSource(StopSendWait);
+            await ExecuteAsync(link, send.Actions, bound.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
+        {
+            // The connection went away first.
+        }
+        finally
+        {
+            send.Done?.TrySetResult();
+        }
+    }
+
+    private static readonly TimeSpan StopSendWait = TimeSpan.FromSeconds(5);
 
     private static void CancelQuietly(CancellationTokenSource? cts)
     {

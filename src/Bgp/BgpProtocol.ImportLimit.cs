@@ -105,7 +105,8 @@ public sealed partial class BgpProtocol
     /// <summary>
     /// After an UPDATE: when it made restart or disable fire, the error that resets the session —
     /// Cease "Maximum number of prefixes reached" (RFC 4486 §4) — as BIRD's <c>bgp_shutdown</c> sends
-    /// for <c>PDC_IN_LIMIT_HIT</c>. Disable also stops the protocol so it stays down.
+    /// for <c>PDC_IN_LIMIT_HIT</c>; <see cref="ImportErrorEvent"/> makes it the FSM's automatic
+    /// stop. Disable also stops the protocol so it stays down.
     /// </summary>
     private BgpError? TakeImportLimitAction()
     {
@@ -132,6 +133,18 @@ public sealed partial class BgpProtocol
     /// <c>PDC_IN_LIMIT_HIT</c> before the stop and kept through it.
     /// </summary>
     internal const string RouteLimitExceeded = "Automatic shutdown: Route limit exceeded";
+
+    /// <summary>
+    /// The FSM event for an error the import of an UPDATE returned. The import limit's Cease (the
+    /// only Cease an import returns) is an automatic stop (RFC 4271 §8.1.2, event 8) that shows
+    /// <see cref="RouteLimitExceeded"/> for restart as for disable: BIRD's <c>bgp_shutdown</c>
+    /// stores it for <c>PDC_IN_LIMIT_HIT</c> whichever the action, and its restart keeps it until
+    /// the next Established. Any other error is the UPDATE's own (event 28).
+    /// </summary>
+    private static FsmEvent ImportErrorEvent(BgpError error) =>
+        error.Code == NotificationCode.Cease && error.Subcode == (byte)CeaseSubcode.MaximumPrefixes
+            ? new FsmEvent(FsmEventKind.AutomaticStop, Reason: RouteLimitExceeded, StopSubcode: CeaseSubcode.MaximumPrefixes)
+            : new FsmEvent(FsmEventKind.UpdateMsgErr, Error: error);
 
     private async Task DisableForImportLimitAsync()
     {

@@ -13,7 +13,6 @@ public sealed partial class BgpProtocol
     private async Task<bool> RunSessionAsync(Link link, CancellationToken outer)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(outer);
-        link.Cts = cts;
         var conn = link.Connection;
         var fsm = link.Fsm;
         var ct = cts.Token;
@@ -24,7 +23,13 @@ public sealed partial class BgpProtocol
             SocketSetupAfterConnect(conn);
             IReadOnlyList<FsmAction> actions;
             lock (_sync)
+            {
+                link.Cts = cts;
+                // Stopped before it began: no OPEN goes out.
+                if (link.Stopped)
+                    return false;
                 actions = [.. fsm.Handle(FsmEventKind.TcpConnectionConfirmed)];
+            }
             if (!await ExecuteAsync(link, actions, ct).ConfigureAwait(false))
                 return false;
             StartTimers(link);
@@ -100,6 +105,17 @@ public sealed partial class BgpProtocol
         }
         finally
         {
+            Task? stopSend;
+            lock (_sync)
+            {
+                link.Timer?.Dispose();
+                link.Timer = null;
+                // A stop's Cease under way goes out before the connection is freed, and before the
+                // exporter is cancelled, which could cut one of its UPDATEs short.
+                stopSend = link.StopSend;
+            }
+            if (stopSend is not null)
+                await stopSend.ConfigureAwait(false);
             await cts.CancelAsync().ConfigureAwait(false);
             if (exporter is not null)
             {
@@ -117,8 +133,6 @@ public sealed partial class BgpProtocol
                 if (ReferenceEquals(_candidate, link))
                     _candidate = null;
                 link.Cts = null;
-                link.Timer?.Dispose();
-                link.Timer = null;
             }
             await conn.DisposeAsync().ConfigureAwait(false);
         }
@@ -202,7 +216,7 @@ public sealed partial class BgpProtocol
                         return state;
                     var error = ImportUpdate(body.Span, codec);
                     if (error is { } ue)
-                        return await FeedAsync(conn, new FsmEvent(FsmEventKind.UpdateMsgErr, Error: ue), ct).ConfigureAwait(false);
+                        return await FeedAsync(conn, ImportErrorEvent(ue), ct).ConfigureAwait(false);
                     if (Table.IsCorked)
                         await WaitForExportersAsync(ct).ConfigureAwait(false);
                     return FrameOutcome.Continue;

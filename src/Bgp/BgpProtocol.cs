@@ -33,8 +33,9 @@ public sealed partial class BgpProtocol : Protocol
     private Link? _primary;
     private Link? _candidate;
     private Task<bool>? _candidateTask;
-    private CeaseSubcode _stopSubcode = CeaseSubcode.AdministrativeShutdown;
-    private ReadOnlyMemory<byte> _stopData;
+    // The stop under way (from StopAsync until the next start): a connection that becomes the
+    // session's or its rival meanwhile is stopped as it is taken on.
+    private FsmEvent? _stopping;
     private bool _peerGracefulRestart;
     private DateTimeOffset? _restartDeadline;
     // BIRD's startup timer: while set, the protocol waits out an error wait (until, total seconds).
@@ -179,6 +180,7 @@ public sealed partial class BgpProtocol : Protocol
             if (_loop is not null)
                 return Task.CompletedTask;
             _cts = new CancellationTokenSource();
+            _stopping = null;
             _fsm.ClearError();
             SetState(ProtocolState.Start);
             _listener?.Register(this);
@@ -216,32 +218,41 @@ public sealed partial class BgpProtocol : Protocol
     private async Task StopAsync(CeaseSubcode subcode, ReadOnlyMemory<byte> data, string? downError, CancellationToken cancellationToken)
     {
         Task? loop;
-        Link? conn;
+        List<(Link Link, StopSend Send)> sends = [];
         lock (_sync)
         {
             loop = _loop;
             _loop = null;
-            conn = _primary;
-            _stopSubcode = subcode;
-            _stopData = data;
+            if (loop is not null)
+            {
+                // RFC 4271 §8.2.2 ManualStop on each connection (the session's, and a second one
+                // racing it, §6.8): its FSM goes Idle in the step that marks its Cease as under way,
+                // which its session loop then waits for before it frees the connection.
+                var stop = new FsmEvent(FsmEventKind.ManualStop, StopSubcode: subcode, StopData: data);
+                _stopping = stop;
+                foreach (var link in (ReadOnlySpan<Link?>)[_primary, _candidate])
+                {
+                    if (link is not null)
+                        sends.Add((link, StopLink(link, stop)));
+                }
+            }
         }
-        _listener?.Unregister(this);
+        try
+        {
+            _listener?.Unregister(this);
+            // BIRD's bgp_shutdown traces it before the Cease goes out.
+            if (loop is not null)
+                TraceEvent(ProtocolEvents.ShutdownRequested, "Shutdown requested");
+        }
+        finally
+        {
+            // The Ceases go before the sessions are cancelled, so an UPDATE being written is
+            // finished first rather than cut short.
+            foreach (var (link, send) in sends)
+                await SendStopAsync(link, send).ConfigureAwait(false);
+        }
         if (loop is null)
             return;
-        if (conn is not null)
-        {
-            IReadOnlyList<FsmAction> actions;
-            lock (_sync)
-                actions = [.. conn.Fsm.Handle(new FsmEvent(FsmEventKind.ManualStop, StopSubcode: _stopSubcode, StopData: _stopData))];
-            try
-            {
-                await ExecuteAsync(conn, actions, CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
-            {
-                // The connection went away while stopping.
-            }
-        }
         await _cts!.CancelAsync().ConfigureAwait(false);
         try
         {

@@ -40,6 +40,7 @@ public static class ProtocolEvents
     public static readonly EventId GracefulRestart = new(5006, nameof(GracefulRestart));
     public static readonly EventId RouteRefresh = new(5007, nameof(RouteRefresh));
     public static readonly EventId Scan = new(5008, nameof(Scan));
+    public static readonly EventId ShutdownRequested = new(5009, nameof(ShutdownRequested));
 
     // Packets.
     public static readonly EventId PacketSent = new(6000, nameof(PacketSent));

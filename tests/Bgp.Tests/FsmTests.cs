@@ -145,6 +145,22 @@ public class FsmTests
     }
 
     [Fact]
+    public void Automatic_stop_sends_cease_and_shows_its_reason_from_the_same_step()
+    {
+        var (fsm, _) = Create();
+        fsm.Handle(FsmEventKind.ManualStart);
+        fsm.Handle(FsmEventKind.TcpConnectionConfirmed);
+        fsm.Handle(new FsmEvent(FsmEventKind.BgpOpen, Open: PeerOpen()));
+        fsm.Handle(FsmEventKind.KeepAliveMsg);
+        var actions = fsm.Handle(new FsmEvent(FsmEventKind.AutomaticStop, Reason: "Automatic shutdown: Route limit exceeded", StopSubcode: CeaseSubcode.MaximumPrefixes));
+        Assert.Equal([FsmActionKind.SendNotification, FsmActionKind.Close], Kinds(actions));
+        Assert.Equal(new BgpError(NotificationCode.Cease, (byte)CeaseSubcode.MaximumPrefixes), actions[0].Error);
+        Assert.Equal(BgpState.Idle, fsm.State);
+        Assert.Equal("Automatic shutdown: Route limit exceeded", fsm.LastError);
+        Assert.Equal(NotificationCode.Cease, fsm.LastNotification!.Value.Code);
+    }
+
+    [Fact]
     public void Error_wait_backs_off_between_min_and_max()
     {
         var b = new Backoff(5, 60, 300);

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Net;
 using Calico.Bgp.Lab;
 using Calico.Bgp.Rib;
 using Calico.Bgp.Speaker.Wire;
@@ -59,21 +58,14 @@ public class GracefulRestartTests
     }
 
     private static BgpProtocol Protocol(RoutingTable table, System.Net.Sockets.Socket listener, string address) =>
-        new(new BgpProtocolOptions
+        new(LoopbackOptions.For("gr_" + address.Replace('.', '_'), address, listener) with
         {
-            Name = "gr_" + address.Replace('.', '_'),
-            RouterId = 0x0A000001,
-            LocalAs = 64512,
-            PeerAs = 64513,
-            NeighborAddress = IpAddr.Parse(address),
-            NeighborPort = ((IPEndPoint)listener.LocalEndPoint!).Port,
-            SourceAddress = IpAddr.Parse("127.0.0.1"),
             ImportFilter = RouteFilter.AcceptAll,
             ExportFilter = RouteFilter.RejectAll,
             GracefulRestart = true,
-            ConnectDelayTime = 0,
             ErrorWaitMin = 1,
             ErrorWaitMax = 1,
+            HoldTime = 240,
         }, table, TimeProvider.System, NullLoggerFactory.Instance, null);
 
     private static Task AnnounceAsync(ScriptedPeer peer, string nextHop, params string[] prefixes)

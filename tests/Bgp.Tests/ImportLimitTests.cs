@@ -136,6 +136,10 @@ public class ImportLimitTests
             await peer.HandshakeAsync(PeerAs, PeerId, ScriptedPeer.Caps(asn: PeerAs));
             await AnnounceAsync(peer, "127.0.8.3", "10.83.1.0/24", "10.83.2.0/24");
             AssertMaximumPrefixesCease(await peer.ReadUntilAsync(MessageType.Notification));
+            // Already there when the Cease is out (the FSM sets it with Idle, before the send):
+            // BIRD 1.6's bgp_shutdown stores the automatic shutdown for restart as for disable.
+            Assert.Equal("Automatic shutdown: Route limit exceeded", bgp.Snapshot().LastError);
+            Assert.EndsWith("  Automatic shutdown: Route limit exceeded", bgp.Info, StringComparison.Ordinal);
             await peer.DisposeAsync();
             Assert.Equal(1, bgp.ImportLimitHits);
             Assert.Single(logs.Warnings, m => m == "Protocol lim_restart hits route import limit (1), action: restart");
@@ -147,7 +151,8 @@ public class ImportLimitTests
             await using var again = await ScriptedPeer.AcceptAsync(l);
             Assert.Equal(0, bgp.Stats.Imported);
             Assert.False(Has(table, "10.83.1.0/24"));
-            Assert.Equal("BGP Error: Maximum number of prefixes reached", bgp.Snapshot().LastError);
+            // Kept through the restart until the next Established, as BIRD's bgp_start keeps it.
+            Assert.Equal("Automatic shutdown: Route limit exceeded", bgp.Snapshot().LastError);
             await again.HandshakeAsync(PeerAs, PeerId, ScriptedPeer.Caps(asn: PeerAs));
             await Wait.UntilAsync(() => bgp.State == ProtocolState.Up, Timeout, "Established again");
             await AnnounceAsync(again, "127.0.8.3", "10.83.1.0/24");

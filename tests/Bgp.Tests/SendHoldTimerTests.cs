@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using Calico.Bgp.Lab;
 using Calico.Bgp.Rib;
@@ -193,20 +192,9 @@ public class SendHoldTimerTests
     }
 
     private static BgpProtocol Protocol(RoutingTable table, string name, string address, Socket listener, int sendHold, int sendBuffer = 0) =>
-        new(new BgpProtocolOptions
+        new(LoopbackOptions.For(name, address, listener) with
         {
-            Name = name,
-            RouterId = 0x0A000001,
-            LocalAs = 64512,
-            PeerAs = 64513,
-            NeighborAddress = IpAddr.Parse(address),
-            NeighborPort = ((IPEndPoint)listener.LocalEndPoint!).Port,
-            SourceAddress = IpAddr.Parse("127.0.0.1"),
             ExportFilter = RouteFilter.AcceptAll,
-            ConnectDelayTime = 0,
-            ErrorWaitMin = 30,
-            ErrorWaitMax = 30,
-            HoldTime = 90,
             SendHoldTime = sendHold,
             SocketFactory = family =>
             {

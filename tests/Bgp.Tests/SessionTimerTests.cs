@@ -1,10 +1,7 @@
-using System.Net;
 using Calico.Bgp.Lab;
 using Calico.Bgp.Rib;
 using Calico.Bgp.Speaker.Session;
 using Calico.Bgp.Speaker.Wire;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Time.Testing;
 
 namespace Calico.Bgp.Speaker.Tests;
 
@@ -15,7 +12,7 @@ namespace Calico.Bgp.Speaker.Tests;
 /// </summary>
 public class SessionTimerTests
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Patience = FakeClockSession.Patience;
 
     [Fact]
     public async Task Keepalive_and_hold_timers_fire_at_their_deadlines_on_the_shared_scheduler()
@@ -65,59 +62,6 @@ public class SessionTimerTests
         Assert.Null(bgp.Snapshot().LastError);
     }
 
-    /// <summary>
-    /// Our protocol on a fake clock with its own scheduler, connected to a scripted peer that has
-    /// answered our OPEN (hold time 9 s: a keepalive every 3 s, RFC 4271 §4.4's third) and sent one
-    /// KEEPALIVE; disposing stops the protocol and closes the rest.
-    /// </summary>
-    private sealed class FakeClockSession : IAsyncDisposable
-    {
-        private readonly System.Net.Sockets.Socket _listener;
-
-        private FakeClockSession(string name, string address)
-        {
-            Timers = new DeadlineScheduler(Time);
-            _listener = ScriptedPeer.Listen(address);
-            Bgp = Protocol(name, address, _listener, Time, Timers);
-        }
-
-        public FakeTimeProvider Time { get; } = new();
-        public DeadlineScheduler Timers { get; }
-        public BgpProtocol Bgp { get; }
-        public ScriptedPeer Peer { get; private set; } = null!;
-
-        public static async Task<FakeClockSession> OpenAsync(string name, string address, uint peerId)
-        {
-            var s = new FakeClockSession(name, address);
-            try
-            {
-                await s.Bgp.StartAsync(CancellationToken.None);
-                // The connect delay (1 s at least) runs on the fake clock too.
-                await Wait.UntilAsync(() => s.Bgp.BgpState == BgpState.Active, Patience, "the connect delay to start");
-                s.Time.Advance(TimeSpan.FromSeconds(1));
-                s.Peer = await ScriptedPeer.AcceptAsync(s._listener);
-                await s.Peer.ReadUntilAsync(MessageType.Open);
-                await s.Peer.SendOpenAsync(64513, peerId, ScriptedPeer.Caps(asn: 64513), hold: 9);
-                await s.Peer.SendKeepaliveAsync();
-                return s;
-            }
-            catch
-            {
-                await s.DisposeAsync();
-                throw;
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await Bgp.StopAsync(CancellationToken.None);
-            if (Peer is not null)
-                await Peer.DisposeAsync();
-            Timers.Dispose();
-            _listener.Dispose();
-        }
-    }
-
     /// <summary>The NOTIFICATION, or null when the connection ends without one.</summary>
     private static async Task<byte[]?> ReadUntilNotificationOrEndAsync(ScriptedPeer peer)
     {
@@ -140,20 +84,4 @@ public class SessionTimerTests
                 return m;
         }
     }
-
-    private static BgpProtocol Protocol(string name, string address, System.Net.Sockets.Socket listener, TimeProvider time, DeadlineScheduler timers) =>
-        new(new BgpProtocolOptions
-        {
-            Name = name,
-            RouterId = 0x0A000001,
-            LocalAs = 64512,
-            PeerAs = 64513,
-            NeighborAddress = IpAddr.Parse(address),
-            NeighborPort = ((IPEndPoint)listener.LocalEndPoint!).Port,
-            SourceAddress = IpAddr.Parse("127.0.0.1"),
-            ConnectDelayTime = 0,
-            ErrorWaitMin = 30,
-            ErrorWaitMax = 30,
-            HoldTime = 90,
-        }, new RoutingTable(), time, NullLoggerFactory.Instance, null, null, timers);
 }

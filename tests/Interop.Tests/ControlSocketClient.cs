@@ -1,6 +1,5 @@
 using System.Net.Sockets;
 using System.Text;
-using Calico.Bgp.Lab;
 
 namespace Calico.Bgp.Interop.Tests;
 

@@ -1,5 +1,3 @@
-using Calico.Bgp.Lab;
-
 namespace Calico.Bgp.Interop.Tests;
 
 /// <summary>Which daemon plays node A.</summary>

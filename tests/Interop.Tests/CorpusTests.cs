@@ -1,4 +1,3 @@
-using Calico.Bgp.Lab;
 using Xunit.Abstractions;
 
 namespace Calico.Bgp.Interop.Tests;

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Calico.Bgp.Lab;
 
 namespace Calico.Bgp.Interop.Tests;
 
@@ -100,12 +99,8 @@ public class DebugClassesTests
     [Fact]
     public async Task Debug_classes_of_one_protocol_write_its_states_routes_filters_events_and_packets()
     {
-        await using var lab = await TestLab.CreateAsync("dbg");
-        var a = await lab.AddHostAsync("a");
-        var b = await lab.AddHostAsync("b");
-        await lab.ConnectAsync(a, "10.0.0.1/24", b, "10.0.0.2/24");
-        var bird = await BirdPeer.StartBird2Async(b, BirdConfig);
-        var ours = await OurDaemon.StartAsync(a, OurConfig, "--log-format", "json");
+        await using var l = await BirdNeighbourLab.StartAsync("dbg", OurConfig, BirdConfig, ourArgs: ["--log-format", "json"]);
+        var (lab, bird, ours) = (l.Lab, l.Bird, l.Ours);
 
         async Task<string> Describe() =>
             await ours.CommandAsync("show protocols all bgp1") + "\nbird:\n" + await bird.CommandAsync("show protocols all peer1")

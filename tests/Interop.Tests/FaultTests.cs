@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Calico.Bgp.Lab;
 
 namespace Calico.Bgp.Interop.Tests;
 
@@ -62,18 +61,23 @@ public class FaultTests
             """;
     }
 
-    private static async Task<(TestLab Lab, LabHost A, LabHost B, BirdPeer Bird, OurDaemon Ours)> StartAsync(string name, int birdRoutes, int holdTime = 240, bool direct = true)
+    /// <summary>The lab with BIRD 2's <paramref name="birdRoutes"/> routes in A's kernel.</summary>
+    private static async Task<BirdNeighbourLab> StartAsync(string name, int birdRoutes, int holdTime = 240, bool direct = true, bool withC = false)
     {
-        var lab = await TestLab.CreateAsync(name);
-        var a = await lab.AddHostAsync("a");
-        var b = await lab.AddHostAsync("b");
-        await lab.ConnectAsync(a, "10.0.0.1/24", b, "10.0.0.2/24");
-        var bird = await BirdPeer.StartBird2Async(b, Bird(birdRoutes, holdTime, direct));
-        var ours = await OurDaemon.StartAsync(a, Ours(holdTime: holdTime));
-        await Wait.UntilAsync(async () => await KernelCountAsync(a) == birdRoutes, Converge, $"{birdRoutes} routes in A's kernel",
-            async () => await ours.CommandAsync("show protocols all") + lab.Diagnostics());
-        return (lab, a, b, bird, ours);
+        var l = await BirdNeighbourLab.StartAsync(name, Ours(holdTime: holdTime), Bird(birdRoutes, holdTime, direct), withC);
+        try
+        {
+            await Wait.UntilAsync(async () => await KernelCountAsync(l.A) == birdRoutes, Converge, $"{birdRoutes} routes in A's kernel", Describe(l));
+            return l;
+        }
+        catch
+        {
+            await l.DisposeAsync();
+            throw;
+        }
     }
+
+    private static Func<Task<string>> Describe(BirdNeighbourLab l) => () => l.DescribeAsync("show protocols all");
 
     private static async Task<int> KernelCountAsync(LabHost host) =>
         (await host.RoutesAsync()).Count(r => r.Protocol == "bird" && r.Gateway == "10.0.0.2");
@@ -87,8 +91,8 @@ public class FaultTests
     [Fact]
     public async Task A_hundred_reloads_while_routes_flow_do_not_flap_the_session_or_grow_the_daemon()
     {
-        var (lab, a, _, _, ours) = await StartAsync("fault-reloads", 500);
-        await using var _lab = lab;
+        await using var l = await StartAsync("fault-reloads", 500);
+        var (a, ours) = (l.A, l.Ours);
         var since = Since(await ours.CommandAsync("show protocols"), Peer);
         var pid = ours.Process!.Pid;
         var filesAt = new List<int>();
@@ -117,30 +121,26 @@ public class FaultTests
     [Fact]
     public async Task A_peer_killed_in_the_middle_of_a_large_table_costs_only_its_routes()
     {
-        var lab = await TestLab.CreateAsync("fault-midstream");
-        await using var _lab = lab;
-        var a = await lab.AddHostAsync("a");
-        var b = await lab.AddHostAsync("b");
-        await lab.ConnectAsync(a, "10.0.0.1/24", b, "10.0.0.2/24");
-        var ours = await OurDaemon.StartAsync(a, Ours());
-        var bird = await BirdPeer.StartBird2Async(b, Bird(20_000));
+        // Ours first, so that the table is still arriving when the peer is killed.
+        await using var l = await BirdNeighbourLab.StartAsync("fault-midstream", Ours(), Bird(20_000), oursFirst: true);
+        var (a, bird, ours) = (l.A, l.Bird, l.Ours);
         // Kill the peer while its table is still arriving.
         await Wait.UntilAsync(async () => await KernelCountAsync(a) > 0, Converge, "the first routes to arrive");
         await bird.Process!.KillAsync();
         await Wait.UntilAsync(async () => await KernelCountAsync(a) == 0, Converge, "every route of the dead peer withdrawn",
-            async () => await ours.CommandAsync("show protocols all") + lab.Diagnostics());
+            Describe(l));
         Assert.False(ours.Process!.HasExited);
         Assert.Contains(await a.RoutesAsync(), r => r.Dst == "10.60.1.0/24" && r.Type == "blackhole");
         await bird.RestartAsync();
         await Wait.UntilAsync(async () => await KernelCountAsync(a) == 20_000, Converge, "the whole table after the peer came back",
-            async () => await ours.CommandAsync("show protocols all") + lab.Diagnostics());
+            Describe(l));
     }
 
     [Fact]
     public async Task A_link_down_shorter_than_the_hold_time_is_ridden_out_and_a_longer_one_resets_and_recovers()
     {
-        var (lab, a, b, _, ours) = await StartAsync("fault-link", 50, holdTime: 9, direct: false);
-        await using var _lab = lab;
+        await using var l = await StartAsync("fault-link", 50, holdTime: 9, direct: false);
+        var (a, b, ours) = (l.A, l.B, l.Ours);
         var since = Since(await ours.CommandAsync("show protocols"), Peer);
 
         // Shorter than the hold time: nothing happens.
@@ -158,18 +158,16 @@ public class FaultTests
         await Wait.UntilAsync(async () => await KernelCountAsync(a) == 0, Converge, "the peer's routes withdrawn");
         (await b.IpAsync("link", "set", "eth0", "up")).ThrowIfFailed("link up");
         await Wait.UntilAsync(async () => await ours.IsEstablishedAsync(Peer) && await KernelCountAsync(a) == 50, Converge, "the session and routes back",
-            async () => await ours.CommandAsync("show protocols all") + lab.Diagnostics());
+            Describe(l));
     }
 
     [Fact]
     public async Task A_storm_of_reset_connections_on_port_179_does_not_disturb_the_session()
     {
-        var (lab, a, _, _, ours) = await StartAsync("fault-rst", 50);
-        await using var _lab = lab;
+        await using var l = await StartAsync("fault-rst", 50, withC: true);
+        var (a, c, ours) = (l.A, l.C, l.Ours);
         var since = Since(await ours.CommandAsync("show protocols"), Peer);
         // A third host, not a configured neighbor, opens and resets 300 connections to ours.
-        var c = await lab.AddHostAsync("c");
-        await lab.ConnectAsync(a, "10.0.1.1/24", c, "10.0.1.2/24");
         for (var i = 0; i < 300; i++)
         {
             using var s = NetnsSockets.Create(c.Netns, AddressFamily.InterNetwork);

@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Calico.Bgp.Lab;
 
 namespace Calico.Bgp.Interop.Tests;
 

@@ -1,5 +1,3 @@
-using Calico.Bgp.Lab;
-
 namespace Calico.Bgp.Interop.Tests;
 
 /// <summary>
@@ -21,6 +19,32 @@ public class ImportLimitControlSocketTests
         Assert.Contains("import limit 1 action warn;", config, StringComparison.Ordinal);
         Assert.Contains("import limit 100 action block;", config, StringComparison.Ordinal);
         return config;
+    }
+
+    /// <summary>Node A's config with B limited to one route and action restart (B sends two: every session of B trips it).</summary>
+    private static string RestartConfig()
+    {
+        var config = ControlSocketNode.NodeAConfig(true, ControlSocketNode.PeerB)
+            .Replace("neighbor 10.99.0.1 as 64512;", "neighbor 10.99.0.1 as 64512;\n  import limit 1 action restart;", StringComparison.Ordinal);
+        Assert.Contains("import limit 1 action restart;", config, StringComparison.Ordinal);
+        return config;
+    }
+
+    private const string RouteLimitExceeded = "Automatic shutdown: Route limit exceeded";
+
+    /// <summary>
+    /// Samples B's info column until it shows the limit's automatic shutdown; every sample taken
+    /// is returned, so a test can check what was shown on the way.
+    /// </summary>
+    private static async Task<List<string>> InfoUntilLimitShownAsync(ControlSocketNode node)
+    {
+        var samples = new List<string>();
+        await Wait.UntilAsync(async () =>
+        {
+            samples.Add(await node.InfoAsync(ControlSocketNode.PeerB));
+            return samples[^1].EndsWith(RouteLimitExceeded, StringComparison.Ordinal);
+        }, TimeSpan.FromSeconds(60), $"node A ({node.Daemon}) to show the route limit's shutdown of B", node.DescribeAsync);
+        return samples;
     }
 
     private static async Task<ControlSocketNode> StartedAsync(NodeADaemon daemon)
@@ -77,5 +101,41 @@ public class ImportLimitControlSocketTests
         var birdDown = await ShowAsync(bird, ControlSocketNode.PeerB);
         Assert.Contains("Import limit:", birdDown, StringComparison.Ordinal);
         Assert.Equal(birdDown, await ShowAsync(ours, ControlSocketNode.PeerB));
+    }
+
+    /// <summary>
+    /// <c>import limit … action restart</c>: BIRD 1.6's bgp_shutdown stores the automatic shutdown
+    /// for restart as for disable, and keeps it while the protocol starts again. Ours shows the
+    /// same error, in the info column and as <c>Last error:</c>, and neither shows the Cease's text.
+    /// </summary>
+    [Fact]
+    public async Task Restart_shows_birds_automatic_shutdown_not_the_cease()
+    {
+        var nodes = await Task.WhenAll(RestartNodeAsync(NodeADaemon.Bird16), RestartNodeAsync(NodeADaemon.Ours));
+        await using var bird = nodes[0];
+        await using var ours = nodes[1];
+        var shown = await Task.WhenAll(InfoUntilLimitShownAsync(bird), InfoUntilLimitShownAsync(ours));
+        foreach (var samples in shown)
+            Assert.DoesNotContain(samples, i => i.Contains("Maximum number of prefixes", StringComparison.Ordinal));
+        foreach (var node in nodes)
+        {
+            await Wait.UntilAsync(async () => (await node.RawAsync($"show protocols all {ControlSocketNode.PeerB}")).Contains($"Last error:       {RouteLimitExceeded}\n", StringComparison.Ordinal),
+                TimeSpan.FromSeconds(60), $"{node.Daemon}: the limit's shutdown as B's last error", node.DescribeAsync);
+        }
+    }
+
+    private static async Task<ControlSocketNode> RestartNodeAsync(NodeADaemon daemon)
+    {
+        var node = await ControlSocketNode.CreateAsync(daemon, "limrestart");
+        try
+        {
+            await node.StartAAsync(RestartConfig());
+            return node;
+        }
+        catch
+        {
+            await node.DisposeAsync();
+            throw;
+        }
     }
 }

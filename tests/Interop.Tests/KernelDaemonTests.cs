@@ -1,5 +1,4 @@
 using System.Text;
-using Calico.Bgp.Lab;
 
 namespace Calico.Bgp.Interop.Tests;
 

@@ -1,5 +1,3 @@
-using Calico.Bgp.Lab;
-
 namespace Calico.Bgp.Interop.Tests;
 
 /// <summary>
@@ -17,6 +15,17 @@ public class LabTests
         var b = await lab.AddHostAsync("b");
         await lab.ConnectAsync(a, "10.0.0.1/24", b, "10.0.0.2/24");
         return (lab, a, b);
+    }
+
+    [Fact]
+    public void Proc_status_reads_a_field_in_kib_and_nothing_for_a_missing_one()
+    {
+        var pid = Environment.ProcessId;
+        var rss = ProcStatus.RssKiB(pid);
+        Assert.True(rss > 0);
+        // The peak, read after, is at least what was resident before.
+        Assert.True(ProcStatus.KiB(pid, "VmHWM") >= rss);
+        Assert.Null(ProcStatus.KiB(pid, "NoSuchField"));
     }
 
     [Fact]

@@ -1,5 +1,3 @@
-using Calico.Bgp.Lab;
-
 namespace Calico.Bgp.Interop.Tests;
 
 /// <summary>
@@ -86,15 +84,10 @@ public class MalformedInputIsolationTests
     [Fact]
     public async Task Malformed_updates_from_one_peer_leave_the_other_untouched()
     {
-        await using var lab = await TestLab.CreateAsync("malformed-isolation");
-        var a = await lab.AddHostAsync("a");
-        var b = await lab.AddHostAsync("b");
-        var c = await lab.AddHostAsync("c");
-        await lab.ConnectAsync(a, "10.0.0.1/24", b, "10.0.0.2/24");
-        await lab.ConnectAsync(a, "10.0.1.1/24", c, "10.0.1.2/24");
-        var bird = await BirdPeer.StartBird2Async(b, PeerConfigs.Bird2("10.0.0.2", "10.0.0.2", 64512, "10.0.0.1", 64512, BirdBlocks));
-        var ours = await OurDaemon.StartAsync(a, OurConfig);
-        async Task<string> Describe() => await ours.CommandAsync("show protocols all") + await ours.CommandAsync("show route all") + lab.Diagnostics();
+        await using var l = await BirdNeighbourLab.StartAsync("malformed-isolation", OurConfig,
+            PeerConfigs.Bird2("10.0.0.2", "10.0.0.2", 64512, "10.0.0.1", 64512, BirdBlocks), withC: true);
+        var (a, c, ours) = (l.A, l.C, l.Ours);
+        Task<string> Describe() => l.DescribeAsync("show protocols all", "show route all");
 
         async Task<bool> BirdIntactAsync()
         {

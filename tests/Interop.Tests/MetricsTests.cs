@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Calico.Bgp.Lab;
 
 namespace Calico.Bgp.Interop.Tests;
 

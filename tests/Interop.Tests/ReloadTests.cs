@@ -1,4 +1,3 @@
-using Calico.Bgp.Lab;
 using static Calico.Bgp.Interop.Tests.ReloadConfigs;
 
 namespace Calico.Bgp.Interop.Tests;

@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using Calico.Bgp.Lab;
 
 namespace Calico.Bgp.Interop.Tests;
 

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
-using Calico.Bgp.Lab;
 using Xunit.Abstractions;
 
 namespace Calico.Bgp.Interop.Tests;
@@ -101,15 +100,9 @@ public partial class SendHoldTimerTests(ITestOutputHelper output)
     [Fact]
     public async Task A_peer_that_stops_reading_is_dropped_with_send_hold_timer_expired_and_the_others_do_not_notice()
     {
-        await using var lab = await TestLab.CreateAsync("send-hold");
-        var a = await lab.AddHostAsync("a");
-        var b = await lab.AddHostAsync("b");
-        var c = await lab.AddHostAsync("c");
-        await lab.ConnectAsync(a, "10.0.0.1/24", b, "10.0.0.2/24");
-        await lab.ConnectAsync(a, "10.0.1.1/24", c, "10.0.1.2/24");
-        var bird = await BirdPeer.StartBird2Async(b, Bird());
-        var ours = await OurDaemon.StartAsync(a, Ours(), "--metrics", $"127.0.0.1:{MetricsPort}");
-        async Task<string> Describe() => await ours.CommandAsync("show protocols all") + await bird.CommandAsync("show protocols all") + lab.Diagnostics();
+        await using var l = await BirdNeighbourLab.StartAsync("send-hold", Ours(), Bird(), withC: true, ourArgs: ["--metrics", $"127.0.0.1:{MetricsPort}"]);
+        var (a, c, bird, ours) = (l.A, l.C, l.Bird, l.Ours);
+        async Task<string> Describe() => await bird.CommandAsync("show protocols all") + await l.DescribeAsync("show protocols all");
 
         // The healthy peer has the whole table both ways before the stall begins.
         await Wait.UntilAsync(async () => await CountAsync(bird.CommandAsync, "show route count") == Routes + 1

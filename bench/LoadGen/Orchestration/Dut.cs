@@ -79,16 +79,8 @@ public sealed class Dut
         return (long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture)) / ClockTicks;
     }
 
-    /// <summary>A field of /proc/PID/status in MiB (VmHWM, VmRSS).</summary>
-    public double StatusMiB(string field)
-    {
-        foreach (var line in File.ReadLines($"/proc/{Pid}/status"))
-        {
-            if (line.StartsWith(field + ":", StringComparison.Ordinal))
-                return long.Parse(line[(field.Length + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
-        }
-        return double.NaN;
-    }
+    /// <summary>A field of /proc/PID/status in MiB (VmHWM, VmRSS); NaN when there is none.</summary>
+    public double StatusMiB(string field) => ProcStatus.KiB(Pid, field) is { } kib ? kib / 1024.0 : double.NaN;
 
     public void ThrowIfExited()
     {

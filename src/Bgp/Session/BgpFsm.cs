@@ -89,6 +89,18 @@ public sealed class BgpFsm(FsmConfig config, TimeProvider time)
                     Emit(FsmActionKind.SendNotification, new BgpError(NotificationCode.Cease, (byte)e.StopSubcode, e.StopData));
                 GoIdle(null, close: true);
                 break;
+            case FsmEventKind.AutomaticStop:
+                {
+                    // §8.2.2 event 8, as ManualStop, but the stop is the error shown (BIRD's
+                    // bgp_store_error with BE_AUTO_DOWN), set in the same step as Idle so no reader
+                    // sees the session down with the Cease's own text instead.
+                    var cease = new BgpError(NotificationCode.Cease, (byte)e.StopSubcode, e.StopData);
+                    LastNotification = cease;
+                    if (State is BgpState.OpenSent or BgpState.OpenConfirm or BgpState.Established)
+                        Emit(FsmActionKind.SendNotification, cease);
+                    GoIdle(e.Reason ?? "BGP Error: " + cease.Description, close: true);
+                    break;
+                }
             case FsmEventKind.ConnectRetryTimerExpires:
                 if (State is BgpState.Connect or BgpState.Active)
                 {

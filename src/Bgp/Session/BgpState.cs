@@ -18,6 +18,11 @@ public enum FsmEventKind
 {
     ManualStart = 1,
     ManualStop = 2,
+    /// <summary>
+    /// The local system stops the session by itself, such as for an import limit (§8.1.2):
+    /// Cease as a ManualStop sends, with <see cref="FsmEvent.Reason"/> as the error to show.
+    /// </summary>
+    AutomaticStop = 8,
     ConnectRetryTimerExpires = 9,
     HoldTimerExpires = 10,
     KeepaliveTimerExpires = 11,
@@ -36,8 +41,9 @@ public enum FsmEventKind
 }
 
 /// <summary>
-/// One FSM input with its payload. A ManualStop carries the Cease subcode to send and its data
-/// (an RFC 9003 shutdown communication for subcodes 2 and 4).
+/// One FSM input with its payload. A ManualStop or AutomaticStop carries the Cease subcode to send
+/// and its data (an RFC 9003 shutdown communication for subcodes 2 and 4); an AutomaticStop's
+/// <c>Reason</c> is the error it leaves to show, a TcpConnectionFails' the socket's error.
 /// </summary>
 public readonly record struct FsmEvent(FsmEventKind Kind, OpenMessage? Open = null, BgpError? Error = null, string? Reason = null, CeaseSubcode StopSubcode = CeaseSubcode.AdministrativeShutdown, ReadOnlyMemory<byte> StopData = default)
 {
