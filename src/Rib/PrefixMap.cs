@@ -2,8 +2,8 @@ namespace Calico.Bgp.Rib;
 
 /// <summary>
 /// The table's prefix → <see cref="RouteEntry"/> map: open addressing with linear probing over one
-/// array of references, keyed by each entry's own prefix, so a prefix costs one slot (8 bytes over the
-/// load factor) instead of a dictionary node with a second copy of the key, plus the key's hash.
+/// array of cells, keyed by each entry's own prefix, so a prefix costs one cell (a reference and its
+/// key's hash, 16 bytes over the load factor) instead of a dictionary node with a second copy of the key.
 /// </summary>
 /// <remarks>
 /// <para>One writer (the table's lock) and any number of readers that never lock and never wait.
@@ -12,12 +12,14 @@ namespace Calico.Bgp.Rib;
 /// reference, and grows or cleans the map by building a new array and publishing it with one
 /// volatile write; it never changes an array after replacing it. A reader takes the array once and
 /// probes it with volatile reads, so it sees each slot either before or after a write.</para>
-/// <para>Beside each slot its key's hash is kept (written before the slot, so a reader that sees the
-/// slot sees its hash): a probe passes slots of other keys without touching their entries — an
-/// entry's prefix is three dependent loads away (entry, route, prefix), and at three quarters load a
-/// missing key probes about eight slots — and a rebuild places every entry from the hashes alone,
-/// reading the old arrays in order. With a one-byte tag instead, the rebuilds of a table filling up
-/// to a million routes were a third of the daemon's CPU (each entry's prefix a cache miss to rehash).</para>
+/// <para>Beside each slot, in the same cell, its key's hash is kept (written before the slot, so a
+/// reader that sees the slot sees its hash): a probe passes slots of other keys without touching
+/// their entries — an entry's prefix is three dependent loads away (entry, route, prefix), and at
+/// three quarters load a missing key probes about eight slots — and a rebuild places every entry
+/// from the hashes alone, reading the old array in order. With a one-byte tag instead, the rebuilds
+/// of a table filling up to a million routes were a third of the daemon's CPU (each entry's prefix a
+/// cache miss to rehash); with the hashes in an array of their own, a probe of a big table missed
+/// the cache twice, once per array.</para>
 /// <para>Within one array a key stays in the slot it first took: a removed key leaves its tombstone,
 /// and only the same key takes that slot again. So an enumeration meets each key at most once even
 /// while the writer removes and re-adds it, as a dictionary's enumeration would.</para>
@@ -27,19 +29,23 @@ internal sealed class PrefixMap
     /// <summary>Grow or clean when used slots (entries and tombstones) pass this share of the array.</summary>
     private const double MaxLoad = 0.75;
 
-    /// <summary>After a cleaning rebuild (mostly tombstones gone) the entries fill this share.</summary>
-    private const double LoadAfterRebuild = 0.56;
+    /// <summary>
+    /// After a rebuild the entries fill this share: a full map grows by half, so rebuilds come after as
+    /// many inserts again as half the entries. Each costs one pass over the old array and no entry's
+    /// memory (the hash is kept), so the map's bytes per route decide the factor, not the copying.
+    /// </summary>
+    private const double LoadAfterRebuild = 0.5;
 
     private const int MinCapacity = 16;
 
-    /// <summary>The slots and their keys' hashes, published together.</summary>
-    private sealed class Store(int capacity)
+    /// <summary>A slot and its key's hash.</summary>
+    private struct Cell
     {
-        public readonly object?[] Slots = new object?[capacity];
-        public readonly int[] Hashes = new int[capacity];
+        public object? Slot;
+        public int Hash;
     }
 
-    private Store _store = new(MinCapacity);
+    private Cell[] _cells = new Cell[MinCapacity];
     private int _count;
     private int _tombstones;
 
@@ -47,21 +53,20 @@ internal sealed class PrefixMap
     public int Count => Volatile.Read(ref _count);
 
     /// <summary>Slots in the current array (for tests and the memory notes).</summary>
-    public int Capacity => Volatile.Read(ref _store).Slots.Length;
+    public int Capacity => Volatile.Read(ref _cells).Length;
 
     public RouteEntry? Find(in Prefix prefix)
     {
-        var store = Volatile.Read(ref _store);
-        var slots = store.Slots;
-        var hashes = store.Hashes;
+        var cells = Volatile.Read(ref _cells);
         var hash = prefix.GetHashCode();
-        var i = Home(hash, slots.Length);
+        var i = Home(hash, cells.Length);
         while (true)
         {
-            var slot = Volatile.Read(ref slots[i]);
+            ref var cell = ref cells[i];
+            var slot = Volatile.Read(ref cell.Slot);
             if (slot is null)
                 return null;
-            if (hashes[i] == hash)
+            if (cell.Hash == hash)
             {
                 if (slot is RouteEntry entry)
                 {
@@ -71,7 +76,7 @@ internal sealed class PrefixMap
                 else if (((Prefix)slot).Equals(prefix))
                     return null;
             }
-            if (++i == slots.Length)
+            if (++i == cells.Length)
                 i = 0;
         }
     }
@@ -81,28 +86,26 @@ internal sealed class PrefixMap
     {
         var prefix = entry.Prefix;
         var hash = prefix.GetHashCode();
-        var store = _store;
-        var i = IndexOf(store, prefix, hash);
-        var slot = store.Slots[i];
+        var cells = _cells;
+        var i = IndexOf(cells, prefix, hash);
+        var slot = cells[i].Slot;
         if (slot is RouteEntry)
         {
-            Volatile.Write(ref store.Slots[i], entry);
+            Volatile.Write(ref cells[i].Slot, entry);
             return;
         }
-        if (slot is null && _count + _tombstones + 1 > store.Slots.Length * MaxLoad)
+        if (slot is null && _count + _tombstones + 1 > cells.Length * MaxLoad)
         {
-            // Mostly entries: the table is filling, so double it (rebuilds then copy each entry about
-            // once in all); mostly tombstones: clean it at the same size.
-            Rebuild(_tombstones < _count / 4 ? (int)Math.Min(Array.MaxLength, 2L * store.Slots.Length) : SlotsFor(_count + 1));
-            store = _store;
-            i = IndexOf(store, prefix, hash);
-            slot = store.Slots[i];
+            Rebuild(SlotsFor(_count + 1));
+            cells = _cells;
+            i = IndexOf(cells, prefix, hash);
+            slot = cells[i].Slot;
         }
         if (slot is not null)
             _tombstones--; // this key's own tombstone, taken back
         else
-            store.Hashes[i] = hash; // before the slot: a reader that sees the slot sees its hash
-        Volatile.Write(ref store.Slots[i], entry);
+            cells[i].Hash = hash; // before the slot: a reader that sees the slot sees its hash
+        Volatile.Write(ref cells[i].Slot, entry);
         Volatile.Write(ref _count, _count + 1);
     }
 
@@ -113,11 +116,11 @@ internal sealed class PrefixMap
     public bool Remove(object tombstone)
     {
         var prefix = (Prefix)tombstone;
-        var store = _store;
-        var i = IndexOf(store, prefix, prefix.GetHashCode());
-        if (store.Slots[i] is not RouteEntry)
+        var cells = _cells;
+        var i = IndexOf(cells, prefix, prefix.GetHashCode());
+        if (cells[i].Slot is not RouteEntry)
             return false;
-        Volatile.Write(ref store.Slots[i], tombstone);
+        Volatile.Write(ref cells[i].Slot, tombstone);
         Volatile.Write(ref _count, _count - 1);
         _tombstones++;
         // Tombstones beyond the entries are mostly a full table withdrawn: give the memory back.
@@ -129,28 +132,27 @@ internal sealed class PrefixMap
     /// <summary>The entries as they are now; each one is a consistent snapshot, each prefix appears once.</summary>
     public IEnumerable<RouteEntry> Entries()
     {
-        var slots = Volatile.Read(ref _store).Slots;
-        for (var i = 0; i < slots.Length; i++)
+        var cells = Volatile.Read(ref _cells);
+        for (var i = 0; i < cells.Length; i++)
         {
-            if (Volatile.Read(ref slots[i]) is RouteEntry entry)
+            if (Volatile.Read(ref cells[i].Slot) is RouteEntry entry)
                 yield return entry;
         }
     }
 
-    /// <summary>Slot of <paramref name="prefix"/>'s entry or tombstone, else the empty slot that ends its probe.</summary>
-    private static int IndexOf(Store store, in Prefix prefix, int hash)
+    /// <summary>Cell of <paramref name="prefix"/>'s entry or tombstone, else the empty cell that ends its probe.</summary>
+    private static int IndexOf(Cell[] cells, in Prefix prefix, int hash)
     {
-        var slots = store.Slots;
-        var hashes = store.Hashes;
-        var i = Home(hash, slots.Length);
+        var i = Home(hash, cells.Length);
         while (true)
         {
-            var slot = slots[i];
+            ref var cell = ref cells[i];
+            var slot = cell.Slot;
             if (slot is null)
                 return i;
-            if (hashes[i] == hash && (slot is RouteEntry entry ? entry.IsFor(prefix) : ((Prefix)slot).Equals(prefix)))
+            if (cell.Hash == hash && (slot is RouteEntry entry ? entry.IsFor(prefix) : ((Prefix)slot).Equals(prefix)))
                 return i;
-            if (++i == slots.Length)
+            if (++i == cells.Length)
                 i = 0;
         }
     }
@@ -159,46 +161,42 @@ internal sealed class PrefixMap
         Math.Max(MinCapacity, (int)Math.Min(Array.MaxLength, Math.Ceiling(entries / LoadAfterRebuild)));
 
     /// <summary>
-    /// Copies the entries (not the tombstones) into arrays of <paramref name="capacity"/> slots and
-    /// publishes them. Readers still probing the old arrays finish there: they are never written again.
-    /// The keys are distinct, so each goes to the first empty slot from its home without comparing
+    /// Copies the entries (not the tombstones) into an array of <paramref name="capacity"/> cells and
+    /// publishes it. Readers still probing the old array finish there: it is never written again.
+    /// The keys are distinct, so each goes to the first empty cell from its home without comparing
     /// keys, and its home comes from the kept hash without touching the entry.
     /// </summary>
     private void Rebuild(int capacity)
     {
-        var fresh = new Store(capacity);
-        var old = _store;
-        var oldSlots = old.Slots;
-        var oldHashes = old.Hashes;
-        var slots = fresh.Slots;
-        var hashes = fresh.Hashes;
-        for (var j = 0; j < oldSlots.Length; j++)
+        var fresh = new Cell[capacity];
+        var old = _cells;
+        for (var j = 0; j < old.Length; j++)
         {
-            if (oldSlots[j] is not RouteEntry entry)
+            if (old[j].Slot is not RouteEntry entry)
                 continue;
-            var hash = oldHashes[j];
+            var hash = old[j].Hash;
             var i = Home(hash, capacity);
-            while (slots[i] is not null)
+            while (fresh[i].Slot is not null)
             {
                 if (++i == capacity)
                     i = 0;
             }
-            hashes[i] = hash;
-            slots[i] = entry;
+            fresh[i].Hash = hash;
+            fresh[i].Slot = entry;
         }
         _tombstones = 0;
-        Volatile.Write(ref _store, fresh);
+        Volatile.Write(ref _cells, fresh);
     }
 
-    /// <summary>Longest run of used slots (entries and tombstones) in the current array: the worst probe (tests).</summary>
+    /// <summary>Longest run of used cells (entries and tombstones) in the current array: the worst probe (tests).</summary>
     internal int LongestRun()
     {
-        var slots = Volatile.Read(ref _store).Slots;
+        var cells = Volatile.Read(ref _cells);
         int longest = 0, run = 0;
         // Twice round, so a run that wraps past the end is measured whole.
-        for (var i = 0; i < 2 * slots.Length && run < slots.Length; i++)
+        for (var i = 0; i < 2 * cells.Length && run < cells.Length; i++)
         {
-            run = slots[i % slots.Length] is null ? 0 : run + 1;
+            run = cells[i % cells.Length].Slot is null ? 0 : run + 1;
             longest = Math.Max(longest, run);
         }
         return longest;
