@@ -23,16 +23,23 @@ public sealed partial class KernelProtocol
     private readonly HashSet<Prefix> _scanRetries = [];
 
     /// <summary>
-    /// Reads one batch of changes and writes what they change in the kernel. Each change carries the
-    /// whole entry of its prefix, so only the last change of a prefix in the batch matters: the paths
-    /// of an ECMP prefix announced one after another are written once, with every next hop. Returns
-    /// how many changes were read.
+    /// Reads one batch of changes and starts writing what they change in the kernel. Each change
+    /// carries the whole entry of its prefix, so only the last change of a prefix in the batch
+    /// matters: the paths of an ECMP prefix announced one after another are written once, with every
+    /// next hop. The batch is written on the thread pool while the next one is read and planned (the
+    /// kernel's work, done inside sendmsg, then overlaps ours, as the resync's chunks do); a prefix
+    /// still being written is planned only once that write's results are in, as a plan starts from
+    /// what the kernel holds. A batch that is not full (no backlog) is waited for before returning.
+    /// Returns how many changes were read.
     /// </summary>
     private async Task<int> ReadBatchAsync(JournalReader reader, CancellationToken ct)
     {
         var n = reader.TryRead(_batch);
         if (n == 0)
+        {
+            await FinishWriteAsync().ConfigureAwait(false);
             return 0;
+        }
         _batchSeen.Clear();
         _changes.Clear();
         // Newest first, so the first change met for a prefix is its latest state.
@@ -40,12 +47,17 @@ public sealed partial class KernelProtocol
         {
             var entry = _batch[i].Entry;
             var prefix = entry.Prefix;
-            if (_options.Handles(prefix) && _batchSeen.Add(prefix))
-                Plan(prefix, entry, _changes, prune: true);
+            if (!_options.Handles(prefix) || !_batchSeen.Add(prefix))
+                continue;
+            if (_inflightPrefixes.Contains(prefix))
+                await FinishWriteAsync().ConfigureAwait(false);
+            Plan(prefix, entry, _changes, prune: true);
         }
         // The entries are the table's own; do not keep them alive until the slots are reused.
         Array.Clear(_batch, 0, n);
-        await ApplyAsync(_changes, ct).ConfigureAwait(false);
+        await StartWriteAsync().ConfigureAwait(false);
+        if (n < JournalBatch)
+            await FinishWriteAsync().ConfigureAwait(false);
         return n;
     }
 
@@ -68,6 +80,8 @@ public sealed partial class KernelProtocol
             }
         }
         _refeedRequested = false;
+        // A journal batch still in flight: its results in first, so the plans below start from them.
+        await FinishWriteAsync().ConfigureAwait(false);
         reader.Resync(_resyncEntries);
         _batchSeen.Clear();
         _changes.Clear();
@@ -79,11 +93,11 @@ public sealed partial class KernelProtocol
                 if (_options.Handles(prefix) && _batchSeen.Add(prefix))
                     Plan(prefix, entry, _changes, prune: true);
                 if (_changes.Count >= ResyncChunk)
-                    await StartWriteAsync(ct).ConfigureAwait(false);
+                    await StartWriteAsync().ConfigureAwait(false);
             }
             foreach (var prefix in _desired.Keys.Where(p => !_batchSeen.Contains(p)).ToList())
                 Plan(prefix, null, _changes, prune: true);
-            await StartWriteAsync(ct).ConfigureAwait(false);
+            await StartWriteAsync().ConfigureAwait(false);
             await FinishWriteAsync().ConfigureAwait(false);
         }
         finally
@@ -103,16 +117,18 @@ public sealed partial class KernelProtocol
     /// </summary>
     private const int ResyncChunk = 8192;
 
-    // The chunk of a resync being written on another thread, and the list it is written from.
+    // The chunk of a resync or batch of the journal being written on another thread, the list it is
+    // written from and its prefixes (so a later batch does not plan one of them before its result is in).
     private Task<NetlinkResult[]>? _inflight;
     private List<RouteChange> _inflightChanges = [];
+    private readonly HashSet<Prefix> _inflightPrefixes = [];
 
     /// <summary>
     /// Starts writing <see cref="_changes"/> on the thread pool, after taking in the results of the
     /// chunk before (at most one in flight); <see cref="_changes"/> is empty after. The kernel's work
     /// for a chunk (done inside sendmsg) then overlaps with planning the next one, on another core.
     /// </summary>
-    private async Task StartWriteAsync(CancellationToken ct)
+    private async Task StartWriteAsync()
     {
         await FinishWriteAsync().ConfigureAwait(false);
         if (_changes.Count == 0)
@@ -120,8 +136,12 @@ public sealed partial class KernelProtocol
         (_inflightChanges, _changes) = (_changes, _inflightChanges);
         _changes.Clear();
         var changes = _inflightChanges;
+        foreach (var c in changes)
+            _inflightPrefixes.Add(c.Route.Prefix);
         var netlink = _netlink!;
-        _inflight = Task.Run(() => netlink.ApplyAsync(changes, ct), ct);
+        // Not cancelled with the loop: a write stopped half-way would leave routes in the kernel whose
+        // results were never taken in (and so never removed on stop); a batch ends within the reply timeout.
+        _inflight = Task.Run(() => netlink.ApplyAsync(changes, CancellationToken.None), CancellationToken.None);
     }
 
     /// <summary>Waits for the chunk in flight, if any, and takes in its results (on the loop, which owns the view).</summary>
@@ -137,6 +157,7 @@ public sealed partial class KernelProtocol
         finally
         {
             _inflightChanges.Clear();
+            _inflightPrefixes.Clear();
         }
     }
 

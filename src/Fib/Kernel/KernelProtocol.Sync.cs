@@ -28,28 +28,36 @@ public sealed partial class KernelProtocol
                 Trace.Filters.LogDebug(ProtocolEvents.ExportFiltered, "{Protocol} < filtered out {Prefix}", Name, prefix);
             return null;
         }
-        var spec = KernelRouteMapper.Map(prefix, exported.Attributes, _links, KernelTable, _options.DeviceRoutes);
-        if (spec is null || !_options.MergePaths || spec.Type != KernelRouteType.Unicast || spec.Gateway is null)
-            return spec;
-        // The Rib's ECMP set (BIRD's rt_export_merged): every route as good as the best through the
-        // IGP metric, never a stale or unresolved one, at most the limit.
+        var a = exported.Attributes;
+        if (!_options.MergePaths || a.Dest != RouteDest.Router || entry.Count < 2)
+            return KernelRouteMapper.Map(prefix, a, _links, KernelTable, _options.DeviceRoutes);
+        if (!KernelRouteMapper.TryMapHop(a, _links, out var first))
+            return null;
+        // The Rib's ECMP set (BIRD's rt_export_merged, DecisionProcess.MergePaths): every route as good
+        // as the best through the IGP metric, never a stale or unresolved one, at most the limit; walked
+        // in the entry's order in place, the hops gathered in a builder kept from prefix to prefix, so
+        // a merged prefix costs its route and its hop array only.
         var limit = Math.Max(1, _options.MergePathsLimit);
-        var merged = DecisionProcess.MergePaths(entry, limit);
-        if (merged.Length < 2)
-            return spec;
-        // The hops of the other paths straight from their attributes: no route built for each.
-        var hops = ImmutableArray.CreateBuilder<KernelNextHop>(merged.Length);
-        hops.Add(new KernelNextHop(spec.Gateway, spec.OutInterfaceIndex, spec.Onlink));
-        for (var i = 1; i < merged.Length && hops.Count < limit; i++)
+        var hops = _mergeHops;
+        hops.Clear();
+        hops.Add(first);
+        var head = entry[0];
+        for (int i = 1, merged = 1; i < entry.Count && merged < limit && hops.Count < limit; i++)
         {
-            var r = merged[i];
+            var r = entry[i];
+            if (!DecisionProcess.Mergeable(head, r))
+                continue;
+            merged++;
             if (ReferenceEquals(r.Protocol, this))
                 continue;
             if (_options.ExportFilter.Apply(r, Table.Attributes) is { Attributes: { Dest: RouteDest.Router } e } && KernelRouteMapper.TryMapHop(e, _links, out var hop))
                 KernelRouteMapper.AddHop(hops, hop);
         }
-        return KernelRouteMapper.WithHops(spec, hops);
+        return KernelRouteMapper.Unicast(prefix, a, KernelTable, hops);
     }
+
+    // The next hops of the prefix being merged (ComputeDesired runs on the loop only).
+    private readonly ImmutableArray<KernelNextHop>.Builder _mergeHops = ImmutableArray.CreateBuilder<KernelNextHop>();
 
     /// <summary>
     /// Adds the writes that take the kernel from its route for <paramref name="prefix"/> to the one
@@ -99,6 +107,7 @@ public sealed partial class KernelProtocol
     /// <summary>Removes routes of ours that nothing wants (after the first feed, or when recovery ends).</summary>
     private async Task PruneAsync(CancellationToken ct)
     {
+        await FinishWriteAsync().ConfigureAwait(false);
         var stale = _installed.Where(kv => !_desired.ContainsKey(kv.Key)).Select(kv => RouteChange.Delete(kv.Value)).ToList();
         if (stale.Count == 0)
             return;
@@ -115,6 +124,8 @@ public sealed partial class KernelProtocol
     private async Task ScanAsync(CancellationToken ct)
     {
         Counters.CountScan();
+        // A journal batch in flight: its results in before the table read back is compared with the view.
+        await FinishWriteAsync().ConfigureAwait(false);
         var links = _links;
         // The device protocol's shared list (the daemon wires it) is kept current by its link and
         // address notifications: taken as it is, as BIRD's kernel protocol uses the global interface
@@ -170,6 +181,7 @@ public sealed partial class KernelProtocol
     /// <summary>Sends a batch and takes in each result: the view follows successes; failures are logged, counted and retried.</summary>
     private async Task ApplyAsync(List<RouteChange> changes, CancellationToken ct)
     {
+        await FinishWriteAsync().ConfigureAwait(false);
         if (changes.Count == 0)
             return;
         TakeResults(changes, await _netlink!.ApplyAsync(changes, ct).ConfigureAwait(false));
