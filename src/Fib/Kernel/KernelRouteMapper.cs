@@ -99,6 +99,21 @@ public static class KernelRouteMapper
         hops.Add(hop);
     }
 
+    /// <summary>
+    /// The unicast route of <paramref name="a"/> over <paramref name="hops"/> (as <see cref="Map"/>
+    /// builds it for a router route): one next hop as gateway and device, two or more as RTA_MULTIPATH.
+    /// Built once, without a single-path route first.
+    /// </summary>
+    public static KernelRouteSpec Unicast(Prefix prefix, PathAttributes a, uint table, ImmutableArray<KernelNextHop>.Builder hops)
+    {
+        if (hops.Count == 1)
+        {
+            var h = hops[0];
+            return new KernelRouteSpec { Prefix = prefix, Metric = a.KrtMetric, Table = table, Type = KernelRouteType.Unicast, Gateway = h.Gateway, OutInterfaceIndex = h.InterfaceIndex, Onlink = h.Onlink };
+        }
+        return new KernelRouteSpec { Prefix = prefix, Metric = a.KrtMetric, Table = table, Type = KernelRouteType.Unicast, NextHops = hops.ToImmutable() };
+    }
+
     /// <summary><paramref name="first"/> as a multipath route over <paramref name="hops"/>, or as it is with fewer than two.</summary>
     public static KernelRouteSpec WithHops(KernelRouteSpec first, ImmutableArray<KernelNextHop>.Builder hops) =>
         hops.Count < 2 ? first : first with { Gateway = null, OutInterfaceIndex = 0, Onlink = false, NextHops = hops.ToImmutable() };
