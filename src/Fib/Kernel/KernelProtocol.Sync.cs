@@ -31,32 +31,10 @@ public sealed partial class KernelProtocol
         var a = exported.Attributes;
         if (!_options.MergePaths || a.Dest != RouteDest.Router || entry.Count < 2)
             return KernelRouteMapper.Map(prefix, a, _links, KernelTable, _options.DeviceRoutes);
-        if (!KernelRouteMapper.TryMapHop(a, _links, out var first))
-            return null;
-        // The Rib's ECMP set (BIRD's rt_export_merged, DecisionProcess.MergePaths): every route as good
-        // as the best through the IGP metric, never a stale or unresolved one, at most the limit; walked
-        // in the entry's order in place, the hops gathered in a builder kept from prefix to prefix, so
-        // a merged prefix costs its route and its hop array only.
-        var limit = Math.Max(1, _options.MergePathsLimit);
-        var hops = _mergeHops;
-        hops.Clear();
-        hops.Add(first);
-        var head = entry[0];
-        for (int i = 1, merged = 1; i < entry.Count && merged < limit && hops.Count < limit; i++)
-        {
-            var r = entry[i];
-            if (!DecisionProcess.Mergeable(head, r))
-                continue;
-            merged++;
-            if (ReferenceEquals(r.Protocol, this))
-                continue;
-            if (_options.ExportFilter.Apply(r, Table.Attributes) is { Attributes: { Dest: RouteDest.Router } e } && KernelRouteMapper.TryMapHop(e, _links, out var hop))
-                KernelRouteMapper.AddHop(hops, hop);
-        }
-        return KernelRouteMapper.Unicast(prefix, a, KernelTable, hops);
+        return KernelRouteMapper.MapMerged(prefix, entry, a, new MergeContext(_options.ExportFilter, Table.Attributes, this, _links, KernelTable, Math.Max(1, _options.MergePathsLimit)), _mergeHops);
     }
 
-    // The next hops of the prefix being merged (ComputeDesired runs on the loop only).
+    // The next hops of the prefix being merged, reused (ComputeDesired runs on the loop only).
     private readonly ImmutableArray<KernelNextHop>.Builder _mergeHops = ImmutableArray.CreateBuilder<KernelNextHop>();
 
     /// <summary>
