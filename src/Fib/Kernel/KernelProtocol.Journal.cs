@@ -83,6 +83,11 @@ public sealed partial class KernelProtocol
         // A journal batch still in flight: its results in first, so the plans below start from them.
         await FinishWriteAsync().ConfigureAwait(false);
         reader.Resync(_resyncEntries);
+        // Room for every prefix at once, rather than growing (and rehashing) step by step through a
+        // table of 100,000 routes while the kernel waits for the next chunk.
+        _desired.EnsureCapacity(_resyncEntries.Count);
+        _installed.EnsureCapacity(_resyncEntries.Count);
+        _batchSeen.EnsureCapacity(_resyncEntries.Count);
         _batchSeen.Clear();
         _changes.Clear();
         try

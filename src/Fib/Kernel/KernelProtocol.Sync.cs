@@ -169,6 +169,8 @@ public sealed partial class KernelProtocol
     private void TakeResults(List<RouteChange> changes, NetlinkResult[] results)
     {
         Counters.CountWrites(changes.Count);
+        // Asked once per batch, not per route: a class logger's check is not free at 100,000 routes.
+        var trace = Trace.Routes.IsEnabled(LogLevel.Debug);
         for (var i = 0; i < changes.Count; i++)
         {
             var c = changes[i];
@@ -182,7 +184,7 @@ public sealed partial class KernelProtocol
                 else
                     _installed[p] = c.Route;
                 // BIRD's "<" lines of routes written to the kernel: the change as sent (add, replace, delete).
-                if (Trace.Routes.IsEnabled(LogLevel.Debug))
+                if (trace)
                     Trace.Routes.LogDebug(c.Kind == RouteChangeKind.Delete ? ProtocolEvents.RouteExportWithdrawn : ProtocolEvents.RouteExported, "{Protocol} < {Change}", Name, c);
                 continue;
             }
