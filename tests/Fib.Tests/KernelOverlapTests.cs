@@ -133,4 +133,109 @@ public sealed class KernelOverlapTests
         }
         Assert.Empty(fake.Routes);
     }
+
+    [Fact]
+    public async Task A_write_lost_to_enobufs_while_the_next_batch_is_planned_leaves_no_change_of_that_batch_unwritten()
+    {
+        var fake = new FakeRouteNetlink();
+        var table = new RoutingTable();
+        var bgp = new TestProtocol(table);
+        var kernel = new KernelProtocol(new KernelProtocolOptions
+        {
+            Name = "kernel1",
+            ExportFilter = RouteFilter.AcceptAll,
+            ScanTime = 60,
+            Persist = false,
+            JournalCapacity = 1 << 16,
+        }, table, TimeProvider.System, NullLoggerFactory.Instance, () => fake);
+        await kernel.StartAsync(CancellationToken.None);
+        var first = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var firstHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var fullHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var full = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        try
+        {
+            fake.BeforeWrite = changes =>
+            {
+                if (changes.Count != 1)
+                    return Task.CompletedTask;
+                firstHeld.TrySetResult();
+                return first.Task;
+            };
+            table.Update(TestRoutes.Bgp(table, bgp, "192.168.0.0/24", "172.16.0.2"));
+            await firstHeld.Task.WaitAsync(Soon);
+            for (var i = 0; i < Batch; i++)
+                table.Update(TestRoutes.Bgp(table, bgp, P(i), "172.16.0.2"));
+            // The batch after: a new prefix first, then changes to prefixes of the full batch. Read
+            // newest first, the changes meet the write still in flight before the new prefix is planned.
+            table.Update(TestRoutes.Bgp(table, bgp, "192.168.1.0/24", "172.16.0.2"));
+            for (var i = 0; i < 10; i++)
+                table.Update(TestRoutes.Bgp(table, bgp, P(i), "172.16.0.3"));
+            // The full batch's replies are lost (ENOBUFS): the kernel took none of it.
+            fake.BeforeWrite = async changes =>
+            {
+                if (changes.Count != Batch)
+                    return;
+                fullHeld.TrySetResult();
+                await full.Task;
+                throw new NetlinkException(Errno.Enobufs, "netlink receive buffer overflowed");
+            };
+            first.SetResult();
+            await fullHeld.Task.WaitAsync(Soon);
+            await Wait.UntilAsync(() => table.JournalReaders.Single().Lag == 0, Soon, "the next batch read while the full one is in the kernel");
+            fake.BeforeWrite = null;
+            full.SetResult();
+
+            // The lost write makes the protocol re-read the kernel and repair: every route of the
+            // table ends in the kernel, the new prefix planned after the failure included.
+            await Wait.UntilAsync(() => fake.Routes.Count == Batch + 2 && fake.Find("192.168.1.0/24") is not null, Soon, "the table's routes after the repair");
+            Assert.True(kernel.Counters.Resyncs >= 1, $"resyncs {kernel.Counters.Resyncs}");
+            for (var i = 0; i < 10; i++)
+                Assert.Equal(IpAddr.Parse("172.16.0.3"), fake.Find(P(i))!.Gateway);
+        }
+        finally
+        {
+            first.TrySetResult();
+            full.TrySetResult();
+            await kernel.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task A_resync_stopped_part_way_by_a_lost_write_is_run_again_and_every_route_lands()
+    {
+        var fake = new FakeRouteNetlink();
+        var table = new RoutingTable();
+        var bgp = new TestProtocol(table);
+        // Three chunks of the resync (8,192 writes each) before the start: the initial feed is a resync.
+        const int routes = 3 * 8192;
+        for (var i = 0; i < routes; i++)
+            table.Update(TestRoutes.Bgp(table, bgp, P(i), "172.16.0.2"));
+        var lost = 0;
+        fake.BeforeWrite = changes =>
+        {
+            // The first chunk's replies are lost once (ENOBUFS), found out while the second is planned.
+            if (changes.Count == 8192 && Interlocked.Exchange(ref lost, 1) == 0)
+                throw new NetlinkException(Errno.Enobufs, "netlink receive buffer overflowed");
+            return Task.CompletedTask;
+        };
+        var kernel = new KernelProtocol(new KernelProtocolOptions
+        {
+            Name = "kernel1",
+            ExportFilter = RouteFilter.AcceptAll,
+            ScanTime = 60,
+            Persist = false,
+        }, table, TimeProvider.System, NullLoggerFactory.Instance, () => fake);
+        await kernel.StartAsync(CancellationToken.None);
+        try
+        {
+            await Wait.UntilAsync(() => fake.Routes.Count == routes, Soon, "every route of the table in the kernel");
+            Assert.Equal(1, lost);
+            Assert.Equal(0, kernel.Counters.WriteErrors);
+        }
+        finally
+        {
+            await kernel.StopAsync(CancellationToken.None);
+        }
+    }
 }

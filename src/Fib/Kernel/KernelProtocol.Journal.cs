@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using Calico.Bgp.Fib.Netlink;
 using Calico.Bgp.Rib;
 using Microsoft.Extensions.Logging;
@@ -42,6 +43,7 @@ public sealed partial class KernelProtocol
         }
         _batchSeen.Clear();
         _changes.Clear();
+        ExceptionDispatchInfo? failed = null;
         // Newest first, so the first change met for a prefix is its latest state.
         for (var i = n - 1; i >= 0; i--)
         {
@@ -50,11 +52,24 @@ public sealed partial class KernelProtocol
             if (!_options.Handles(prefix) || !_batchSeen.Add(prefix))
                 continue;
             if (_inflightPrefixes.Contains(prefix))
-                await FinishWriteAsync().ConfigureAwait(false);
+            {
+                try
+                {
+                    await FinishWriteAsync().ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is NetlinkException or IOException or System.Net.Sockets.SocketException)
+                {
+                    // The batch is planned to its end all the same: what is wanted must be known for
+                    // every prefix read, as the journal will not give these changes again and the
+                    // scan that repairs after a failure compares the kernel with what is wanted.
+                    failed ??= ExceptionDispatchInfo.Capture(e);
+                }
+            }
             Plan(prefix, entry, _changes, prune: true);
         }
         // The entries are the table's own; do not keep them alive until the slots are reused.
         Array.Clear(_batch, 0, n);
+        failed?.Throw();
         await StartWriteAsync().ConfigureAwait(false);
         if (n < JournalBatch)
             await FinishWriteAsync().ConfigureAwait(false);
@@ -104,6 +119,13 @@ public sealed partial class KernelProtocol
                 Plan(prefix, null, _changes, prune: true);
             await StartWriteAsync().ConfigureAwait(false);
             await FinishWriteAsync().ConfigureAwait(false);
+        }
+        catch
+        {
+            // Stopped part-way, some prefixes were never planned and the journal will not give them
+            // again: the loop starts the resync over (after its pause on errors).
+            _refeedRequested = true;
+            throw;
         }
         finally
         {
