@@ -14,7 +14,11 @@ public static class Report
         sb.Append(c, $"# P5 — kernel route programming, {routes:N0} IPv4 /24 routes\n\n");
         sb.Append(c, $"- date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC\n");
         sb.Append(c, $"- machine: {Environment.ProcessorCount} CPUs (nproc), {MemoryGiB():F1} GiB memory, kernel {KernelRelease()}, load average at the end {LoadAverage()} (the machine is shared)\n");
-        sb.Append(c, $"- command: `dotnet run -c Release --project bench/Kernel{(arguments.Length > 0 ? " -- " + arguments : "")}` (as root)\n");
+        // Native AOT (the daemon's image) or JIT: the command says which build ran.
+        var command = System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported
+            ? $"dotnet run -c Release --project bench/Kernel{(arguments.Length > 0 ? " -- " + arguments : "")}` (JIT"
+            : $"dotnet publish bench/Kernel -c Release -r linux-x64 -p:PublishAot=true -o bench/.aot/kernel && bench/.aot/kernel/Calico.Bgp.KernelBench {arguments}` (Native AOT, as the daemon's image";
+        sb.Append(c, $"- command: `{command}; as root)\n");
         sb.Append(c, $"- {runs} runs; in each run every contender goes once, back to back; the tables give the median of each figure over the runs.\n");
         sb.Append("- each contender runs in a fresh network namespace. install = until every route is in the kernel table with all its next hops ")
           .Append("(our writer: every ACK; the others: the last RTM_NEWROUTE notification of proto bird), remove = until none is left. ")

@@ -28,6 +28,9 @@ internal sealed class FakeRouteNetlink : IRouteNetlink
 
     public int Disposals { get; private set; }
 
+    /// <summary>Awaited before a write is applied, with its changes (a test holds a chosen batch in the kernel).</summary>
+    public Func<IReadOnlyList<RouteChange>, Task>? BeforeWrite { get; set; }
+
     /// <summary>While set and not completed, writes wait for it (a kernel that is slow to answer).</summary>
     public TaskCompletionSource? Paused { get; set; }
 
@@ -96,6 +99,8 @@ internal sealed class FakeRouteNetlink : IRouteNetlink
     {
         if (Paused is { } paused)
             await paused.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (BeforeWrite is { } before)
+            await before(changes).ConfigureAwait(false);
         var results = new NetlinkResult[changes.Count];
         lock (_lock)
         {

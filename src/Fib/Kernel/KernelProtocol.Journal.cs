@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using Calico.Bgp.Fib.Netlink;
 using Calico.Bgp.Rib;
 using Microsoft.Extensions.Logging;
@@ -23,29 +24,55 @@ public sealed partial class KernelProtocol
     private readonly HashSet<Prefix> _scanRetries = [];
 
     /// <summary>
-    /// Reads one batch of changes and writes what they change in the kernel. Each change carries the
-    /// whole entry of its prefix, so only the last change of a prefix in the batch matters: the paths
-    /// of an ECMP prefix announced one after another are written once, with every next hop. Returns
-    /// how many changes were read.
+    /// Reads one batch of changes and starts writing what they change in the kernel. Each change
+    /// carries the whole entry of its prefix, so only the last change of a prefix in the batch
+    /// matters: the paths of an ECMP prefix announced one after another are written once, with every
+    /// next hop. The batch is written on the thread pool while the next one is read and planned (the
+    /// kernel's work, done inside sendmsg, then overlaps ours, as the resync's chunks do); a prefix
+    /// still being written is planned only once that write's results are in, as a plan starts from
+    /// what the kernel holds. A batch that is not full (no backlog) is waited for before returning.
+    /// Returns how many changes were read.
     /// </summary>
     private async Task<int> ReadBatchAsync(JournalReader reader, CancellationToken ct)
     {
         var n = reader.TryRead(_batch);
         if (n == 0)
+        {
+            await FinishWriteAsync().ConfigureAwait(false);
             return 0;
+        }
         _batchSeen.Clear();
         _changes.Clear();
+        ExceptionDispatchInfo? failed = null;
         // Newest first, so the first change met for a prefix is its latest state.
         for (var i = n - 1; i >= 0; i--)
         {
             var entry = _batch[i].Entry;
             var prefix = entry.Prefix;
-            if (_options.Handles(prefix) && _batchSeen.Add(prefix))
-                Plan(prefix, entry, _changes, prune: true);
+            if (!_options.Handles(prefix) || !_batchSeen.Add(prefix))
+                continue;
+            if (_inflightPrefixes.Contains(prefix))
+            {
+                try
+                {
+                    await FinishWriteAsync().ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is NetlinkException or IOException or System.Net.Sockets.SocketException)
+                {
+                    // The batch is planned to its end all the same: what is wanted must be known for
+                    // every prefix read, as the journal will not give these changes again and the
+                    // scan that repairs after a failure compares the kernel with what is wanted.
+                    failed ??= ExceptionDispatchInfo.Capture(e);
+                }
+            }
+            Plan(prefix, entry, _changes, prune: true);
         }
         // The entries are the table's own; do not keep them alive until the slots are reused.
         Array.Clear(_batch, 0, n);
-        await ApplyAsync(_changes, ct).ConfigureAwait(false);
+        failed?.Throw();
+        await StartWriteAsync().ConfigureAwait(false);
+        if (n < JournalBatch)
+            await FinishWriteAsync().ConfigureAwait(false);
         return n;
     }
 
@@ -68,7 +95,14 @@ public sealed partial class KernelProtocol
             }
         }
         _refeedRequested = false;
+        // A journal batch still in flight: its results in first, so the plans below start from them.
+        await FinishWriteAsync().ConfigureAwait(false);
         reader.Resync(_resyncEntries);
+        // Room for every prefix at once, rather than growing (and rehashing) step by step through a
+        // table of 100,000 routes while the kernel waits for the next chunk.
+        _desired.EnsureCapacity(_resyncEntries.Count);
+        _installed.EnsureCapacity(_resyncEntries.Count);
+        _batchSeen.EnsureCapacity(_resyncEntries.Count);
         _batchSeen.Clear();
         _changes.Clear();
         try
@@ -79,12 +113,19 @@ public sealed partial class KernelProtocol
                 if (_options.Handles(prefix) && _batchSeen.Add(prefix))
                     Plan(prefix, entry, _changes, prune: true);
                 if (_changes.Count >= ResyncChunk)
-                    await StartWriteAsync(ct).ConfigureAwait(false);
+                    await StartWriteAsync().ConfigureAwait(false);
             }
             foreach (var prefix in _desired.Keys.Where(p => !_batchSeen.Contains(p)).ToList())
                 Plan(prefix, null, _changes, prune: true);
-            await StartWriteAsync(ct).ConfigureAwait(false);
+            await StartWriteAsync().ConfigureAwait(false);
             await FinishWriteAsync().ConfigureAwait(false);
+        }
+        catch
+        {
+            // Stopped part-way, some prefixes were never planned and the journal will not give them
+            // again: the loop starts the resync over (after its pause on errors).
+            _refeedRequested = true;
+            throw;
         }
         finally
         {
@@ -103,16 +144,18 @@ public sealed partial class KernelProtocol
     /// </summary>
     private const int ResyncChunk = 8192;
 
-    // The chunk of a resync being written on another thread, and the list it is written from.
+    // The chunk of a resync or batch of the journal being written on another thread, the list it is
+    // written from and its prefixes (so a later batch does not plan one of them before its result is in).
     private Task<NetlinkResult[]>? _inflight;
     private List<RouteChange> _inflightChanges = [];
+    private readonly HashSet<Prefix> _inflightPrefixes = [];
 
     /// <summary>
     /// Starts writing <see cref="_changes"/> on the thread pool, after taking in the results of the
     /// chunk before (at most one in flight); <see cref="_changes"/> is empty after. The kernel's work
     /// for a chunk (done inside sendmsg) then overlaps with planning the next one, on another core.
     /// </summary>
-    private async Task StartWriteAsync(CancellationToken ct)
+    private async Task StartWriteAsync()
     {
         await FinishWriteAsync().ConfigureAwait(false);
         if (_changes.Count == 0)
@@ -120,8 +163,12 @@ public sealed partial class KernelProtocol
         (_inflightChanges, _changes) = (_changes, _inflightChanges);
         _changes.Clear();
         var changes = _inflightChanges;
+        foreach (var c in changes)
+            _inflightPrefixes.Add(c.Route.Prefix);
         var netlink = _netlink!;
-        _inflight = Task.Run(() => netlink.ApplyAsync(changes, ct), ct);
+        // Not cancelled with the loop: a write stopped half-way would leave routes in the kernel whose
+        // results were never taken in (and so never removed on stop); a batch ends within the reply timeout.
+        _inflight = Task.Run(() => netlink.ApplyAsync(changes, CancellationToken.None), CancellationToken.None);
     }
 
     /// <summary>Waits for the chunk in flight, if any, and takes in its results (on the loop, which owns the view).</summary>
@@ -137,6 +184,7 @@ public sealed partial class KernelProtocol
         finally
         {
             _inflightChanges.Clear();
+            _inflightPrefixes.Clear();
         }
     }
 

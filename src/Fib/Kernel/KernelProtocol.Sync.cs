@@ -28,28 +28,14 @@ public sealed partial class KernelProtocol
                 Trace.Filters.LogDebug(ProtocolEvents.ExportFiltered, "{Protocol} < filtered out {Prefix}", Name, prefix);
             return null;
         }
-        var spec = KernelRouteMapper.Map(prefix, exported.Attributes, _links, KernelTable, _options.DeviceRoutes);
-        if (spec is null || !_options.MergePaths || spec.Type != KernelRouteType.Unicast || spec.Gateway is null)
-            return spec;
-        // The Rib's ECMP set (BIRD's rt_export_merged): every route as good as the best through the
-        // IGP metric, never a stale or unresolved one, at most the limit.
-        var limit = Math.Max(1, _options.MergePathsLimit);
-        var merged = DecisionProcess.MergePaths(entry, limit);
-        if (merged.Length < 2)
-            return spec;
-        // The hops of the other paths straight from their attributes: no route built for each.
-        var hops = ImmutableArray.CreateBuilder<KernelNextHop>(merged.Length);
-        hops.Add(new KernelNextHop(spec.Gateway, spec.OutInterfaceIndex, spec.Onlink));
-        for (var i = 1; i < merged.Length && hops.Count < limit; i++)
-        {
-            var r = merged[i];
-            if (ReferenceEquals(r.Protocol, this))
-                continue;
-            if (_options.ExportFilter.Apply(r, Table.Attributes) is { Attributes: { Dest: RouteDest.Router } e } && KernelRouteMapper.TryMapHop(e, _links, out var hop))
-                KernelRouteMapper.AddHop(hops, hop);
-        }
-        return KernelRouteMapper.WithHops(spec, hops);
+        var a = exported.Attributes;
+        if (!_options.MergePaths || a.Dest != RouteDest.Router || entry.Count < 2)
+            return KernelRouteMapper.Map(prefix, a, _links, KernelTable, _options.DeviceRoutes);
+        return KernelRouteMapper.MapMerged(prefix, entry, a, new MergeContext(_options.ExportFilter, Table.Attributes, this, _links, KernelTable, Math.Max(1, _options.MergePathsLimit)), _mergeHops);
     }
+
+    // The next hops of the prefix being merged, reused (ComputeDesired runs on the loop only).
+    private readonly ImmutableArray<KernelNextHop>.Builder _mergeHops = ImmutableArray.CreateBuilder<KernelNextHop>();
 
     /// <summary>
     /// Adds the writes that take the kernel from its route for <paramref name="prefix"/> to the one
@@ -99,6 +85,7 @@ public sealed partial class KernelProtocol
     /// <summary>Removes routes of ours that nothing wants (after the first feed, or when recovery ends).</summary>
     private async Task PruneAsync(CancellationToken ct)
     {
+        await FinishWriteAsync().ConfigureAwait(false);
         var stale = _installed.Where(kv => !_desired.ContainsKey(kv.Key)).Select(kv => RouteChange.Delete(kv.Value)).ToList();
         if (stale.Count == 0)
             return;
@@ -115,6 +102,8 @@ public sealed partial class KernelProtocol
     private async Task ScanAsync(CancellationToken ct)
     {
         Counters.CountScan();
+        // A journal batch in flight: its results in before the table read back is compared with the view.
+        await FinishWriteAsync().ConfigureAwait(false);
         var links = _links;
         // The device protocol's shared list (the daemon wires it) is kept current by its link and
         // address notifications: taken as it is, as BIRD's kernel protocol uses the global interface
@@ -170,6 +159,7 @@ public sealed partial class KernelProtocol
     /// <summary>Sends a batch and takes in each result: the view follows successes; failures are logged, counted and retried.</summary>
     private async Task ApplyAsync(List<RouteChange> changes, CancellationToken ct)
     {
+        await FinishWriteAsync().ConfigureAwait(false);
         if (changes.Count == 0)
             return;
         TakeResults(changes, await _netlink!.ApplyAsync(changes, ct).ConfigureAwait(false));
@@ -179,6 +169,8 @@ public sealed partial class KernelProtocol
     private void TakeResults(List<RouteChange> changes, NetlinkResult[] results)
     {
         Counters.CountWrites(changes.Count);
+        // Asked once per batch, not per route: a class logger's check is not free at 100,000 routes.
+        var trace = Trace.Routes.IsEnabled(LogLevel.Debug);
         for (var i = 0; i < changes.Count; i++)
         {
             var c = changes[i];
@@ -192,7 +184,7 @@ public sealed partial class KernelProtocol
                 else
                     _installed[p] = c.Route;
                 // BIRD's "<" lines of routes written to the kernel: the change as sent (add, replace, delete).
-                if (Trace.Routes.IsEnabled(LogLevel.Debug))
+                if (trace)
                     Trace.Routes.LogDebug(c.Kind == RouteChangeKind.Delete ? ProtocolEvents.RouteExportWithdrawn : ProtocolEvents.RouteExported, "{Protocol} < {Change}", Name, c);
                 continue;
             }

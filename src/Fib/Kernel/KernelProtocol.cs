@@ -155,6 +155,8 @@ public sealed partial class KernelProtocol : Protocol
                 // Expected: the loop ends by cancellation.
             }
         }
+        // A write the loop left in flight: its results in, so the routes it added are removed below.
+        await FinishWriteQuietlyAsync().ConfigureAwait(false);
         if (_interfaceSource is { } source)
             source.Changed -= OnInterfacesChanged;
         _notifications?.Dispose();

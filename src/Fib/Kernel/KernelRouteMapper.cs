@@ -91,12 +91,59 @@ public static class KernelRouteMapper
     /// <summary>Adds <paramref name="hop"/> unless a hop with its gateway and interface is there already.</summary>
     public static void AddHop(ImmutableArray<KernelNextHop>.Builder hops, KernelNextHop hop)
     {
-        foreach (var h in hops)
+        // By index: the builder's enumerator is a class, one allocation per call.
+        for (var i = 0; i < hops.Count; i++)
         {
-            if (h.Gateway == hop.Gateway && h.InterfaceIndex == hop.InterfaceIndex)
+            if (hops[i].Gateway == hop.Gateway && hops[i].InterfaceIndex == hop.InterfaceIndex)
                 return;
         }
         hops.Add(hop);
+    }
+
+    /// <summary>
+    /// The multipath route of <c>merge paths on</c> for <paramref name="entry"/>, whose best route
+    /// (entry[0]) exported as <paramref name="best"/>, a route via a router: BIRD's
+    /// <c>rt_export_merged</c>, the ECMP set of <see cref="DecisionProcess.MergePaths(RouteEntry, int)"/>
+    /// (every route as good as the best through the IGP metric, never a stale or unresolved one, at
+    /// most the limit, in the entry's order), each other path through the export filter. Walked in the
+    /// entry in place, the hops gathered in <paramref name="scratch"/> (the caller's, reused), so a
+    /// merged prefix allocates its route and its hop array only. Null when the best has no next hop.
+    /// </summary>
+    public static KernelRouteSpec? MapMerged(Prefix prefix, RouteEntry entry, PathAttributes best, in MergeContext context, ImmutableArray<KernelNextHop>.Builder scratch)
+    {
+        if (!TryMapHop(best, context.Links, out var first))
+            return null;
+        scratch.Clear();
+        scratch.Add(first);
+        var head = entry[0];
+        for (int i = 1, merged = 1; i < entry.Count && merged < context.Limit && scratch.Count < context.Limit; i++)
+        {
+            var r = entry[i];
+            if (!DecisionProcess.Mergeable(head, r))
+                continue;
+            merged++;
+            // Never a route the kernel protocol learned itself back to the kernel.
+            if (ReferenceEquals(r.Protocol, context.Self))
+                continue;
+            if (context.Filter.Apply(r, context.Cache) is { Attributes: { Dest: RouteDest.Router } e } && TryMapHop(e, context.Links, out var hop))
+                AddHop(scratch, hop);
+        }
+        return Unicast(prefix, best, context.Table, scratch);
+    }
+
+    /// <summary>
+    /// The unicast route of <paramref name="a"/> over <paramref name="hops"/> (as <see cref="Map"/>
+    /// builds it for a router route): one next hop as gateway and device, two or more as RTA_MULTIPATH.
+    /// Built once, without a single-path route first.
+    /// </summary>
+    public static KernelRouteSpec Unicast(Prefix prefix, PathAttributes a, uint table, ImmutableArray<KernelNextHop>.Builder hops)
+    {
+        if (hops.Count == 1)
+        {
+            var h = hops[0];
+            return new KernelRouteSpec { Prefix = prefix, Metric = a.KrtMetric, Table = table, Type = KernelRouteType.Unicast, Gateway = h.Gateway, OutInterfaceIndex = h.InterfaceIndex, Onlink = h.Onlink };
+        }
+        return new KernelRouteSpec { Prefix = prefix, Metric = a.KrtMetric, Table = table, Type = KernelRouteType.Unicast, NextHops = hops.ToImmutable() };
     }
 
     /// <summary><paramref name="first"/> as a multipath route over <paramref name="hops"/>, or as it is with fewer than two.</summary>
@@ -180,3 +227,6 @@ public static class KernelRouteMapper
         return first with { Gateway = null, OutInterfaceIndex = 0, Onlink = false, NextHops = hops.ToImmutable() };
     }
 }
+
+/// <summary>What <see cref="KernelRouteMapper.MapMerged"/> needs of its kernel protocol: the export filter, the interfaces, the table, the limit.</summary>
+public readonly record struct MergeContext(RouteFilter Filter, AttributeCache Cache, Protocol? Self, InterfaceSnapshot Links, uint Table, int Limit);
