@@ -11,6 +11,10 @@ public sealed partial class UpdateGroup
     private readonly ChunkSeen _seen = new(ChunkSize);
     private readonly UpdateBatches _batches = new();
     private readonly List<PathOut> _desired = [];
+    // UPDATEs are written here and copied out at their size; a whole-table resync's buffer is not kept.
+    private const int ScratchInitial = 64 * 1024;
+    private const int ScratchKeep = 1 << 20;
+    private ArrayBufferWriter<byte> _scratch = new(ScratchInitial);
     // Encoded attribute blocks of one pass, per family (interned sets: by reference).
     private readonly Dictionary<PathAttributes, byte[]> _encodedV4 = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<PathAttributes, byte[]> _encodedV6 = new(ReferenceEqualityComparer.Instance);
@@ -100,14 +104,15 @@ public sealed partial class UpdateGroup
     {
         FlushExcluded();
         ClearMemo();
-        Emit();
-        _batches.Clear();
+        // Counted before the bytes are queued: a peer that has read the UPDATEs sees the count too.
         foreach (var m in _members)
         {
             var exported = _pathCount - _excluded.GetValueOrDefault(m.Protocol);
             m.Protocol.Stats.AddExported(exported - m.ReportedExported);
             m.ReportedExported = exported;
         }
+        Emit();
+        _batches.Clear();
     }
 
     /// <summary>
@@ -244,7 +249,8 @@ public sealed partial class UpdateGroup
 
     private (ReadOnlyMemory<byte> Bytes, int Messages) Encode(in BatchKey key, List<Nlri> nlri)
     {
-        var w = new ArrayBufferWriter<byte>(Math.Min(1 << 20, 64 + nlri.Count * 24));
+        var w = _scratch;
+        w.ResetWrittenCount();
         var span = CollectionsMarshal.AsSpan(nlri);
         int messages;
         if (key.Withdraw)
@@ -260,7 +266,12 @@ public sealed partial class UpdateGroup
                 ? UpdateWriter.WriteAnnouncements(w, Codec, encoded, span, true, attrs.NextHop!.Value, attrs.NextHopLinkLocal)
                 : UpdateWriter.WriteAnnouncements(w, Codec, encoded, span, false);
         }
-        return (w.WrittenMemory, messages);
+        // The members' queues keep exactly the messages (a writer sized per batch kept about six times
+        // the bytes of a /24 batch alive, and allocated them per prefix).
+        var bytes = w.WrittenSpan.ToArray();
+        if (w.Capacity > ScratchKeep)
+            _scratch = new ArrayBufferWriter<byte>(ScratchInitial);
+        return (bytes, messages);
     }
 
     /// <summary>
