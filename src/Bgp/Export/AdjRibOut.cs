@@ -55,20 +55,27 @@ internal sealed class AdjRibOut
     public int Capacity => _slots.Length;
 
     /// <summary>
-    /// The hash the map uses for <paramref name="prefix"/> (a 64-bit finaliser over the words, seeded):
-    /// computed once per change and used for both the pass's de-duplication and the lookup.
+    /// The hash the map uses for <paramref name="prefix"/>: computed once per change and used for both
+    /// the pass's de-duplication and the lookup. Four neighbouring prefixes of one length (those that
+    /// differ only in their last two network bits) share the high bits, so they share a home and sit
+    /// in adjacent slots: a burst of consecutive prefixes (a peer's table arrives in order) touches a
+    /// cache line per four prefixes instead of one each, the lookup being a memory miss otherwise. The
+    /// low two bits tell them apart, so probes still compare hashes before loading a route.
     /// </summary>
     public static int Hash(in Prefix prefix)
     {
         var bits = prefix.Address.Bits;
-        var h = (ulong)(bits >> 64) ^ BitOperations.RotateLeft((ulong)bits, 23) ^ ((ulong)prefix.Length << 56) ^ (prefix.IsV6 ? 1UL << 63 : 0) ^ Seed;
+        var hostBits = (prefix.IsV6 ? 128 : 32) - prefix.Length;
+        var neighbour = prefix.Length >= 2 ? (int)(bits >> hostBits) & 3 : 0;
+        var group = prefix.Length >= 2 ? bits & ~((UInt128)3 << hostBits) : bits;
+        var h = (ulong)(group >> 64) ^ BitOperations.RotateLeft((ulong)group, 23) ^ ((ulong)prefix.Length << 56) ^ (prefix.IsV6 ? 1UL << 63 : 0) ^ Seed;
         // MurmurHash3's fmix64: every input bit reaches the high bits the home slot is taken from.
         h ^= h >> 33;
         h *= 0xff51afd7ed558ccdUL;
         h ^= h >> 33;
         h *= 0xc4ceb9fe1a85ec53UL;
         h ^= h >> 33;
-        return (int)h;
+        return (int)((uint)(h >> 32) & ~3u) | neighbour;
     }
 
     /// <summary>The slot holding <paramref name="prefix"/>, or -1.</summary>
