@@ -15,23 +15,37 @@ public sealed partial class UpdateGroup
 
     private readonly record struct PreparedKey(PathAttributes Attributes, Protocol Source, bool V6);
 
+    // The last answer of each memo: consecutive changes mostly share a set (one UPDATE's prefixes),
+    // so most lookups end here without hashing.
+    private PreparedKey _lastPreparedKey;
+    private PathAttributes? _lastPrepared;
+    private PathAttributes? _lastAccepted;
+    private PathAttributes? _lastWire;
+
     /// <summary><see cref="ExportPolicy.Prepare(Route, BgpProtocolOptions, IpAddr?)"/>, interned, once per set and source.</summary>
     private PathAttributes? PrepareOnce(Route route)
     {
         var key = new PreparedKey(route.Attributes, route.Protocol, route.Prefix.IsV6);
+        if (PreparedKeyComparer.Instance.Equals(key, _lastPreparedKey))
+            return _lastPrepared;
         if (!_prepared.TryGetValue(key, out var prepared))
         {
             var p = ExportPolicy.Prepare(route, Key.Options, Key.Self);
             _prepared[key] = prepared = p is null ? null : Key.Table.Attributes.Intern(p);
         }
+        _lastPreparedKey = key;
+        _lastPrepared = prepared;
         return prepared;
     }
 
     /// <summary>The attributes that travel for an accepted set, interned, once per set.</summary>
     private PathAttributes WireOnce(PathAttributes accepted)
     {
+        if (ReferenceEquals(accepted, _lastAccepted))
+            return _lastWire!;
+        _lastAccepted = accepted;
         if (_wire.TryGetValue(accepted, out var wire))
-            return wire;
+            return _lastWire = wire;
         // Only BGP attributes travel; the local route's own fields (source, gateway) stay behind.
         var w = accepted with
         {
@@ -46,13 +60,17 @@ public sealed partial class UpdateGroup
             // RFC 4271 §5.1.5: LOCAL_PREF never goes to an external peer (a filter may have set it).
             LocalPref = Key.Options.IsInternal ? accepted.LocalPref : null,
         };
-        return _wire[accepted] = Key.Table.Attributes.Intern(w);
+        return _lastWire = _wire[accepted] = Key.Table.Attributes.Intern(w);
     }
 
     private void ClearMemo()
     {
         _prepared.Clear();
         _wire.Clear();
+        _lastPreparedKey = default;
+        _lastPrepared = null;
+        _lastAccepted = null;
+        _lastWire = null;
     }
 
     /// <summary>Interned sets and protocols compare by reference: cheap, and what interning promises.</summary>

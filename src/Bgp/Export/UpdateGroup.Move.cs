@@ -10,10 +10,14 @@ public sealed partial class UpdateGroup
     internal HashSet<Nlri> PathsHeldBy(UpdateGroupMember member)
     {
         var held = new HashSet<Nlri>();
-        foreach (var (prefix, paths) in _out)
+        var one = default(PathOut);
+        for (var i = 0; i < _out.Capacity; i++)
         {
-            foreach (var p in paths)
+            if (!_out.IsUsed(i))
+                continue;
+            foreach (var p in _out.PathsAt(i, ref one))
             {
+                var prefix = p.Route.Prefix;
                 if (!ReferenceEquals(p.Source, member.Protocol))
                     held.Add(new Nlri(prefix, Codec.SendsPathId(prefix.IsV6) ? p.Id : 0));
             }
@@ -27,10 +31,9 @@ public sealed partial class UpdateGroup
     /// <summary>Whether the group's Adj-RIB-Out has path <paramref name="n"/> for <paramref name="member"/>. Under <see cref="Sync"/>.</summary>
     private bool Holds(Protocol member, Nlri n)
     {
-        if (!_out.TryGetValue(n.Prefix, out var paths))
-            return false;
+        var one = default(PathOut);
         var addPath = Codec.SendsPathId(n.Prefix.IsV6);
-        foreach (var p in paths)
+        foreach (var p in _out.PathsAt(_out.Find(n.Prefix, AdjRibOut.Hash(n.Prefix)), ref one))
         {
             if (!ReferenceEquals(p.Source, member) && (!addPath || p.Id == n.PathId))
                 return true;

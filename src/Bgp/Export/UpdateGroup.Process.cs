@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using Calico.Bgp.Rib;
 using Calico.Bgp.Speaker.Wire;
 
@@ -6,18 +7,17 @@ namespace Calico.Bgp.Speaker.Export;
 
 public sealed partial class UpdateGroup
 {
-    /// <summary>
-    /// NLRI that go in the same messages: withdrawal or announcement, family, attributes, and the
-    /// members they go to (all but <paramref name="Except"/>, or <paramref name="Only"/> that one).
-    /// </summary>
-    private readonly record struct BatchKey(bool Withdraw, bool V6, PathAttributes? Attributes, Protocol? Except, Protocol? Only)
-    {
-        public bool Targets(UpdateGroupMember m) => Only is { } o ? ReferenceEquals(m.Protocol, o) : !ReferenceEquals(m.Protocol, Except);
-    }
-
-    // Prefixes already brought up to date in the current chunk (reused: no allocation per pass).
-    private readonly HashSet<Prefix> _seen = [];
+    // Reused from pass to pass: nothing here is allocated per prefix.
+    private readonly ChunkSeen _seen = new(ChunkSize);
+    private readonly UpdateBatches _batches = new();
     private readonly List<PathOut> _desired = [];
+    // UPDATEs are written here and copied out at their size; a whole-table resync's buffer is not kept.
+    private const int ScratchInitial = 64 * 1024;
+    private const int ScratchKeep = 1 << 20;
+    private ArrayBufferWriter<byte> _scratch = new(ScratchInitial);
+    // Encoded attribute blocks of one pass, per family (interned sets: by reference).
+    private readonly Dictionary<PathAttributes, byte[]> _encodedV4 = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<PathAttributes, byte[]> _encodedV6 = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>
     /// Brings the Adj-RIB-Out up to date for a chunk of journal changes and queues the UPDATEs. Each
@@ -25,18 +25,20 @@ public sealed partial class UpdateGroup
     /// counts (read newest first; older ones are skipped): churn within a chunk coalesces, and no
     /// prefix is announced and withdrawn in the same batch. Under <see cref="Sync"/>.
     /// </summary>
-    private void Process(ReadOnlySpan<TableChange> changes)
+    internal void Process(ReadOnlySpan<TableChange> changes)
     {
-        var batches = new Dictionary<BatchKey, List<Nlri>>();
+        if (changes.Length > ChunkSize)
+            throw new ArgumentOutOfRangeException(nameof(changes), $"at most {ChunkSize} changes per pass");
         _seen.Clear();
         for (var i = changes.Length - 1; i >= 0; i--)
         {
             var entry = changes[i].Entry;
-            if (_seen.Add(entry.Prefix))
-                Bring(entry.Prefix, entry, batches);
+            var prefix = entry.Prefix;
+            var hash = AdjRibOut.Hash(prefix);
+            if (_seen.Add(changes, i, prefix, hash))
+                Bring(prefix, hash, entry);
         }
-        _seen.Clear();
-        Finish(batches);
+        Finish();
     }
 
     /// <summary>
@@ -46,183 +48,230 @@ public sealed partial class UpdateGroup
     /// </summary>
     private void ProcessResync(List<RouteEntry> entries)
     {
-        var batches = new Dictionary<BatchKey, List<Nlri>>();
-        _seen.Clear();
+        var kept = 0;
         foreach (var entry in entries)
         {
-            _seen.Add(entry.Prefix);
-            Bring(entry.Prefix, entry, batches);
+            var prefix = entry.Prefix;
+            if (Bring(prefix, AdjRibOut.Hash(prefix), entry))
+                kept++;
         }
-        List<Prefix>? gone = null;
-        foreach (var prefix in _out.Keys)
+        // Every prefix left in the Adj-RIB-Out that the table still has was counted: any more are gone.
+        if (_out.Count > kept)
         {
-            if (!_seen.Contains(prefix))
-                (gone ??= []).Add(prefix);
-        }
-        _seen.Clear();
-        if (gone is not null)
-        {
+            var inTable = new HashSet<Prefix>(entries.Count);
+            foreach (var entry in entries)
+                inTable.Add(entry.Prefix);
+            var gone = new List<Prefix>();
+            for (var i = 0; i < _out.Capacity; i++)
+            {
+                if (_out.IsUsed(i) && !inTable.Contains(_out.PrefixAt(i)))
+                    gone.Add(_out.PrefixAt(i));
+            }
             foreach (var prefix in gone)
-                Bring(prefix, null, batches);
+                Bring(prefix, AdjRibOut.Hash(prefix), null);
         }
-        Finish(batches);
+        Finish();
     }
 
-    /// <summary>Diffs one prefix's desired paths against what the members have, adding the UPDATEs to <paramref name="batches"/>.</summary>
-    private void Bring(Prefix prefix, RouteEntry? entry, Dictionary<BatchKey, List<Nlri>> batches)
+    /// <summary>
+    /// Diffs one prefix's desired paths against what the members have, adding the UPDATEs to the
+    /// pass's batches. True when the Adj-RIB-Out has paths for the prefix afterwards.
+    /// </summary>
+    private bool Bring(in Prefix prefix, int hash, RouteEntry? entry)
     {
         if (prefix.IsV6 ? !Key.Options.Ipv6 : !Key.Options.Ipv4)
-            return;
-        var desired = _desired;
-        desired.Clear();
-        Desired(entry, desired);
-        if (!_out.TryGetValue(prefix, out var old))
-            old = [];
-        var next = Codec.SendsPathId(prefix.IsV6) ? DiffAddPath(prefix, old, desired, batches) : DiffBest(prefix, old, desired, batches);
-        if (ReferenceEquals(next, old))
-            return;
+            return false;
+        _desired.Clear();
+        Desired(entry, _desired);
+        var index = _out.Find(prefix, hash);
+        var one = default(PathOut);
+        var old = _out.PathsAt(index, ref one);
+        var desired = CollectionsMarshal.AsSpan(_desired);
+        var store = Codec.SendsPathId(prefix.IsV6) ? DiffAddPath(prefix, old, desired) : DiffBest(prefix, old, desired);
+        if (!store)
+            return old.Length > 0;
         foreach (var p in old)
-            _excluded[p.Source] = _excluded.GetValueOrDefault(p.Source) - 1;
-        foreach (var p in next)
-            _excluded[p.Source] = _excluded.GetValueOrDefault(p.Source) + 1;
-        _pathCount += next.Length - old.Length;
-        if (next.Length == 0)
-            _out.Remove(prefix);
-        else
-            _out[prefix] = next;
+            Exclude(p.Source, -1);
+        foreach (var p in desired)
+            Exclude(p.Source, 1);
+        _pathCount += desired.Length - old.Length;
+        _out.Set(index, prefix, hash, desired);
+        return desired.Length > 0;
     }
 
     /// <summary>Encodes and queues a pass's batches and brings the members' exported counts up to date.</summary>
-    private void Finish(Dictionary<BatchKey, List<Nlri>> batches)
+    private void Finish()
     {
+        FlushExcluded();
         ClearMemo();
-        Emit(batches);
+        // Counted before the bytes are queued: a peer that has read the UPDATEs sees the count too.
         foreach (var m in _members)
         {
             var exported = _pathCount - _excluded.GetValueOrDefault(m.Protocol);
             m.Protocol.Stats.AddExported(exported - m.ReportedExported);
             m.ReportedExported = exported;
         }
+        Emit();
+        _batches.Clear();
     }
 
-    /// <summary>Without ADD-PATH: one path per prefix, the best; a new one implicitly replaces the old (RFC 4271 §3.1).</summary>
-    private static PathOut[] DiffBest(Prefix prefix, PathOut[] old, List<PathOut> desired, Dictionary<BatchKey, List<Nlri>> batches)
+    /// <summary>
+    /// Without ADD-PATH: one path per prefix, the best; a new one implicitly replaces the old (RFC 4271 §3.1).
+    /// True when the Adj-RIB-Out should take <paramref name="desired"/> (it may differ only in the table's route object).
+    /// </summary>
+    private bool DiffBest(in Prefix prefix, ReadOnlySpan<PathOut> old, ReadOnlySpan<PathOut> desired)
     {
         var nlri = new Nlri(prefix);
-        if (desired.Count == 0)
+        if (desired.Length == 0)
         {
             if (old.Length == 0)
-                return old;
-            Add(batches, new BatchKey(true, prefix.IsV6, null, old[0].Source, null), nlri);
-            return [];
+                return false;
+            _batches.Add(new BatchKey(true, prefix.IsV6, null, old[0].Source, null), nlri);
+            return true;
         }
         var n = desired[0];
         if (old.Length > 0 && ReferenceEquals(old[0].Attributes, n.Attributes) && ReferenceEquals(old[0].Source, n.Source))
-            return old;
-        Add(batches, new BatchKey(false, prefix.IsV6, n.Attributes, n.Source, null), nlri);
+            return !ReferenceEquals(old[0].Route, n.Route);
+        _batches.Add(new BatchKey(false, prefix.IsV6, n.Attributes, n.Source, null), nlri);
         // The new best came from a member that had the old one from us: it loses it (split horizon).
         if (old.Length > 0 && !ReferenceEquals(old[0].Source, n.Source))
-            Add(batches, new BatchKey(true, prefix.IsV6, null, null, n.Source), nlri);
-        return [n];
+            _batches.Add(new BatchKey(true, prefix.IsV6, null, null, n.Source), nlri);
+        return true;
     }
 
     /// <summary>
     /// With ADD-PATH (RFC 7911 §3): each source route keeps its path identifier while it exists; a
     /// new route takes the lowest identifier not in use (nor freed in this pass, so a withdrawal and
-    /// an announcement never name the same path in one batch).
+    /// an announcement never name the same path in one batch). Sets the ids in <paramref name="desired"/>.
     /// </summary>
-    private static PathOut[] DiffAddPath(Prefix prefix, PathOut[] old, List<PathOut> desired, Dictionary<BatchKey, List<Nlri>> batches)
+    private bool DiffAddPath(in Prefix prefix, ReadOnlySpan<PathOut> old, Span<PathOut> desired)
     {
-        if (old.Length == 0 && desired.Count == 0)
-            return old;
-        var used = new HashSet<uint>(old.Select(o => o.Id));
-        var matched = new bool[old.Length];
-        var next = new PathOut[desired.Count];
-        var changed = old.Length != desired.Count;
+        if (old.Length == 0 && desired.Length == 0)
+            return false;
+        Span<bool> matched = old.Length <= 32 ? stackalloc bool[32] : new bool[old.Length];
+        matched[..old.Length].Clear();
+        var changed = old.Length != desired.Length;
         uint candidate = 1;
-        for (var i = 0; i < desired.Count; i++)
+        for (var i = 0; i < desired.Length; i++)
         {
             var d = desired[i];
-            var j = Array.FindIndex(old, o => ReferenceEquals(o.Source, d.Source) && o.SourcePathId == d.SourcePathId);
+            var j = IndexOfSource(old, d);
             if (j >= 0)
             {
                 matched[j] = true;
-                next[i] = d with { Id = old[j].Id };
+                desired[i] = d with { Id = old[j].Id };
                 if (ReferenceEquals(old[j].Attributes, d.Attributes))
+                {
+                    changed |= !ReferenceEquals(old[j].Route, d.Route);
                     continue;
+                }
             }
             else
             {
-                while (used.Contains(candidate))
+                // In use: the old ids (kept or freed in this pass) and those given out above.
+                while (IdInUse(candidate, old, desired[..i]))
                     candidate++;
-                used.Add(candidate);
-                next[i] = d with { Id = candidate };
+                desired[i] = d with { Id = candidate };
             }
             changed = true;
-            Add(batches, new BatchKey(false, prefix.IsV6, d.Attributes, d.Source, null), new Nlri(prefix, next[i].Id));
+            _batches.Add(new BatchKey(false, prefix.IsV6, d.Attributes, d.Source, null), new Nlri(prefix, desired[i].Id));
         }
         for (var j = 0; j < old.Length; j++)
         {
             if (!matched[j])
-                Add(batches, new BatchKey(true, prefix.IsV6, null, old[j].Source, null), new Nlri(prefix, old[j].Id));
+                _batches.Add(new BatchKey(true, prefix.IsV6, null, old[j].Source, null), new Nlri(prefix, old[j].Id));
         }
-        return changed ? next : old;
+        return changed;
     }
 
-    private static void Add(Dictionary<BatchKey, List<Nlri>> batches, BatchKey key, Nlri nlri)
+    private static int IndexOfSource(ReadOnlySpan<PathOut> old, in PathOut d)
     {
-        if (!batches.TryGetValue(key, out var list))
-            batches[key] = list = [];
-        list.Add(nlri);
+        for (var j = 0; j < old.Length; j++)
+        {
+            if (ReferenceEquals(old[j].Source, d.Source) && old[j].SourcePathId == d.SourcePathId)
+                return j;
+        }
+        return -1;
+    }
+
+    private static bool IdInUse(uint id, ReadOnlySpan<PathOut> old, ReadOnlySpan<PathOut> given)
+    {
+        foreach (var p in old)
+        {
+            if (p.Id == id)
+                return true;
+        }
+        foreach (var p in given)
+        {
+            if (p.Id == id)
+                return true;
+        }
+        return false;
     }
 
     /// <summary>Encodes each batch once and queues the same bytes to every member it targets; withdrawals first.</summary>
-    private void Emit(Dictionary<BatchKey, List<Nlri>> batches)
+    private void Emit()
     {
-        if (batches.Count == 0 || _members.Count == 0)
+        if (_batches.Count == 0 || _members.Count == 0)
             return;
-        var encodedAttributes = new Dictionary<(PathAttributes, bool), byte[]>();
-        foreach (var (key, nlri) in batches.OrderBy(b => b.Key.Withdraw ? 0 : 1))
+        foreach (var withdraw in (ReadOnlySpan<bool>)[true, false])
         {
-            var (bytes, messages) = Encode(key, nlri, encodedAttributes);
-            _registry.CountEncoded(messages);
-            foreach (var m in _members)
+            for (var b = 0; b < _batches.Count; b++)
             {
-                if (!key.Targets(m))
+                var key = _batches.KeyAt(b);
+                if (key.Withdraw != withdraw)
                     continue;
-                m.Enqueue(bytes, nlri, _registry.MaxPendingBytes);
-                m.Protocol.TraceExport(key.Withdraw, nlri, key.Attributes);
-                if (key.Withdraw)
+                var nlri = _batches.NlriAt(b);
+                var (bytes, messages) = Encode(key, nlri);
+                _registry.CountEncoded(messages);
+                foreach (var m in _members)
                 {
-                    for (var i = 0; i < nlri.Count; i++)
-                        m.Protocol.Stats.CountExportWithdraw();
-                }
-                else
-                {
-                    for (var i = 0; i < nlri.Count; i++)
-                        m.Protocol.Stats.CountExportUpdate(true);
+                    if (!key.Targets(m))
+                        continue;
+                    m.Enqueue(bytes, nlri, _registry.MaxPendingBytes);
+                    m.Protocol.TraceExport(key.Withdraw, nlri, key.Attributes);
+                    if (key.Withdraw)
+                    {
+                        for (var i = 0; i < nlri.Count; i++)
+                            m.Protocol.Stats.CountExportWithdraw();
+                    }
+                    else
+                    {
+                        for (var i = 0; i < nlri.Count; i++)
+                            m.Protocol.Stats.CountExportUpdate(true);
+                    }
                 }
             }
         }
+        _encodedV4.Clear();
+        _encodedV6.Clear();
     }
 
-    private (ReadOnlyMemory<byte> Bytes, int Messages) Encode(BatchKey key, List<Nlri> nlri, Dictionary<(PathAttributes, bool), byte[]> encodedAttributes)
+    private (ReadOnlyMemory<byte> Bytes, int Messages) Encode(in BatchKey key, List<Nlri> nlri)
     {
-        var w = new ArrayBufferWriter<byte>(Math.Min(1 << 20, 64 + nlri.Count * 24));
-        var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(nlri);
+        var w = _scratch;
+        w.ResetWrittenCount();
+        var span = CollectionsMarshal.AsSpan(nlri);
         int messages;
         if (key.Withdraw)
             messages = UpdateWriter.WriteWithdrawals(w, Codec, span, key.V6);
         else
         {
+            // Encoded once per attribute set and family in a pass, whatever the batches' members.
             var attrs = key.Attributes!;
-            if (!encodedAttributes.TryGetValue((attrs, key.V6), out var encoded))
-                encodedAttributes[(attrs, key.V6)] = encoded = AttributeEncoder.Encode(attrs, Codec, ipv4NextHop: !key.V6);
+            var encodedAttributes = key.V6 ? _encodedV6 : _encodedV4;
+            if (!encodedAttributes.TryGetValue(attrs, out var encoded))
+                encodedAttributes[attrs] = encoded = AttributeEncoder.Encode(attrs, Codec, ipv4NextHop: !key.V6);
             messages = key.V6
                 ? UpdateWriter.WriteAnnouncements(w, Codec, encoded, span, true, attrs.NextHop!.Value, attrs.NextHopLinkLocal)
                 : UpdateWriter.WriteAnnouncements(w, Codec, encoded, span, false);
         }
-        return (w.WrittenMemory, messages);
+        // The members' queues keep exactly the messages (a writer sized per batch kept about six times
+        // the bytes of a /24 batch alive, and allocated them per prefix).
+        var bytes = w.WrittenSpan.ToArray();
+        if (w.Capacity > ScratchKeep)
+            _scratch = new ArrayBufferWriter<byte>(ScratchInitial);
+        return (bytes, messages);
     }
 
     /// <summary>
@@ -231,8 +280,8 @@ public sealed partial class UpdateGroup
     /// </summary>
     internal void Resync(UpdateGroupMember member)
     {
-        var batches = new Dictionary<BatchKey, List<Nlri>>();
         var me = member.Protocol;
+        var one = default(PathOut);
         if (member.NeedsFull)
         {
             member.NeedsFull = false;
@@ -244,15 +293,17 @@ public sealed partial class UpdateGroup
                 foreach (var n in inherited)
                 {
                     if (!Holds(me, n))
-                        Add(batches, new BatchKey(true, n.Prefix.IsV6, null, null, null), n);
+                        _batches.Add(new BatchKey(true, n.Prefix.IsV6, null, null, null), n);
                 }
             }
-            foreach (var (prefix, paths) in _out)
+            for (var i = 0; i < _out.Capacity; i++)
             {
-                foreach (var p in paths)
+                if (!_out.IsUsed(i))
+                    continue;
+                foreach (var p in _out.PathsAt(i, ref one))
                 {
                     if (!ReferenceEquals(p.Source, me))
-                        Add(batches, new BatchKey(false, prefix.IsV6, p.Attributes, null, null), new Nlri(prefix, p.Id));
+                        _batches.Add(new BatchKey(false, p.Route.Prefix.IsV6, p.Attributes, null, null), new Nlri(p.Route.Prefix, p.Id));
                 }
             }
             // A member joining a group that already has paths counts them now, not at the next change.
@@ -271,29 +322,35 @@ public sealed partial class UpdateGroup
             foreach (var n in dirty)
             {
                 var found = false;
-                if (_out.TryGetValue(n.Prefix, out var paths))
+                foreach (var p in _out.PathsAt(_out.Find(n.Prefix, AdjRibOut.Hash(n.Prefix)), ref one))
                 {
-                    foreach (var p in paths)
+                    if (p.Id == n.PathId && !ReferenceEquals(p.Source, me))
                     {
-                        if (p.Id == n.PathId && !ReferenceEquals(p.Source, me))
-                        {
-                            Add(batches, new BatchKey(false, n.Prefix.IsV6, p.Attributes, null, null), n);
-                            found = true;
-                        }
+                        _batches.Add(new BatchKey(false, n.Prefix.IsV6, p.Attributes, null, null), n);
+                        found = true;
                     }
                 }
                 if (!found)
-                    Add(batches, new BatchKey(true, n.Prefix.IsV6, null, null, null), n);
+                    _batches.Add(new BatchKey(true, n.Prefix.IsV6, null, null, null), n);
             }
         }
-        var encodedAttributes = new Dictionary<(PathAttributes, bool), byte[]>();
-        foreach (var (key, nlri) in batches.OrderBy(b => b.Key.Withdraw ? 0 : 1))
+        foreach (var withdraw in (ReadOnlySpan<bool>)[true, false])
         {
-            var (bytes, messages) = Encode(key, nlri, encodedAttributes);
-            _registry.CountResync(messages);
-            member.EnqueueAlways(bytes);
-            me.TraceExport(key.Withdraw, nlri, key.Attributes);
+            for (var b = 0; b < _batches.Count; b++)
+            {
+                var key = _batches.KeyAt(b);
+                if (key.Withdraw != withdraw)
+                    continue;
+                var nlri = _batches.NlriAt(b);
+                var (bytes, messages) = Encode(key, nlri);
+                _registry.CountResync(messages);
+                member.EnqueueAlways(bytes);
+                me.TraceExport(key.Withdraw, nlri, key.Attributes);
+            }
         }
+        _batches.Clear();
+        _encodedV4.Clear();
+        _encodedV6.Clear();
         if (member.SentEndOfRib && !member.PendingEndOfRib && !member.EndOfRibQueued)
         {
             member.EndOfRibQueued = true;

@@ -18,8 +18,12 @@ public sealed partial class UpdateGroup
     private readonly UpdateGroupRegistry _registry;
     private readonly List<UpdateGroupMember> _members = [];
     // Adj-RIB-Out: what the members have from the group, per prefix.
-    private readonly Dictionary<Prefix, PathOut[]> _out = [];
+    private readonly AdjRibOut _out = new();
+    // Paths per source protocol: a member is not sent its own routes, so it holds that many fewer.
     private readonly Dictionary<Protocol, int> _excluded = new(ReferenceEqualityComparer.Instance);
+    // Changes to _excluded gathered while the source stays the same (a burst is mostly one peer's).
+    private Protocol? _excludedSource;
+    private int _excludedDelta;
     private readonly CancellationTokenSource _cts = new();
     private JournalReader? _reader;
     private Task? _loop;
@@ -35,9 +39,6 @@ public sealed partial class UpdateGroup
     internal Lock Sync { get; } = new();
     public UpdateGroupKey Key { get; }
     private BgpCodec Codec => Key.Codec;
-
-    /// <summary>One path the group has sent: the source route it came from, our path id, the attributes.</summary>
-    private readonly record struct PathOut(Protocol Source, uint SourcePathId, uint Id, PathAttributes Attributes);
 
     internal IReadOnlyList<string> MemberNames()
     {
@@ -200,7 +201,25 @@ public sealed partial class UpdateGroup
         var wire = WireOnce(accepted);
         if (LacksV6NextHop(route.Prefix, wire))
             return;
-        into.Add(new PathOut(route.Protocol, route.PathId, 0, wire));
+        into.Add(new PathOut(route, 0, wire));
+    }
+
+    private void Exclude(Protocol source, int delta)
+    {
+        if (!ReferenceEquals(source, _excludedSource))
+        {
+            FlushExcluded();
+            _excludedSource = source;
+        }
+        _excludedDelta += delta;
+    }
+
+    private void FlushExcluded()
+    {
+        if (_excludedSource is { } source && _excludedDelta != 0)
+            _excluded[source] = _excluded.GetValueOrDefault(source) + _excludedDelta;
+        _excludedSource = null;
+        _excludedDelta = 0;
     }
 
     /// <summary>An IPv6 route needs an IPv6 next hop for MP_REACH_NLRI (RFC 2545 §3).</summary>

@@ -1,0 +1,212 @@
+using System.Numerics;
+using Calico.Bgp.Rib;
+
+namespace Calico.Bgp.Speaker.Export;
+
+/// <summary>One path a group has sent: the table route it came from, our path id (ADD-PATH), the attributes sent.</summary>
+/// <remarks>The route gives the prefix, the source protocol and the source's path id, so none is stored again.</remarks>
+internal readonly record struct PathOut(Route Route, uint Id, PathAttributes Attributes)
+{
+    public Protocol Source => Route.Protocol;
+    public uint SourcePathId => Route.PathId;
+}
+
+/// <summary>
+/// An update group's Adj-RIB-Out: prefix → the paths sent. Open addressing with linear probing over
+/// one array of 24-byte slots; a prefix with one path (every prefix without ADD-PATH) keeps it in its
+/// slot, so the common case costs no object per prefix (a dictionary entry plus a one-element array
+/// cost 88 bytes and an allocation). The key is not stored either: the slot's route carries it, and
+/// the slot keeps the key's whole hash so a probe compares other keys without loading their routes.
+/// Removal shifts the run back (no tombstones). One writer; callers hold the group's lock.
+/// </summary>
+internal sealed class AdjRibOut
+{
+    /// <summary>Grow when the slots in use pass this share of the array.</summary>
+    private const double MaxLoad = 0.75;
+
+    /// <summary>After a rebuild the prefixes fill this share, so the next comes after as many inserts again.</summary>
+    private const double LoadAfterRebuild = 0.5;
+
+    private const int MinCapacity = 16;
+
+    // Per process, so which prefixes collide cannot be chosen from outside (peers pick the prefixes).
+    private static readonly ulong Seed = (ulong)Random.Shared.NextInt64() | 1;
+
+    /// <summary>
+    /// <see cref="Paths"/>: the <see cref="Route"/> of the one path, a <see cref="PathOut"/>[] of two or
+    /// more (ADD-PATH), or null for a free slot. <see cref="Attributes"/> and <see cref="Id"/> are the
+    /// one path's.
+    /// </summary>
+    internal struct Slot
+    {
+        public object? Paths;
+        public PathAttributes? Attributes;
+        public uint Id;
+        public int Hash;
+    }
+
+    private Slot[] _slots = new Slot[MinCapacity];
+    private int _count;
+
+    /// <summary>Prefixes with at least one path.</summary>
+    public int Count => _count;
+
+    /// <summary>Slots in the array (for enumeration with <see cref="IsUsed"/> and <see cref="PathsAt"/>).</summary>
+    public int Capacity => _slots.Length;
+
+    /// <summary>
+    /// The hash the map uses for <paramref name="prefix"/>: computed once per change and used for both
+    /// the pass's de-duplication and the lookup. Four neighbouring prefixes of one length (those that
+    /// differ only in their last two network bits) share the high bits, so they share a home and sit
+    /// in adjacent slots: a burst of consecutive prefixes (a peer's table arrives in order) touches a
+    /// cache line per four prefixes instead of one each, the lookup being a memory miss otherwise. The
+    /// low two bits tell them apart, so probes still compare hashes before loading a route.
+    /// </summary>
+    public static int Hash(in Prefix prefix)
+    {
+        var bits = prefix.Address.Bits;
+        var hostBits = (prefix.IsV6 ? 128 : 32) - prefix.Length;
+        var neighbour = prefix.Length >= 2 ? (int)(bits >> hostBits) & 3 : 0;
+        var group = prefix.Length >= 2 ? bits & ~((UInt128)3 << hostBits) : bits;
+        var h = (ulong)(group >> 64) ^ BitOperations.RotateLeft((ulong)group, 23) ^ ((ulong)prefix.Length << 56) ^ (prefix.IsV6 ? 1UL << 63 : 0) ^ Seed;
+        // MurmurHash3's fmix64: every input bit reaches the high bits the home slot is taken from.
+        h ^= h >> 33;
+        h *= 0xff51afd7ed558ccdUL;
+        h ^= h >> 33;
+        h *= 0xc4ceb9fe1a85ec53UL;
+        h ^= h >> 33;
+        return (int)((uint)(h >> 32) & ~3u) | neighbour;
+    }
+
+    /// <summary>The slot holding <paramref name="prefix"/>, or -1.</summary>
+    public int Find(in Prefix prefix, int hash)
+    {
+        var slots = _slots;
+        var i = Home(hash, slots.Length);
+        while (true)
+        {
+            ref var s = ref slots[i];
+            if (s.Paths is null)
+                return -1;
+            if (s.Hash == hash && KeyOf(s.Paths).Equals(prefix))
+                return i;
+            if (++i == slots.Length)
+                i = 0;
+        }
+    }
+
+    public bool IsUsed(int index) => _slots[index].Paths is not null;
+
+    /// <summary>The prefix of a used slot.</summary>
+    public Prefix PrefixAt(int index) => KeyOf(_slots[index].Paths!);
+
+    /// <summary>The paths of slot <paramref name="index"/> (empty for -1); a single path is copied to <paramref name="one"/>, which the span then covers.</summary>
+    public ReadOnlySpan<PathOut> PathsAt(int index, ref PathOut one)
+    {
+        if (index < 0)
+            return [];
+        ref var s = ref _slots[index];
+        switch (s.Paths)
+        {
+            case Route r:
+                one = new PathOut(r, s.Id, s.Attributes!);
+                return new ReadOnlySpan<PathOut>(ref one);
+            case PathOut[] many:
+                return many;
+            default:
+                return [];
+        }
+    }
+
+    /// <summary>
+    /// Sets the paths of <paramref name="prefix"/> (whose slot is <paramref name="index"/>, -1 when it
+    /// has none): none removes it, one is kept in the slot, more are copied to an array.
+    /// </summary>
+    public void Set(int index, in Prefix prefix, int hash, ReadOnlySpan<PathOut> paths)
+    {
+        if (paths.Length == 0)
+        {
+            if (index >= 0)
+                RemoveAt(index);
+            return;
+        }
+        if (index < 0)
+        {
+            if (_count + 1 > _slots.Length * MaxLoad)
+                Rebuild(_count + 1);
+            index = FreeSlotFor(hash);
+            _count++;
+        }
+        ref var s = ref _slots[index];
+        s.Hash = hash;
+        if (paths.Length == 1)
+        {
+            s.Paths = paths[0].Route;
+            s.Attributes = paths[0].Attributes;
+            s.Id = paths[0].Id;
+        }
+        else
+        {
+            s.Paths = paths.ToArray();
+            s.Attributes = null;
+            s.Id = 0;
+        }
+    }
+
+    /// <summary>Empties the slot and shifts the rest of its run back over it, so every key stays reachable from its home.</summary>
+    private void RemoveAt(int index)
+    {
+        var slots = _slots;
+        var n = slots.Length;
+        var hole = index;
+        var j = index;
+        while (true)
+        {
+            if (++j == n)
+                j = 0;
+            if (slots[j].Paths is null)
+                break;
+            var home = Home(slots[j].Hash, n);
+            // The key at j may move into the hole unless its home lies cyclically in (hole, j].
+            var stays = hole <= j ? hole < home && home <= j : hole < home || home <= j;
+            if (stays)
+                continue;
+            slots[hole] = slots[j];
+            hole = j;
+        }
+        slots[hole] = default;
+        _count--;
+        // A full table withdrawn: give the memory back.
+        if (_count < n / 8 && n > MinCapacity)
+            Rebuild(_count);
+    }
+
+    private int FreeSlotFor(int hash)
+    {
+        var slots = _slots;
+        var i = Home(hash, slots.Length);
+        while (slots[i].Paths is not null)
+        {
+            if (++i == slots.Length)
+                i = 0;
+        }
+        return i;
+    }
+
+    private void Rebuild(int prefixes)
+    {
+        var capacity = Math.Max(MinCapacity, (int)Math.Min(Array.MaxLength, Math.Ceiling(prefixes / LoadAfterRebuild)));
+        var old = _slots;
+        _slots = new Slot[capacity];
+        foreach (ref readonly var s in old.AsSpan())
+        {
+            if (s.Paths is not null)
+                _slots[FreeSlotFor(s.Hash)] = s;
+        }
+    }
+
+    private static Prefix KeyOf(object paths) => paths is Route r ? r.Prefix : ((PathOut[])paths)[0].Route.Prefix;
+
+    /// <summary>The first slot to probe: the hash scaled to the array (Lemire's multiply-shift), any length.</summary>
+    private static int Home(int hash, int length) => (int)(((ulong)(uint)hash * (ulong)length) >> 32);
+}
