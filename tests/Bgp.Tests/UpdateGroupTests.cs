@@ -109,6 +109,43 @@ public class UpdateGroupTests
     }
 
     [Fact]
+    public async Task A_pass_of_many_attribute_sets_reaches_each_member_as_one_slice()
+    {
+        var table = new RoutingTable();
+        var stat = new TestStatic(table);
+        var registry = new UpdateGroupRegistry();
+        await using var peers = await StartAsync(table, registry, 3);
+        var members = peers.Protocols.Select(p => p.UpdateGroupMember!).ToArray();
+        var group = members[0].Group;
+        long passes;
+        long[] before;
+        lock (group.Sync)
+            (passes, before) = (group.EmittedPasses, [.. members.Select(m => m.SharedQueued)]);
+
+        // 3,000 routes interleaving 30 attribute sets: most passes hold many batches, one per set.
+        for (var i = 0; i < 3000; i++)
+        {
+            var attrs = table.Attributes.Intern(new PathAttributes { Source = RouteSource.Static, Dest = RouteDest.Blackhole, Med = (uint)(i % 30) });
+            table.Update(new Route(Prefix.Parse($"10.{i >> 8}.{i & 255}.0/24"), attrs, stat));
+        }
+        foreach (var r in peers.Remote)
+            await ReadUpdatesAsync(r, [], false, p => p.Count == 3000);
+
+        // Every batch of a pass targets every member, so each pass is one slice per member, however
+        // many batches it held (queued per batch, a member got up to 30 per pass here).
+        lock (group.Sync)
+        {
+            var passCount = group.EmittedPasses - passes;
+            Assert.InRange(passCount, 1, 3000);
+            for (var i = 0; i < members.Length; i++)
+            {
+                var slices = members[i].SharedQueued - before[i];
+                Assert.True(slices <= passCount, $"{slices} slices for {passCount} passes");
+            }
+        }
+    }
+
+    [Fact]
     public async Task Peers_without_a_shared_registry_are_groups_of_their_own()
     {
         var table = new RoutingTable();

@@ -209,69 +209,106 @@ public sealed partial class UpdateGroup
         return false;
     }
 
-    /// <summary>Encodes each batch once and queues the same bytes to every member it targets; withdrawals first.</summary>
+    /// <summary>
+    /// Encodes each batch once, the whole pass into one buffer (withdrawals first), and queues each
+    /// member the runs of it that target it: one slice of shared bytes per run, not one per batch.
+    /// </summary>
+    /// <remarks>
+    /// A reflector's clients each send their own attribute set, so a pass holds a batch per client,
+    /// and each client is left out of its own: queued per batch, a thousand clients each held a
+    /// thousand-entry queue (33 MB of P2's heap at K=1000, and the queues never shrink). Left out of one
+    /// batch, a member now gets two slices.
+    /// </remarks>
     private void Emit()
     {
         if (_batches.Count == 0 || _members.Count == 0)
             return;
+        EmittedPasses++;
+        var w = _scratch;
+        w.ResetWrittenCount();
+        var spans = _spans;
+        spans.Clear();
         foreach (var withdraw in (ReadOnlySpan<bool>)[true, false])
         {
             for (var b = 0; b < _batches.Count; b++)
             {
-                var key = _batches.KeyAt(b);
-                if (key.Withdraw != withdraw)
+                if (_batches.KeyAt(b).Withdraw != withdraw)
                     continue;
-                var nlri = _batches.NlriAt(b);
-                var (bytes, messages) = Encode(key, nlri);
-                _registry.CountEncoded(messages);
-                foreach (var m in _members)
+                var start = w.WrittenCount;
+                _registry.CountEncoded(EncodeInto(w, _batches.KeyAt(b), _batches.NlriAt(b)));
+                spans.Add(new BatchSpan(b, start, w.WrittenCount));
+            }
+        }
+        ReadOnlyMemory<byte> bytes = w.WrittenSpan.ToArray();
+        if (w.Capacity > ScratchKeep)
+            _scratch = new ArrayBufferWriter<byte>(ScratchInitial);
+        foreach (var m in _members)
+        {
+            var from = -1;
+            for (var i = 0; i < spans.Count; i++)
+            {
+                var key = _batches.KeyAt(spans[i].Batch);
+                if (!key.Targets(m))
                 {
-                    if (!key.Targets(m))
-                        continue;
-                    m.Enqueue(bytes, nlri, _registry.MaxPendingBytes);
-                    m.Protocol.TraceExport(key.Withdraw, nlri, key.Attributes);
+                    if (from >= 0)
+                        QueueRun(m, bytes, from, i);
+                    from = -1;
+                    continue;
+                }
+                if (from < 0)
+                    from = i;
+                var nlri = _batches.NlriAt(spans[i].Batch);
+                m.Protocol.TraceExport(key.Withdraw, nlri, key.Attributes);
+                for (var n = 0; n < nlri.Count; n++)
+                {
                     if (key.Withdraw)
-                    {
-                        for (var i = 0; i < nlri.Count; i++)
-                            m.Protocol.Stats.CountExportWithdraw();
-                    }
+                        m.Protocol.Stats.CountExportWithdraw();
                     else
-                    {
-                        for (var i = 0; i < nlri.Count; i++)
-                            m.Protocol.Stats.CountExportUpdate(true);
-                    }
+                        m.Protocol.Stats.CountExportUpdate(true);
                 }
             }
+            if (from >= 0)
+                QueueRun(m, bytes, from, spans.Count);
         }
         _encodedV4.Clear();
         _encodedV6.Clear();
     }
 
-    private (ReadOnlyMemory<byte> Bytes, int Messages) Encode(in BatchKey key, List<Nlri> nlri)
+    /// <summary>Passes that queued UPDATEs to the members (the tests compare it with the slices queued).</summary>
+    internal long EmittedPasses { get; private set; }
+
+    /// <summary>One encoded batch's place in a pass's buffer.</summary>
+    private readonly record struct BatchSpan(int Batch, int Start, int End);
+
+    private readonly List<BatchSpan> _spans = [];
+
+    /// <summary>Queues batches <paramref name="from"/> up to <paramref name="to"/> of the pass as one slice; their paths are read only if the member is over its limit.</summary>
+    private void QueueRun(UpdateGroupMember m, ReadOnlyMemory<byte> bytes, int from, int to) =>
+        m.Enqueue(bytes[_spans[from].Start.._spans[to - 1].End], RunPaths(from, to), _registry.MaxPendingBytes);
+
+    private IEnumerable<Nlri> RunPaths(int from, int to)
     {
-        var w = _scratch;
-        w.ResetWrittenCount();
-        var span = CollectionsMarshal.AsSpan(nlri);
-        int messages;
-        if (key.Withdraw)
-            messages = UpdateWriter.WriteWithdrawals(w, Codec, span, key.V6);
-        else
+        for (var i = from; i < to; i++)
         {
-            // Encoded once per attribute set and family in a pass, whatever the batches' members.
-            var attrs = key.Attributes!;
-            var encodedAttributes = key.V6 ? _encodedV6 : _encodedV4;
-            if (!encodedAttributes.TryGetValue(attrs, out var encoded))
-                encodedAttributes[attrs] = encoded = AttributeEncoder.Encode(attrs, Codec, ipv4NextHop: !key.V6);
-            messages = key.V6
-                ? UpdateWriter.WriteAnnouncements(w, Codec, encoded, span, true, attrs.NextHop!.Value, attrs.NextHopLinkLocal)
-                : UpdateWriter.WriteAnnouncements(w, Codec, encoded, span, false);
+            foreach (var n in _batches.NlriAt(_spans[i].Batch))
+                yield return n;
         }
-        // The members' queues keep exactly the messages (a writer sized per batch kept about six times
-        // the bytes of a /24 batch alive, and allocated them per prefix).
-        var bytes = w.WrittenSpan.ToArray();
-        if (w.Capacity > ScratchKeep)
-            _scratch = new ArrayBufferWriter<byte>(ScratchInitial);
-        return (bytes, messages);
+    }
+
+    /// <summary>Writes one batch's UPDATEs to <paramref name="w"/>; returns how many messages.</summary>
+    private int EncodeInto(ArrayBufferWriter<byte> w, in BatchKey key, List<Nlri> nlri)
+    {
+        var span = CollectionsMarshal.AsSpan(nlri);
+        if (key.Withdraw)
+            return UpdateWriter.WriteWithdrawals(w, Codec, span, key.V6);
+        // Encoded once per attribute set and family in a pass, whatever the batches' members.
+        var attrs = key.Attributes!;
+        var encodedAttributes = key.V6 ? _encodedV6 : _encodedV4;
+        if (!encodedAttributes.TryGetValue(attrs, out var encoded))
+            encodedAttributes[attrs] = encoded = AttributeEncoder.Encode(attrs, Codec, ipv4NextHop: !key.V6);
+        return key.V6
+            ? UpdateWriter.WriteAnnouncements(w, Codec, encoded, span, true, attrs.NextHop!.Value, attrs.NextHopLinkLocal)
+            : UpdateWriter.WriteAnnouncements(w, Codec, encoded, span, false);
     }
 
     /// <summary>
@@ -334,6 +371,9 @@ public sealed partial class UpdateGroup
                     _batches.Add(new BatchKey(true, n.Prefix.IsV6, null, null, null), n);
             }
         }
+        // The member's whole resync in one buffer and one queue entry (see Emit).
+        var w = _scratch;
+        w.ResetWrittenCount();
         foreach (var withdraw in (ReadOnlySpan<bool>)[true, false])
         {
             for (var b = 0; b < _batches.Count; b++)
@@ -342,12 +382,14 @@ public sealed partial class UpdateGroup
                 if (key.Withdraw != withdraw)
                     continue;
                 var nlri = _batches.NlriAt(b);
-                var (bytes, messages) = Encode(key, nlri);
-                _registry.CountResync(messages);
-                member.EnqueueAlways(bytes);
+                _registry.CountResync(EncodeInto(w, key, nlri));
                 me.TraceExport(key.Withdraw, nlri, key.Attributes);
             }
         }
+        if (w.WrittenCount > 0)
+            member.EnqueueAlways(w.WrittenSpan.ToArray());
+        if (w.Capacity > ScratchKeep)
+            _scratch = new ArrayBufferWriter<byte>(ScratchInitial);
         _batches.Clear();
         _encodedV4.Clear();
         _encodedV6.Clear();

@@ -60,6 +60,9 @@ public sealed class UpdateGroupMember
 
     internal bool IsBehind => NeedsFull || Dirty is not null;
 
+    /// <summary>Slices of the group's shared bytes queued so far (the tests count them per pass).</summary>
+    internal long SharedQueued { get; private set; }
+
     /// <summary>Queues shared bytes; over the limit, records <paramref name="paths"/> for a resync instead. Called under the group lock.</summary>
     internal void Enqueue(ReadOnlyMemory<byte> bytes, IEnumerable<Nlri> paths, int limit)
     {
@@ -71,6 +74,7 @@ public sealed class UpdateGroupMember
             {
                 if (!(_pendingBytes + bytes.Length > limit && _pendingBytes > 0))
                 {
+                    SharedQueued++;
                     _queue.Enqueue(bytes);
                     _pendingBytes += bytes.Length;
                     Signal();
