@@ -54,6 +54,7 @@ public class FilterBenchmarks
     private RouteFilter _export = null!;
     private Route _bgpRoute = null!;
     private Route _staticRoute = null!;
+    private Route _serviceRoute = null!;
     private readonly AttributeCache _cache = new();
 
     [GlobalSetup]
@@ -73,12 +74,17 @@ public class FilterBenchmarks
             AsPath = AsPath.Empty,
             Origin = BgpOrigin.Igp,
         }), protocol);
+        // A BGP route in the service range: the kernel filter writes krt_metric, then rejects it.
+        _serviceRoute = new Route(Prefix.Parse("10.96.0.0/24"), _bgpRoute.Attributes, protocol);
         _staticRoute = new Route(Prefix.Parse("192.168.221.192/26"),
             _cache.Intern(new PathAttributes { Source = RouteSource.Static, Dest = RouteDest.Blackhole }), protocol);
     }
 
     [Benchmark]
     public Route? KernelFilterBgpRoute() => _kernel.Apply(_bgpRoute, _cache);
+
+    [Benchmark]
+    public Route? KernelFilterRejectedAfterWrite() => _kernel.Apply(_serviceRoute, _cache);
 
     [Benchmark]
     public Route? ExportFilterStaticBlock() => _export.Apply(_staticRoute, _cache);

@@ -193,7 +193,7 @@ internal sealed partial class Parser
         if (Scope.Variables.TryGetValue(t.Text, out var variable))
         {
             var slot = variable.Slot;
-            return new Expr(variable.Type, s => s.Frame[slot]) { Slot = slot };
+            return new Expr(variable.Type, s => s.Local(slot)) { Slot = slot };
         }
         if (Attributes.Find(t.Text) is { } attr)
             return new Expr(attr.Type, attr.Read) { Attribute = attr };

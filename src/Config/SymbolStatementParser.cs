@@ -30,19 +30,7 @@ internal sealed partial class Parser
         }
         Scope.Calls[fn.Definition.Name] = fn.Definition.Text;
         var evals = args.Select(a => a.Eval).ToArray();
-        var body = fn.Body;
-        var frameSize = fn.FrameSize;
-        Exec invoke = s =>
-        {
-            var frame = frameSize == 0 ? [] : new FilterValue[frameSize];
-            for (var i = 0; i < evals.Length; i++)
-                frame[i] = evals[i](s);
-            var saved = s.Frame;
-            s.Frame = frame;
-            var flow = body(s);
-            s.Frame = saved;
-            return flow == Flow.Return ? Flow.Continue : flow;
-        };
+        var invoke = FunctionCall.Compile(evals, fn.Body, fn.FrameSize);
         return new CallSite(invoke, fn);
     }
 
@@ -63,8 +51,8 @@ internal sealed partial class Parser
         if (Scope.Variables.TryGetValue(t.Text, out var variable))
         {
             var slot = variable.Slot;
-            read = s => s.Frame[slot];
-            write = (s, v) => s.Frame[slot] = v;
+            read = s => s.Local(slot);
+            write = (s, v) => s.SetLocal(slot, v);
             type = variable.Type;
             what = $"variable '{t.Text}'";
         }

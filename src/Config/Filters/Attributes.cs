@@ -16,7 +16,8 @@ internal sealed record AttributeInfo(
 
 /// <summary>
 /// The attributes of BIRD 1.6 that Calico's filters use, mapped onto <see cref="PathAttributes"/>
-/// and <see cref="Route"/>. Static attributes (net, source, proto, ifname, dest, gw, from,
+/// and <see cref="Route"/>; the writable ones are read from and written to the run's
+/// <see cref="AttributeDraft"/>. Static attributes (net, source, proto, ifname, dest, gw, from,
 /// preference) are always defined, as in BIRD; the others are undefined when null, and reading an
 /// undefined one is a runtime error, except community lists, which read as empty.
 /// </summary>
@@ -36,16 +37,16 @@ internal static class Attributes
         var list = new List<AttributeInfo>
         {
             new("net", FilterType.Prefix, Always, s => FilterValue.FromPrefix(s.Route.Prefix), null, null),
-            new("source", FilterType.Source, Always, s => FilterValue.FromInt((long)s.Attrs.Source), null, null),
+            new("source", FilterType.Source, Always, s => FilterValue.FromInt((long)s.Base.Source), null, null),
             new("proto", FilterType.String, Always, s => FilterValue.FromObj(s.Route.Protocol.Name), null, null),
             // BIRD 1.6 reads a route without interface as "".
-            new("ifname", FilterType.String, Always, s => FilterValue.FromObj(s.Attrs.Interface ?? ""), null, null),
-            new("dest", FilterType.Dest, Always, s => FilterValue.FromInt((long)s.Attrs.Dest),
-                (s, v) => s.Attrs = s.Attrs with { Dest = (RouteDest)v.Int }, null),
-            new("gw", FilterType.Ip, Always, s => FilterValue.FromIp(s.Attrs.Gateway ?? Any(s)),
-                (s, v) => s.Attrs = s.Attrs with { Gateway = v.Ip }, null),
-            new("from", FilterType.Ip, Always, s => FilterValue.FromIp(s.Attrs.From ?? Any(s)),
-                (s, v) => s.Attrs = s.Attrs with { From = v.Ip }, null),
+            new("ifname", FilterType.String, Always, s => FilterValue.FromObj(s.Base.Interface ?? ""), null, null),
+            new("dest", FilterType.Dest, Always, s => FilterValue.FromInt((long)s.Draft.Dest),
+                Writing(static (d, v) => d.Dest = (RouteDest)v.Int), null),
+            new("gw", FilterType.Ip, Always, s => FilterValue.FromIp(s.Draft.Gateway ?? Any(s)),
+                Writing(static (d, v) => d.Gateway = v.Ip), null),
+            new("from", FilterType.Ip, Always, s => FilterValue.FromIp(s.Draft.From ?? Any(s)),
+                Writing(static (d, v) => d.From = v.Ip), null),
             new("preference", FilterType.Int, Always, s => FilterValue.FromInt(s.Preference),
                 (s, v) =>
                 {
@@ -53,52 +54,65 @@ internal static class Attributes
                         throw new FilterRuntimeException("Setting preference value out of bounds");
                     s.Preference = (int)v.Int;
                 }, null),
-            Optional("krt_metric", FilterType.Int, a => a.KrtMetric is { } m ? FilterValue.FromInt(m) : null,
-                (a, v) => a with { KrtMetric = ToU32(v) }, a => a with { KrtMetric = null }),
-            Optional("krt_tunnel", FilterType.String, a => a.KrtTunnel is { } t ? FilterValue.FromObj(t) : null,
-                (a, v) => a with { KrtTunnel = v.String }, a => a with { KrtTunnel = null }),
-            Optional("bgp_local_pref", FilterType.Int, a => a.LocalPref is { } p ? FilterValue.FromInt(p) : null,
-                (a, v) => a with { LocalPref = ToU32(v) }, a => a with { LocalPref = null }),
-            Optional("bgp_med", FilterType.Int, a => a.Med is { } m ? FilterValue.FromInt(m) : null,
-                (a, v) => a with { Med = ToU32(v) }, a => a with { Med = null }),
-            Optional("bgp_next_hop", FilterType.Ip, a => a.NextHop is { } n ? FilterValue.FromIp(n) : null,
-                (a, v) => a with { NextHop = v.Ip }, a => a with { NextHop = null }),
-            Optional("bgp_origin", FilterType.Origin, a => a.Origin is { } o ? FilterValue.FromInt((long)o) : null,
-                (a, v) => a with { Origin = (BgpOrigin)v.Int }, a => a with { Origin = null }),
-            Optional("bgp_path", FilterType.Path, a => a.AsPath is { } p ? FilterValue.FromObj(p) : null,
-                (a, v) => a with { AsPath = (AsPath)v.Obj! }, a => a with { AsPath = null }),
-            Optional("bgp_originator_id", FilterType.Quad, a => a.OriginatorId is { } o ? FilterValue.FromInt(o) : null,
-                (a, v) => a with { OriginatorId = ToU32(v) }, a => a with { OriginatorId = null }),
-            List("bgp_community", FilterType.Clist, a => a.Communities.IsDefault ? [] : a.Communities,
-                (a, v) => a with { Communities = (ImmutableArray<Community>)v.Obj! }, a => a with { Communities = default }),
-            List("bgp_large_community", FilterType.LClist, a => a.LargeCommunities.IsDefault ? [] : a.LargeCommunities,
-                (a, v) => a with { LargeCommunities = (ImmutableArray<LargeCommunity>)v.Obj! }, a => a with { LargeCommunities = default }),
+            Optional("krt_metric", FilterType.Int, static d => d.KrtMetric is { } m ? FilterValue.FromInt(m) : null,
+                static (d, v) => d.KrtMetric = ToU32(v), static d => d.KrtMetric = null),
+            Optional("krt_tunnel", FilterType.String, static d => d.KrtTunnel is { } t ? FilterValue.FromObj(t) : null,
+                static (d, v) => d.KrtTunnel = v.String, static d => d.KrtTunnel = null),
+            Optional("bgp_local_pref", FilterType.Int, static d => d.LocalPref is { } p ? FilterValue.FromInt(p) : null,
+                static (d, v) => d.LocalPref = ToU32(v), static d => d.LocalPref = null),
+            Optional("bgp_med", FilterType.Int, static d => d.Med is { } m ? FilterValue.FromInt(m) : null,
+                static (d, v) => d.Med = ToU32(v), static d => d.Med = null),
+            Optional("bgp_next_hop", FilterType.Ip, static d => d.NextHop is { } n ? FilterValue.FromIp(n) : null,
+                static (d, v) => d.NextHop = v.Ip, static d => d.NextHop = null),
+            Optional("bgp_origin", FilterType.Origin, static d => d.Origin is { } o ? FilterValue.FromInt((long)o) : null,
+                static (d, v) => d.Origin = (BgpOrigin)v.Int, static d => d.Origin = null),
+            Optional("bgp_path", FilterType.Path, static d => d.AsPath is { } p ? FilterValue.FromObj(p) : null,
+                static (d, v) => d.AsPath = (AsPath)v.Obj!, static d => d.AsPath = null),
+            Optional("bgp_originator_id", FilterType.Quad, static d => d.OriginatorId is { } o ? FilterValue.FromInt(o) : null,
+                static (d, v) => d.OriginatorId = ToU32(v), static d => d.OriginatorId = null),
+            List("bgp_community", FilterType.Clist, static d => d.Communities.IsDefault ? [] : d.Communities,
+                static (d, v) => d.Communities = (ImmutableArray<Community>)v.Obj!, static d => d.Communities = default),
+            List("bgp_large_community", FilterType.LClist, static d => d.LargeCommunities.IsDefault ? [] : d.LargeCommunities,
+                static (d, v) => d.LargeCommunities = (ImmutableArray<LargeCommunity>)v.Obj!, static d => d.LargeCommunities = default),
             // BIRD 1.6 keeps the cluster list as an int set; it reads here as a clist of raw 32-bit values.
             List<Community>("bgp_cluster_list", FilterType.Clist,
-                a => a.ClusterList.IsDefault ? [] : [.. a.ClusterList.Select(Community.FromRaw)],
-                (a, v) => a with { ClusterList = [.. ((ImmutableArray<Community>)v.Obj!).Select(c => c.Raw)] },
-                a => a with { ClusterList = default }),
+                static d => d.ClusterList.IsDefault ? [] : [.. d.ClusterList.Select(Community.FromRaw)],
+                static (d, v) => d.ClusterList = [.. ((ImmutableArray<Community>)v.Obj!).Select(c => c.Raw)],
+                static d => d.ClusterList = default),
         };
         return list.ToDictionary(a => a.Name);
     }
 
     private static IpAddr Any(FilterState s) => s.Route.Prefix.IsV6 ? IpAddr.V6Any : IpAddr.V4Any;
 
+    /// <summary>A write to the run's draft; the result's attribute set is built from it once, at the end.</summary>
+    private static Action<FilterState, FilterValue> Writing(Action<AttributeDraft, FilterValue> set) => (s, v) =>
+    {
+        set(s.Draft, v);
+        s.Written = true;
+    };
+
+    private static Action<FilterState> Unsetting(Action<AttributeDraft> unset) => s =>
+    {
+        unset(s.Draft);
+        s.Written = true;
+    };
+
     private static AttributeInfo Optional(
-        string name, FilterType type, Func<PathAttributes, FilterValue?> get,
-        Func<PathAttributes, FilterValue, PathAttributes> set, Func<PathAttributes, PathAttributes> unset) =>
+        string name, FilterType type, Func<AttributeDraft, FilterValue?> get,
+        Action<AttributeDraft, FilterValue> set, Action<AttributeDraft> unset) =>
         new(name, type,
-            s => get(s.Attrs).HasValue,
-            s => get(s.Attrs) ?? throw Undefined(name),
-            (s, v) => s.Attrs = set(s.Attrs, v),
-            s => s.Attrs = unset(s.Attrs));
+            s => get(s.Draft).HasValue,
+            s => get(s.Draft) ?? throw Undefined(name),
+            Writing(set),
+            Unsetting(unset));
 
     private static AttributeInfo List<T>(
-        string name, FilterType type, Func<PathAttributes, ImmutableArray<T>> get,
-        Func<PathAttributes, FilterValue, PathAttributes> set, Func<PathAttributes, PathAttributes> unset) =>
+        string name, FilterType type, Func<AttributeDraft, ImmutableArray<T>> get,
+        Action<AttributeDraft, FilterValue> set, Action<AttributeDraft> unset) =>
         new(name, type,
             s => true,
-            s => FilterValue.FromObj(get(s.Attrs)),
-            (s, v) => s.Attrs = set(s.Attrs, v),
-            s => s.Attrs = unset(s.Attrs));
+            s => FilterValue.FromObj(get(s.Draft)),
+            Writing(set),
+            Unsetting(unset));
 }

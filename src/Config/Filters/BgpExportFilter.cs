@@ -18,22 +18,22 @@ public sealed class BgpExportFilter(RouteFilter inner) : RouteFilter, IEquatable
 
     public override string Name => Inner.Name;
 
-    public override Route? Apply(Route route, AttributeCache cache) => Inner.Apply(WithDefaults(route, cache), cache);
+    public override Route? Apply(Route route, AttributeCache cache) =>
+        Inner is CompiledFilter compiled ? compiled.Apply(route, cache, bgpExportDefaults: true) : Inner.Apply(WithDefaults(route, cache), cache);
 
     /// <summary>Runs the filter and reports a runtime error instead of logging it.</summary>
     public FilterResult Evaluate(Route route, AttributeCache cache)
     {
-        var prepared = WithDefaults(route, cache);
         return Inner is CompiledFilter compiled
-            ? compiled.Evaluate(prepared, cache)
-            : new FilterResult(Inner.Apply(prepared, cache), null);
+            ? compiled.Evaluate(route, cache, bgpExportDefaults: true)
+            : new FilterResult(Inner.Apply(WithDefaults(route, cache), cache), null);
     }
 
     /// <summary>The route as BIRD 1.x's export filter of a BGP protocol sees it.</summary>
     public static Route WithDefaults(Route route, AttributeCache cache)
     {
         var a = route.Attributes;
-        if (a.Source == RouteSource.Bgp || (a.Origin is not null && a.AsPath is not null && a.LocalPref is not null))
+        if (!NeedsDefaults(a))
             return route;
         var filled = a with
         {
@@ -42,6 +42,21 @@ public sealed class BgpExportFilter(RouteFilter inner) : RouteFilter, IEquatable
             LocalPref = a.LocalPref ?? DefaultLocalPref,
         };
         return route.WithAttributes(cache.Intern(filled));
+    }
+
+    private static bool NeedsDefaults(PathAttributes a) =>
+        a.Source != RouteSource.Bgp && (a.Origin is null || a.AsPath is null || a.LocalPref is null);
+
+    /// <summary><see cref="WithDefaults"/> done in a compiled filter's draft, so no set is built unless the route is accepted.</summary>
+    internal static void FillDefaults(FilterState state)
+    {
+        if (!NeedsDefaults(state.Base))
+            return;
+        var d = state.Draft;
+        d.Origin ??= BgpOrigin.Igp;
+        d.AsPath ??= AsPath.Empty;
+        d.LocalPref ??= DefaultLocalPref;
+        state.Written = true;
     }
 
     public bool Equals(BgpExportFilter? other) => other is not null && Inner.Equals(other.Inner);

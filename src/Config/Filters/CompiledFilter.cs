@@ -38,44 +38,59 @@ public sealed class CompiledFilter : RouteFilter, IEquatable<CompiledFilter>
 
     public override string Name => FilterName ?? UnnamedDisplayName;
 
-    public override Route? Apply(Route route, AttributeCache cache)
+    public override Route? Apply(Route route, AttributeCache cache) => Apply(route, cache, bgpExportDefaults: false);
+
+    /// <summary>Runs the filter and reports a runtime error instead of logging it.</summary>
+    public FilterResult Evaluate(Route route, AttributeCache cache) => Evaluate(route, cache, bgpExportDefaults: false);
+
+    internal Route? Apply(Route route, AttributeCache cache, bool bgpExportDefaults)
     {
-        var result = Evaluate(route, cache);
+        var result = Evaluate(route, cache, bgpExportDefaults);
         if (result.Error is not null)
             _log?.Invoke(result.Error);
         return result.Route;
     }
 
-    /// <summary>Runs the filter and reports a runtime error instead of logging it.</summary>
-    public FilterResult Evaluate(Route route, AttributeCache cache)
+    /// <summary>
+    /// One run over <paramref name="route"/>. With <paramref name="bgpExportDefaults"/> the run first
+    /// fills in what <see cref="BgpExportFilter.WithDefaults"/> would, in its draft, so a rejected route
+    /// costs no attribute set. Allocates only the accepted route and, when the filter wrote attributes
+    /// that give a set not built by a recent run, that set (<see cref="AttributeMemo"/>).
+    /// </summary>
+    internal FilterResult Evaluate(Route route, AttributeCache cache, bool bgpExportDefaults)
     {
-        var state = new FilterState(route, _log);
-        if (_frameSize > 0)
-            state.Frame = new FilterValue[_frameSize];
-        Flow flow;
+        var state = FilterState.Rent(route, _log, _frameSize);
         try
         {
-            flow = _body(state);
+            if (bgpExportDefaults)
+                BgpExportFilter.FillDefaults(state);
+            Flow flow;
+            try
+            {
+                flow = _body(state);
+            }
+            catch (FilterTerminatedException e)
+            {
+                flow = e.Flow;
+            }
+            catch (FilterRuntimeException e)
+            {
+                return new FilterResult(null, $"Filter {Name}: {e.Message}");
+            }
+            switch (flow)
+            {
+                case Flow.Accept:
+                    var attributes = state.Written ? state.Memo.Resolve(cache, route.Attributes, state.Draft) : route.Attributes;
+                    return new FilterResult(route.WithAttributes(attributes).WithPreference(state.Preference), null);
+                case Flow.Reject:
+                    return new FilterResult(null, null);
+                default:
+                    return new FilterResult(null, $"Filter {Name} did not return accept nor reject. Make up your mind");
+            }
         }
-        catch (FilterTerminatedException e)
+        finally
         {
-            flow = e.Flow;
-        }
-        catch (FilterRuntimeException e)
-        {
-            return new FilterResult(null, $"Filter {Name}: {e.Message}");
-        }
-        switch (flow)
-        {
-            case Flow.Accept:
-                var accepted = route;
-                if (!ReferenceEquals(state.Attrs, route.Attributes))
-                    accepted = accepted.WithAttributes(cache.Intern(state.Attrs));
-                return new FilterResult(accepted.WithPreference(state.Preference), null);
-            case Flow.Reject:
-                return new FilterResult(null, null);
-            default:
-                return new FilterResult(null, $"Filter {Name} did not return accept nor reject. Make up your mind");
+            state.Release();
         }
     }
 
