@@ -5,7 +5,15 @@ using Calico.Bgp.LoadGen.Orchestration;
 // Two programs in one: `agent …` is the generator the driver starts inside the generator
 // namespace; anything else is the driver that runs the scenarios and writes bench/RESULTS.md.
 if (args.Length > 0 && args[0] == "agent")
+{
+    // The generator must never be what a latency measures. With the pool's default of one worker
+    // per core, its monitors' receive loops were starved for up to a second in the first seconds
+    // of P4 (workers blocked while the pool added threads one at a time), which showed as a p99 of
+    // 670-850 ms against every DUT that answered fast enough to expose it (1.2 ms with this).
+    ThreadPool.GetMinThreads(out var workers, out var io);
+    ThreadPool.SetMinThreads(Math.Max(workers, 16), io);
     return await AgentHost.MainAsync(args[1..]);
+}
 if (args.Length > 0 && args[0] == "soak")
     return await Calico.Bgp.LoadGen.Soak.SoakRunner.RunAsync(args[1..]);
 
