@@ -19,12 +19,9 @@ public sealed class KernelOverlapTests
 
     private static string P(int i) => $"10.{i >> 8}.{i & 255}.0/24";
 
-    [Fact]
-    public async Task The_next_batch_is_read_while_one_is_in_the_kernel_and_a_prefix_of_both_is_replaced_not_added_twice()
+    /// <summary>A started kernel protocol writing through <paramref name="fake"/>: export all, no scan in the test's time, no persist.</summary>
+    private static async Task<KernelProtocol> StartKernelAsync(RoutingTable table, FakeRouteNetlink fake)
     {
-        var fake = new FakeRouteNetlink();
-        var table = new RoutingTable();
-        var bgp = new TestProtocol(table);
         var kernel = new KernelProtocol(new KernelProtocolOptions
         {
             Name = "kernel1",
@@ -34,6 +31,16 @@ public sealed class KernelOverlapTests
             JournalCapacity = 1 << 16,
         }, table, TimeProvider.System, NullLoggerFactory.Instance, () => fake);
         await kernel.StartAsync(CancellationToken.None);
+        return kernel;
+    }
+
+    [Fact]
+    public async Task The_next_batch_is_read_while_one_is_in_the_kernel_and_a_prefix_of_both_is_replaced_not_added_twice()
+    {
+        var fake = new FakeRouteNetlink();
+        var table = new RoutingTable();
+        var bgp = new TestProtocol(table);
+        var kernel = await StartKernelAsync(table, fake);
         var first = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var full = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var fullHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -140,15 +147,7 @@ public sealed class KernelOverlapTests
         var fake = new FakeRouteNetlink();
         var table = new RoutingTable();
         var bgp = new TestProtocol(table);
-        var kernel = new KernelProtocol(new KernelProtocolOptions
-        {
-            Name = "kernel1",
-            ExportFilter = RouteFilter.AcceptAll,
-            ScanTime = 60,
-            Persist = false,
-            JournalCapacity = 1 << 16,
-        }, table, TimeProvider.System, NullLoggerFactory.Instance, () => fake);
-        await kernel.StartAsync(CancellationToken.None);
+        var kernel = await StartKernelAsync(table, fake);
         var first = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var firstHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var fullHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
