@@ -57,13 +57,13 @@ wait "$pid" || true
 # The lab's tests that run ours as a process, against the published binaries: AOT must not have cut
 # anything the JIT build's tests exercise (process life, every interop test: peers, reloads, kernel
 # routes, metrics, the control socket beside BIRD 1.6). Needs the test projects built (tools/test.sh
-# builds them first); about 2 minutes. A failure prints the tests' own messages (normal verbosity).
+# builds them first); about 2 minutes.
 if [ "${CHECK_IMAGE_TESTS:-1}" = 1 ]; then
   config=${CONFIGURATION:-Release}
   for spec in "tests/Daemon.Tests|FullyQualifiedName~DaemonProcessTests" \
               "tests/Interop.Tests|FullyQualifiedName~Calico.Bgp.Interop.Tests"; do
     CALICO_BGPD="$out/calico-bgpd" CALICO_BGPC="$out/calico-bgpc" \
-      dotnet test "${spec%%|*}" -c "$config" --no-build --nologo -v quiet --logger "console;verbosity=normal" --filter "${spec#*|}" >"$out/tests.log" 2>&1 \
+      dotnet test "${spec%%|*}" -c "$config" --no-build --nologo -v quiet --filter "${spec#*|}" >"$out/tests.log" 2>&1 \
       || { cat "$out/tests.log" >&2; fail "tests against the published binaries failed (${spec%%|*})"; }
     grep -E '^(Passed|Failed)!' "$out/tests.log" | sed "s|^|check-image: published binaries: |"
   done
