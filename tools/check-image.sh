@@ -63,8 +63,12 @@ if [ "${CHECK_IMAGE_TESTS:-1}" = 1 ]; then
   for spec in "tests/Daemon.Tests|FullyQualifiedName~DaemonProcessTests" \
               "tests/Interop.Tests|FullyQualifiedName~Calico.Bgp.Interop.Tests"; do
     CALICO_BGPD="$out/calico-bgpd" CALICO_BGPC="$out/calico-bgpc" \
-      dotnet test "${spec%%|*}" -c "$config" --no-build --nologo -v quiet --filter "${spec#*|}" >"$out/tests.log" 2>&1 \
-      || { cat "$out/tests.log" >&2; fail "tests against the published binaries failed (${spec%%|*})"; }
+      dotnet test "${spec%%|*}" -c "$config" --no-build --nologo -v quiet --filter "${spec#*|}" \
+        --logger "trx;LogFileName=check-image.trx" --results-directory "$out/results" >"$out/tests.log" 2>&1 \
+      || { cat "$out/tests.log" >&2
+           # The quiet console says which tests failed; the trx says why.
+           grep -o '<Message>[^<]*' "$out/results/check-image.trx" | sed 's|<Message>|check-image: |' | head -40 >&2 || true
+           fail "tests against the published binaries failed (${spec%%|*})"; }
     grep -E '^(Passed|Failed)!' "$out/tests.log" | sed "s|^|check-image: published binaries: |"
   done
 fi
