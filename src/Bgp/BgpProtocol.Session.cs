@@ -235,14 +235,20 @@ public sealed partial class BgpProtocol
     private async Task<FrameOutcome> FeedAsync(Link conn, FsmEvent e, CancellationToken ct)
     {
         IReadOnlyList<FsmAction> actions;
+        bool idle;
         lock (_sync)
         {
             actions = [.. conn.Fsm.Handle(e)];
             // An event may start a timer sooner than the session is woken for (the OPEN starts the
             // keepalive timer, under the startup hold time); one that moved later needs nothing.
             conn.Timer?.ArmEarlier(conn.Fsm.NextDeadline);
+            idle = conn.Fsm.State == BgpState.Idle;
         }
         if (!await ExecuteAsync(conn, actions, ct).ConfigureAwait(false))
+            return FrameOutcome.Closed;
+        // The FSM ignores messages once Idle (a stop or an error got there first): the connection is
+        // done with, and nothing more of it is read, least of all an UPDATE to import.
+        if (idle)
             return FrameOutcome.Closed;
         return actions.Any(a => a.Kind == FsmActionKind.Established) ? FrameOutcome.Established : FrameOutcome.Continue;
     }

@@ -123,6 +123,32 @@ public class FsmTests
         Assert.Equal("BGP Error: Unexpected message in OpenSent state", fsm.LastError);
     }
 
+    [Theory]
+    [InlineData(FsmEventKind.KeepAliveMsg)]
+    [InlineData(FsmEventKind.UpdateMsg)]
+    [InlineData(FsmEventKind.RouteRefreshMsg)]
+    [InlineData(FsmEventKind.NotifMsg)]
+    [InlineData(FsmEventKind.BgpOpen)]
+    public void A_message_in_idle_changes_nothing(FsmEventKind kind)
+    {
+        // RFC 4271 §8.2.2 Idle: events 9-12 and 15-28 are ignored. A message left in the buffer of a
+        // connection dropped for a hold timer must not replace that error or ask for another close.
+        var (fsm, time) = Create();
+        fsm.Handle(FsmEventKind.ManualStart);
+        fsm.Handle(FsmEventKind.TcpConnectionConfirmed);
+        time.Advance(TimeSpan.FromSeconds(300));
+        fsm.Tick();
+        Assert.Equal(BgpState.Idle, fsm.State);
+        var error = fsm.LastError;
+        Assert.Equal("BGP Error: Hold timer expired", error);
+
+        var e = kind == FsmEventKind.BgpOpen ? new FsmEvent(kind, Open: PeerOpen())
+            : kind == FsmEventKind.NotifMsg ? new FsmEvent(kind, Error: BgpError.HoldTimerExpired) : new FsmEvent(kind);
+        Assert.Empty(fsm.Handle(e));
+        Assert.Equal(BgpState.Idle, fsm.State);
+        Assert.Equal(error, fsm.LastError);
+    }
+
     [Fact]
     public void Received_notification_is_worded_as_bird_does()
     {

@@ -17,7 +17,7 @@ public class StopCeaseTests
     /// <summary>
     /// The race made to happen every time: the stop has made the FSM Idle (its "Shutdown requested"
     /// trace comes right after) and waits there while the peer's KEEPALIVE arrives, which the
-    /// session loop answers by closing the connection (a message the FSM does not expect in Idle);
+    /// session loop answers by ending (the FSM ignores messages in Idle, RFC 4271 §8.2.2);
     /// the stop goes on once the loop is on its way out (its timer dropped). The peer then reads
     /// everything it gets until the connection ends.
     /// </summary>
@@ -38,7 +38,7 @@ public class StopCeaseTests
             var peerSide = Task.Run(async () =>
             {
                 await s.Peer.SendKeepaliveAsync();
-                await Wait.UntilAsync(() => s.Timers.ArmedCount == 0, Patience, "the session loop to close on the peer's KEEPALIVE");
+                await Wait.UntilAsync(() => s.Timers.ArmedCount == 0, Patience, "the session loop to end on the peer's KEEPALIVE");
             });
             Assert.True(peerSide.Wait(Patience * 2), "the peer's side of the race to finish");
         };

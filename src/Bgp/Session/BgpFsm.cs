@@ -66,6 +66,11 @@ public sealed class BgpFsm(FsmConfig config, TimeProvider time)
     public IReadOnlyList<FsmAction> Handle(FsmEvent e)
     {
         _actions.Clear();
+        // §8.2.2 Idle: "any other event (Events 9-12, 15-28) ... does not cause change in the state".
+        // A message still in the buffer of a connection that was just dropped is such an event: it
+        // must neither overwrite the error that took the session down nor close anything again.
+        if (State == BgpState.Idle && IsMessageEvent(e.Kind))
+            return _actions;
         switch (e.Kind)
         {
             case FsmEventKind.ManualStart:
@@ -187,6 +192,10 @@ public sealed class BgpFsm(FsmConfig config, TimeProvider time)
         }
         return _actions;
     }
+
+    private static bool IsMessageEvent(FsmEventKind kind) => kind is FsmEventKind.BgpOpen or FsmEventKind.KeepAliveMsg
+        or FsmEventKind.UpdateMsg or FsmEventKind.RouteRefreshMsg or FsmEventKind.NotifMsg or FsmEventKind.BgpHeaderErr
+        or FsmEventKind.BgpOpenMsgErr or FsmEventKind.UpdateMsgErr;
 
     /// <summary>Fires the timers whose deadline passed; returns the resulting actions.</summary>
     public IReadOnlyList<FsmAction> Tick()
