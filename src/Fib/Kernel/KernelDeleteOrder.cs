@@ -14,7 +14,7 @@ namespace Calico.Bgp.Fib.Kernel;
 /// (bench/RESULTS-kernel.md, "delete order"). Which order the routes were installed in does not
 /// matter for the add.
 /// </summary>
-internal static class KernelDeleteOrder
+public static class KernelDeleteOrder
 {
     /// <summary>Reorders <paramref name="deletes"/> (deletes of distinct prefixes) by a hash of the prefix: scattered over the trie.</summary>
     public static void Scatter(List<RouteChange> deletes)
