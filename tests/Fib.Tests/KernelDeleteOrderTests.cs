@@ -58,23 +58,43 @@ public sealed class KernelDeleteOrderTests
     }
 
     [Fact]
-    public void Scatter_keeps_a_metric_changes_delete_before_its_add_and_leaves_small_writes_as_they_are()
+    public void Scatter_keeps_a_metric_changes_delete_before_its_add()
     {
-        var changes = Enumerable.Range(0, Routes).Select(i => RouteChange.Replace(new KernelRouteSpec { Prefix = Prefix.Parse(PrefixText(i)) })).ToList();
+        var changes = Enumerable.Range(0, Routes).Select(i => RouteChange.Delete(new KernelRouteSpec { Prefix = Prefix.Parse(PrefixText(i)) })).ToList();
         var moved = new KernelRouteSpec { Prefix = Prefix.Parse(PrefixText(7)), Metric = 20 };
         changes[7] = RouteChange.Delete(new KernelRouteSpec { Prefix = moved.Prefix, Metric = 10 });
         changes.Insert(8, RouteChange.Add(moved));
 
         KernelDeleteOrder.Scatter(changes);
 
-        var ofMoved = changes.Where(c => c.Route.Prefix == moved.Prefix).Select(c => c.Kind).ToList();
-        Assert.Equal([RouteChangeKind.Delete, RouteChangeKind.Add], ofMoved);
+        Assert.Equal([RouteChangeKind.Delete, RouteChangeKind.Add], changes.Where(c => c.Route.Prefix == moved.Prefix).Select(c => c.Kind));
         Assert.Equal(Routes + 1, changes.Count);
+        Assert.NotEqual(Prefix.Parse(PrefixText(1)), changes[1].Route.Prefix);
+    }
 
-        var small = Enumerable.Range(0, KernelDeleteOrder.ScatterFrom - 1).Select(i => RouteChange.Delete(new KernelRouteSpec { Prefix = Prefix.Parse(PrefixText(i)) })).ToList();
-        var before = small.ToList();
-        KernelDeleteOrder.Scatter(small);
-        Assert.Equal(before, small);
+    [Fact]
+    public void Scatter_leaves_small_writes_adds_and_deletes_already_scattered_as_they_are()
+    {
+        List<RouteChange> Deletes(IEnumerable<int> order) => [.. order.Select(i => RouteChange.Delete(new KernelRouteSpec { Prefix = Prefix.Parse(PrefixText(i)) }))];
+        var small = Deletes(Enumerable.Range(0, KernelDeleteOrder.ScatterFrom - 1));
+        var adds = Enumerable.Range(0, Routes).Select(i => RouteChange.Add(new KernelRouteSpec { Prefix = Prefix.Parse(PrefixText(i)) })).ToList();
+        // Already scattered: a shuffle with a fixed seed.
+        var order = Enumerable.Range(0, Routes).ToArray();
+        new Random(42).Shuffle(order);
+        var shuffled = Deletes(order);
+
+        foreach (var changes in new[] { small, adds, shuffled })
+        {
+            var before = changes.ToList();
+            KernelDeleteOrder.Scatter(changes);
+            Assert.Equal(before, changes);
+        }
+
+        // Highest first is as slow for the kernel as lowest first: scattered too.
+        var reverse = Deletes(Enumerable.Range(0, Routes).Reverse());
+        KernelDeleteOrder.Scatter(reverse);
+        var down = reverse.Zip(reverse.Skip(1)).Count(p => p.Second.Route.Prefix.CompareTo(p.First.Route.Prefix) < 0);
+        Assert.InRange((double)down / (Routes - 1), 0.3, 0.7);
     }
 
     [Fact]
