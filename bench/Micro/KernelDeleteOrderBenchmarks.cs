@@ -6,9 +6,9 @@ using Calico.Bgp.Rib;
 namespace Calico.Bgp.Benchmarks;
 
 /// <summary>
-/// The kernel protocol's reordering of a big write (<see cref="KernelDeleteOrder.Scatter"/>), for one
-/// journal batch (4,096) and one backlog batch (32,768) of deletes: what the protocol pays per write
-/// to spare the kernel its trie resizing (~1 µs of kernel CPU per delete in P5, see RESULTS-kernel.md).
+/// The kernel protocol's reordering of a bulk delete (<see cref="KernelDeleteOrder.Scatter"/>, on stop
+/// and prune), for 4,096 and 32,768 deletes: what the protocol pays per delete to spare the kernel its
+/// trie resizing (~1 µs of kernel CPU per delete in P5, see RESULTS-kernel.md).
 /// Each invocation scatters a fresh copy of the writes, in the order they were added (sorted) or
 /// already scattered (only the check that they need no sorting runs).
 /// </summary>

@@ -98,41 +98,6 @@ public sealed class KernelDeleteOrderTests
     }
 
     [Fact]
-    public async Task A_burst_of_withdrawals_lowest_first_reaches_the_kernel_scattered_and_removes_every_route()
-    {
-        const int burst = 3 * Routes;
-        var (lab, host) = await NodeAsync("kernel-burst-order");
-        await using var _ = lab;
-        var table = new RoutingTable();
-        var bgp = new TestProtocol(table);
-        var kernel = Kernel(table, host);
-        await kernel.StartAsync(CancellationToken.None);
-        try
-        {
-            for (var i = 0; i < burst; i++)
-                table.Update(TestRoutes.Bgp(table, bgp, PrefixText(i), "172.16.0.2"));
-            await Wait.UntilAsync(async () => await OursAsync(host) == burst, Soon, $"{burst} routes of ours", () => host.RoutesTextAsync());
-
-            await using var monitor = new RouteMonitor(host.Netns);
-            for (var i = 0; i < burst; i++)
-                table.Withdraw(Prefix.Parse(PrefixText(i)), bgp);
-            await Wait.UntilAsync(async () => await OursAsync(host) == 0, Soon, "every route of ours gone", () => host.RoutesTextAsync());
-            await Wait.UntilAsync(() => Task.FromResult(monitor.Events.Count(e => e.Type == Rtnl.DelRoute) >= burst), Soon, "every delete heard", () => Task.FromResult(string.Join('\n', monitor.Describe().TakeLast(5))));
-            var deleted = monitor.Events.Where(e => e.Type == Rtnl.DelRoute).Select(e => e.Route.Prefix).ToList();
-            Assert.Equal(burst, deleted.Distinct().Count());
-            var up = deleted.Zip(deleted.Skip(1)).Count(p => p.Second.CompareTo(p.First) > 0);
-            Assert.InRange((double)up / (burst - 1), 0.3, 0.7);
-            // One add and one delete per prefix, nothing refused or written twice.
-            Assert.Equal(2 * burst, kernel.Counters.Writes);
-            Assert.Equal(0, kernel.Counters.WriteErrors);
-        }
-        finally
-        {
-            await kernel.StopAsync(CancellationToken.None);
-        }
-    }
-
-    [Fact]
     public async Task Stop_without_persist_deletes_every_route_of_ours_scattered_and_leaves_the_others()
     {
         var (lab, host) = await NodeAsync("kernel-stop-order");

@@ -14,17 +14,8 @@ public sealed partial class KernelProtocol
     /// <summary>Changes read per batch: enough to fill several sendmsg calls, small enough to stay in cache.</summary>
     private const int JournalBatch = 4096;
 
-    /// <summary>
-    /// Changes read per batch when at least this many wait (a burst: a session's whole table
-    /// withdrawn or announced). Its write is scattered over the kernel's trie
-    /// (<see cref="KernelDeleteOrder"/>), which spares the kernel most of its resizing when the
-    /// prefixes come lowest first; runs of 4,096 were too short for that (writer alone, 100,000 /24s
-    /// deleted: 4,096 scattered at a time as slow as in order, 32,768 at a time as fast as all at once).
-    /// </summary>
-    private const int BacklogBatch = 32768;
-
     // Owned by the loop; reused from batch to batch so reading allocates nothing per change.
-    private readonly TableChange[] _batch = new TableChange[BacklogBatch];
+    private readonly TableChange[] _batch = new TableChange[JournalBatch];
     private readonly HashSet<Prefix> _batchSeen = [];
     private readonly List<RouteEntry> _resyncEntries = [];
     private List<RouteChange> _changes = [];
@@ -44,7 +35,7 @@ public sealed partial class KernelProtocol
     /// </summary>
     private async Task<int> ReadBatchAsync(JournalReader reader, CancellationToken ct)
     {
-        var n = reader.TryRead(_batch.AsSpan(0, reader.Lag >= BacklogBatch ? BacklogBatch : JournalBatch));
+        var n = reader.TryRead(_batch);
         if (n == 0)
         {
             await FinishWriteAsync().ConfigureAwait(false);
@@ -79,7 +70,6 @@ public sealed partial class KernelProtocol
         // The entries are the table's own; do not keep them alive until the slots are reused.
         Array.Clear(_batch, 0, n);
         failed?.Throw();
-        KernelDeleteOrder.Scatter(_changes);
         await StartWriteAsync().ConfigureAwait(false);
         if (n < JournalBatch)
             await FinishWriteAsync().ConfigureAwait(false);

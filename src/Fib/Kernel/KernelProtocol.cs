@@ -226,7 +226,7 @@ public sealed partial class KernelProtocol : Protocol
                     delay = null;
                 }
                 // A full batch means more is likely waiting: read on before sleeping.
-                if (read >= JournalBatch || reader.NeedsResync)
+                if (read == JournalBatch || reader.NeedsResync)
                     continue;
 
                 changed ??= reader.WaitAsync(ct).AsTask();
