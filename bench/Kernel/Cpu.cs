@@ -13,6 +13,13 @@ public static class Cpu
     /// <summary>Another process by pid (utime + stime, fields 14 and 15 of /proc/PID/stat).</summary>
     public static TimeSpan Of(int pid) => TwoFields($"/proc/{pid}/stat", 14);
 
+    /// <summary>A thread of this process by its kernel thread id (/proc/self/task/TID/stat).</summary>
+    public static TimeSpan OfThread(int tid) => TwoFields($"/proc/self/task/{tid}/stat", 14);
+
+    /// <summary>The kernel thread id of the calling thread (/proc/thread-self links to /proc/PID/task/TID).</summary>
+    public static int CurrentThreadId() =>
+        int.Parse(Path.GetFileName(new DirectoryInfo("/proc/thread-self").LinkTarget!), CultureInfo.InvariantCulture);
+
     /// <summary>This process's children that ended and were waited for (cutime + cstime): <c>ip -batch</c>.</summary>
     public static TimeSpan Children() => TwoFields("/proc/self/stat", 16);
 

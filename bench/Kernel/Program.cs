@@ -9,6 +9,7 @@ var routes = 100_000;
 var runs = 3;
 string? output = null;
 string[]? only = null;
+string[]? shapeFilter = null;
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -22,25 +23,49 @@ for (var i = 0; i < args.Length; i++)
         case "--out":
             output = args[++i];
             break;
+        case "--perf":
+            // perf record -g of this process around each install and removal of ours, one file per phase.
+            Profiler.Directory = args[++i];
+            break;
+        case "--shapes":
+            // While tuning: 1 (one next hop), 4 (4-way ECMP) or 1,4.
+            shapeFilter = args[++i].Split(',');
+            break;
+        case "--withdraw":
+            // table (default: the table's own order, as a flush) or ascending (from the lowest prefix up).
+            Scenarios.WithdrawAscending = args[++i] switch
+            {
+                "ascending" => true,
+                "table" => false,
+                var other => throw new ArgumentException($"--withdraw table|ascending, not {other}"),
+            };
+            break;
         case "--only":
             // While tuning: a comma-separated subset of writer, fed, filled, bird2, ip; the report is not written.
             only = args[++i].Split(',');
             break;
         default:
-            Console.Error.WriteLine("usage: calico-kernel-bench [--routes N] [--runs N] [--out FILE.md] [--only writer,fed,filled,bird2,ip]");
+            Console.Error.WriteLine("usage: calico-kernel-bench [--routes N] [--runs N] [--out FILE.md] [--only writer,fed,filled,bird2,ip] [--shapes 1,4] [--perf DIR] [--withdraw table|ascending]");
             return 2;
     }
 }
 output ??= Path.Combine(LabTools.RepoRoot, "bench", "RESULTS-kernel.md");
 
-Shape[] shapes = [new("1 next hop", 1), new("4-way ECMP", 4)];
+Shape[] shapes = [.. new Shape[] { new("1 next hop", 1), new("4-way ECMP", 4) }.Where(s => shapeFilter is null || shapeFilter.Contains(s.Paths.ToString(CultureInfo.InvariantCulture)))];
 (string Name, Func<Shape, int, Task<Measurement>> Run)[] contenders =
 [
     ("writer", Scenarios.WriterAsync),
+    ("writer-random", (s, n) => Scenarios.WriterAsync(s, n, Scenarios.DeleteOrder.Random)),
     ("fed", (s, n) => Scenarios.KernelProtocolAsync(s, n, filled: false)),
     ("filled", (s, n) => Scenarios.KernelProtocolAsync(s, n, filled: true)),
     ("bird2", Scenarios.Bird2Async),
     ("ip", Scenarios.IpBatchAsync),
+    // While tuning (only with --only): the writer deleting in other orders than it added.
+    ("writer-reverse", (s, n) => Scenarios.WriterAsync(s, n, Scenarios.DeleteOrder.Reverse)),
+    ("writer-interleaved", (s, n) => Scenarios.WriterAsync(s, n, Scenarios.DeleteOrder.Interleaved)),
+    ("writer-chunkrandom", (s, n) => Scenarios.WriterAsync(s, n, Scenarios.DeleteOrder.ChunkRandom)),
+    ("writer-chunksorted", (s, n) => Scenarios.WriterAsync(s, n, Scenarios.DeleteOrder.ChunkSorted)),
+    ("writer-randomboth", (s, n) => Scenarios.WriterAsync(s, n, Scenarios.DeleteOrder.RandomBoth)),
 ];
 var results = new List<Measurement>();
 for (var run = 1; run <= runs; run++)
@@ -50,7 +75,8 @@ for (var run = 1; run <= runs; run++)
     {
         foreach (var (name, go) in contenders)
         {
-            if (only is not null && !only.Contains(name))
+            // By default the writer deletes as added and in a random order; the other orders only when asked for.
+            if (only is null ? name.StartsWith("writer-", StringComparison.Ordinal) && name != "writer-random" : !only.Contains(name))
                 continue;
             var m = await go(shape, routes);
             Console.Error.WriteLine($"run {run} {m.Shape,-11} {m.Contender,-50} install {m.Install.TotalSeconds,7:F3} s (first→last {m.FirstToLast.TotalSeconds,6:F3} s, CPU {m.InstallCpu.TotalSeconds,6:F3} s)  remove {m.Remove.TotalSeconds,7:F3} s (CPU {m.RemoveCpu.TotalSeconds,6:F3} s)");
@@ -59,7 +85,7 @@ for (var run = 1; run <= runs; run++)
     }
 }
 
-if (only is not null)
+if (only is not null || shapeFilter is not null)
     return 0;
 var report = Report.Markdown(results, routes, runs, string.Join(" ", args));
 Console.WriteLine(report);

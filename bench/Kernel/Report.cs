@@ -27,8 +27,11 @@ public static class Report
           .Append("our KernelProtocol \"fed while it runs\" from the first `RoutingTable.Update` (the feed of 100,000 or, for ECMP, 400,000 updates ")
           .Append("by 4 owners included), \"filled before its start\" from `StartAsync` with every route in the table (the feed not timed, as BIRD's static routes ")
           .Append("exist before its kernel protocol exports them).\n")
-          .Append("- CPU = user + system seconds of the contender's process (kernel work in its sendmsg included): ours from this process (so it includes the ")
-          .Append("route counter that parses every notification, printed apart during BIRD's runs), BIRD 2 from /proc/PID/stat (from its start), ip from its exit.\n\n");
+          .Append("- our KernelProtocol's removal withdraws every prefix whole (all its paths) ")
+          .Append(Scenarios.WithdrawAscending ? "from the lowest prefix up (`--withdraw ascending`). " : "in the table's own order (as `RoutingTable.WithdrawAll` walks it when a session goes down, and as BIRD's `disable` flushes its table in its own hash order). ")
+          .Append("The writer deletes as it added (ascending), and in a random order (\"deleting Random\"): the kernel's cost per delete depends on the order.\n")
+          .Append("- CPU = user + system seconds of the contender's process (kernel work in its sendmsg included): ours from this process less the route counter's thread ")
+          .Append("(it parses every notification; its CPU is read from /proc/self/task and printed apart), BIRD 2 from /proc/PID/stat (from its start), ip from its exit.\n\n");
         sb.Append("| shape | contender | install (s) | install routes/s | first→last (s) | install CPU (s) | remove (s) | remove routes/s | remove CPU (s) |\n");
         sb.Append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
         foreach (var m in medians)

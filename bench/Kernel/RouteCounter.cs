@@ -8,14 +8,17 @@ namespace Calico.Bgp.KernelBench;
 /// namespace holds, by counting route notifications (RTNLGRP_IPV4_ROUTE) as they arrive, so the
 /// moment the last route lands is seen at once and without loading the kernel with dumps. A route
 /// that grows 1 → 2 → 3 → 4 next hops (replaces) counts once, when it is complete. Should the
-/// kernel drop notifications (ENOBUFS), the count falls back to polling dumps.
+/// kernel drop notifications (ENOBUFS), the count falls back to polling dumps. It listens on a
+/// thread of its own, so its CPU (the parse of every notification) is read apart from the
+/// contender's when the contender is this process (<see cref="Cpu"/>).
 /// </summary>
 public sealed class RouteCounter : IAsyncDisposable
 {
     private readonly NetlinkSocket _socket;
     private readonly RtNetlinkClient _dumper;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _loop;
+    private readonly Thread _thread;
+    private volatile bool _stop;
+    private int _threadId;
     private long _present;
     private long _firstSeen;
     private volatile bool _lost;
@@ -27,8 +30,13 @@ public sealed class RouteCounter : IAsyncDisposable
         // shares the CPU with the contender (falling back to dumps would cost far more CPU).
         _socket = NetlinkSocket.Open(netns, [Rtnl.GroupIpv4Route], 64 * 1024 * 1024);
         _dumper = RtNetlinkClient.Open(netns);
-        _loop = Task.Run(ListenAsync);
+        _thread = new Thread(Listen) { IsBackground = true, Name = "route-counter" };
+        _thread.Start();
+        SpinWait.SpinUntil(() => Volatile.Read(ref _threadId) != 0);
     }
+
+    /// <summary>CPU (user + system) of the counter's thread so far.</summary>
+    public TimeSpan Cpu => KernelBench.Cpu.OfThread(_threadId);
 
     /// <summary>Next hops a complete route has.</summary>
     public int Paths { get; }
@@ -83,17 +91,19 @@ public sealed class RouteCounter : IAsyncDisposable
         throw new TimeoutException($"the namespace did not reach {count} routes of proto bird (has {await DumpCountAsync()})");
     }
 
-    private async Task ListenAsync()
+    private void Listen()
     {
+        Volatile.Write(ref _threadId, KernelBench.Cpu.CurrentThreadId());
         var buffer = NetlinkSocket.RentReceiveBuffer();
         try
         {
-            while (!_stop.IsCancellationRequested)
+            while (!_stop)
             {
                 int n;
                 try
                 {
-                    n = await _socket.ReceiveAsync(buffer, _stop.Token);
+                    // A timeout now and then, so the thread sees the stop.
+                    n = _socket.Receive(buffer, 200);
                 }
                 catch (NetlinkException e) when (e.Errno == Errno.Enobufs)
                 {
@@ -116,10 +126,6 @@ public sealed class RouteCounter : IAsyncDisposable
                 Interlocked.Add(ref _present, delta);
             }
         }
-        catch (OperationCanceledException)
-        {
-            // Stopped.
-        }
         finally
         {
             NetlinkSocket.ReturnReceiveBuffer(buffer);
@@ -128,10 +134,9 @@ public sealed class RouteCounter : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _stop.CancelAsync();
-        await _loop;
+        _stop = true;
+        await Task.Run(_thread.Join);
         _socket.Dispose();
         _dumper.Dispose();
-        _stop.Dispose();
     }
 }

@@ -26,7 +26,10 @@ public static class Scenarios
     private static TimeSpan Since(long start, long end) => Stopwatch.GetElapsedTime(start, end);
 
     /// <summary>Our batched writer alone: every RTM_NEWROUTE, many per sendmsg, an ACK checked for each.</summary>
-    public static async Task<Measurement> WriterAsync(Shape shape, int routes)
+    public static Task<Measurement> WriterAsync(Shape shape, int routes) => WriterAsync(shape, routes, DeleteOrder.AsAdded);
+
+    /// <summary>The writer alone, deleting in <paramref name="order"/> (the kernel's cost per delete may depend on it).</summary>
+    public static async Task<Measurement> WriterAsync(Shape shape, int routes, DeleteOrder order)
     {
         var (lab, node) = await NodeAsync("bench-writer");
         await using var _ = lab;
@@ -40,24 +43,46 @@ public static class Scenarios
             OutInterfaceIndex = shape.Paths == 1 ? eth0 : 0,
             NextHops = shape.Paths == 1 ? default : [.. gateways.Select(g => new KernelNextHop(g, eth0))],
         }).ToList();
-        List<RouteChange> adds = [.. specs.Select(RouteChange.Add)];
-        List<RouteChange> deletes = [.. specs.Select(RouteChange.Delete)];
+        List<RouteChange> adds = [.. (order == DeleteOrder.RandomBoth ? specs.OrderBy(_ => Random.Shared.Next()) : (IEnumerable<KernelRouteSpec>)specs).Select(RouteChange.Add)];
+        List<RouteChange> deletes = [.. Order(specs, order).Select(RouteChange.Delete)];
 
-        var cpu = Cpu.Self();
-        var start = Stopwatch.GetTimestamp();
-        var added = await nl.ApplyAsync(adds, CancellationToken.None);
-        var install = Stopwatch.GetElapsedTime(start);
-        var installCpu = Cpu.Self() - cpu;
-        Check(added, "add");
-        cpu = Cpu.Self();
-        start = Stopwatch.GetTimestamp();
-        var removed = await nl.ApplyAsync(deletes, CancellationToken.None);
-        var remove = Stopwatch.GetElapsedTime(start);
-        var removeCpu = Cpu.Self() - cpu;
+        TimeSpan install, installCpu, remove, removeCpu;
+        await using (await Profiler.StartAsync($"writer-{shape.Paths}-install"))
+        {
+            var cpu = Cpu.Self();
+            var start = Stopwatch.GetTimestamp();
+            var added = await nl.ApplyAsync(adds, CancellationToken.None);
+            install = Stopwatch.GetElapsedTime(start);
+            installCpu = Cpu.Self() - cpu;
+            Check(added, "add");
+        }
+        NetlinkResult[] removed;
+        await using (await Profiler.StartAsync($"writer-{shape.Paths}-remove-{order}"))
+        {
+            var cpu = Cpu.Self();
+            var start = Stopwatch.GetTimestamp();
+            removed = await nl.ApplyAsync(deletes, CancellationToken.None);
+            remove = Stopwatch.GetElapsedTime(start);
+            removeCpu = Cpu.Self() - cpu;
+        }
         Check(removed, "delete");
         // Its first route goes in with the first sendmsg: first to last is the whole install.
-        return new Measurement(shape.Name, Writer, routes, install, remove) { InstallCpu = installCpu, RemoveCpu = removeCpu, FirstToLast = install };
+        return new Measurement(shape.Name, order == DeleteOrder.AsAdded ? Writer : $"{Writer}, deleting {order}", routes, install, remove) { InstallCpu = installCpu, RemoveCpu = removeCpu, FirstToLast = install };
     }
+
+    /// <summary>The routes in the order they are deleted.</summary>
+    private static IEnumerable<KernelRouteSpec> Order(List<KernelRouteSpec> specs, DeleteOrder order) => order switch
+    {
+        DeleteOrder.AsAdded => specs,
+        DeleteOrder.Reverse => Enumerable.Reverse(specs),
+        // Every other prefix first, then the rest: no node of the kernel's trie empties before the last pass.
+        DeleteOrder.Interleaved => specs.Where((_, i) => i % 2 == 0).Concat(specs.Where((_, i) => i % 2 == 1)),
+        DeleteOrder.Random or DeleteOrder.RandomBoth => specs.OrderBy(_ => Random.Shared.Next()),
+        // As added in runs of 4,096 (the protocol's journal batch), each run shuffled.
+        DeleteOrder.ChunkRandom => specs.Chunk(4096).SelectMany(c => c.OrderBy(_ => Random.Shared.Next())),
+        DeleteOrder.ChunkSorted => specs.Chunk(4096).SelectMany(c => c.OrderBy(r => Spread(r.Prefix))),
+        _ => throw new ArgumentOutOfRangeException(nameof(order)),
+    };
 
     private static void Check(NetlinkResult[] results, string what)
     {
@@ -65,6 +90,23 @@ public static class Scenarios
         if (failed > 0)
             throw new InvalidOperationException($"{failed} {what}s failed, first: {results.First(r => !r.IsOk)}");
     }
+
+    public enum DeleteOrder
+    {
+        AsAdded,
+        Reverse,
+        Interleaved,
+        Random,
+        ChunkRandom,
+        ChunkSorted,
+        // Added in a random order too.
+        RandomBoth,
+    }
+
+    private static uint Spread(Prefix p) => (uint)p.GetHashCode();
+
+    /// <summary>Our protocol's removal withdraws the prefixes from the lowest up rather than in the table's order (<c>--withdraw ascending</c>).</summary>
+    public static bool WithdrawAscending { get; set; }
 
     public const string Writer = "our netlink writer (batched, the floor)";
     public const string ProtocolFed = "our KernelProtocol, table fed while it runs";
@@ -115,14 +157,18 @@ public static class Scenarios
             }
         }
 
+        var tag = $"{(filled ? "filled" : "fed")}-{shape.Paths}";
+        var profile = await Profiler.StartAsync($"{tag}-install");
         long start;
         var cpu = Cpu.Self();
+        var counted = counter.Cpu;
         if (filled)
         {
             var feedStart = Stopwatch.GetTimestamp();
             Feed();
             Console.Error.WriteLine($"  feed before the start (not timed): {Stopwatch.GetElapsedTime(feedStart).TotalSeconds:F3} s, {(Cpu.Self() - cpu).TotalSeconds:F3} s of CPU");
             cpu = Cpu.Self();
+            counted = counter.Cpu;
             start = Stopwatch.GetTimestamp();
             await kernel.StartAsync(CancellationToken.None);
         }
@@ -130,6 +176,7 @@ public static class Scenarios
         {
             await kernel.StartAsync(CancellationToken.None);
             cpu = Cpu.Self();
+            counted = counter.Cpu;
             start = Stopwatch.GetTimestamp();
             Feed();
             Console.Error.WriteLine($"  feed while running: {Stopwatch.GetElapsedTime(start).TotalSeconds:F3} s, {(Cpu.Self() - cpu).TotalSeconds:F3} s of CPU");
@@ -139,30 +186,46 @@ public static class Scenarios
             // Every route must carry all its next hops before the time counts.
             var installed = await counter.WaitForAsync(routes, Patience);
             var install = Since(start, installed);
-            var installCpu = Cpu.Self() - cpu;
+            // The route counter listens on a thread of its own: its CPU is not the contender's.
+            var counterCpu = counter.Cpu - counted;
+            var installCpu = Cpu.Self() - cpu - counterCpu;
+            await profile.DisposeAsync();
             var firstToLast = counter.FirstSeen is > 0 and var first ? Since(first, installed) : install;
             var c = kernel.Counters;
             Console.Error.WriteLine($"  protocol after install: {c.Writes} writes, {c.WriteErrors} refused, {c.Resyncs} resyncs, {c.Scans} scans{(counter.FellBackToDumps ? ", the route counter lost notifications and counted by dumps" : "")}; "
-                + $"{installCpu.TotalSeconds:F3} s of CPU (this process: protocol, route counter{(filled ? "" : ", feed")})");
+                + $"{installCpu.TotalSeconds:F3} s of CPU (protocol{(filled ? "" : ", feed")}; the route counter's {counterCpu.TotalSeconds:F3} s apart)");
 
+            // Every prefix loses all its paths at once, in the table's own order (its hash order, as
+            // RoutingTable.WithdrawAll walks it when a session goes down; BIRD's `disable static1`
+            // flushes its table in its own hash order too), or with --withdraw ascending from the
+            // lowest prefix up. The order reaches the kernel: see WriterAsync's delete orders.
+            Prefix[] withdrawals = WithdrawAscending
+                ? [.. Enumerable.Range(0, routes).Select(i => new Prefix(IpAddr.FromV4(Shape.PrefixBits(i)), 24))]
+                : [.. table.Entries.Select(e => e.Prefix)];
+            profile = await Profiler.StartAsync($"{tag}-remove");
             cpu = Cpu.Self();
+            counted = counter.Cpu;
             start = Stopwatch.GetTimestamp();
-            for (var i = 0; i < routes; i++)
+            foreach (var prefix in withdrawals)
             {
-                var prefix = new Prefix(IpAddr.FromV4(Shape.PrefixBits(i)), 24);
                 foreach (var owner in owners)
                     table.Withdraw(prefix, owner);
             }
             var removed = await counter.WaitForAsync(0, Patience);
+            var removeCounterCpu = counter.Cpu - counted;
+            var removeCpu = Cpu.Self() - cpu - removeCounterCpu;
+            await profile.DisposeAsync();
+            Console.Error.WriteLine($"  removal: {removeCpu.TotalSeconds:F3} s of CPU (protocol, withdrawals; the route counter's {removeCounterCpu.TotalSeconds:F3} s apart)");
             return new Measurement(shape.Name, filled ? ProtocolFilled : ProtocolFed, routes, install, Since(start, removed))
             {
                 InstallCpu = installCpu,
-                RemoveCpu = Cpu.Self() - cpu,
+                RemoveCpu = removeCpu,
                 FirstToLast = firstToLast,
             };
         }
         finally
         {
+            await profile.DisposeAsync();
             await kernel.StopAsync(CancellationToken.None);
         }
     }
@@ -188,7 +251,7 @@ public static class Scenarios
         var path = node.WriteFile("bird2.conf", config.ToString());
         var socket = Path.Combine(node.Dir, "bird2.ctl");
 
-        var self = Cpu.Self();
+        var self = counter.Cpu;
         var start = Stopwatch.GetTimestamp();
         var bird = node.Start("bird2", LabTools.Bird2, ["-f", "-c", path, "-s", socket]);
         var installed = await counter.WaitForAsync(routes, Patience);
@@ -196,7 +259,7 @@ public static class Scenarios
         // BIRD's own CPU since it started: config parse, static, kernel export and its sendmsg work.
         var installCpu = Cpu.Of(bird.Pid);
         var firstToLast = counter.FirstSeen is > 0 and var first ? Since(first, installed) : install;
-        Console.Error.WriteLine($"  bench process during BIRD 2's install (the route counter's share): {(Cpu.Self() - self).TotalSeconds:F3} s of CPU");
+        Console.Error.WriteLine($"  bench process during BIRD 2's install (the route counter's share): {(counter.Cpu - self).TotalSeconds:F3} s of CPU");
 
         start = Stopwatch.GetTimestamp();
         (await Shell.RunAsync(LabTools.Bird2Client, "-s", socket, "disable", "static1")).ThrowIfFailed("birdc disable static1");

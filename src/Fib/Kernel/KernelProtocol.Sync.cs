@@ -90,6 +90,7 @@ public sealed partial class KernelProtocol
         if (stale.Count == 0)
             return;
         _log.LogInformation("{Protocol}: pruning {Count} routes of ours no longer wanted", Name, stale.Count);
+        KernelDeleteOrder.Scatter(stale);
         await ApplyAsync(stale, ct).ConfigureAwait(false);
     }
 

@@ -210,6 +210,29 @@ public sealed class NetlinkSocket : INetlinkListener
         }
     }
 
+    /// <summary>
+    /// Receives one datagram on the calling thread, waiting at most <paramref name="timeoutMs"/>
+    /// milliseconds (0 bytes then). For a listener that runs on a thread of its own, so its CPU time
+    /// can be read apart from the rest of the process (a benchmark's route counter).
+    /// </summary>
+    public int Receive(Span<byte> buffer, int timeoutMs)
+    {
+        if (_socket.ReceiveTimeout != timeoutMs)
+            _socket.ReceiveTimeout = timeoutMs;
+        try
+        {
+            return _socket.Receive(buffer, SocketFlags.None);
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
+        {
+            return 0;
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.NoBufferSpaceAvailable)
+        {
+            throw new NetlinkException(Errno.Enobufs, "netlink receive buffer overflowed; notifications were lost");
+        }
+    }
+
     /// <summary>A receive buffer big enough for one datagram of a dump.</summary>
     public static byte[] RentReceiveBuffer() => ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
 
