@@ -25,8 +25,10 @@ public sealed class BgpMessageStats
     private readonly long[] _messagesOut = new long[TypeSlots];
     private readonly long[] _bytesIn = new long[TypeSlots];
     private readonly long[] _bytesOut = new long[TypeSlots];
-    private readonly long[] _notificationsIn = new long[CodeSlots * SubcodeSlots];
-    private readonly long[] _notificationsOut = new long[CodeSlots * SubcodeSlots];
+    // 1 KiB each, made at the first NOTIFICATION: most sessions never see one, and a reflector has
+    // a thousand sessions.
+    private long[]? _notificationsIn;
+    private long[]? _notificationsOut;
     private long _establishedTransitions;
 
     /// <summary>The message types counted, in type order.</summary>
@@ -63,14 +65,17 @@ public sealed class BgpMessageStats
         }
     }
 
-    public void CountNotificationReceived(byte code, byte subcode) => Interlocked.Increment(ref _notificationsIn[Slot(code, subcode)]);
-    public void CountNotificationSent(byte code, byte subcode) => Interlocked.Increment(ref _notificationsOut[Slot(code, subcode)]);
+    public void CountNotificationReceived(byte code, byte subcode) => Interlocked.Increment(ref Table(ref _notificationsIn)[Slot(code, subcode)]);
+    public void CountNotificationSent(byte code, byte subcode) => Interlocked.Increment(ref Table(ref _notificationsOut)[Slot(code, subcode)]);
 
     /// <summary>NOTIFICATIONs received, one entry per code/subcode seen (out-of-range ones as 0/0).</summary>
-    public IReadOnlyList<NotificationCount> NotificationsReceived() => Seen(_notificationsIn);
+    public IReadOnlyList<NotificationCount> NotificationsReceived() => Seen(Volatile.Read(ref _notificationsIn));
 
     /// <summary>NOTIFICATIONs sent, one entry per code/subcode sent.</summary>
-    public IReadOnlyList<NotificationCount> NotificationsSent() => Seen(_notificationsOut);
+    public IReadOnlyList<NotificationCount> NotificationsSent() => Seen(Volatile.Read(ref _notificationsOut));
+
+    private static long[] Table(ref long[]? table) =>
+        Volatile.Read(ref table) ?? Interlocked.CompareExchange(ref table, new long[CodeSlots * SubcodeSlots], null) ?? table!;
 
     private static int Slot(byte code, byte subcode) => code < CodeSlots && subcode < SubcodeSlots ? code * SubcodeSlots + subcode : 0;
 
@@ -89,9 +94,11 @@ public sealed class BgpMessageStats
         return i > 0 && i < TypeSlots ? Interlocked.Read(ref counters[i]) : 0;
     }
 
-    private static List<NotificationCount> Seen(long[] counters)
+    private static List<NotificationCount> Seen(long[]? counters)
     {
         var list = new List<NotificationCount>();
+        if (counters is null)
+            return list;
         for (var i = 0; i < counters.Length; i++)
         {
             var n = Interlocked.Read(ref counters[i]);
