@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace Calico.Bgp.Rib;
 
 /// <summary>
@@ -7,14 +9,14 @@ namespace Calico.Bgp.Rib;
 /// </summary>
 /// <remarks>
 /// <para>One writer (the table's lock) and any number of readers that never lock and never wait.
-/// A slot holds null (never used), a <see cref="RouteEntry"/>, or a boxed <see cref="Prefix"/>: a
-/// tombstone that remembers which key left. The writer changes a slot with one volatile write of a
+/// A slot holds null (never used) or a <see cref="RouteEntry"/>: one with routes, or an empty one
+/// (the removal as the journal records it) as a tombstone that remembers which key left. The writer changes a slot with one volatile write of a
 /// reference, and grows or cleans the map by building a new array and publishing it with one
 /// volatile write; it never changes an array after replacing it. A reader takes the array once and
 /// probes it with volatile reads, so it sees each slot either before or after a write.</para>
 /// <para>Beside each slot, in the same cell, its key's hash is kept (written before the slot, so a
 /// reader that sees the slot sees its hash): a probe passes slots of other keys without touching
-/// their entries — an entry's prefix is three dependent loads away (entry, route, prefix), and at
+/// their entries — an entry's prefix is a dependent load away (two for a many-route entry), and at
 /// three quarters load a missing key probes about eight slots — and a rebuild places every entry
 /// from the hashes alone, reading the old array in order. With a one-byte tag instead, the rebuilds
 /// of a table filling up to a million routes were a third of the daemon's CPU (each entry's prefix a
@@ -41,7 +43,7 @@ internal sealed class PrefixMap
     /// <summary>A slot and its key's hash.</summary>
     private struct Cell
     {
-        public object? Slot;
+        public RouteEntry? Slot;
         public int Hash;
     }
 
@@ -66,16 +68,8 @@ internal sealed class PrefixMap
             var slot = Volatile.Read(ref cell.Slot);
             if (slot is null)
                 return null;
-            if (cell.Hash == hash)
-            {
-                if (slot is RouteEntry entry)
-                {
-                    if (entry.IsFor(prefix))
-                        return entry;
-                }
-                else if (((Prefix)slot).Equals(prefix))
-                    return null;
-            }
+            if (cell.Hash == hash && slot.IsFor(prefix))
+                return slot is EmptyRouteEntry ? null : slot;
             if (++i == cells.Length)
                 i = 0;
         }
@@ -89,7 +83,7 @@ internal sealed class PrefixMap
         var cells = _cells;
         var i = IndexOf(cells, prefix, hash);
         var slot = cells[i].Slot;
-        if (slot is RouteEntry)
+        if (IsLive(slot))
         {
             Volatile.Write(ref cells[i].Slot, entry);
             return;
@@ -110,15 +104,17 @@ internal sealed class PrefixMap
     }
 
     /// <summary>
-    /// Removes the entry for <paramref name="tombstone"/>'s prefix, leaving the box as its tombstone;
-    /// false when there was none. Writer only.
+    /// Removes the entry for <paramref name="tombstone"/>'s prefix, leaving that empty entry as its
+    /// tombstone; false when there was none. Writer only.
     /// </summary>
-    public bool Remove(object tombstone)
+    public bool Remove(RouteEntry tombstone)
     {
-        var prefix = (Prefix)tombstone;
+        if (!tombstone.IsEmpty)
+            throw new ArgumentException("A tombstone is an empty entry.", nameof(tombstone));
+        var prefix = tombstone.Prefix;
         var cells = _cells;
         var i = IndexOf(cells, prefix, prefix.GetHashCode());
-        if (cells[i].Slot is not RouteEntry)
+        if (!IsLive(cells[i].Slot))
             return false;
         Volatile.Write(ref cells[i].Slot, tombstone);
         Volatile.Write(ref _count, _count - 1);
@@ -135,7 +131,7 @@ internal sealed class PrefixMap
         var cells = Volatile.Read(ref _cells);
         for (var i = 0; i < cells.Length; i++)
         {
-            if (Volatile.Read(ref cells[i].Slot) is RouteEntry entry)
+            if (Volatile.Read(ref cells[i].Slot) is { } entry && IsLive(entry))
                 yield return entry;
         }
     }
@@ -150,12 +146,15 @@ internal sealed class PrefixMap
             var slot = cell.Slot;
             if (slot is null)
                 return i;
-            if (cell.Hash == hash && (slot is RouteEntry entry ? entry.IsFor(prefix) : ((Prefix)slot).Equals(prefix)))
+            if (cell.Hash == hash && slot.IsFor(prefix))
                 return i;
             if (++i == cells.Length)
                 i = 0;
         }
     }
+
+    /// <summary>An entry with routes, not a tombstone (a type check: no call into the entry).</summary>
+    private static bool IsLive([NotNullWhen(true)] RouteEntry? slot) => slot is not null and not EmptyRouteEntry;
 
     private static int SlotsFor(int entries) =>
         Math.Max(MinCapacity, (int)Math.Min(Array.MaxLength, Math.Ceiling(entries / LoadAfterRebuild)));
@@ -172,7 +171,7 @@ internal sealed class PrefixMap
         var old = _cells;
         for (var j = 0; j < old.Length; j++)
         {
-            if (old[j].Slot is not RouteEntry entry)
+            if (old[j].Slot is not { } entry || !IsLive(entry))
                 continue;
             var hash = old[j].Hash;
             var i = Home(hash, capacity);

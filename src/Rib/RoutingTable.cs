@@ -67,7 +67,7 @@ public sealed partial class RoutingTable
             var index = RouteList.IndexOfSlot(old.Payload, protocol, pathId);
             if (index < 0)
                 return false;
-            Publish(prefix, old, RouteList.RemoveAt(old.Payload, index));
+            Publish(prefix, old, RouteList.RemoveAt(old.Payload!, index));
             return true;
         }
     }
@@ -148,14 +148,13 @@ public sealed partial class RoutingTable
     private void Publish(Prefix prefix, RouteEntry? old, object? routes)
     {
         var version = Interlocked.Increment(ref _version);
-        RouteEntry? entry = null;
-        object? tombstone = null;
-        if (routes is null)
-            _entries.Remove(tombstone = prefix);
+        // A lone route that never was an entry becomes the entry itself; a removal's empty entry is
+        // also the tombstone the map keeps, so each change costs one new object at most.
+        var entry = RouteEntry.Seal(prefix, routes, version);
+        if (entry.IsEmpty)
+            _entries.Remove(entry);
         else
-            _entries.Set(entry = new RouteEntry(routes, version));
-        // A removal is journalled as an empty entry, made only when someone reads the journal; its
-        // payload is the box the map keeps as the prefix's tombstone, so no second box.
-        _journal?.Append(entry ?? new RouteEntry(tombstone!, version), old?.Best);
+            _entries.Set(entry);
+        _journal?.Append(entry, old?.Best);
     }
 }
