@@ -234,6 +234,44 @@ public class SingleRouteEntryTests
         Assert.Equal(1, _table.PrefixCount);
     }
 
+    [Fact]
+    public async Task Two_tables_racing_for_the_same_fresh_routes_each_publish_them_with_their_own_versions()
+    {
+        // Both writers see version 0 on the same route objects; the claim is atomic, so each route is
+        // the entry of one table at most and sits in a fresh entry of the other.
+        var other = new RoutingTable("t2", _table.Attributes);
+        var routes = Enumerable.Range(0, 20_000)
+            .Select(i => new Route(new Prefix(IpAddr.FromV4(0x0A400000u + ((uint)i << 8)), 24), _learned, _bgp))
+            .ToArray();
+        using var start = new Barrier(2);
+        void Feed(RoutingTable t)
+        {
+            start.SignalAndWait();
+            foreach (var r in routes)
+                t.Update(r);
+        }
+        await Task.WhenAll(Task.Run(() => Feed(_table)), Task.Run(() => Feed(other)));
+
+        var ownEntries = 0;
+        foreach (var r in routes)
+        {
+            var here = _table.Find(r.Prefix)!;
+            var there = other.Find(r.Prefix)!;
+            Assert.Same(r, here.Best);
+            Assert.Same(r, there.Best);
+            Assert.NotSame(here, there);
+            Assert.NotEqual(0, r.Version);
+            // The route is the entry of the table whose writer claimed it, and carries that table's version.
+            Assert.True(ReferenceEquals(here, r) || ReferenceEquals(there, r));
+            ownEntries += (ReferenceEquals(here, r) ? 1 : 0) + (ReferenceEquals(there, r) ? 1 : 0);
+            Assert.InRange(here.Version, 1, _table.Version);
+            Assert.InRange(there.Version, 1, other.Version);
+        }
+        Assert.Equal(routes.Length, ownEntries);
+        Assert.Equal(routes.Length, _table.PrefixCount);
+        Assert.Equal(routes.Length, other.PrefixCount);
+    }
+
     /// <summary>The same route objects in the same order (a route is an entry too, so compared by reference).</summary>
     private static void AssertSameRoutes(Route[] expected, IEnumerable<Route> actual)
     {
