@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace Calico.Bgp.Rib;
 
 /// <summary>
@@ -7,19 +9,26 @@ namespace Calico.Bgp.Rib;
 /// </summary>
 /// <remarks>
 /// <para>One writer (the table's lock) and any number of readers that never lock and never wait.
-/// A slot holds null (never used), a <see cref="RouteEntry"/>, or a boxed <see cref="Prefix"/>: a
-/// tombstone that remembers which key left. The writer changes a slot with one volatile write of a
-/// reference, and grows or cleans the map by building a new array and publishing it with one
+/// A slot holds null (never used) or a <see cref="RouteEntry"/>: one with routes, or an empty one
+/// (the removal as the journal records it) as a tombstone that remembers which key left. The
+/// writer changes a slot with one volatile write of a reference, and grows or cleans the map by building a new array and publishing it with one
 /// volatile write; it never changes an array after replacing it. A reader takes the array once and
 /// probes it with volatile reads, so it sees each slot either before or after a write.</para>
 /// <para>Beside each slot, in the same cell, its key's hash is kept (written before the slot, so a
 /// reader that sees the slot sees its hash): a probe passes slots of other keys without touching
-/// their entries — an entry's prefix is three dependent loads away (entry, route, prefix), and at
+/// their entries — an entry's prefix is a dependent load away (two for a many-route entry), and at
 /// three quarters load a missing key probes about eight slots — and a rebuild places every entry
 /// from the hashes alone, reading the old array in order. With a one-byte tag instead, the rebuilds
 /// of a table filling up to a million routes were a third of the daemon's CPU (each entry's prefix a
 /// cache miss to rehash); with the hashes in an array of their own, a probe of a big table missed
 /// the cache twice, once per array.</para>
+/// <para>Beside the hash, the writer marks a tombstone's cell (in the cell's padding), so its own
+/// walks — a rebuild above all — tell entries from tombstones without loading either: at a million
+/// routes, the type check per cell made a rebuild miss the cache once per entry. Readers ignore the
+/// mark and check the slot's type, which is what they read anyway.</para>
+/// <para>The hash is the map's own (<see cref="Hash"/>): four neighbouring prefixes share a home, so
+/// a table that arrives in order (a peer sends its table sorted) touches a cache line per four
+/// prefixes instead of one each; the probe for a new prefix was the table writer's costliest miss.</para>
 /// <para>Within one array a key stays in the slot it first took: a removed key leaves its tombstone,
 /// and only the same key takes that slot again. So an enumeration meets each key at most once even
 /// while the writer removes and re-adds it, as a dictionary's enumeration would.</para>
@@ -38,11 +47,15 @@ internal sealed class PrefixMap
 
     private const int MinCapacity = 16;
 
-    /// <summary>A slot and its key's hash.</summary>
+    /// <summary>Per process, so which prefixes collide cannot be known from outside.</summary>
+    private static readonly ulong Seed = (ulong)Random.Shared.NextInt64();
+
+    /// <summary>A slot, its key's hash, and whether the slot is a tombstone (the writer's own mark).</summary>
     private struct Cell
     {
-        public object? Slot;
+        public RouteEntry? Slot;
         public int Hash;
+        public bool Dead;
     }
 
     private Cell[] _cells = new Cell[MinCapacity];
@@ -55,10 +68,12 @@ internal sealed class PrefixMap
     /// <summary>Slots in the current array (for tests and the memory notes).</summary>
     public int Capacity => Volatile.Read(ref _cells).Length;
 
-    public RouteEntry? Find(in Prefix prefix)
+    public RouteEntry? Find(in Prefix prefix) => Find(prefix, Hash(prefix));
+
+    /// <summary>The entry of <paramref name="prefix"/>, whose <see cref="Hash"/> the caller has already.</summary>
+    public RouteEntry? Find(in Prefix prefix, int hash)
     {
         var cells = Volatile.Read(ref _cells);
-        var hash = prefix.GetHashCode();
         var i = Home(hash, cells.Length);
         while (true)
         {
@@ -66,16 +81,8 @@ internal sealed class PrefixMap
             var slot = Volatile.Read(ref cell.Slot);
             if (slot is null)
                 return null;
-            if (cell.Hash == hash)
-            {
-                if (slot is RouteEntry entry)
-                {
-                    if (entry.IsFor(prefix))
-                        return entry;
-                }
-                else if (((Prefix)slot).Equals(prefix))
-                    return null;
-            }
+            if (cell.Hash == hash && slot.IsFor(prefix))
+                return slot is EmptyRouteEntry ? null : slot;
             if (++i == cells.Length)
                 i = 0;
         }
@@ -85,11 +92,16 @@ internal sealed class PrefixMap
     public void Set(RouteEntry entry)
     {
         var prefix = entry.Prefix;
-        var hash = prefix.GetHashCode();
+        Set(entry, prefix, Hash(prefix));
+    }
+
+    /// <summary>Adds or replaces the entry for <paramref name="prefix"/> (its own), with its <see cref="Hash"/>. Writer only.</summary>
+    public void Set(RouteEntry entry, in Prefix prefix, int hash)
+    {
         var cells = _cells;
         var i = IndexOf(cells, prefix, hash);
         var slot = cells[i].Slot;
-        if (slot is RouteEntry)
+        if (slot is not null && !cells[i].Dead)
         {
             Volatile.Write(ref cells[i].Slot, entry);
             return;
@@ -105,21 +117,31 @@ internal sealed class PrefixMap
             _tombstones--; // this key's own tombstone, taken back
         else
             cells[i].Hash = hash; // before the slot: a reader that sees the slot sees its hash
+        cells[i].Dead = false;
         Volatile.Write(ref cells[i].Slot, entry);
         Volatile.Write(ref _count, _count + 1);
     }
 
     /// <summary>
-    /// Removes the entry for <paramref name="tombstone"/>'s prefix, leaving the box as its tombstone;
-    /// false when there was none. Writer only.
+    /// Removes the entry for <paramref name="tombstone"/>'s prefix, leaving that empty entry as its
+    /// tombstone; false when there was none. Writer only.
     /// </summary>
-    public bool Remove(object tombstone)
+    public bool Remove(RouteEntry tombstone)
     {
-        var prefix = (Prefix)tombstone;
+        var prefix = tombstone.Prefix;
+        return Remove(tombstone, prefix, Hash(prefix));
+    }
+
+    /// <summary>As <see cref="Remove(RouteEntry)"/>, with the prefix and its <see cref="Hash"/>. Writer only.</summary>
+    public bool Remove(RouteEntry tombstone, in Prefix prefix, int hash)
+    {
+        if (!tombstone.IsEmpty)
+            throw new ArgumentException("A tombstone is an empty entry.", nameof(tombstone));
         var cells = _cells;
-        var i = IndexOf(cells, prefix, prefix.GetHashCode());
-        if (cells[i].Slot is not RouteEntry)
+        var i = IndexOf(cells, prefix, hash);
+        if (cells[i].Slot is null || cells[i].Dead)
             return false;
+        cells[i].Dead = true;
         Volatile.Write(ref cells[i].Slot, tombstone);
         Volatile.Write(ref _count, _count - 1);
         _tombstones++;
@@ -135,7 +157,8 @@ internal sealed class PrefixMap
         var cells = Volatile.Read(ref _cells);
         for (var i = 0; i < cells.Length; i++)
         {
-            if (Volatile.Read(ref cells[i].Slot) is RouteEntry entry)
+            // The slot's type, not the writer's mark: a reader may see a slot before its mark.
+            if (Volatile.Read(ref cells[i].Slot) is { } entry and not EmptyRouteEntry)
                 yield return entry;
         }
     }
@@ -150,7 +173,7 @@ internal sealed class PrefixMap
             var slot = cell.Slot;
             if (slot is null)
                 return i;
-            if (cell.Hash == hash && (slot is RouteEntry entry ? entry.IsFor(prefix) : ((Prefix)slot).Equals(prefix)))
+            if (cell.Hash == hash && slot.IsFor(prefix))
                 return i;
             if (++i == cells.Length)
                 i = 0;
@@ -172,7 +195,8 @@ internal sealed class PrefixMap
         var old = _cells;
         for (var j = 0; j < old.Length; j++)
         {
-            if (old[j].Slot is not RouteEntry entry)
+            // The mark, not the slot's type: placing an entry never loads it.
+            if (old[j].Slot is not { } entry || old[j].Dead)
                 continue;
             var hash = old[j].Hash;
             var i = Home(hash, capacity);
@@ -203,16 +227,54 @@ internal sealed class PrefixMap
     }
 
     /// <summary>
-    /// The first slot to probe: a hash scaled to the array (Lemire's multiply-shift), so the array can
-    /// be any length and grow by less than doubling.
+    /// The map's hash of <paramref name="prefix"/>: the two low bits tell four neighbouring prefixes
+    /// of one length (those that differ only in their last two network bits) apart, the rest comes
+    /// from their common part, so the four share a home (<see cref="Home"/> ignores the low bits) and
+    /// sit in adjacent cells. Probes compare whole hashes, so neighbours still pass each other
+    /// without loading an entry.
+    /// </summary>
+    internal static int Hash(in Prefix prefix)
+    {
+        var bits = ((UInt128)prefix.Hi << 64) | prefix.Lo;
+        var length = prefix.Length;
+        var neighbour = 0;
+        if (length >= 2)
+        {
+            var hostBits = (prefix.IsV6 ? 128 : 32) - length;
+            neighbour = (int)(bits >> hostBits) & 3;
+            bits &= ~((UInt128)3 << hostBits);
+        }
+        var h = (ulong)(bits >> 64) ^ BitOperations.RotateLeft((ulong)bits, 23) ^ ((ulong)length << 56) ^ (prefix.IsV6 ? 1UL << 63 : 0) ^ Seed;
+        // MurmurHash3's fmix64: every input bit reaches the bits the hash keeps.
+        h ^= h >> 33;
+        h *= 0xff51afd7ed558ccdUL;
+        h ^= h >> 33;
+        h *= 0xc4ceb9fe1a85ec53UL;
+        h ^= h >> 33;
+        return (int)((uint)(h >> 32) & ~3u) | neighbour;
+    }
+
+    /// <summary>
+    /// The first slot to probe: the hash without its neighbour bits, mixed with the array's length and
+    /// scaled to the array (Lemire's multiply-shift), so the array can be any length and grow by less
+    /// than doubling.
     /// </summary>
     /// <remarks>
-    /// The hash is mixed with the array's length, so each array has a hash of its own. With one hash
-    /// for all, the slot is monotonic in it: removing entries in slot order (a withdrawn table, walked
-    /// by <see cref="Entries"/>) leaves those of one hash range, which a rebuild then packs into one
-    /// run at the same end of the smaller array, and every probe walks it — 200k routes of a session
-    /// that went down took 7.7 CPU s to remove instead of a few ms.
+    /// The hash is mixed with the array's length, so each array has an order of its own. With one
+    /// order for all, the slot is monotonic in the hash: removing entries in slot order (a withdrawn
+    /// table, walked by <see cref="Entries"/>) leaves those of one hash range, which a rebuild then
+    /// packs into one run at the same end of the smaller array, and every probe walks it — 200k routes
+    /// of a session that went down took 7.7 CPU s to remove instead of a few ms.
     /// </remarks>
-    private static int Home(int hash, int length) =>
-        (int)((ulong)(uint)HashCode.Combine(hash, length) * (ulong)length >> 32);
+    private static int Home(int hash, int length)
+    {
+        // MurmurHash3's fmix32 over the group's hash and the length (cheaper than HashCode.Combine).
+        var h = ((uint)hash >> 2) ^ ((uint)length * 0x9E3779B9u);
+        h ^= h >> 16;
+        h *= 0x85ebca6bu;
+        h ^= h >> 13;
+        h *= 0xc2b2ae35u;
+        h ^= h >> 16;
+        return (int)((ulong)h * (ulong)length >> 32);
+    }
 }

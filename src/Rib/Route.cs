@@ -1,19 +1,25 @@
+using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
 
 namespace Calico.Bgp.Rib;
 
 /// <summary>
 /// One route as a table holds it (BIRD's <c>rte</c>): prefix, interned attributes, the protocol that
-/// owns it, its ADD-PATH path id, preference and graceful-restart staleness. Immutable.
+/// owns it, its ADD-PATH path id, preference and graceful-restart staleness. Immutable, but for the
+/// <see cref="RouteEntry.Version"/> a table sets once before it publishes the route.
 /// </summary>
 /// <remarks>
-/// A table holds one of these per route, so the fields are packed to 48 bytes (a 64-byte object):
+/// <para>A route alone for its prefix is also the prefix's entry in the table (a single-route
+/// <see cref="RouteEntry"/>), so a received route costs the table one object; see
+/// <see cref="RouteEntry"/> for how the version stays right for readers.</para>
+/// <para>A table holds one of these per route, so the fields are packed to 48 bytes (56 with the
+/// entry's version, a 72-byte object):
 /// the prefix as two words, a length and a flag; <see cref="Since"/> as UTC ticks; the preference in
 /// 16 bits, which is BIRD's range (<c>rte.pref</c> is a u16 and the config takes 0–65535). A filter may
 /// still set any int; such a route keeps its preference in <see cref="WidePreferences"/> instead, so
-/// the public meaning is unchanged and the common route pays nothing for the rare one.
+/// the public meaning is unchanged and the common route pays nothing for the rare one.</para>
 /// </remarks>
-public sealed class Route
+public sealed class Route : RouteEntry
 {
     private const byte V6Flag = 1;
     private const byte StaleFlag = 2;
@@ -57,7 +63,7 @@ public sealed class Route
         _flags = flags;
     }
 
-    public Prefix Prefix => new(_prefixHi, _prefixLo, _prefixLength, (_flags & V6Flag) != 0);
+    public override Prefix Prefix => new(_prefixHi, _prefixLo, _prefixLength, (_flags & V6Flag) != 0);
     public PathAttributes Attributes => _attributes;
     public Protocol Protocol => _protocol;
     /// <summary>ADD-PATH path identifier as received (RFC 7911); 0 without ADD-PATH.</summary>
@@ -90,8 +96,22 @@ public sealed class Route
             : false;
 
     /// <summary>Whether the route is for <paramref name="prefix"/>, without building a <see cref="Rib.Prefix"/>.</summary>
-    internal bool IsFor(in Prefix prefix) =>
+    internal override bool IsFor(in Prefix prefix) =>
         _prefixLo == prefix.Lo && _prefixHi == prefix.Hi && _prefixLength == prefix.Length && ((_flags & V6Flag) != 0) == prefix.IsV6;
+
+    /// <summary>As a single-route entry: this route alone (allocates; prefer the indexer or <see cref="Best"/>).</summary>
+    public override ImmutableArray<Route> Routes => [this];
+
+    /// <summary>As a single-route entry: this route.</summary>
+    public override Route Best => this;
+
+    /// <summary>As a single-route entry: one.</summary>
+    public override int Count => 1;
+
+    /// <summary>As a single-route entry: this route at index 0.</summary>
+    public override Route this[int index] => index == 0 ? this : throw new ArgumentOutOfRangeException(nameof(index));
+
+    internal override object Payload => this;
 
     public override string ToString() => $"{Prefix} [{Protocol.Name}{(PathId != 0 ? $" #{PathId}" : "")}]";
 }

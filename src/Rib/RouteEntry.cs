@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Runtime.InteropServices;
 
 namespace Calico.Bgp.Rib;
 
@@ -8,80 +7,83 @@ namespace Calico.Bgp.Rib;
 /// publishes a new entry for every change, so readers see consistent snapshots without locks.
 /// </summary>
 /// <remarks>
-/// Most prefixes have one route (a Calico block has one owner), so an entry is 32 bytes: a version
-/// and one reference that is the <see cref="Route"/> itself when there is one, a <c>Route[]</c> best
-/// first when there are more, or the boxed <see cref="Rib.Prefix"/> when there is none (a removal, as
-/// the journal and the table's map record it). The prefix is read from the routes, not stored again.
-/// Hot readers should use <see cref="Count"/>, the indexer, <see cref="Best"/> or <c>foreach</c> over
-/// the entry, none of which allocates; <see cref="Routes"/> allocates a one-element array per call for
-/// a single-route entry (keeping it would cost every such prefix 32 bytes for as long as it lives).
+/// <para>Three kinds, one object each. Most prefixes have one route (a Calico block has one owner),
+/// and then the entry is that <see cref="Route"/> itself: a received route costs the table one
+/// long-lived object, not a route and an entry beside it (the generational GC copies every survivor,
+/// so the object count of a full feed is what it pays for). Two or more routes are a
+/// <see cref="MultiRouteEntry"/> over a <c>Route[]</c>; a removal (as the journal and the table's map
+/// record it) is an <see cref="EmptyRouteEntry"/> that keeps the prefix.</para>
+/// <para>A route's <see cref="Version"/> is set once, by the writer of the table that first publishes
+/// the route as its prefix's entry, before any reader can reach it; a route that was an entry already
+/// (in this table or another) is published again inside a fresh <see cref="MultiRouteEntry"/>, so each
+/// entry object stands for one change only, which the journal's seqlock relies on, and a route keeps
+/// its identity wherever it is kept (a best route that did not change is the same object).</para>
+/// <para>Hot readers should use <see cref="Count"/>, the indexer, <see cref="Best"/> or <c>foreach</c>
+/// over the entry, none of which allocates; <see cref="Routes"/> allocates a one-element array per call
+/// for a single-route entry.</para>
 /// </remarks>
-public sealed class RouteEntry
+public abstract class RouteEntry
 {
-    private readonly object _routes;
+    private long _version;
 
-    /// <param name="routes">A <see cref="Route"/>, a <c>Route[]</c> of two or more (owned by the entry from now on), or a boxed <see cref="Rib.Prefix"/>.</param>
-    internal RouteEntry(object routes, long version)
+    /// <summary>A route: its version is claimed when a table first publishes it as an entry.</summary>
+    private protected RouteEntry()
     {
-        _routes = routes;
-        Version = version;
     }
 
-    public Prefix Prefix => _routes switch
-    {
-        Route one => one.Prefix,
-        Route[] many => many[0].Prefix,
-        _ => (Prefix)_routes,
-    };
+    private protected RouteEntry(long version) => _version = version;
+
+    public abstract Prefix Prefix { get; }
 
     /// <summary>Every route for the prefix, ordered by the decision process (best first).</summary>
-    public ImmutableArray<Route> Routes => _routes switch
-    {
-        Route one => [one],
-        Route[] many => ImmutableCollectionsMarshal.AsImmutableArray(many),
-        _ => [],
-    };
+    public abstract ImmutableArray<Route> Routes { get; }
 
-    /// <summary>The table's change counter when this entry was published.</summary>
-    public long Version { get; }
+    /// <summary>
+    /// The table's change counter when this entry was published (0 for a route never published as
+    /// an entry). Read on a route found inside a bigger entry it says nothing about that entry.
+    /// </summary>
+    public long Version => Volatile.Read(ref _version);
 
-    public Route? Best => _routes switch
-    {
-        Route one => one,
-        Route[] many => many[0],
-        _ => null,
-    };
+    public abstract Route? Best { get; }
 
-    public bool IsEmpty => _routes is Prefix;
+    public bool IsEmpty => Count == 0;
 
     /// <summary>Number of routes (0 for a removal).</summary>
-    public int Count => _routes switch
-    {
-        Route => 1,
-        Route[] many => many.Length,
-        _ => 0,
-    };
+    public abstract int Count { get; }
 
     /// <summary>The route at <paramref name="index"/>, best first.</summary>
-    public Route this[int index] => _routes switch
-    {
-        Route one when index == 0 => one,
-        Route[] many => many[index],
-        _ => throw new ArgumentOutOfRangeException(nameof(index)),
-    };
+    public abstract Route this[int index] { get; }
 
     /// <summary>Enumerates the routes best first without allocating.</summary>
     public Enumerator GetEnumerator() => new(this);
 
-    /// <summary>The payload as the table's writer builds the next entry from it.</summary>
-    internal object Payload => _routes;
+    /// <summary>
+    /// The routes as the table's writer edits them (<see cref="RouteList"/>): a <see cref="Route"/>,
+    /// a <c>Route[]</c> best first, or null for none.
+    /// </summary>
+    internal abstract object? Payload { get; }
 
     /// <summary>Whether the entry is for <paramref name="prefix"/> (the table's map compares keys this way).</summary>
-    internal bool IsFor(in Prefix prefix) => _routes switch
+    internal abstract bool IsFor(in Prefix prefix);
+
+    /// <summary>
+    /// Makes this route the entry of <paramref name="version"/>; false when it has a version already
+    /// (it was an entry before, here or in another table). Atomic, as two tables' writers may race.
+    /// </summary>
+    private protected bool TryClaimVersion(long version) =>
+        Interlocked.CompareExchange(ref _version, version, 0) == 0;
+
+    /// <summary>
+    /// The entry for a writer's new <paramref name="payload"/> of <paramref name="prefix"/> at
+    /// <paramref name="version"/>: the route itself when it is alone and never was an entry, else a
+    /// fresh object. Writer only; the result is not visible to readers until the writer publishes it.
+    /// </summary>
+    internal static RouteEntry Seal(in Prefix prefix, object? payload, long version) => payload switch
     {
-        Route one => one.IsFor(prefix),
-        Route[] many => many[0].IsFor(prefix),
-        _ => ((Prefix)_routes).Equals(prefix),
+        null => new EmptyRouteEntry(prefix, version),
+        Route one when one.TryClaimVersion(version) => one,
+        Route one => new MultiRouteEntry([one], version),
+        _ => new MultiRouteEntry((Route[])payload, version),
     };
 
     public struct Enumerator

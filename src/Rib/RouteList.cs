@@ -34,6 +34,9 @@ internal static class RouteList
         if (payload is Route)
             return null;
         var many = (Route[])payload;
+        // One route in an array: a route that was an entry before, kept in an entry of its own (RouteEntry).
+        if (many.Length == 1)
+            return null;
         if (many.Length == 2)
             return many[1 - index];
         var kept = new Route[many.Length - 1];

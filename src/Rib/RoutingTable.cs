@@ -42,7 +42,8 @@ public sealed partial class RoutingTable
         lock (_writer)
         {
             var prefix = route.Prefix;
-            var old = _entries.Find(prefix);
+            var hash = PrefixMap.Hash(prefix);
+            var old = _entries.Find(prefix, hash);
             var routes = old?.Payload;
             var index = RouteList.IndexOfSlot(routes, route.Protocol, route.PathId);
             if (index >= 0)
@@ -51,7 +52,7 @@ public sealed partial class RoutingTable
                     return RouteUpdate.Unchanged;
                 routes = RouteList.RemoveAt(routes!, index);
             }
-            Publish(prefix, old, RouteList.Insert(routes, route));
+            Publish(prefix, hash, old, RouteList.Insert(routes, route));
             return index >= 0 ? RouteUpdate.Replaced : RouteUpdate.Added;
         }
     }
@@ -61,13 +62,14 @@ public sealed partial class RoutingTable
     {
         lock (_writer)
         {
-            var old = _entries.Find(prefix);
+            var hash = PrefixMap.Hash(prefix);
+            var old = _entries.Find(prefix, hash);
             if (old is null)
                 return false;
             var index = RouteList.IndexOfSlot(old.Payload, protocol, pathId);
             if (index < 0)
                 return false;
-            Publish(prefix, old, RouteList.RemoveAt(old.Payload, index));
+            Publish(prefix, hash, old, RouteList.RemoveAt(old.Payload!, index));
             return true;
         }
     }
@@ -144,18 +146,19 @@ public sealed partial class RoutingTable
         return n;
     }
 
-    /// <summary>Publishes the new routes of a prefix: the entry for readers, then the journal.</summary>
-    private void Publish(Prefix prefix, RouteEntry? old, object? routes)
+    private void Publish(Prefix prefix, RouteEntry? old, object? routes) => Publish(prefix, PrefixMap.Hash(prefix), old, routes);
+
+    /// <summary>Publishes the new routes of a prefix (whose map hash is <paramref name="hash"/>): the entry for readers, then the journal.</summary>
+    private void Publish(in Prefix prefix, int hash, RouteEntry? old, object? routes)
     {
         var version = Interlocked.Increment(ref _version);
-        RouteEntry? entry = null;
-        object? tombstone = null;
-        if (routes is null)
-            _entries.Remove(tombstone = prefix);
+        // A lone route that never was an entry becomes the entry itself; a removal's empty entry is
+        // also the tombstone the map keeps, so each change costs one new object at most.
+        var entry = RouteEntry.Seal(prefix, routes, version);
+        if (entry.IsEmpty)
+            _entries.Remove(entry, prefix, hash);
         else
-            _entries.Set(entry = new RouteEntry(routes, version));
-        // A removal is journalled as an empty entry, made only when someone reads the journal; its
-        // payload is the box the map keeps as the prefix's tombstone, so no second box.
-        _journal?.Append(entry ?? new RouteEntry(tombstone!, version), old?.Best);
+            _entries.Set(entry, prefix, hash);
+        _journal?.Append(entry, old?.Best);
     }
 }

@@ -17,7 +17,10 @@ public class PrefixMapRemovalOrderTests
 
     private static Prefix V4(int i) => new(IpAddr.FromV4(0x0A000000u + ((uint)i << 8)), 24);
 
-    private RouteEntry Entry(Prefix prefix) => new(new Route(prefix, PathAttributes.Empty, _protocol), ++_version);
+    private RouteEntry Entry(Prefix prefix) => RouteEntry.Seal(prefix, new Route(prefix, PathAttributes.Empty, _protocol), ++_version);
+
+    /// <summary>The removal of <paramref name="prefix"/> as the table makes it: an empty entry that is also the tombstone.</summary>
+    private RouteEntry Gone(Prefix prefix) => RouteEntry.Seal(prefix, null, ++_version);
 
     [Fact]
     public void Removing_in_slot_order_keeps_probe_runs_short_after_rebuilds()
@@ -31,7 +34,7 @@ public class PrefixMapRemovalOrderTests
         // Walk the array the map had before any removal, as RoutingTable.RemoveWhere does.
         foreach (var entry in map.Entries())
         {
-            Assert.True(map.Remove(entry.Prefix));
+            Assert.True(map.Remove(Gone(entry.Prefix)));
             if (++removed == n * 7 / 8)
                 break;
         }

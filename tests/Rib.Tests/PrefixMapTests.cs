@@ -13,7 +13,10 @@ public class PrefixMapTests
 
     private static Prefix V4(int i) => new(IpAddr.FromV4(0x0A000000u + ((uint)i << 8)), 24);
 
-    private RouteEntry Entry(Prefix prefix) => new(new Route(prefix, _attrs, _protocol), ++_version);
+    private RouteEntry Entry(Prefix prefix) => RouteEntry.Seal(prefix, new Route(prefix, _attrs, _protocol), ++_version);
+
+    /// <summary>The removal of <paramref name="prefix"/> as the table makes it: an empty entry that is also the tombstone.</summary>
+    private RouteEntry Gone(Prefix prefix) => RouteEntry.Seal(prefix, null, ++_version);
 
     [Fact]
     public void Set_finds_replaces_and_removes_by_the_entrys_own_prefix()
@@ -29,8 +32,8 @@ public class PrefixMapTests
         Assert.Same(a2, map.Find(V4(1)));
         Assert.Equal(1, map.Count);
 
-        Assert.True(map.Remove(V4(1)));
-        Assert.False(map.Remove(V4(1)));
+        Assert.True(map.Remove(Gone(V4(1))));
+        Assert.False(map.Remove(Gone(V4(1))));
         Assert.Null(map.Find(V4(1)));
         Assert.Equal(0, map.Count);
         Assert.Empty(map.Entries());
@@ -45,7 +48,7 @@ public class PrefixMapTests
         var capacity = map.Capacity;
         for (var round = 0; round < 1000; round++)
         {
-            Assert.True(map.Remove(V4(round % 10)));
+            Assert.True(map.Remove(Gone(V4(round % 10))));
             map.Set(Entry(V4(round % 10)));
         }
         // Re-adding takes back the key's tombstone, so churn on the same keys never grows the array.
@@ -79,7 +82,7 @@ public class PrefixMapTests
             map.Set(Entry(V4(i)));
         var full = map.Capacity;
         for (var i = 100; i < 20_000; i++)
-            Assert.True(map.Remove(V4(i)));
+            Assert.True(map.Remove(Gone(V4(i))));
         Assert.Equal(100, map.Count);
         Assert.True(map.Capacity < full / 10, $"capacity {map.Capacity} of {full}");
         for (var i = 0; i < 100; i++)
@@ -101,7 +104,7 @@ public class PrefixMapTests
             map.Set(e);
         for (var i = 0; i < keys.Length; i++)
             Assert.Same(entries[i], map.Find(keys[i]));
-        Assert.True(map.Remove(Prefix.Parse("::/0")));
+        Assert.True(map.Remove(Gone(Prefix.Parse("::/0"))));
         Assert.Same(entries[0], map.Find(Prefix.Parse("0.0.0.0/0")));
         Assert.Null(map.Find(Prefix.Parse("::/0")));
     }
@@ -158,12 +161,12 @@ public class PrefixMapTests
             }
             for (var i = 0; i < churn.Length; i += 2)
             {
-                map.Remove(churn[i].Prefix);
+                map.Remove(Gone(churn[i].Prefix));
                 map.Set(churn[i]);
             }
             foreach (var e in churn)
             {
-                map.Remove(e.Prefix);
+                map.Remove(Gone(e.Prefix));
                 if (map.Capacity != capacity)
                 {
                     rebuilds++;

@@ -1,0 +1,87 @@
+using Calico.Bgp.Rib;
+
+namespace Calico.Bgp.Rib.Tests;
+
+/// <summary>
+/// The map's own hash: four neighbouring prefixes of one length share all but the two low bits (so
+/// they share a home and sit in adjacent cells), and everything else about a prefix reaches the rest.
+/// </summary>
+public class PrefixMapHashTests
+{
+    private readonly RoutingTable _owner = new();
+    private readonly TestProtocol _protocol;
+    private long _version;
+
+    public PrefixMapHashTests() => _protocol = new TestProtocol("p", _owner);
+
+    [Theory]
+    [InlineData("10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24", "10.0.3.0/24")]
+    [InlineData("192.168.0.0/26", "192.168.0.64/26", "192.168.0.128/26", "192.168.0.192/26")]
+    [InlineData("fd00:1::/48", "fd00:1:1::/48", "fd00:1:2::/48", "fd00:1:3::/48")]
+    [InlineData("2001:db8::/64", "2001:db8:0:1::/64", "2001:db8:0:2::/64", "2001:db8:0:3::/64")]
+    [InlineData("fd00::/63", "fd00:0:0:2::/63", "fd00:0:0:4::/63", "fd00:0:0:6::/63")]
+    [InlineData("fd00::/65", "fd00::8000:0:0:0/65", "fd00:0:0:1::/65", "fd00:0:0:1:8000::/65")] // the two bits straddle the halves
+    public void Four_neighbours_share_the_high_bits_and_differ_in_the_low_two(string a, string b, string c, string d)
+    {
+        var hashes = new[] { a, b, c, d }.Select(p => PrefixMap.Hash(Prefix.Parse(p))).ToArray();
+        Assert.All(hashes, h => Assert.Equal(hashes[0] & ~3, h & ~3));
+        Assert.Equal([0, 1, 2, 3], hashes.Select(h => h & 3));
+    }
+
+    [Theory]
+    [InlineData("10.0.0.0/24", "10.0.4.0/24")]   // the next group of four
+    [InlineData("10.0.0.0/24", "10.0.0.0/23")]   // another length
+    [InlineData("0.0.0.0/0", "::/0")]            // another family
+    [InlineData("10.0.0.0/24", "10.1.0.0/24")]
+    public void Other_groups_have_other_high_bits(string a, string b) =>
+        Assert.NotEqual(PrefixMap.Hash(Prefix.Parse(a)) & ~3, PrefixMap.Hash(Prefix.Parse(b)) & ~3);
+
+    [Fact]
+    public void A_table_in_prefix_order_probes_no_further_than_one_in_random_order()
+    {
+        // The neighbours' shared home must not build long runs: the worst probe of an ordered table
+        // (the P1 feed) stays in the range of a shuffled one's.
+        var prefixes = Enumerable.Range(0, 200_000).Select(i => new Prefix(IpAddr.FromV4(0x0A000000u + ((uint)i << 8)), 24)).ToArray();
+        var ordered = new PrefixMap();
+        foreach (var p in prefixes)
+            ordered.Set(RouteEntry.Seal(p, new Route(p, PathAttributes.Empty, _protocol), ++_version));
+        var shuffled = new PrefixMap();
+        foreach (var p in prefixes.OrderBy(_ => Random.Shared.Next()))
+            shuffled.Set(RouteEntry.Seal(p, new Route(p, PathAttributes.Empty, _protocol), ++_version));
+        Assert.Equal(prefixes.Length, ordered.Count);
+        // Same keys, same hashes, same array: the runs are the same whatever the order of insertion.
+        Assert.Equal(shuffled.LongestRun(), ordered.LongestRun());
+        Assert.InRange(ordered.LongestRun(), 4, 400);
+        foreach (var p in prefixes)
+            Assert.Equal(p, ordered.Find(p)!.Prefix);
+    }
+
+    [Fact]
+    public void A_rebuild_drops_the_tombstones_and_keeps_every_entry()
+    {
+        var map = new PrefixMap();
+        var prefixes = Enumerable.Range(0, 5_000).Select(i => new Prefix(IpAddr.FromV4(0x0B000000u + ((uint)i << 8)), 24)).ToArray();
+        foreach (var p in prefixes)
+            map.Set(RouteEntry.Seal(p, new Route(p, PathAttributes.Empty, _protocol), ++_version));
+        // Remove every other prefix, then add new ones until the map grows: the rebuild must tell
+        // tombstones from entries by the writer's mark alone.
+        for (var i = 0; i < prefixes.Length; i += 2)
+            Assert.True(map.Remove(RouteEntry.Seal(prefixes[i], null, ++_version)));
+        var capacity = map.Capacity;
+        var added = new List<Prefix>();
+        for (var i = 0; map.Capacity == capacity; i++)
+        {
+            var p = new Prefix(IpAddr.FromV4(0x0C000000u + ((uint)i << 8)), 24);
+            map.Set(RouteEntry.Seal(p, new Route(p, PathAttributes.Empty, _protocol), ++_version));
+            added.Add(p);
+        }
+        Assert.Equal(prefixes.Length / 2 + added.Count, map.Count);
+        Assert.Equal(map.Count, map.Entries().Count());
+        for (var i = 0; i < prefixes.Length; i++)
+            Assert.Equal(i % 2 == 1, map.Find(prefixes[i]) is not null);
+        Assert.All(added, p => Assert.NotNull(map.Find(p)));
+        // A removed prefix comes back after the rebuild.
+        map.Set(RouteEntry.Seal(prefixes[0], new Route(prefixes[0], PathAttributes.Empty, _protocol), ++_version));
+        Assert.NotNull(map.Find(prefixes[0]));
+    }
+}
