@@ -9,8 +9,11 @@ namespace Calico.Bgp.LoadGen;
 /// </summary>
 public static class BenchRunner
 {
-    // P3 needs a daemon that writes the kernel table itself; GoBGP and FRR need zebra for that.
+    // P6 needs a daemon that writes the kernel table itself; GoBGP and FRR need zebra for that.
     private static readonly DutKind[] KernelCapable = [DutKind.Ours, DutKind.Bird2, DutKind.Bird16];
+
+    // P3 runs FRR with its zebra (Dut.StartAsync); GoBGP's zebra client is not wired up.
+    private static readonly DutKind[] MeshCapable = [.. KernelCapable, DutKind.Frr];
 
     public static async Task<int> RunAsync(BenchOptions o, string[] args)
     {
@@ -42,7 +45,7 @@ public static class BenchRunner
         }
         if (o.Has("P3"))
         {
-            foreach (var d in o.Daemons.Where(KernelCapable.Contains))
+            foreach (var d in o.Daemons.Where(MeshCapable.Contains))
                 await Try(report, "P3", $"{o.P3Nodes} nodes", d, () => s.MeshAsync(d, o.P3Nodes, o.TimeoutSeconds)).ConfigureAwait(false);
         }
         if (o.Has("P4"))
