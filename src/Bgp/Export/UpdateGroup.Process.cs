@@ -30,6 +30,7 @@ public sealed partial class UpdateGroup
         if (changes.Length > ChunkSize)
             throw new ArgumentOutOfRangeException(nameof(changes), $"at most {ChunkSize} changes per pass");
         _seen.Clear();
+        BeginPass();
         for (var i = changes.Length - 1; i >= 0; i--)
         {
             var entry = changes[i].Entry;
@@ -49,6 +50,7 @@ public sealed partial class UpdateGroup
     private void ProcessResync(List<RouteEntry> entries)
     {
         var kept = 0;
+        BeginPass();
         foreach (var entry in entries)
         {
             var prefix = entry.Prefix;
@@ -99,6 +101,14 @@ public sealed partial class UpdateGroup
         return desired.Length > 0;
     }
 
+    private void BeginPass()
+    {
+        _passRejected = _passFiltered = _passWithdrawsReceived = 0;
+        _passTraces = false;
+        foreach (var m in _members)
+            _passTraces |= m.Protocol.TracesExportRefusals;
+    }
+
     /// <summary>Encodes and queues a pass's batches and brings the members' exported counts up to date.</summary>
     private void Finish()
     {
@@ -110,7 +120,9 @@ public sealed partial class UpdateGroup
             var exported = _pathCount - _excluded.GetValueOrDefault(m.Protocol);
             m.Protocol.Stats.AddExported(exported - m.ReportedExported);
             m.ReportedExported = exported;
+            m.Protocol.Stats.AddExportOutcomes(_passRejected, _passFiltered, _passWithdrawsReceived);
         }
+        _passRejected = _passFiltered = _passWithdrawsReceived = 0;
         Emit();
         _batches.Clear();
     }
