@@ -104,9 +104,19 @@ public sealed partial class UpdateGroup
     private void BeginPass()
     {
         _passRejected = _passFiltered = _passWithdrawsReceived = 0;
-        _passTraces = false;
+        _passTraces = null;
+    }
+
+    /// <summary>Whether a member traces export refusals; asked at the pass's first refusal (a pass may be one route).</summary>
+    private bool PassTraces()
+    {
+        if (_passTraces is { } known)
+            return known;
+        var any = false;
         foreach (var m in _members)
-            _passTraces |= m.Protocol.TracesExportRefusals;
+            any |= m.Protocol.TracesExportRefusals;
+        _passTraces = any;
+        return any;
     }
 
     /// <summary>Encodes and queues a pass's batches and brings the members' exported counts up to date.</summary>
@@ -115,12 +125,17 @@ public sealed partial class UpdateGroup
         FlushExcluded();
         ClearMemo();
         // Counted before the bytes are queued: a peer that has read the UPDATEs sees the count too.
+        var outcomes = (_passRejected | _passFiltered | _passWithdrawsReceived) != 0;
         foreach (var m in _members)
         {
             var exported = _pathCount - _excluded.GetValueOrDefault(m.Protocol);
-            m.Protocol.Stats.AddExported(exported - m.ReportedExported);
-            m.ReportedExported = exported;
-            m.Protocol.Stats.AddExportOutcomes(_passRejected, _passFiltered, _passWithdrawsReceived);
+            if (exported != m.ReportedExported)
+            {
+                m.Protocol.Stats.AddExported(exported - m.ReportedExported);
+                m.ReportedExported = exported;
+            }
+            if (outcomes)
+                m.Protocol.Stats.AddExportOutcomes(_passRejected, _passFiltered, _passWithdrawsReceived);
         }
         _passRejected = _passFiltered = _passWithdrawsReceived = 0;
         Emit();

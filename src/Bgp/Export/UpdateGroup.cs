@@ -34,8 +34,8 @@ public sealed partial class UpdateGroup
     private long _passRejected;
     private long _passFiltered;
     private long _passWithdrawsReceived;
-    // Whether a member traces its export refusals (`debug { filters }`), looked up once per pass.
-    private bool _passTraces;
+    // Whether a member traces its export refusals (`debug { filters }`), looked up once per pass when needed.
+    private bool? _passTraces;
 
     internal UpdateGroup(UpdateGroupRegistry registry, UpdateGroupKey key)
     {
@@ -176,7 +176,7 @@ public sealed partial class UpdateGroup
         {
             // Refused by the session rules before the filter: BIRD's export "rejected", for every member.
             _passRejected++;
-            if (_passTraces)
+            if (PassTraces())
             {
                 foreach (var m in _members)
                     m.Protocol.TraceExportRefused(route.Prefix, byFilter: false);
@@ -199,7 +199,7 @@ public sealed partial class UpdateGroup
         if (accepted is null)
         {
             _passFiltered++;
-            if (_passTraces)
+            if (PassTraces())
             {
                 foreach (var m in _members)
                     m.Protocol.TraceExportRefused(route.Prefix, byFilter: true);
