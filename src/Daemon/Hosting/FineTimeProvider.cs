@@ -63,8 +63,10 @@ internal sealed class FineTimeProvider : TimeProvider
                 var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
                 if (wait > TimeSpan.Zero)
                 {
-                    // Monitor.Wait sleeps on the precise monotonic clock (not the coarse tick count).
-                    Monitor.Wait(_sync, wait);
+                    // Monitor.Wait sleeps on the precise monotonic clock (not the coarse tick count), in
+                    // whole milliseconds: rounded up, as a remainder under 1 ms rounds to a 0 ms wait and
+                    // the thread would spin on the DUT's one core until the timer is due.
+                    Monitor.Wait(_sync, (int)Math.Ceiling(wait.TotalMilliseconds));
                     continue;
                 }
                 _due.Dequeue();
