@@ -9,8 +9,12 @@ namespace Calico.Bgp.LoadGen;
 /// </summary>
 public static class BenchRunner
 {
-    // P3 needs a daemon that writes the kernel table itself; GoBGP and FRR need zebra for that.
+    // P6 needs a daemon that writes the kernel table itself; GoBGP and FRR need zebra for that.
     private static readonly DutKind[] KernelCapable = [DutKind.Ours, DutKind.Bird2, DutKind.Bird16];
+
+    // P3 runs FRR with its zebra (Dut.StartAsync). GoBGP is left out: its 3.10 zebra client panics on
+    // FRR 8.4's ZAPI 6 interface messages whatever software-name it is given (frr7.5 to frr8.4 tried).
+    private static readonly DutKind[] MeshCapable = [.. KernelCapable, DutKind.Frr];
 
     public static async Task<int> RunAsync(BenchOptions o, string[] args)
     {
@@ -42,7 +46,7 @@ public static class BenchRunner
         }
         if (o.Has("P3"))
         {
-            foreach (var d in o.Daemons.Where(KernelCapable.Contains))
+            foreach (var d in o.Daemons.Where(MeshCapable.Contains))
                 await Try(report, "P3", $"{o.P3Nodes} nodes", d, () => s.MeshAsync(d, o.P3Nodes, o.TimeoutSeconds)).ConfigureAwait(false);
         }
         if (o.Has("P4"))

@@ -29,7 +29,7 @@ public sealed class Report(BenchOptions options, string[] args)
         sb.AppendLine(CultureInfo.InvariantCulture, $"- Machine: {Machine()}");
         sb.AppendLine(CultureInfo.InvariantCulture, $"- Load average (1/5/15 min) before: {_loadBefore}; after: {LoadAverage()} — the machine is shared, other jobs ran beside these.");
         sb.AppendLine(CultureInfo.InvariantCulture, $"- Runs per case: {options.Runs} (medians shown){(options.Quick ? "; quick mode: smaller sizes" : "")}. DUT pinned to core 1 (`taskset -c 1`), generator and monitors on core 0.");
-        sb.AppendLine("- Time: from GO (sessions up, UPDATEs pre-encoded) to the last route at the monitors (P3: in the DUT's kernel). RSS: peak (VmHWM). DUT CPU: utime+stime from GO to the end. Gen CPU: the generator process over the same span.\n");
+        sb.AppendLine("- Time: from GO (sessions up, UPDATEs pre-encoded) to the last route at the monitors (P3: in the DUT's kernel, as its RTM_NEWROUTE notification reaches a listener in the DUT's namespace). RSS: peak (VmHWM). DUT CPU: utime+stime from GO to the end. Gen CPU: the generator process over the same span.\n");
         foreach (var group in _results.GroupBy(r => r.Scenario))
         {
             sb.AppendLine(CultureInfo.InvariantCulture, $"## {Title(group.Key)}\n");
@@ -39,6 +39,7 @@ public sealed class Report(BenchOptions options, string[] args)
                 "P4" => " p50 ms | p99 ms | withdraw p50 ms | withdraw p99 ms | missing |",
                 "self" => " prefixes/s |",
                 "P6" => " CPU % of a core | ×BIRD 2 | RSS start MiB | RSS end MiB | RSS slope MiB/h |",
+                "P3" => " GO→agent ms | GO→first send ms | GO→all sent ms | first route ms | half ms | last route ms |",
                 _ => "",
             };
             sb.AppendLine(CultureInfo.InvariantCulture, $"| case | daemon | time s | ×BIRD 2 | peak RSS MiB | ×BIRD 2 | DUT CPU s | ×BIRD 2 | gen CPU s |{extra} note |");
@@ -53,6 +54,7 @@ public sealed class Report(BenchOptions options, string[] args)
                     "P4" => $" {F(m.Extra("p50ms"))} | {F(m.Extra("p99ms"))} | {F(m.Extra("withdrawP50ms"))} | {F(m.Extra("withdrawP99ms"))} | {F(m.Extra("missing"), "F0")} |",
                     "self" => $" {F(m.Extra("prefixesPerSecond"), "N0")} |",
                     "P6" => $" {F(m.Extra("cpuPercent"))} | {Ratio(m.Extra("cpuPercent"), bird?.Extra("cpuPercent"))} | {F(m.Extra("rssStartMiB"), "F1")} | {F(m.Extra("rssEndMiB"), "F1")} | {F(m.Extra("rssSlopeMiBPerHour"), "F2")} |",
+                    "P3" => $" {F(m.Extra("agentGoMs"))} | {F(m.Extra("firstSendMs"))} | {F(m.Extra("sentMs"))} | {F(m.Extra("firstRouteMs"))} | {F(m.Extra("halfRoutesMs"))} | {F(m.Extra("lastRouteMs"))} |",
                     _ => "",
                 };
                 sb.AppendLine(CultureInfo.InvariantCulture,
@@ -78,7 +80,7 @@ public sealed class Report(BenchOptions options, string[] args)
         "self" => "Generator self-check (P1's stream to a null sink over loopback, no DUT)",
         "P1" => "P1 pass-through: 1 eBGP peer → DUT → 1 eBGP monitor",
         "P2" => "P2 Calico route reflector: K clients × (2 /26 + 5 /32), ADD-PATH, until every client holds every route",
-        "P3" => "P3 mesh node: 200 nodes × 2 /26 until all are in the DUT's kernel table (GoBGP/FRR need zebra: not run)",
+        "P3" => "P3 mesh node: 200 nodes × 2 /26 until all are in the DUT's kernel table (timed by the kernel's route notifications; FRR with zebra, GoBGP not run)",
         "P4" => "P4 churn through a route reflector: /32s announced and withdrawn 1 s later, latency to 10 other clients",
         "P6" => "P6 idle at scale: mesh peers, Calico's workload interfaces and /32 routes in the DUT's namespace, steady (kernel `learn` + `scan time 2`, device `scan time 2`, direct `-\"cali*\"`); DUT CPU s over the window; GoBGP/FRR need zebra: not run",
         _ => scenario,

@@ -86,6 +86,9 @@ public sealed partial class BgpProtocol
     /// One export refused for this peer: by the export filter (<c>filtered out</c>) or by the
     /// session's own rules before it (<c>rejected by protocol</c>, BIRD's import control).
     /// </summary>
+    /// <summary>Whether <see cref="TraceExportRefused"/> logs anything (an update group asks once per pass, not per route and member).</summary>
+    internal bool TracesExportRefusals => Trace.Filters.IsEnabled(LogLevel.Debug);
+
     internal void TraceExportRefused(Prefix prefix, bool byFilter)
     {
         if (!Trace.Filters.IsEnabled(LogLevel.Debug))

@@ -80,6 +80,21 @@ public sealed class ProtocolStats
     }
 
     public void CountExportUpdateRejected() => Interlocked.Increment(ref _exportUpdatesRejected);
+
+    /// <summary>
+    /// Export outcomes an update group gathered over one pass for all its members alike (refused by
+    /// the session rules, filtered, withdrawals offered), added at once: per route and member they
+    /// were an interlocked add each, routes × members of them in a full mesh.
+    /// </summary>
+    public void AddExportOutcomes(long rejected, long filtered, long withdrawsReceived)
+    {
+        if (rejected != 0)
+            Interlocked.Add(ref _exportUpdatesRejected, rejected);
+        if (filtered != 0)
+            Interlocked.Add(ref _exportUpdatesFiltered, filtered);
+        if (withdrawsReceived != 0)
+            Interlocked.Add(ref _exportWithdrawsReceived, withdrawsReceived);
+    }
     public void CountExportWithdrawReceived() => Interlocked.Increment(ref _exportWithdrawsReceived);
     public void CountExportUpdate(bool sent) => Interlocked.Increment(ref sent ? ref _exportUpdatesSent : ref _exportUpdatesFiltered);
     public void CountExportWithdraw() => Interlocked.Increment(ref _exportWithdrawsSent);

@@ -145,6 +145,49 @@ public class UpdateGroupTests
         }
     }
 
+    /// <summary>Exports only prefixes under 10.1.0.0/16.</summary>
+    private sealed class UnderFilter : RouteFilter
+    {
+        public override string Name => "under";
+        public override Route? Apply(Route route, AttributeCache cache) =>
+            Prefix.Parse("10.1.0.0/16").Contains(route.Prefix.Address) ? route : null;
+    }
+
+    [Fact]
+    public async Task Outcomes_alike_for_every_member_are_counted_for_each_member_once_per_route()
+    {
+        var table = new RoutingTable();
+        var stat = new TestStatic(table);
+        var registry = new UpdateGroupRegistry();
+        await using var peers = await StartAsync(table, registry, 3, export: new UnderFilter());
+        var before = peers.Protocols.Select(p => (p.Stats.ExportUpdatesFiltered, p.Stats.ExportWithdrawsReceived)).ToArray();
+
+        // 40 routes the filter passes and 25 it refuses, then 10 of the passed ones withdrawn.
+        for (var i = 0; i < 40; i++)
+            stat.AddBlackhole($"10.1.{i}.0/24");
+        for (var i = 0; i < 25; i++)
+            stat.AddBlackhole($"10.2.{i}.0/24");
+        foreach (var r in peers.Remote)
+            await ReadUpdatesAsync(r, [], false, p => p.Count == 40);
+        for (var i = 0; i < 10; i++)
+            table.Withdraw(Prefix.Parse($"10.1.{i}.0/24"), stat);
+        foreach (var r in peers.Remote)
+        {
+            var paths = new HashSet<Nlri>(Enumerable.Range(0, 40).Select(i => new Nlri(Prefix.Parse($"10.1.{i}.0/24"))));
+            await ReadUpdatesAsync(r, paths, false, p => p.Count == 30);
+        }
+
+        // The group counts each outcome once per route and adds it to every member when its pass ends
+        // (the UPDATEs above came out of those passes, so the counts are in by now).
+        for (var i = 0; i < peers.Protocols.Count; i++)
+        {
+            var stats = peers.Protocols[i].Stats;
+            Assert.Equal(25, stats.ExportUpdatesFiltered - before[i].ExportUpdatesFiltered);
+            Assert.Equal(10, stats.ExportWithdrawsReceived - before[i].ExportWithdrawsReceived);
+            Assert.Equal(30, stats.Exported);
+        }
+    }
+
     [Fact]
     public async Task Peers_without_a_shared_registry_are_groups_of_their_own()
     {

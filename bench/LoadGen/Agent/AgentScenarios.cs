@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Calico.Bgp.Rib;
@@ -154,12 +155,23 @@ public static class AgentScenarios
         var nodes = await h.ConnectAsync(0, n, false, _ => Topology.DutAs, false, _ => new PrefixCounter(0), ConnectTimeout).ConfigureAwait(false);
         var streams = nodes.Select((c, i) => UpdateStreams.Announce(c, false, ClientPrefixes(i)[..2]).Bytes).ToArray();
         h.ReadyAndWaitForGo();
+        // Raw Stopwatch timestamps (CLOCK_MONOTONIC, the same clock in every process on the host), so
+        // the driver can place GO's arrival here and the first and last send on its own time line.
+        var sendStart = Stopwatch.GetTimestamp();
         await Task.WhenAll(nodes.Select((c, i) => c.SendAsync(streams[i]))).ConfigureAwait(false);
+        var sentAt = Stopwatch.GetTimestamp();
         var sent = h.Elapsed;
         AgentHost.Say("SENT");
         AgentHost.WaitForStop();
         if (nodes.FirstOrDefault(s => s.Failure is not null) is { } dead)
             throw new InvalidOperationException($"a session died: {dead.Failure}");
-        return new() { ["sendSeconds"] = sent, ["nodes"] = n };
+        return new()
+        {
+            ["sendSeconds"] = sent,
+            ["nodes"] = n,
+            ["goTicks"] = h.GoTimestamp,
+            ["sendStartTicks"] = sendStart,
+            ["sentTicks"] = sentAt,
+        };
     }
 }

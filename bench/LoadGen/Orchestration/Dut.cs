@@ -12,15 +12,64 @@ public sealed class Dut
 {
     private static readonly double ClockTicks = 100.0; // sysconf(_SC_CLK_TCK) on Linux
 
-    private Dut(DutKind kind, LabProcess process)
+    private Dut(DutKind kind, LabProcess process, LabProcess? zebra = null)
     {
         Kind = kind;
         Process = process;
+        Zebra = zebra;
     }
 
     public DutKind Kind { get; }
     public LabProcess Process { get; }
+
+    /// <summary>FRR's zebra when the DUT writes the kernel table (P3): its CPU and memory count with bgpd's.</summary>
+    public LabProcess? Zebra { get; }
+
     public int Pid => Process.Pid;
+
+    /// <summary>
+    /// The <c>rtm_protocol</c> of the routes the DUT writes to the kernel: ours and BIRD write
+    /// <c>proto bird</c> (12), FRR's zebra writes <c>proto bgp</c> (186) for bgpd's routes.
+    /// </summary>
+    public static byte KernelProtocol(DutKind kind) => kind == DutKind.Frr ? (byte)186 : (byte)12;
+
+    /// <summary>The same as <c>ip route show proto</c> takes it.</summary>
+    public static string KernelProtocolName(DutKind kind) => KernelProtocol(kind).ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// As <see cref="Start"/> for a DUT that writes the kernel table: FRR then runs zebra first (on
+    /// the same core) and bgpd talks to it over zserv instead of running without zebra.
+    /// </summary>
+    public static async Task<Dut> StartAsync(DutKind kind, LabHost host, string config, bool v6, int? core)
+    {
+        if (kind != DutKind.Frr)
+            return Start(kind, host, config, v6, core);
+        var dir = Path.Combine(host.Dir, "frr");
+        Directory.CreateDirectory(dir);
+        // zebra and bgpd drop to the frr user after start-up and then write their pid files and sockets here.
+        if (OperatingSystem.IsLinux())
+            File.SetUnixFileMode(dir, (UnixFileMode)0x1FF);
+        var zserv = Path.Combine(dir, "zserv.api");
+        List<string> zebraArgs = ["-f", host.WriteFile("frr-zebra.conf", "hostname dut\n"), "-z", zserv, "--vty_socket", dir, "-i", Path.Combine(dir, "zebra.pid"), "-P", "0"];
+        var zebra = core is { } c
+            ? host.Start("zebra", "taskset", ["-c", c.ToString(CultureInfo.InvariantCulture), LabTools.FrrZebra, .. zebraArgs])
+            : host.Start("zebra", LabTools.FrrZebra, zebraArgs);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (!File.Exists(zserv))
+        {
+            if (zebra.HasExited || DateTime.UtcNow > deadline)
+            {
+                await zebra.StopAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+                throw new InvalidOperationException($"zebra did not open {zserv}:\n{Tail(zebra.Output)}");
+            }
+            await Task.Delay(50).ConfigureAwait(false);
+        }
+        List<string> bgpdArgs = ["-f", host.WriteFile("frr-bgpd.conf", config), "-z", zserv, "-P", "0", "--vty_socket", dir, "-i", Path.Combine(dir, "bgpd.pid")];
+        var bgpd = core is { } c2
+            ? host.Start(kind.ToString(), "taskset", ["-c", c2.ToString(CultureInfo.InvariantCulture), LabTools.FrrBgpd, .. bgpdArgs])
+            : host.Start(kind.ToString(), LabTools.FrrBgpd, bgpdArgs);
+        return new Dut(kind, bgpd, zebra);
+    }
 
     public static string Name(DutKind kind) => kind switch
     {
@@ -71,24 +120,35 @@ public sealed class Dut
     }
 
     /// <summary>CPU seconds (user + system) the DUT used so far.</summary>
-    public double CpuSeconds()
+    public double CpuSeconds() => CpuSeconds(Pid) + (Zebra is { } z ? CpuSeconds(z.Pid) : 0);
+
+    private static double CpuSeconds(int pid)
     {
-        var stat = File.ReadAllText($"/proc/{Pid}/stat");
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
         // Fields after the command name, which is in parentheses and may hold spaces.
         var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         return (long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture)) / ClockTicks;
     }
 
-    /// <summary>A field of /proc/PID/status in MiB (VmHWM, VmRSS); NaN when there is none.</summary>
-    public double StatusMiB(string field) => ProcStatus.KiB(Pid, field) is { } kib ? kib / 1024.0 : double.NaN;
+    /// <summary>A field of /proc/PID/status in MiB (VmHWM, VmRSS), zebra's added; NaN when there is none.</summary>
+    public double StatusMiB(string field) =>
+        (ProcStatus.KiB(Pid, field) is { } kib ? kib / 1024.0 : double.NaN)
+        + (Zebra is { } z ? (ProcStatus.KiB(z.Pid, field) is { } zk ? zk / 1024.0 : double.NaN) : 0);
 
     public void ThrowIfExited()
     {
         if (Process.HasExited)
             throw new InvalidOperationException($"{Name(Kind)} exited with {Process.ExitCode}:\n{Tail(Process.Output)}");
+        if (Zebra is { HasExited: true } z)
+            throw new InvalidOperationException($"zebra exited with {z.ExitCode}:\n{Tail(z.Output)}");
     }
 
     private static string Tail(string s) => s.Length < 3000 ? s : s[^3000..];
 
-    public Task StopAsync() => Process.StopAsync(TimeSpan.FromSeconds(5));
+    public async Task StopAsync()
+    {
+        await Process.StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        if (Zebra is { } z)
+            await z.StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+    }
 }

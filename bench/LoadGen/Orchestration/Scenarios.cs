@@ -44,39 +44,68 @@ public sealed class Scenarios(BenchOptions options)
         RunAsync("P4", I($"{rate}/s"), kind, DutRole.Reflector, monitors + 1, false, "p4",
             [I($"rate={rate}"), I($"seconds={seconds}"), I($"monitors={monitors}")], TimeSpan.FromSeconds(seconds + 120));
 
-    /// <summary>P3: N mesh nodes' blocks until all are in the DUT's kernel table (polled every 20 ms).</summary>
+    /// <summary>
+    /// P3: N mesh nodes' blocks until all are in the DUT's kernel table. The arrival of each route is
+    /// timestamped from the kernel's route notifications (<see cref="KernelArrivals"/>, listening
+    /// inside the DUT's namespace from before GO), and every time is on one clock from the moment
+    /// this driver writes GO: the agent's GO, its first and last send, the first and the last route.
+    /// </summary>
     public async Task<Measurement> MeshAsync(DutKind kind, int nodes, int timeoutSeconds)
     {
         var runs = new List<RunResult>();
+        var protocol = Dut.KernelProtocol(kind);
         for (var r = 0; r < options.Runs; r++)
         {
             await using var lab = await BenchLab.CreateAsync("p3", nodes, false).ConfigureAwait(false);
-            var dut = Dut.Start(kind, lab.DutHost, DutConfigs.For(kind, DutRole.MeshNode, nodes, false), false, DutCore);
+            var dut = await Dut.StartAsync(kind, lab.DutHost, DutConfigs.For(kind, DutRole.MeshNode, nodes, false), false, DutCore).ConfigureAwait(false);
             await using var agent = AgentProcess.Start(lab.Generator, GeneratorCore, "nodes", I($"nodes={nodes}"));
             await agent.ExpectAsync("READY", ReadyTimeout, dut).ConfigureAwait(false);
+            // The listener shares core 0 with the generator, which is done sending before the DUT writes.
+            using var arrivals = await KernelArrivals.StartAsync(lab.DutHost.Netns, protocol, 2 * nodes, GeneratorCore).ConfigureAwait(false);
+            var before = arrivals.Count;
             var cpu0 = dut.CpuSeconds();
-            var clock = Stopwatch.StartNew();
+            var go = Stopwatch.GetTimestamp();
             await agent.SayAsync("GO").ConfigureAwait(false);
             await agent.ExpectAsync("SENT", TimeSpan.FromMinutes(2), dut).ConfigureAwait(false);
-            double? seconds = null;
-            while (clock.Elapsed.TotalSeconds < timeoutSeconds)
+            var deadline = go + (long)(timeoutSeconds * Stopwatch.Frequency);
+            while (arrivals.CompletedAt == 0 && !arrivals.Lost && Stopwatch.GetTimestamp() < deadline)
             {
-                if (await lab.KernelRoutesAsync("bird").ConfigureAwait(false) >= 2 * nodes)
-                {
-                    seconds = clock.Elapsed.TotalSeconds;
-                    break;
-                }
                 dut.ThrowIfExited();
-                await Task.Delay(20).ConfigureAwait(false);
+                await Task.Delay(5).ConfigureAwait(false);
             }
             var cpu = dut.CpuSeconds() - cpu0;
             var hwm = dut.StatusMiB("VmHWM");
+            // The table itself, read the old way, must agree with what the notifications counted.
+            var table = await lab.KernelRoutesAsync(Dut.KernelProtocolName(kind)).ConfigureAwait(false);
             await agent.SayAsync("STOP").ConfigureAwait(false);
             var res = await agent.ResultAsync(TimeSpan.FromMinutes(1), dut).ConfigureAwait(false);
             await dut.StopAsync().ConfigureAwait(false);
-            runs.Add(new RunResult(seconds, hwm, cpu, res.GetProperty("generatorCpuSeconds").GetDouble(), res,
-                seconds is null ? I($"did not finish in {timeoutSeconds} s") : null));
+            double Ms(long ticks) => Stopwatch.GetElapsedTime(go, ticks).TotalMilliseconds;
+            var times = arrivals.Arrivals();
+            var done = arrivals.CompletedAt;
+            var extra = new Dictionary<string, double>
+            {
+                ["generatorCpuSeconds"] = res.GetProperty("generatorCpuSeconds").GetDouble(),
+                ["agentGoMs"] = Ms(res.GetProperty("goTicks").GetInt64()),
+                ["firstSendMs"] = Ms(res.GetProperty("sendStartTicks").GetInt64()),
+                ["sentMs"] = Ms(res.GetProperty("sentTicks").GetInt64()),
+                ["routesBefore"] = before,
+                ["tableRoutes"] = table,
+            };
+            if (times.Length > before)
+                extra["firstRouteMs"] = Ms(times[before]);
+            if (times.Length >= before + nodes)
+                extra["halfRoutesMs"] = Ms(times[before + nodes - 1]);
+            if (done != 0)
+                extra["lastRouteMs"] = Ms(done);
+            double? seconds = done != 0 ? Stopwatch.GetElapsedTime(go, done).TotalSeconds : null;
+            var note = arrivals.Lost ? "route notifications were lost (ENOBUFS): no time"
+                : seconds is null ? I($"did not finish in {timeoutSeconds} s ({arrivals.Count} of {2 * nodes})")
+                : table < 2 * nodes ? I($"the table holds {table} of {2 * nodes} after the notifications counted them all")
+                : null;
+            runs.Add(new RunResult(arrivals.Lost ? null : seconds, hwm, cpu, extra["generatorCpuSeconds"], JsonSerializer.SerializeToElement(extra), note));
             Log(kind, "P3", I($"{nodes} nodes"), runs[^1]);
+            Console.Error.WriteLine(I($"           GO→agent {extra["agentGoMs"]:F2} ms, first send {extra["firstSendMs"]:F2} ms, all sent {extra["sentMs"]:F2} ms, first route {extra.GetValueOrDefault("firstRouteMs", double.NaN):F2} ms, half {extra.GetValueOrDefault("halfRoutesMs", double.NaN):F2} ms, last {extra.GetValueOrDefault("lastRouteMs", double.NaN):F2} ms (GO at {go} ns CLOCK_MONOTONIC, to line up with a perf trace)"));
         }
         return new Measurement("P3", I($"{nodes} nodes"), kind, runs);
     }

@@ -30,6 +30,7 @@ public sealed partial class UpdateGroup
         if (changes.Length > ChunkSize)
             throw new ArgumentOutOfRangeException(nameof(changes), $"at most {ChunkSize} changes per pass");
         _seen.Clear();
+        BeginPass();
         for (var i = changes.Length - 1; i >= 0; i--)
         {
             var entry = changes[i].Entry;
@@ -49,6 +50,7 @@ public sealed partial class UpdateGroup
     private void ProcessResync(List<RouteEntry> entries)
     {
         var kept = 0;
+        BeginPass();
         foreach (var entry in entries)
         {
             var prefix = entry.Prefix;
@@ -99,18 +101,43 @@ public sealed partial class UpdateGroup
         return desired.Length > 0;
     }
 
+    private void BeginPass()
+    {
+        _passRejected = _passFiltered = _passWithdrawsReceived = 0;
+        _passTraces = null;
+    }
+
+    /// <summary>Whether a member traces export refusals; asked at the pass's first refusal (a pass may be one route).</summary>
+    private bool PassTraces()
+    {
+        if (_passTraces is { } known)
+            return known;
+        var any = false;
+        foreach (var m in _members)
+            any |= m.Protocol.TracesExportRefusals;
+        _passTraces = any;
+        return any;
+    }
+
     /// <summary>Encodes and queues a pass's batches and brings the members' exported counts up to date.</summary>
     private void Finish()
     {
         FlushExcluded();
         ClearMemo();
         // Counted before the bytes are queued: a peer that has read the UPDATEs sees the count too.
+        var outcomes = (_passRejected | _passFiltered | _passWithdrawsReceived) != 0;
         foreach (var m in _members)
         {
             var exported = _pathCount - _excluded.GetValueOrDefault(m.Protocol);
-            m.Protocol.Stats.AddExported(exported - m.ReportedExported);
-            m.ReportedExported = exported;
+            if (exported != m.ReportedExported)
+            {
+                m.Protocol.Stats.AddExported(exported - m.ReportedExported);
+                m.ReportedExported = exported;
+            }
+            if (outcomes)
+                m.Protocol.Stats.AddExportOutcomes(_passRejected, _passFiltered, _passWithdrawsReceived);
         }
+        _passRejected = _passFiltered = _passWithdrawsReceived = 0;
         Emit();
         _batches.Clear();
     }

@@ -29,6 +29,13 @@ public sealed partial class UpdateGroup
     private Task? _loop;
     private bool _initialDone;
     private int _pathCount;
+    // Export outcomes of the pass that are the same for every member, counted once per route and added
+    // to each member's stats when the pass finishes (a full mesh has routes × members of them).
+    private long _passRejected;
+    private long _passFiltered;
+    private long _passWithdrawsReceived;
+    // Whether a member traces its export refusals (`debug { filters }`), looked up once per pass when needed.
+    private bool? _passTraces;
 
     internal UpdateGroup(UpdateGroupRegistry registry, UpdateGroupKey key)
     {
@@ -149,8 +156,7 @@ public sealed partial class UpdateGroup
         if (entry is null || entry.IsEmpty)
         {
             // The prefix is gone: a withdrawal offered to every member (BIRD's export withdraws "received").
-            foreach (var m in _members)
-                m.Protocol.Stats.CountExportWithdrawReceived();
+            _passWithdrawsReceived++;
             return;
         }
         if (Codec.SendsPathId(entry.Prefix.IsV6))
@@ -168,11 +174,12 @@ public sealed partial class UpdateGroup
         var prepared = PrepareOnce(route);
         if (prepared is null)
         {
-            // Refused by the session rules before the filter: BIRD's export "rejected".
-            foreach (var m in _members)
+            // Refused by the session rules before the filter: BIRD's export "rejected", for every member.
+            _passRejected++;
+            if (PassTraces())
             {
-                m.Protocol.Stats.CountExportUpdateRejected();
-                m.Protocol.TraceExportRefused(route.Prefix, byFilter: false);
+                foreach (var m in _members)
+                    m.Protocol.TraceExportRefused(route.Prefix, byFilter: false);
             }
             return;
         }
@@ -191,10 +198,11 @@ public sealed partial class UpdateGroup
             : Key.Filter.Apply(route.WithAttributes(prepared), attrs)?.Attributes;
         if (accepted is null)
         {
-            foreach (var m in _members)
+            _passFiltered++;
+            if (PassTraces())
             {
-                m.Protocol.Stats.CountExportUpdate(false);
-                m.Protocol.TraceExportRefused(route.Prefix, byFilter: true);
+                foreach (var m in _members)
+                    m.Protocol.TraceExportRefused(route.Prefix, byFilter: true);
             }
             return;
         }

@@ -78,7 +78,8 @@ internal sealed class ProtocolFactory(BirdConfig config, RoutingTable table, Tim
     private Protocol Create(ProtocolConfig pc, ILoggerFactory loggers) => pc switch
     {
         BgpProtocolConfig b => CreateBgp(b, loggers),
-        KernelProtocolConfig k => new KernelProtocol(KernelOptions(k), table, time, loggers),
+        // The kernel protocol settles bursts in 1 ms steps: on the system clock, timers that fire on time.
+        KernelProtocolConfig k => new KernelProtocol(KernelOptions(k), table, ReferenceEquals(time, TimeProvider.System) ? FineTimeProvider.Instance : time, loggers),
         StaticProtocolConfig s => new StaticProtocol(StaticOptions(s), table, time, loggers),
         DeviceProtocolConfig d => new DeviceProtocol(new DeviceProtocolOptions { Name = d.Name, ScanTime = d.ScanTime }, table, time, loggers),
         DirectProtocolConfig d => new DirectProtocol(new DirectProtocolOptions
