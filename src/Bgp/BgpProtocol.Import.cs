@@ -57,6 +57,9 @@ public sealed partial class BgpProtocol
         }
         var invalid = d.Action == ErrorAction.TreatAsWithdraw;
         var withdrawAll = invalid;
+        // One clock read per UPDATE, not per prefix (a full table is a million reads otherwise): the
+        // routes of one message arrived together.
+        var since = Time.GetUtcNow();
         PathAttributes? attrs = null;
         if (!withdrawAll && (!update.Nlri.IsEmpty || d.HasMpReach))
         {
@@ -66,12 +69,12 @@ public sealed partial class BgpProtocol
                 attrs = Table.Attributes.Intern(d.Attributes);
         }
         foreach (var n in new NlriReader(update.Nlri, false, codec.ReceivesPathId(false)))
-            Announce(n, attrs, withdrawAll, invalid);
+            Announce(n, attrs, withdrawAll, invalid, since);
         if (d.HasMpReach)
         {
             var v6 = d.MpReachFamily.Afi == Afi.Ipv6;
             foreach (var n in new NlriReader(d.MpReachNlri, v6, codec.ReceivesPathId(v6)))
-                Announce(n, attrs, withdrawAll, invalid);
+                Announce(n, attrs, withdrawAll, invalid, since);
         }
     }
 
@@ -88,7 +91,7 @@ public sealed partial class BgpProtocol
         return !a.ClusterList.IsDefault && a.ClusterList.Contains(Options.ClusterId);
     }
 
-    private void Announce(in Nlri n, PathAttributes? attrs, bool withdraw, bool invalid)
+    private void Announce(in Nlri n, PathAttributes? attrs, bool withdraw, bool invalid, DateTimeOffset since)
     {
         if (withdraw || attrs is null)
         {
@@ -107,16 +110,16 @@ public sealed partial class BgpProtocol
         }
         // Kept before policy (STYLE.md), so a new import filter re-evaluates without the neighbour.
         _adjRibIn.Set(n, attrs);
-        ApplyImportFilter(n, attrs);
+        ApplyImportFilter(n, attrs, since);
     }
 
     /// <summary>
     /// Runs the import filter over one received path and puts the outcome in the table; true when
     /// accepted. Counted as BIRD's <c>rte_update</c> does: filtered, ignored (the same route again) or accepted.
     /// </summary>
-    private bool ApplyImportFilter(in Nlri n, PathAttributes attrs)
+    private bool ApplyImportFilter(in Nlri n, PathAttributes attrs, DateTimeOffset since)
     {
-        var route = new Route(n.Prefix, attrs, this, n.PathId);
+        var route = new Route(n.Prefix, attrs, this, n.PathId, since: since);
         var accepted = Options.ImportFilter.Apply(route, Table.Attributes);
         TraceImportFilter(n.Prefix, accepted is not null);
         if (accepted is null)

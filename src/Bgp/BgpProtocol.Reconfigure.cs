@@ -68,6 +68,7 @@ public sealed partial class BgpProtocol
         lock (_adjRibIn.Sync)
         {
             var stale = false;
+            var since = Time.GetUtcNow();
             foreach (var (nlri, entry) in _adjRibIn.Snapshot())
             {
                 if (entry.Stale)
@@ -75,7 +76,7 @@ public sealed partial class BgpProtocol
                     stale = true;
                     continue;
                 }
-                if (ApplyImportFilter(nlri, entry.Attributes))
+                if (ApplyImportFilter(nlri, entry.Attributes, since))
                     accepted++;
                 else
                     rejected++;
