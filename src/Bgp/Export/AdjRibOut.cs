@@ -205,8 +205,44 @@ internal sealed class AdjRibOut
         }
     }
 
+    /// <summary>Longest run of used slots in the current array: the worst probe (tests and benchmarks).</summary>
+    internal int LongestRun()
+    {
+        var slots = _slots;
+        int longest = 0, run = 0;
+        // Twice round, so a run that wraps past the end is measured whole.
+        for (var i = 0; i < 2 * slots.Length && run < slots.Length; i++)
+        {
+            run = slots[i % slots.Length].Paths is null ? 0 : run + 1;
+            longest = Math.Max(longest, run);
+        }
+        return longest;
+    }
+
     private static Prefix KeyOf(object paths) => paths is Route r ? r.Prefix : ((PathOut[])paths)[0].Route.Prefix;
 
-    /// <summary>The first slot to probe: the hash scaled to the array (Lemire's multiply-shift), any length.</summary>
-    private static int Home(int hash, int length) => (int)(((ulong)(uint)hash * (ulong)length) >> 32);
+    /// <summary>
+    /// The first slot to probe: the hash without its neighbour bits, mixed with the array's length and
+    /// scaled to the array (Lemire's multiply-shift), so the array can be any length. Four neighbours
+    /// (<see cref="Hash"/>) still share a home.
+    /// </summary>
+    /// <remarks>
+    /// Mixing in the length gives each array size an order of its own. With the hash alone the slot
+    /// was monotonic in the hash, the same order in every size: a withdrawal in slot order (a resync
+    /// walks the array for the prefixes that are gone) left one hash range, which the shrinking
+    /// rebuild packed into one run at the same end of the quarter-size array, and every insert of the
+    /// rebuild and every removal after it walked that run — emptying a million prefixes took minutes
+    /// (bench/RESULTS-perf.md, fifth round). The RIB's map had the same fault (PrefixMap.Home).
+    /// </remarks>
+    private static int Home(int hash, int length)
+    {
+        // MurmurHash3's fmix32 over the group's hash and the length.
+        var h = ((uint)hash >> 2) ^ ((uint)length * 0x9E3779B9u);
+        h ^= h >> 16;
+        h *= 0x85ebca6bu;
+        h ^= h >> 13;
+        h *= 0xc2b2ae35u;
+        h ^= h >> 16;
+        return (int)((ulong)h * (ulong)length >> 32);
+    }
 }
