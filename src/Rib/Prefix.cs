@@ -32,6 +32,33 @@ public readonly struct Prefix : IEquatable<Prefix>, IComparable<Prefix>
         _v6 = v6;
     }
 
+    /// <summary>
+    /// An IPv4 prefix from its address as a number, host bits cleared: what an NLRI reader needs per
+    /// received prefix, without the 128-bit arithmetic of the general constructor.
+    /// </summary>
+    public static Prefix FromV4(uint address, int length)
+    {
+        if ((uint)length > 32)
+            throw new ArgumentOutOfRangeException(nameof(length), $"prefix length {length} is out of range for IPv4");
+        var masked = length == 0 ? 0u : address & (uint.MaxValue << (32 - length));
+        return new Prefix(0, masked, (byte)length, false);
+    }
+
+    /// <summary>An IPv6 prefix from its address's two 64-bit halves (big-endian order), host bits cleared.</summary>
+    public static Prefix FromV6(ulong hi, ulong lo, int length)
+    {
+        if ((uint)length > 128)
+            throw new ArgumentOutOfRangeException(nameof(length), $"prefix length {length} is out of range for IPv6");
+        if (length <= 64)
+        {
+            lo = 0;
+            hi = length == 0 ? 0 : hi & (ulong.MaxValue << (64 - length));
+        }
+        else
+            lo &= ulong.MaxValue << (128 - length);
+        return new Prefix(hi, lo, (byte)length, true);
+    }
+
     public IpAddr Address => new(_hi, _lo, _v6);
     public byte Length => _length;
     public bool IsV6 => _v6;

@@ -143,6 +143,38 @@ public class CodecTests
     }
 
     [Fact]
+    public void Nlri_reader_clears_host_bits_and_reads_every_length_of_both_families()
+    {
+        // Host bits inside the bytes sent are cleared, as for any prefix we hold (/25 with .129, /31).
+        var list = new List<Nlri>();
+        foreach (var n in new NlriReader(Hex("19 0A320181 1F C0A80107 20 0A000001 08 0A"), false, false))
+            list.Add(n);
+        Assert.Equal([new Nlri(Prefix.Parse("10.50.1.128/25")), new Nlri(Prefix.Parse("192.168.1.6/31")), new Nlri(Prefix.Parse("10.0.0.1/32")), new Nlri(Prefix.Parse("10.0.0.0/8"))], list);
+        list.Clear();
+        foreach (var n in new NlriReader(Hex("30 FD0000010002 41 FD00000100020003FF 80 FD000001000200030004000500060007"), true, false))
+            list.Add(n);
+        Assert.Equal([new Nlri(Prefix.Parse("fd00:1:2::/48")), new Nlri(Prefix.Parse("fd00:1:2:3:8000::/65")), new Nlri(Prefix.Parse("fd00:1:2:3:4:5:6:7/128"))], list);
+        // Round trip of every length through the writer.
+        var random = new Random(4271);
+        var buffer = new byte[32];
+        for (var len = 0; len <= 128; len++)
+        {
+            var bytes = new byte[16];
+            random.NextBytes(bytes);
+            foreach (var v6 in len <= 32 ? new[] { false, true } : [true])
+            {
+                var p = new Prefix(IpAddr.FromBytes(v6 ? bytes : bytes[..4]), len);
+                var n = NlriReader.Write(buffer, new Nlri(p), false);
+                var r = new NlriReader(buffer.AsSpan(0, n), v6, false);
+                Assert.True(r.MoveNext());
+                Assert.Equal(p, r.Current.Prefix);
+                Assert.False(r.MoveNext());
+                Assert.False(r.Malformed);
+            }
+        }
+    }
+
+    [Fact]
     public void Update_round_trips_ipv4_with_all_attributes()
     {
         var attrs = new PathAttributes

@@ -64,4 +64,27 @@ public class PrefixTests
     [InlineData("fe80::1%2")]
     [InlineData("")]
     public void Only_full_addresses_parse(string text) => Assert.False(IpAddr.TryParse(text, out _));
+
+    [Fact]
+    public void The_numeric_factories_match_the_general_constructor_for_every_length()
+    {
+        var random = new Random(4271);
+        Span<byte> bytes = stackalloc byte[16];
+        for (var i = 0; i < 2000; i++)
+        {
+            random.NextBytes(bytes);
+            var v4 = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(bytes);
+            var len4 = i % 33;
+            Assert.Equal(new Prefix(IpAddr.FromBytes(bytes[..4]), len4), Prefix.FromV4(v4, len4));
+            var hi = System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(bytes);
+            var lo = System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(bytes[8..]);
+            var len6 = i % 129;
+            var general = new Prefix(IpAddr.FromBytes(bytes), len6);
+            var fast = Prefix.FromV6(hi, lo, len6);
+            Assert.Equal(general, fast);
+            Assert.Equal(general.ToString(), fast.ToString());
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => Prefix.FromV4(0, 33));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Prefix.FromV6(0, 0, 129));
+    }
 }

@@ -50,12 +50,25 @@ public ref struct NlriReader
         var bytes = (bits + 7) / 8;
         if (bits > max || _rest.Length < 1 + bytes)
             return Fail();
-        Span<byte> addr = stackalloc byte[16];
-        addr.Clear();
-        _rest.Slice(1, bytes).CopyTo(addr);
-        var ip = IpAddr.FromBytes(addr[..(_v6 ? 16 : 4)]);
+        var field = _rest.Slice(1, bytes);
+        Prefix prefix;
+        if (!_v6)
+        {
+            // The 0-4 bytes sent, left-aligned in a 32-bit address (RFC 4271 §4.3: only the bytes the length needs).
+            uint v = 0;
+            for (var i = 0; i < field.Length; i++)
+                v |= (uint)field[i] << (24 - 8 * i);
+            prefix = Prefix.FromV4(v, bits);
+        }
+        else
+        {
+            Span<byte> addr = stackalloc byte[16];
+            addr.Clear();
+            field.CopyTo(addr);
+            prefix = Prefix.FromV6(BinaryPrimitives.ReadUInt64BigEndian(addr), BinaryPrimitives.ReadUInt64BigEndian(addr[8..]), bits);
+        }
         _rest = _rest[(1 + bytes)..];
-        Current = new Nlri(new Prefix(ip, bits), pathId);
+        Current = new Nlri(prefix, pathId);
         return true;
     }
 
