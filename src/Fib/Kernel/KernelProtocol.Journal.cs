@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using Calico.Bgp.Fib.Netlink;
 using Calico.Bgp.Rib;
@@ -214,25 +213,17 @@ public sealed partial class KernelProtocol
 
     /// <summary>
     /// Plans <paramref name="prefix"/> once per batch or resync (<paramref name="stamp"/>) with one
-    /// look-up of its slot; <see cref="PlanStep.WaitForWrite"/> when a write of it is in flight, whose
-    /// result must be in first (a plan starts from what the kernel holds).
+    /// look-up of its slot, added when there is none (a new prefix, the common case when routes come
+    /// in; a slot left empty is dropped at the batch's end); <see cref="PlanStep.WaitForWrite"/> when
+    /// a write of it is in flight, whose result must be in first (a plan starts from what the kernel holds).
     /// </summary>
     private PlanStep PlanOnce(Prefix prefix, RouteEntry entry, int stamp)
     {
-        ref var slot = ref _view.Find(prefix);
-        if (Unsafe.IsNullRef(ref slot))
-        {
-            if (_seenWithoutSlot.Count > 0 && _seenWithoutSlot.Contains(prefix))
-                return PlanStep.Done;
-        }
-        else if (slot.Seen == stamp)
-        {
+        ref var slot = ref _view.GetOrAdd(prefix);
+        if (slot.Seen == stamp)
             return PlanStep.Done;
-        }
-        else if (slot.Pending && _inflight is not null)
-        {
+        if (slot.Pending && _inflight is not null)
             return PlanStep.WaitForWrite;
-        }
         Plan(ref slot, prefix, entry, _changes, stamp);
         return PlanStep.Done;
     }

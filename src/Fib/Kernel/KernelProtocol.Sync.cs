@@ -50,7 +50,7 @@ public sealed partial class KernelProtocol
     /// (<paramref name="found"/>, a null reference when it has none), so a step looks the prefix up
     /// once. A <paramref name="stamp"/> other than 0 marks the slot as planned by that batch or
     /// resync; a slot left empty is then dropped at the batch's end (<see cref="DropEmptied"/>), not
-    /// at once, as the mark says the prefix was seen; a prefix without a slot is remembered apart.
+    /// at once, as the mark says the prefix was seen.
     /// </summary>
     private int Plan(ref KernelViewSlot found, Prefix prefix, RouteEntry? entry, List<RouteChange> changes, int stamp)
     {
@@ -60,11 +60,7 @@ public sealed partial class KernelProtocol
         {
             // Nothing installed, nothing wanted before, nothing wanted now.
             if (desired is null)
-            {
-                if (stamp != 0)
-                    _seenWithoutSlot.Add(prefix);
                 return 0;
-            }
             slot = ref _view.GetOrAdd(prefix);
         }
         if (stamp != 0)
@@ -117,9 +113,7 @@ public sealed partial class KernelProtocol
         return 1;
     }
 
-    // Of the batch or resync being planned: prefixes planned without a slot (nothing installed or
-    // wanted), and slots it left empty (dropped at its end). Reused.
-    private readonly HashSet<Prefix> _seenWithoutSlot = [];
+    // Of the batch or resync being planned: slots it left empty (dropped at its end). Reused.
     private readonly List<Prefix> _emptied = [];
     private int _stamp;
 
@@ -136,7 +130,6 @@ public sealed partial class KernelProtocol
         foreach (var p in _emptied)
             _view.RemoveIfEmpty(p);
         _emptied.Clear();
-        _seenWithoutSlot.Clear();
     }
 
     /// <summary>Removes routes of ours that nothing wants (after the first feed, or when recovery ends).</summary>
