@@ -16,7 +16,6 @@ public sealed partial class KernelProtocol
 
     // Owned by the loop; reused from batch to batch so reading allocates nothing per change.
     private readonly TableChange[] _batch = new TableChange[JournalBatch];
-    private readonly HashSet<Prefix> _batchSeen = [];
     private readonly List<RouteEntry> _resyncEntries = [];
     private List<RouteChange> _changes = [];
     // The scan's prefixes to plan again and its retries, reused from scan to scan.
@@ -41,32 +40,32 @@ public sealed partial class KernelProtocol
             await FinishWriteAsync().ConfigureAwait(false);
             return 0;
         }
-        _batchSeen.Clear();
         _changes.Clear();
+        var stamp = NextStamp();
         ExceptionDispatchInfo? failed = null;
         // Newest first, so the first change met for a prefix is its latest state.
         for (var i = n - 1; i >= 0; i--)
         {
             var entry = _batch[i].Entry;
             var prefix = entry.Prefix;
-            if (!_options.Handles(prefix) || !_batchSeen.Add(prefix))
+            if (!_options.Handles(prefix))
                 continue;
-            if (_inflightPrefixes.Contains(prefix))
+            if (PlanOnce(prefix, entry, stamp) != PlanStep.WaitForWrite)
+                continue;
+            try
             {
-                try
-                {
-                    await FinishWriteAsync().ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is NetlinkException or IOException or System.Net.Sockets.SocketException)
-                {
-                    // The batch is planned to its end all the same: what is wanted must be known for
-                    // every prefix read, as the journal will not give these changes again and the
-                    // scan that repairs after a failure compares the kernel with what is wanted.
-                    failed ??= ExceptionDispatchInfo.Capture(e);
-                }
+                await FinishWriteAsync().ConfigureAwait(false);
             }
-            Plan(prefix, entry, _changes, prune: true);
+            catch (Exception e) when (e is NetlinkException or IOException or System.Net.Sockets.SocketException)
+            {
+                // The batch is planned to its end all the same: what is wanted must be known for
+                // every prefix read, as the journal will not give these changes again and the
+                // scan that repairs after a failure compares the kernel with what is wanted.
+                failed ??= ExceptionDispatchInfo.Capture(e);
+            }
+            PlanOnce(prefix, entry, stamp);
         }
+        DropEmptied();
         // The entries are the table's own; do not keep them alive until the slots are reused.
         Array.Clear(_batch, 0, n);
         failed?.Throw();
@@ -100,23 +99,34 @@ public sealed partial class KernelProtocol
         reader.Resync(_resyncEntries);
         // Room for every prefix at once, rather than growing (and rehashing) step by step through a
         // table of 100,000 routes while the kernel waits for the next chunk.
-        _desired.EnsureCapacity(_resyncEntries.Count);
-        _installed.EnsureCapacity(_resyncEntries.Count);
-        _batchSeen.EnsureCapacity(_resyncEntries.Count);
-        _batchSeen.Clear();
+        _view.EnsureCapacity(_resyncEntries.Count);
         _changes.Clear();
+        var stamp = NextStamp();
         try
         {
             foreach (var entry in _resyncEntries)
             {
                 var prefix = entry.Prefix;
-                if (_options.Handles(prefix) && _batchSeen.Add(prefix))
-                    Plan(prefix, entry, _changes, prune: true);
+                // Only a write that failed whole leaves a prefix waiting (its chunks hold prefixes planned here, once).
+                if (_options.Handles(prefix) && PlanOnce(prefix, entry, stamp) == PlanStep.WaitForWrite)
+                {
+                    await FinishWriteAsync().ConfigureAwait(false);
+                    PlanOnce(prefix, entry, stamp);
+                }
                 if (_changes.Count >= ResyncChunk)
                     await StartWriteAsync().ConfigureAwait(false);
             }
-            foreach (var prefix in _desired.Keys.Where(p => !_batchSeen.Contains(p)).ToList())
-                Plan(prefix, null, _changes, prune: true);
+            // Wanted before and not in the table any more.
+            _scanPlan.Clear();
+            foreach (var (p, slot) in _view)
+            {
+                if (slot.Desired is not null && slot.Seen != stamp)
+                    _scanPlan.Add(p);
+            }
+            foreach (var prefix in _scanPlan)
+                Plan(ref _view.Find(prefix), prefix, null, _changes, stamp);
+            _scanPlan.Clear();
+            DropEmptied();
             await StartWriteAsync().ConfigureAwait(false);
             await FinishWriteAsync().ConfigureAwait(false);
         }
@@ -130,7 +140,7 @@ public sealed partial class KernelProtocol
         finally
         {
             _resyncEntries.Clear();
-            _batchSeen.Clear();
+            DropEmptied();
             // On a failure, the write still in flight is waited for (its results taken in when it
             // succeeded), so nothing of it runs on when the loop goes on or stops.
             if (_inflight is not null)
@@ -144,11 +154,11 @@ public sealed partial class KernelProtocol
     /// </summary>
     private const int ResyncChunk = 8192;
 
-    // The chunk of a resync or batch of the journal being written on another thread, the list it is
-    // written from and its prefixes (so a later batch does not plan one of them before its result is in).
+    // The chunk of a resync or batch of the journal being written on another thread and the list it is
+    // written from; its prefixes' slots are marked Pending (so a later batch does not plan one of them
+    // before its result is in).
     private Task<NetlinkResult[]>? _inflight;
     private List<RouteChange> _inflightChanges = [];
-    private readonly HashSet<Prefix> _inflightPrefixes = [];
 
     /// <summary>
     /// Starts writing <see cref="_changes"/> on the thread pool, after taking in the results of the
@@ -163,8 +173,6 @@ public sealed partial class KernelProtocol
         (_inflightChanges, _changes) = (_changes, _inflightChanges);
         _changes.Clear();
         var changes = _inflightChanges;
-        foreach (var c in changes)
-            _inflightPrefixes.Add(c.Route.Prefix);
         var netlink = _netlink!;
         // Not cancelled with the loop: a write stopped half-way would leave routes in the kernel whose
         // results were never taken in (and so never removed on stop); a batch ends within the reply timeout.
@@ -179,13 +187,45 @@ public sealed partial class KernelProtocol
         _inflight = null;
         try
         {
-            TakeResults(_inflightChanges, await write.ConfigureAwait(false));
+            NetlinkResult[] results;
+            try
+            {
+                results = await write.ConfigureAwait(false);
+            }
+            catch
+            {
+                ClearPending(_inflightChanges);
+                throw;
+            }
+            TakeResults(_inflightChanges, results);
         }
         finally
         {
             _inflightChanges.Clear();
-            _inflightPrefixes.Clear();
         }
+    }
+
+    private enum PlanStep
+    {
+        Done,
+        WaitForWrite,
+    }
+
+    /// <summary>
+    /// Plans <paramref name="prefix"/> once per batch or resync (<paramref name="stamp"/>) with one
+    /// look-up of its slot, added when there is none (a new prefix, the common case when routes come
+    /// in; a slot left empty is dropped at the batch's end); <see cref="PlanStep.WaitForWrite"/> when
+    /// a write of it is in flight, whose result must be in first (a plan starts from what the kernel holds).
+    /// </summary>
+    private PlanStep PlanOnce(Prefix prefix, RouteEntry entry, int stamp)
+    {
+        ref var slot = ref _view.GetOrAdd(prefix);
+        if (slot.Seen == stamp)
+            return PlanStep.Done;
+        if (slot.Pending && _inflight is not null)
+            return PlanStep.WaitForWrite;
+        Plan(ref slot, prefix, entry, _changes, stamp);
+        return PlanStep.Done;
     }
 
     private async Task FinishWriteQuietlyAsync()

@@ -14,9 +14,12 @@ namespace Calico.Bgp.Fib.Kernel;
 /// </summary>
 public sealed partial class KernelProtocol
 {
-    // Owned by the loop. Each dump fills the *Read dictionaries, which then change places with the
-    // held ones; the dictionaries keep their storage, so a steady table reuses it scan after scan.
-    private Dictionary<Prefix, KernelRouteSpec> _installedRead = [];
+    // Owned by the loop. Our routes are read into the view's slots in place, each marked with the
+    // dump's stamp of its family (a slot not marked after the dump lost its route). Alien routes fill
+    // the *Read dictionary, which then changes places with the held one; the dictionaries keep their
+    // storage, so a steady table reuses it scan after scan.
+    private int _readV4;
+    private int _readV6;
     private Dictionary<Prefix, KernelRouteSpec> _aliens = [];
     private Dictionary<Prefix, KernelRouteSpec> _aliensRead = [];
     private readonly List<Prefix> _gone = [];
@@ -29,21 +32,33 @@ public sealed partial class KernelProtocol
     private async Task ReadKernelAsync(CancellationToken ct)
     {
         _dumpSink ??= new DumpSink(this);
-        _installedRead.Clear();
         _aliensRead.Clear();
-        if (_options.BothFamilies || !_options.Ipv6)
+        var v4 = _options.BothFamilies || !_options.Ipv6;
+        var v6 = _options.BothFamilies || _options.Ipv6;
+        if (v4)
         {
             _readingV6 = false;
+            _readV4 = NextStamp();
             await _netlink!.DumpRoutesAsync(false, _dumpSink, ct).ConfigureAwait(false);
         }
-        if (_options.BothFamilies || _options.Ipv6)
+        if (v6)
         {
             _readingV6 = true;
+            _readV6 = NextStamp();
             await _netlink!.DumpRoutesAsync(true, _dumpSink, ct).ConfigureAwait(false);
         }
-        (_installed, _installedRead) = (_installedRead, _installed);
-        _installedRead.Clear();
-        Counters.SetInstalled(_installed.Count);
+        // Our routes of a dumped family that the dump did not give are gone from the kernel.
+        foreach (var (p, slot) in _view)
+        {
+            if (slot.Installed is null || slot.Read == (p.IsV6 ? _readV6 : _readV4) || !(p.IsV6 ? v6 : v4))
+                continue;
+            ref var gone = ref _view.Find(p);
+            _view.SetInstalled(ref gone, null);
+            // Removing while enumerating is allowed for Dictionary (it does not invalidate the enumerator).
+            if (gone.Desired is null)
+                _view.Remove(p);
+        }
+        Counters.SetInstalled(_view.InstalledCount);
         (_aliens, _aliensRead) = (_aliensRead, _aliens);
         if (_options.Learn)
             SyncLearned(previous: _aliensRead);
@@ -56,22 +71,45 @@ public sealed partial class KernelProtocol
         if (r.Table != KernelTable || (r.Flags & Rtnl.RtmFCloned) != 0 || !_options.Handles(r.Prefix))
             return;
         if (r.Protocol == Rtnl.ProtoBird)
-            KernelRouteMapper.Keep(_installedRead, _installed, r, hops);
+            KeepInstalled(r, hops);
         else if (_options.Learn && r.Protocol != Rtnl.ProtoKernel && r.Type is KernelRouteType.Unicast or KernelRouteType.Blackhole or KernelRouteType.Unreachable or KernelRouteType.Prohibit)
             KernelRouteMapper.Keep(_aliensRead, _aliens, r, hops);
+    }
+
+    /// <summary>
+    /// Our route of the dump into its slot, one route per prefix: the first listed (the lowest
+    /// metric, the one the kernel uses, as BIRD keeps one), with IPv6 multipath siblings listed apart
+    /// joined back into one (as <see cref="KernelRouteMapper.Keep"/>). The route held from before
+    /// stands for it when nothing in it changed, so an unchanged route allocates nothing.
+    /// </summary>
+    private void KeepInstalled(in RouteFields r, ReadOnlySpan<KernelNextHop> hops)
+    {
+        var stamp = _readingV6 ? _readV6 : _readV4;
+        ref var slot = ref _view.GetOrAdd(r.Prefix);
+        if (slot.Read == stamp)
+        {
+            if (slot.Installed is { } first && KernelRouteMapper.JoinSiblings(first, r.ToSpec(hops)) is { } joined)
+                _view.SetInstalled(ref slot, joined);
+            return;
+        }
+        slot.Read = stamp;
+        var held = slot.Installed;
+        _view.SetInstalled(ref slot, held is not null && r.SameAs(held, hops) ? held : r.ToSpec(hops));
     }
 
     /// <summary>An interrupted dump starts over: what it gave of this family so far is dropped.</summary>
     private void OnKernelDumpRestart()
     {
-        foreach (var read in (ReadOnlySpan<Dictionary<Prefix, KernelRouteSpec>>)[_installedRead, _aliensRead])
+        // Our routes: a new stamp, so the routes marked so far count as unread again.
+        if (_readingV6)
+            _readV6 = NextStamp();
+        else
+            _readV4 = NextStamp();
+        foreach (var p in _aliensRead.Keys)
         {
-            foreach (var p in read.Keys)
-            {
-                // Removing while enumerating is allowed for Dictionary (it does not invalidate the enumerator).
-                if (p.IsV6 == _readingV6)
-                    read.Remove(p);
-            }
+            // Removing while enumerating is allowed for Dictionary (it does not invalidate the enumerator).
+            if (p.IsV6 == _readingV6)
+                _aliensRead.Remove(p);
         }
     }
 

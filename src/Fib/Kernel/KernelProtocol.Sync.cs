@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
 using Calico.Bgp.Fib.Interfaces;
 using Calico.Bgp.Fib.Netlink;
 using Calico.Bgp.Rib;
@@ -39,19 +40,41 @@ public sealed partial class KernelProtocol
 
     /// <summary>
     /// Adds the writes that take the kernel from its route for <paramref name="prefix"/> to the one
-    /// wanted for the table's <paramref name="entry"/> of it.
+    /// wanted for the table's <paramref name="entry"/> of it (outside a batch: the scan's repairs).
     /// </summary>
-    private int Plan(Prefix prefix, RouteEntry? entry, List<RouteChange> changes, bool prune)
+    private int Plan(Prefix prefix, RouteEntry? entry, List<RouteChange> changes) =>
+        Plan(ref _view.Find(prefix), prefix, entry, changes, stamp: 0);
+
+    /// <summary>
+    /// <see cref="Plan(Prefix, RouteEntry?, List{RouteChange})"/> on the prefix's slot found already
+    /// (<paramref name="found"/>, a null reference when it has none), so a step looks the prefix up
+    /// once. A <paramref name="stamp"/> other than 0 marks the slot as planned by that batch or
+    /// resync; a slot left empty is then dropped at the batch's end (<see cref="DropEmptied"/>), not
+    /// at once, as the mark says the prefix was seen.
+    /// </summary>
+    private int Plan(ref KernelViewSlot found, Prefix prefix, RouteEntry? entry, List<RouteChange> changes, int stamp)
     {
         var desired = ComputeDesired(prefix, entry);
-        _installed.TryGetValue(prefix, out var actual);
+        ref var slot = ref found;
+        if (Unsafe.IsNullRef(ref slot))
+        {
+            // Nothing installed, nothing wanted before, nothing wanted now.
+            if (desired is null)
+                return 0;
+            slot = ref _view.GetOrAdd(prefix);
+        }
+        if (stamp != 0)
+            slot.Seen = stamp;
+        var actual = slot.Installed;
         if (desired is null)
         {
-            var wasWanted = _desired.Remove(prefix);
+            var wasWanted = slot.Desired is not null;
+            _view.SetDesired(ref slot, null);
             // While graceful-restart recovery holds, only routes withdrawn in this run go; the rest wait.
-            if (actual is not null && prune && (_pruneAllowed || wasWanted))
+            if (actual is not null && (_pruneAllowed || wasWanted))
             {
                 changes.Add(RouteChange.Delete(actual));
+                slot.Pending = true;
                 if (wasWanted)
                 {
                     Stats.CountExportWithdrawReceived();
@@ -59,12 +82,20 @@ public sealed partial class KernelProtocol
                 }
                 return 1;
             }
+            if (actual is null)
+            {
+                if (stamp == 0)
+                    _view.RemoveIfEmpty(prefix);
+                else
+                    _emptied.Add(prefix);
+            }
             return 0;
         }
-        _desired[prefix] = desired;
+        _view.SetDesired(ref slot, desired);
         if (actual is not null && desired.Matches(actual))
             return 0;
         Stats.CountExportUpdate(true);
+        slot.Pending = true;
         if (actual is null)
         {
             changes.Add(RouteChange.Add(desired));
@@ -82,11 +113,35 @@ public sealed partial class KernelProtocol
         return 1;
     }
 
+    // Of the batch or resync being planned: slots it left empty (dropped at its end). Reused.
+    private readonly List<Prefix> _emptied = [];
+    private int _stamp;
+
+    /// <summary>A new mark for a batch, a resync or a dump (never 0, which marks nothing).</summary>
+    private int NextStamp()
+    {
+        _stamp = _stamp == int.MaxValue ? 1 : _stamp + 1;
+        return _stamp;
+    }
+
+    /// <summary>Drops the slots the batch or resync left with neither route (the prefix was seen, so no mark is needed any more).</summary>
+    private void DropEmptied()
+    {
+        foreach (var p in _emptied)
+            _view.RemoveIfEmpty(p);
+        _emptied.Clear();
+    }
+
     /// <summary>Removes routes of ours that nothing wants (after the first feed, or when recovery ends).</summary>
     private async Task PruneAsync(CancellationToken ct)
     {
         await FinishWriteAsync().ConfigureAwait(false);
-        var stale = _installed.Where(kv => !_desired.ContainsKey(kv.Key)).Select(kv => RouteChange.Delete(kv.Value)).ToList();
+        var stale = new List<RouteChange>();
+        foreach (var (_, slot) in _view)
+        {
+            if (slot.Installed is { } installed && slot.Desired is null)
+                stale.Add(RouteChange.Delete(installed));
+        }
         if (stale.Count == 0)
             return;
         _log.LogInformation("{Protocol}: pruning {Count} routes of ours no longer wanted", Name, stale.Count);
@@ -96,7 +151,7 @@ public sealed partial class KernelProtocol
 
     /// <summary>
     /// Re-reads links and the kernel table, then repairs every difference (BIRD's <c>krt_scan</c>).
-    /// The journal keeps what we want (<c>_desired</c>) current, so a prefix whose wanted route
+    /// The journal keeps what we want (the view's wanted routes) current, so a prefix whose wanted route
     /// matches the one read back needs no new plan; only the others are planned again from the table
     /// (all of them when interfaces were renamed or renumbered, which changes what is wanted).
     /// </summary>
@@ -117,19 +172,23 @@ public sealed partial class KernelProtocol
         var replanAll = !links.SameIndexesAndNames(_links);
         var plan = _scanPlan;
         plan.Clear();
-        foreach (var (p, desired) in _desired)
+        var anyRetry = _retry.Count > 0;
+        foreach (var (p, slot) in _view)
         {
-            if (replanAll || _retry.Contains(p) || !_installed.TryGetValue(p, out var actual) || !desired.Matches(actual))
+            if (slot.Desired is { } desired)
+            {
+                if (replanAll || (anyRetry && _retry.Contains(p)) || slot.Installed is not { } actual || !desired.Matches(actual))
+                    plan.Add(p);
+            }
+            else if (slot.Installed is not null)
+            {
                 plan.Add(p);
-        }
-        foreach (var p in _installed.Keys)
-        {
-            if (!_desired.ContainsKey(p))
-                plan.Add(p);
+            }
         }
         foreach (var p in _retry)
         {
-            if (!_desired.ContainsKey(p) && !_installed.ContainsKey(p))
+            ref var slot = ref _view.Find(p);
+            if (Unsafe.IsNullRef(ref slot) || (slot.Desired is null && slot.Installed is null))
                 plan.Add(p);
         }
         var retries = _retry.Count;
@@ -142,7 +201,7 @@ public sealed partial class KernelProtocol
         foreach (var p in plan)
         {
             // A prefix whose last write failed is a retry, not drift.
-            if (Plan(p, Table.Find(p), changes, prune: true) > 0 && !_scanRetries.Contains(p))
+            if (Plan(p, Table.Find(p), changes) > 0 && !_scanRetries.Contains(p))
                 repairs++;
         }
         plan.Clear();
@@ -163,7 +222,28 @@ public sealed partial class KernelProtocol
         await FinishWriteAsync().ConfigureAwait(false);
         if (changes.Count == 0)
             return;
-        TakeResults(changes, await _netlink!.ApplyAsync(changes, ct).ConfigureAwait(false));
+        NetlinkResult[] results;
+        try
+        {
+            results = await _netlink!.ApplyAsync(changes, ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            ClearPending(changes);
+            throw;
+        }
+        TakeResults(changes, results);
+    }
+
+    /// <summary>A write that failed whole: its prefixes are not waited for any more (the next scan reads back what it did).</summary>
+    private void ClearPending(List<RouteChange> changes)
+    {
+        foreach (var c in changes)
+        {
+            ref var slot = ref _view.Find(c.Route.Prefix);
+            if (!Unsafe.IsNullRef(ref slot))
+                slot.Pending = false;
+        }
     }
 
     /// <summary>Takes in the kernel's answers to <paramref name="changes"/>: the view follows successes; failures are logged, counted and retried.</summary>
@@ -181,9 +261,15 @@ public sealed partial class KernelProtocol
             if (r.IsOk || (c.Kind == RouteChangeKind.Delete && r.Errno == Errno.Esrch))
             {
                 if (c.Kind == RouteChangeKind.Delete)
-                    _installed.Remove(p);
+                {
+                    _view.Uninstall(p);
+                }
                 else
-                    _installed[p] = c.Route;
+                {
+                    ref var slot = ref _view.GetOrAdd(p);
+                    _view.SetInstalled(ref slot, c.Route);
+                    slot.Pending = false;
+                }
                 // BIRD's "<" lines of routes written to the kernel: the change as sent (add, replace, delete).
                 if (trace)
                     Trace.Routes.LogDebug(c.Kind == RouteChangeKind.Delete ? ProtocolEvents.RouteExportWithdrawn : ProtocolEvents.RouteExported, "{Protocol} < {Change}", Name, c);
@@ -191,9 +277,12 @@ public sealed partial class KernelProtocol
             }
             Counters.CountError(r.Errno);
             _retry.Add(p);
+            ref var refused = ref _view.Find(p);
+            if (!Unsafe.IsNullRef(ref refused))
+                refused.Pending = false;
             _log.LogWarning("{Protocol}: kernel refused to {Change}: {Error}", Name, c, r);
         }
-        Counters.SetInstalled(_installed.Count);
-        Stats.AddExported(_desired.Count - Stats.Exported);
+        Counters.SetInstalled(_view.InstalledCount);
+        Stats.AddExported(_view.DesiredCount - Stats.Exported);
     }
 }

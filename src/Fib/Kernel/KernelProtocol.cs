@@ -28,8 +28,8 @@ public sealed partial class KernelProtocol : Protocol
     });
 
     // Owned by the loop (and by Start/Stop while the loop is not running).
-    private Dictionary<Prefix, KernelRouteSpec> _installed = [];
-    private readonly Dictionary<Prefix, KernelRouteSpec> _desired = [];
+    // What the kernel holds of ours and what the table wants, one slot per prefix (one probe per step).
+    private readonly KernelView _view = new();
     private readonly HashSet<Prefix> _retry = [];
     private readonly Dictionary<Prefix, (ImmutableArray<PathAttributes> Paths, int Kept)> _learned = [];
     private InterfaceSnapshot _links = InterfaceSnapshot.Empty;
@@ -93,7 +93,7 @@ public sealed partial class KernelProtocol : Protocol
                 _notifications = _netlink.OpenListener(_options.BothFamilies ? [Rtnl.GroupIpv4Route, Rtnl.GroupIpv6Route] : [_options.Ipv6 ? Rtnl.GroupIpv6Route : Rtnl.GroupIpv4Route]);
             _links = await InterfaceSnapshot.LoadAsync(_netlink, cancellationToken).ConfigureAwait(false);
             await ReadKernelAsync(cancellationToken).ConfigureAwait(false);
-            _log.LogInformation("{Protocol}: found {Count} routes of ours in kernel table {Table}{Hold}", Name, _installed.Count, KernelTable,
+            _log.LogInformation("{Protocol}: found {Count} routes of ours in kernel table {Table}{Hold}", Name, _view.InstalledCount, KernelTable,
                 _pruneAllowed ? "" : " (kept until graceful restart recovery ends)");
             _reader = Table.SubscribeJournal(Name, _options.JournalCapacity);
         }
@@ -170,9 +170,14 @@ public sealed partial class KernelProtocol : Protocol
         _learned.Clear();
         ForgetAliens();
         Counters.SetLearned(0);
-        if (!_options.Persist && _netlink is not null && _installed.Count > 0)
+        if (!_options.Persist && _netlink is not null && _view.InstalledCount > 0)
         {
-            var changes = _installed.Values.Select(RouteChange.Delete).ToList();
+            var changes = new List<RouteChange>(_view.InstalledCount);
+            foreach (var (_, slot) in _view)
+            {
+                if (slot.Installed is { } installed)
+                    changes.Add(RouteChange.Delete(installed));
+            }
             // Not in the view's order (the order they were added): scattered, which the kernel deletes in half the time.
             KernelDeleteOrder.Scatter(changes);
             await ApplyAsync(changes, cancellationToken).ConfigureAwait(false);
