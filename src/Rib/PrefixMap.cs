@@ -1,5 +1,3 @@
-using System.Numerics;
-
 namespace Calico.Bgp.Rib;
 
 /// <summary>
@@ -226,55 +224,8 @@ internal sealed class PrefixMap
         return longest;
     }
 
-    /// <summary>
-    /// The map's hash of <paramref name="prefix"/>: the two low bits tell four neighbouring prefixes
-    /// of one length (those that differ only in their last two network bits) apart, the rest comes
-    /// from their common part, so the four share a home (<see cref="Home"/> ignores the low bits) and
-    /// sit in adjacent cells. Probes compare whole hashes, so neighbours still pass each other
-    /// without loading an entry.
-    /// </summary>
-    internal static int Hash(in Prefix prefix)
-    {
-        var bits = ((UInt128)prefix.Hi << 64) | prefix.Lo;
-        var length = prefix.Length;
-        var neighbour = 0;
-        if (length >= 2)
-        {
-            var hostBits = (prefix.IsV6 ? 128 : 32) - length;
-            neighbour = (int)(bits >> hostBits) & 3;
-            bits &= ~((UInt128)3 << hostBits);
-        }
-        var h = (ulong)(bits >> 64) ^ BitOperations.RotateLeft((ulong)bits, 23) ^ ((ulong)length << 56) ^ (prefix.IsV6 ? 1UL << 63 : 0) ^ Seed;
-        // MurmurHash3's fmix64: every input bit reaches the bits the hash keeps.
-        h ^= h >> 33;
-        h *= 0xff51afd7ed558ccdUL;
-        h ^= h >> 33;
-        h *= 0xc4ceb9fe1a85ec53UL;
-        h ^= h >> 33;
-        return (int)((uint)(h >> 32) & ~3u) | neighbour;
-    }
+    /// <summary>The map's hash of <paramref name="prefix"/> (<see cref="PrefixHash.Of"/> with this map's seed).</summary>
+    internal static int Hash(in Prefix prefix) => PrefixHash.Of(prefix, Seed);
 
-    /// <summary>
-    /// The first slot to probe: the hash without its neighbour bits, mixed with the array's length and
-    /// scaled to the array (Lemire's multiply-shift), so the array can be any length and grow by less
-    /// than doubling.
-    /// </summary>
-    /// <remarks>
-    /// The hash is mixed with the array's length, so each array has an order of its own. With one
-    /// order for all, the slot is monotonic in the hash: removing entries in slot order (a withdrawn
-    /// table, walked by <see cref="Entries"/>) leaves those of one hash range, which a rebuild then
-    /// packs into one run at the same end of the smaller array, and every probe walks it — 200k routes
-    /// of a session that went down took 7.7 CPU s to remove instead of a few ms.
-    /// </remarks>
-    private static int Home(int hash, int length)
-    {
-        // MurmurHash3's fmix32 over the group's hash and the length (cheaper than HashCode.Combine).
-        var h = ((uint)hash >> 2) ^ ((uint)length * 0x9E3779B9u);
-        h ^= h >> 16;
-        h *= 0x85ebca6bu;
-        h ^= h >> 13;
-        h *= 0xc2b2ae35u;
-        h ^= h >> 16;
-        return (int)((ulong)h * (ulong)length >> 32);
-    }
+    private static int Home(int hash, int length) => PrefixHash.Home(hash, length);
 }

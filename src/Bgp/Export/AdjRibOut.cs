@@ -1,4 +1,3 @@
-using System.Numerics;
 using Calico.Bgp.Rib;
 
 namespace Calico.Bgp.Speaker.Export;
@@ -54,29 +53,8 @@ internal sealed class AdjRibOut
     /// <summary>Slots in the array (for enumeration with <see cref="IsUsed"/> and <see cref="PathsAt"/>).</summary>
     public int Capacity => _slots.Length;
 
-    /// <summary>
-    /// The hash the map uses for <paramref name="prefix"/>: computed once per change and used for both
-    /// the pass's de-duplication and the lookup. Four neighbouring prefixes of one length (those that
-    /// differ only in their last two network bits) share the high bits, so they share a home and sit
-    /// in adjacent slots: a burst of consecutive prefixes (a peer's table arrives in order) touches a
-    /// cache line per four prefixes instead of one each, the lookup being a memory miss otherwise. The
-    /// low two bits tell them apart, so probes still compare hashes before loading a route.
-    /// </summary>
-    public static int Hash(in Prefix prefix)
-    {
-        var bits = prefix.Address.Bits;
-        var hostBits = (prefix.IsV6 ? 128 : 32) - prefix.Length;
-        var neighbour = prefix.Length >= 2 ? (int)(bits >> hostBits) & 3 : 0;
-        var group = prefix.Length >= 2 ? bits & ~((UInt128)3 << hostBits) : bits;
-        var h = (ulong)(group >> 64) ^ BitOperations.RotateLeft((ulong)group, 23) ^ ((ulong)prefix.Length << 56) ^ (prefix.IsV6 ? 1UL << 63 : 0) ^ Seed;
-        // MurmurHash3's fmix64: every input bit reaches the high bits the home slot is taken from.
-        h ^= h >> 33;
-        h *= 0xff51afd7ed558ccdUL;
-        h ^= h >> 33;
-        h *= 0xc4ceb9fe1a85ec53UL;
-        h ^= h >> 33;
-        return (int)((uint)(h >> 32) & ~3u) | neighbour;
-    }
+    /// <summary>The map's hash of <paramref name="prefix"/> (<see cref="PrefixHash.Of"/> with this map's seed): computed once per change and used for both the pass's de-duplication and the lookup.</summary>
+    public static int Hash(in Prefix prefix) => PrefixHash.Of(prefix, Seed);
 
     /// <summary>The slot holding <paramref name="prefix"/>, or -1.</summary>
     public int Find(in Prefix prefix, int hash)
@@ -221,28 +199,5 @@ internal sealed class AdjRibOut
 
     private static Prefix KeyOf(object paths) => paths is Route r ? r.Prefix : ((PathOut[])paths)[0].Route.Prefix;
 
-    /// <summary>
-    /// The first slot to probe: the hash without its neighbour bits, mixed with the array's length and
-    /// scaled to the array (Lemire's multiply-shift), so the array can be any length. Four neighbours
-    /// (<see cref="Hash"/>) still share a home.
-    /// </summary>
-    /// <remarks>
-    /// Mixing in the length gives each array size an order of its own. With the hash alone the slot
-    /// was monotonic in the hash, the same order in every size: a withdrawal in slot order (a resync
-    /// walks the array for the prefixes that are gone) left one hash range, which the shrinking
-    /// rebuild packed into one run at the same end of the quarter-size array, and every insert of the
-    /// rebuild and every removal after it walked that run — emptying a million prefixes took minutes
-    /// (bench/RESULTS-perf.md, fifth round). The RIB's map had the same fault (PrefixMap.Home).
-    /// </remarks>
-    private static int Home(int hash, int length)
-    {
-        // MurmurHash3's fmix32 over the group's hash and the length.
-        var h = ((uint)hash >> 2) ^ ((uint)length * 0x9E3779B9u);
-        h ^= h >> 16;
-        h *= 0x85ebca6bu;
-        h ^= h >> 13;
-        h *= 0xc2b2ae35u;
-        h ^= h >> 16;
-        return (int)((ulong)h * (ulong)length >> 32);
-    }
+    private static int Home(int hash, int length) => PrefixHash.Home(hash, length);
 }
