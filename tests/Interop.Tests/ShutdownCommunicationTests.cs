@@ -80,14 +80,16 @@ public class ShutdownCommunicationTests
         Assert.Contains("disabled", await bird.CommandAsync($"disable {Bird} \"bird says bye\""), StringComparison.Ordinal);
         // BIRD 1.6's view of a received Cease: state start, the BGP state, then "Received: ..." as
         // the info and the last error, until ours tries again (error wait and connect delay, 7 s).
+        // The message is kept as the NOTIFICATION is read; the protocol leaves "up" once the session's
+        // routes are flushed just after, so wait for both rather than read the moment in between.
         var all = "";
+        string Row() => all.Split('\n').Single(l => l.StartsWith(Ours, StringComparison.Ordinal));
         await Wait.UntilAsync(async () =>
         {
             all = await ours.CommandAsync($"show protocols all {Ours}");
-            return all.Contains("Message:        bird says bye", StringComparison.Ordinal);
-        }, Converge, "ours to show BIRD's message", Describe);
-        var row = all.Split('\n').Single(l => l.StartsWith(Ours, StringComparison.Ordinal));
-        Assert.Matches(@"^Node_10_0_0_2 +BGP +master +start +\S+ +(Active|Connect|Idle) +Received: Administrative shutdown\s*$", row);
+            return all.Contains("Message:        bird says bye", StringComparison.Ordinal) && !Row().Contains(" up ", StringComparison.Ordinal);
+        }, Converge, "ours to show BIRD's message with the session down", Describe);
+        Assert.Matches(@"^Node_10_0_0_2 +BGP +master +start +\S+ +(Active|Connect|Idle) +Received: Administrative shutdown\s*$", Row());
         Assert.Contains("    Last error:       Received: Administrative shutdown", all, StringComparison.Ordinal);
         Assert.Contains(ours.Process!.Output.Split('\n'), l => l.Contains("Administrative shutdown: \"bird says bye\"", StringComparison.Ordinal));
 
