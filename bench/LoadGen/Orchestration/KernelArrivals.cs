@@ -23,7 +23,6 @@ public sealed class KernelArrivals : IDisposable
 {
     // A notification per route for a few thousand routes; far more than the default so none are lost.
     private const int ReceiveBufferBytes = 16 * 1024 * 1024;
-    private const uint Ipv4RouteGroupMask = 1u << (Rtnl.GroupIpv4Route - 1);
 
     private readonly byte _protocol;
     private readonly int _expected;
@@ -102,9 +101,9 @@ public sealed class KernelArrivals : IDisposable
             Interlocked.Exchange(ref _completedAt, at);
     }
 
-    private unsafe void Listen(string netns, int? core)
+    private void Listen(string netns, int? core)
     {
-        var fd = -1;
+        NetlinkSocket? socket = null;
         try
         {
             if (core is { } c)
@@ -116,57 +115,37 @@ public sealed class KernelArrivals : IDisposable
             // reads: the thread sleeps in recv(2) and only ever wakes for a notification or its timeout.
             var priority = 1;
             ArrivalNative.SchedSetScheduler(0, ArrivalNative.SchedFifo, ref priority);
-            // This thread stays in the DUT's namespace for its whole life: it exists only to listen there.
-            var ns = ArrivalNative.Open(Path.Combine("/var/run/netns", netns), ArrivalNative.ORdonlyCloexec);
-            if (ns < 0)
-                throw new IOException($"cannot open network namespace {netns}: errno {Marshal.GetLastPInvokeError()}");
-            var entered = ArrivalNative.SetNs(ns, ArrivalNative.CloneNewNet);
-            var errno = Marshal.GetLastPInvokeError();
-            ArrivalNative.Close(ns);
-            if (entered != 0)
-                throw new IOException($"setns({netns}): errno {errno}");
-            fd = ArrivalNative.Socket(ArrivalNative.AfNetlink, ArrivalNative.SockRaw | ArrivalNative.SockCloexec, ArrivalNative.NetlinkRoute);
-            if (fd < 0)
-                throw new IOException($"socket(AF_NETLINK): errno {Marshal.GetLastPInvokeError()}");
-            var size = ReceiveBufferBytes;
-            if (ArrivalNative.SetSockOpt(fd, ArrivalNative.SolSocket, ArrivalNative.SoRcvbufForce, &size, sizeof(int)) != 0)
-                ArrivalNative.SetSockOpt(fd, ArrivalNative.SolSocket, ArrivalNative.SoRcvbuf, &size, sizeof(int));
-            // struct timeval of 20 ms: recv returns now and then so the thread can see it is to stop.
-            var timeout = stackalloc long[2] { 0, 20_000 };
-            ArrivalNative.SetSockOpt(fd, ArrivalNative.SolSocket, ArrivalNative.SoRcvtimeo, timeout, 2 * sizeof(long));
-            var addr = new ArrivalNative.SockaddrNl { Family = ArrivalNative.AfNetlink, Groups = Ipv4RouteGroupMask };
-            if (ArrivalNative.Bind(fd, ref addr, sizeof(ArrivalNative.SockaddrNl)) != 0)
-                throw new IOException($"bind(AF_NETLINK): errno {Marshal.GetLastPInvokeError()}");
+            // The daemon's own netlink socket, opened in the DUT's namespace, read with blocking receives
+            // on this thread (as bench/Kernel's route counter does).
+            socket = NetlinkSocket.Open(netns, [Rtnl.GroupIpv4Route], ReceiveBufferBytes);
             _listening.TrySetResult();
             var buffer = new byte[256 * 1024];
-            fixed (byte* p = buffer)
+            while (!_stop)
             {
-                while (!_stop)
+                int n;
+                try
                 {
-                    var n = (int)ArrivalNative.Recv(fd, p, (nuint)buffer.Length, 0);
-                    // One timestamp per datagram: the moment this thread heard of the routes in it.
-                    var at = Stopwatch.GetTimestamp();
-                    if (n < 0)
-                    {
-                        var e = Marshal.GetLastPInvokeError();
-                        if (e == ArrivalNative.Enobufs)
-                            _lost = true;
-                        else if (e is not (ArrivalNative.Eagain or ArrivalNative.Eintr))
-                            throw new IOException($"recv(AF_NETLINK): errno {e}");
-                        continue;
-                    }
-                    Take(buffer.AsSpan(0, n), at);
+                    // 20 ms at most, so the thread sees now and then that it is to stop.
+                    n = socket.Receive(buffer, 20);
                 }
+                catch (NetlinkException e) when (e.Errno == Errno.Enobufs)
+                {
+                    _lost = true;
+                    continue;
+                }
+                // One timestamp per datagram: the moment this thread heard of the routes in it.
+                var at = Stopwatch.GetTimestamp();
+                if (n > 0)
+                    Take(buffer.AsSpan(0, n), at);
             }
         }
-        catch (IOException e)
+        catch (Exception e) when (e is NetlinkException or IOException)
         {
             _listening.TrySetException(e);
         }
         finally
         {
-            if (fd >= 0)
-                ArrivalNative.Close(fd);
+            socket?.Dispose();
         }
     }
 
