@@ -139,8 +139,12 @@ public class ControlServerTests
         var stuck = f.Connect();
         stuck.ReceiveBufferSize = 4096;
         stuck.Send(Bytes("show route all\n"));
-        // It never reads; the server gives up on it after the write timeout.
+        // It never reads; the server gives up on it after the write timeout. First see its session
+        // counted (the accept may come after Send returns), then gone.
         var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (f.Server.SessionCount == 0 && DateTime.UtcNow < deadline)
+            await Task.Delay(5);
+        Assert.Equal(1, f.Server.SessionCount);
         while (f.Server.SessionCount > 0 && DateTime.UtcNow < deadline)
             await Task.Delay(50);
         Assert.Equal(0, f.Server.SessionCount);
