@@ -10,11 +10,14 @@ namespace Calico.Bgp.Speaker;
 /// <summary>
 /// The BGP listening socket (BIRD's <c>bgp_listen</c>): accepts TCP connections and hands each to
 /// the protocol whose neighbour address is the remote address; anything else is closed and logged
-/// (at most once a minute per address family of noise).
+/// (at most once a minute per stranger's address, so a noisy one cannot hide another).
 /// </summary>
 public sealed class BgpListener : IAsyncDisposable
 {
-    private static readonly TimeSpan LogInterval = TimeSpan.FromMinutes(1);
+    private const long LogIntervalMs = 60_000;
+
+    /// <summary>Strangers remembered for the log's rate limit; beyond this, a flood of sources is not logged per source.</summary>
+    private const int MaxRememberedStrangers = 256;
     private readonly ConcurrentDictionary<IpAddr, BgpProtocol> _protocols = new();
     private readonly IpAddr? _address;
     private readonly ILogger _log;
@@ -22,7 +25,8 @@ public sealed class BgpListener : IAsyncDisposable
     private readonly CancellationTokenSource _cts = new();
     private Socket? _socket;
     private Task? _acceptLoop;
-    private DateTime _lastRejectLog = DateTime.MinValue;
+    /// <summary>When each stranger was last logged (<see cref="Environment.TickCount64"/>); the accept loop alone uses it.</summary>
+    private readonly Dictionary<IpAddr, long> _lastRejectLog = [];
 
     public BgpListener(IpAddr? address, int port, ILoggerFactory loggers, Func<AddressFamily, Socket>? socketFactory = null)
     {
@@ -34,9 +38,23 @@ public sealed class BgpListener : IAsyncDisposable
 
     public int Port { get; private set; }
 
-    /// <summary>Opens the socket (dual-mode IPv6 when no address is given) and starts accepting.</summary>
+    /// <summary>Opens the socket and starts accepting (<see cref="Open"/> then <see cref="StartAccepting"/>).</summary>
     public void Start()
     {
+        Open();
+        StartAccepting();
+    }
+
+    /// <summary>
+    /// Binds and listens (dual-mode IPv6 when no address is given), so a port in use fails here; the
+    /// kernel queues connections until <see cref="StartAccepting"/>, which the daemon calls once every
+    /// BGP protocol has registered its neighbour (a peer quicker than our start is then not taken for
+    /// a stranger and refused).
+    /// </summary>
+    public void Open()
+    {
+        if (_socket is not null)
+            return;
         var family = _address?.Family ?? AddressFamily.InterNetworkV6;
         var socket = _socketFactory?.Invoke(family) ?? new Socket(family, SocketType.Stream, ProtocolType.Tcp);
         try
@@ -56,7 +74,17 @@ public sealed class BgpListener : IAsyncDisposable
         _socket = socket;
         foreach (var p in _protocols.Values)
             ApplyPassword(p);
-        _acceptLoop = Task.Run(AcceptLoopAsync);
+    }
+
+    /// <summary>Whether the accept loop runs.</summary>
+    public bool IsAccepting => _acceptLoop is not null;
+
+    /// <summary>Starts taking connections off the socket <see cref="Open"/> made.</summary>
+    public void StartAccepting()
+    {
+        if (_socket is null)
+            throw new InvalidOperationException("The listener is not open.");
+        _acceptLoop ??= Task.Run(AcceptLoopAsync);
     }
 
     public void Register(BgpProtocol protocol)
@@ -117,13 +145,29 @@ public sealed class BgpListener : IAsyncDisposable
                 protocol.Accept(client);
                 continue;
             }
-            if (DateTime.UtcNow - _lastRejectLog > LogInterval)
-            {
-                _lastRejectLog = DateTime.UtcNow;
+            if (ShouldLogStranger(addr, Environment.TickCount64))
                 _log.LogWarning("BGP: Unexpected connect from unknown address {Address} (port {Port})", addr, remote.Port);
-            }
             client.Dispose();
         }
+    }
+
+    /// <summary>Whether a refused connect from <paramref name="addr"/> is logged: once a minute per address.</summary>
+    private bool ShouldLogStranger(IpAddr addr, long now)
+    {
+        if (_lastRejectLog.TryGetValue(addr, out var last) && now - last < LogIntervalMs)
+            return false;
+        if (_lastRejectLog.Count >= MaxRememberedStrangers && !_lastRejectLog.ContainsKey(addr))
+        {
+            foreach (var (a, t) in _lastRejectLog)
+            {
+                if (now - t >= LogIntervalMs)
+                    _lastRejectLog.Remove(a);
+            }
+            if (_lastRejectLog.Count >= MaxRememberedStrangers)
+                return false;
+        }
+        _lastRejectLog[addr] = now;
+        return true;
     }
 
     private int _disposed;

@@ -271,35 +271,4 @@ public class ImportLimitTests
         public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
             System.CreateTimer(callback, state, dueTime, period);
     }
-
-    /// <summary>Keeps the warnings logged, formatted, to check BIRD's wording.</summary>
-    private sealed class CapturingLoggers : ILoggerFactory
-    {
-        private readonly ConcurrentQueue<string> _warnings = new();
-
-        public IReadOnlyList<string> Warnings => [.. _warnings];
-
-        public ILogger CreateLogger(string categoryName) => new Logger(_warnings);
-
-        public void AddProvider(ILoggerProvider provider)
-        {
-        }
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(ConcurrentQueue<string> warnings) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            {
-                if (logLevel == LogLevel.Warning)
-                    warnings.Enqueue(formatter(state, exception));
-            }
-        }
-    }
 }

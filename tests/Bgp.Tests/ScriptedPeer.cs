@@ -76,6 +76,23 @@ internal sealed class ScriptedPeer : IAsyncDisposable
         return msg;
     }
 
+    /// <summary>Waits until the other end closes the connection (end of stream or a reset), discarding what arrives.</summary>
+    public async Task ReadClosedAsync(TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(20));
+        var buffer = new byte[4096];
+        try
+        {
+            while (await _stream.ReadAsync(buffer, cts.Token) > 0)
+            {
+            }
+        }
+        catch (IOException)
+        {
+            // Reset: closed as well.
+        }
+    }
+
     /// <summary>Reads until a message of <paramref name="type"/> arrives (skipping KEEPALIVEs and others).</summary>
     public async Task<byte[]> ReadUntilAsync(MessageType type, TimeSpan? timeout = null)
     {

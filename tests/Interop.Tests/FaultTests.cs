@@ -168,6 +168,8 @@ public class FaultTests
         var (a, c, ours) = (l.A, l.C, l.Ours);
         var since = Since(await ours.CommandAsync("show protocols"), Peer);
         // A third host, not a configured neighbor, opens and resets 300 connections to ours.
+        var connected = 0;
+        var errors = new Dictionary<SocketError, int>();
         for (var i = 0; i < 300; i++)
         {
             using var s = NetnsSockets.Create(c.Netns, AddressFamily.InterNetwork);
@@ -175,21 +177,27 @@ public class FaultTests
             try
             {
                 await s.ConnectAsync(new IPEndPoint(IPAddress.Parse("10.0.1.1"), 179)).WaitAsync(TimeSpan.FromSeconds(5));
+                connected++;
             }
-            catch (SocketException)
+            catch (SocketException e)
             {
                 // Refused or reset by ours: what it should do with a stranger.
+                errors[e.SocketErrorCode] = errors.GetValueOrDefault(e.SocketErrorCode) + 1;
             }
             // Linger 0: close sends RST.
         }
+        var storm = $"{connected} of 300 connects completed; failed: {string.Join(", ", errors.Select(e => $"{e.Key} ×{e.Value}"))}";
         // The configured session is untouched by strangers.
         await Task.Delay(TimeSpan.FromSeconds(2));
         Assert.Equal(since, Since(await ours.CommandAsync("show protocols"), Peer));
         Assert.True(await ours.IsEstablishedAsync(Peer));
         Assert.Equal(50, await KernelCountAsync(a));
         Assert.False(ours.Process!.HasExited);
-        // Refusals are logged, but rate-limited: far fewer lines than connections.
-        var refusals = ours.Process.Output.Split('\n').Count(l => l.Contains("10.0.1.2", StringComparison.Ordinal));
-        Assert.InRange(refusals, 1, 30);
+        // Refusals are logged, but rate-limited: far fewer lines than connections. A connection the
+        // stranger resets before ours takes it off the accept queue is counted in the same line.
+        Assert.True(connected > 0, storm);
+        var output = ours.Process.Output;
+        var refusals = output.Split('\n').Count(l => l.Contains("10.0.1.2", StringComparison.Ordinal));
+        Assert.True(refusals is >= 1 and <= 30, $"{refusals} lines naming 10.0.1.2 in ours' output ({storm}); its tail:\n{output[Math.Max(0, output.Length - 4000)..]}");
     }
 }

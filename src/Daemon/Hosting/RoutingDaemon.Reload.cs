@@ -204,6 +204,10 @@ internal sealed partial class RoutingDaemon
             _disabled.TryRemove(running.Config.Name, out _);
             await running.Instance.StartAsync(cancellationToken).ConfigureAwait(false);
         }
+        // Accept only once every BGP protocol has registered its neighbour: a peer that connects in
+        // between waits in the socket's queue instead of being refused as a stranger.
+        if (_listener is { IsAccepting: false })
+            _listener.StartAccepting();
     }
 
     /// <summary>The export filter instances of the running BGP sessions, so equal new ones join their update groups.</summary>
@@ -256,8 +260,10 @@ internal sealed partial class RoutingDaemon
         }
         if (_listener is null && wantsBgp)
         {
+            // Bound here (a port in use fails before any protocol starts); accepting starts at the end
+            // of ApplyAsync, after the protocols have registered.
             _listener = new BgpListener(listen.Address, listen.Port, _loggers);
-            _listener.Start();
+            _listener.Open();
             _listenConfig = listen;
         }
         return replaced;
