@@ -33,19 +33,20 @@ public sealed partial class BgpProtocol
     private void SessionDown()
     {
         _receivedEndOfRib = false;
-        bool keepV4, keepV6;
+        bool keepV4, keepV6, wasUp;
         int restartTime;
         lock (_sync)
         {
             ClearAdjRibOut();
-            if (State != ProtocolState.Up && _peerGracefulRestart)
+            wasUp = State == ProtocolState.Up;
+            if (!wasUp && _peerGracefulRestart)
             {
                 // A reconnection attempt failed while the neighbour restarts: its stale routes stay
                 // until the restart timer, which keeps running (RFC 4724 §4.2).
                 return;
             }
             var caps = _fsm.PeerOpen?.Capabilities;
-            (keepV4, keepV6) = State == ProtocolState.Up ? KeptFamilies(caps) : (false, false);
+            (keepV4, keepV6) = wasUp ? KeptFamilies(caps) : (false, false);
             // A family still stale from an earlier restart stays stale only if still listed.
             _staleV4 = keepV4;
             _staleV6 = keepV6;
@@ -53,6 +54,10 @@ public sealed partial class BgpProtocol
             restartTime = caps?.GracefulRestartTime ?? 0;
             _restartDeadline = _peerGracefulRestart ? Time.GetUtcNow().AddSeconds(restartTime) : null;
         }
+        // As BIRD: the protocol leaves "up" first, then its routes are flushed, so `show protocols`
+        // never pairs the neighbour's shutdown message or error with a row still up.
+        if (wasUp)
+            SetState(ProtocolState.Start);
         if (keepV4 || keepV6)
         {
             lock (_adjRibIn.Sync)
@@ -78,8 +83,6 @@ public sealed partial class BgpProtocol
             }
             Stats.ResetRouteCounts();
         }
-        if (State == ProtocolState.Up)
-            SetState(ProtocolState.Start);
     }
 
     /// <summary>
