@@ -34,6 +34,12 @@ public class FilterBenchmarks
           if (net ~ 10.96.0.0/12) then { reject; }
           accept;
         }
+        filter communities {
+          if ((65000, 100) ~ bgp_community) then { bgp_local_pref = 2147483547; }
+          bgp_community.add((5663, 12));
+          bgp_large_community.add((50, 50, 5364));
+          accept;
+        }
         protocol bgp Mesh_10_192_0_3 {
           local as 64512;
           neighbor 10.192.0.3 as 64512;
@@ -52,6 +58,7 @@ public class FilterBenchmarks
 
     private RouteFilter _kernel = null!;
     private RouteFilter _export = null!;
+    private RouteFilter _communities = null!;
     private Route _bgpRoute = null!;
     private Route _staticRoute = null!;
     private Route _serviceRoute = null!;
@@ -63,6 +70,7 @@ public class FilterBenchmarks
         var config = ConfigLoader.Parse(Config, "bench.cfg");
         _kernel = config.Filters["calico_kernel_programming"].Filter;
         _export = config.Protocols[0].ExportFilter;
+        _communities = config.Filters["communities"].Filter;
         var protocol = new BenchProtocol();
         _bgpRoute = new Route(Prefix.Parse("192.168.5.0/26"), _cache.Intern(new PathAttributes
         {
@@ -91,6 +99,10 @@ public class FilterBenchmarks
 
     [Benchmark]
     public Route? ExportFilterBgpRoute() => _export.Apply(_bgpRoute, _cache);
+
+    /// <summary>Reads the community list, adds a community and a large community (Calico's configured communities).</summary>
+    [Benchmark]
+    public Route? CommunityFilterBgpRoute() => _communities.Apply(_bgpRoute, _cache);
 
     private sealed class BenchProtocol() : Protocol("bench1", new RoutingTable(), TimeProvider.System, 100)
     {

@@ -162,8 +162,8 @@ internal sealed partial class Parser
             {
                 ("len", FilterType.Prefix) => new Expr(FilterType.Int, s => FilterValue.FromInt(v(s).Int)),
                 ("len", FilterType.Path) => new Expr(FilterType.Int, s => FilterValue.FromInt(((AsPath)v(s).Obj!).Length)),
-                ("len", FilterType.Clist) => new Expr(FilterType.Int, s => FilterValue.FromInt(((ImmutableArray<Community>)v(s).Obj!).Length)),
-                ("len", FilterType.LClist) => new Expr(FilterType.Int, s => FilterValue.FromInt(((ImmutableArray<LargeCommunity>)v(s).Obj!).Length)),
+                ("len", FilterType.Clist) => new Expr(FilterType.Int, s => FilterValue.FromInt(v(s).Clist.Length)),
+                ("len", FilterType.LClist) => new Expr(FilterType.Int, s => FilterValue.FromInt(v(s).LClist.Length)),
                 ("ip", FilterType.Prefix) => new Expr(FilterType.Ip, s => FilterValue.FromIp(v(s).Ip)),
                 ("first", FilterType.Path) => new Expr(FilterType.Int, s => FilterValue.FromInt(((AsPath)v(s).Obj!).FirstAs)),
                 ("last", FilterType.Path) => new Expr(FilterType.Int, s => FilterValue.FromInt(((AsPath)v(s).Obj!).LastAs)),

@@ -97,8 +97,8 @@ internal sealed partial class Parser
             EndStatement();
             FilterValue empty = type switch
             {
-                FilterType.Clist => FilterValue.FromObj(ImmutableArray<Community>.Empty),
-                FilterType.LClist => FilterValue.FromObj(ImmutableArray<LargeCommunity>.Empty),
+                FilterType.Clist => FilterValue.FromClist([]),
+                FilterType.LClist => FilterValue.FromLClist([]),
                 FilterType.Path => FilterValue.FromObj(AsPath.Empty),
                 _ => throw Error(method, $"{what} has no method 'empty'"),
             };
@@ -115,24 +115,16 @@ internal sealed partial class Parser
         EndStatement();
         apply = (method.Text, type, arg.Type) switch
         {
+            // Through a per-thread memo (ListEdits): the same edit of the same interned list, route
+            // after route, returns the list it made the first time instead of a new one per route.
             ("add", FilterType.Clist, FilterType.Pair) => static (list, v) =>
-            {
-                var l = (ImmutableArray<Community>)list.Obj!;
-                var c = Community.FromRaw((uint)v.Int);
-                return l.Contains(c) ? list : FilterValue.FromObj(l.Add(c));
-            }
-            ,
+                FilterValue.FromObj(ListEdits.Add((Community[])list.Obj!, Community.FromRaw((uint)v.Int))),
             ("delete", FilterType.Clist, FilterType.Pair) => static (list, v) =>
-                FilterValue.FromObj(((ImmutableArray<Community>)list.Obj!).RemoveAll(c => c.Raw == (uint)v.Int)),
+                FilterValue.FromObj(ListEdits.Delete((Community[])list.Obj!, Community.FromRaw((uint)v.Int))),
             ("add", FilterType.LClist, FilterType.Lc) => static (list, v) =>
-            {
-                var l = (ImmutableArray<LargeCommunity>)list.Obj!;
-                var c = (LargeCommunity)v.Obj!;
-                return l.Contains(c) ? list : FilterValue.FromObj(l.Add(c));
-            }
-            ,
+                FilterValue.FromObj(ListEdits.Add((LargeCommunity[])list.Obj!, (LargeCommunity)v.Obj!)),
             ("delete", FilterType.LClist, FilterType.Lc) => static (list, v) =>
-                FilterValue.FromObj(((ImmutableArray<LargeCommunity>)list.Obj!).Remove((LargeCommunity)v.Obj!)),
+                FilterValue.FromObj(ListEdits.Delete((LargeCommunity[])list.Obj!, (LargeCommunity)v.Obj!)),
             ("prepend", FilterType.Path, FilterType.Int) => static (path, v) =>
                 FilterValue.FromObj(((AsPath)path.Obj!).Prepend(unchecked((uint)v.Int))),
             _ => throw Error(argToken, $"{what} ({type.Describe()}) has no method '{method.Text}' taking {arg.Type.Describe()}"),

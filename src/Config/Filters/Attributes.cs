@@ -70,14 +70,14 @@ internal static class Attributes
                 static (d, v) => d.AsPath = (AsPath)v.Obj!, static d => d.AsPath = null),
             Optional("bgp_originator_id", FilterType.Quad, static d => d.OriginatorId is { } o ? FilterValue.FromInt(o) : null,
                 static (d, v) => d.OriginatorId = ToU32(v), static d => d.OriginatorId = null),
-            List("bgp_community", FilterType.Clist, static d => d.Communities.IsDefault ? [] : d.Communities,
-                static (d, v) => d.Communities = (ImmutableArray<Community>)v.Obj!, static d => d.Communities = default),
-            List("bgp_large_community", FilterType.LClist, static d => d.LargeCommunities.IsDefault ? [] : d.LargeCommunities,
-                static (d, v) => d.LargeCommunities = (ImmutableArray<LargeCommunity>)v.Obj!, static d => d.LargeCommunities = default),
+            List("bgp_community", FilterType.Clist, static d => FilterValue.FromClist(d.Communities),
+                static (d, v) => d.Communities = v.Clist, static d => d.Communities = default),
+            List("bgp_large_community", FilterType.LClist, static d => FilterValue.FromLClist(d.LargeCommunities),
+                static (d, v) => d.LargeCommunities = v.LClist, static d => d.LargeCommunities = default),
             // BIRD 1.6 keeps the cluster list as an int set; it reads here as a clist of raw 32-bit values.
-            List<Community>("bgp_cluster_list", FilterType.Clist,
-                static d => d.ClusterList.IsDefault ? [] : [.. d.ClusterList.Select(Community.FromRaw)],
-                static (d, v) => d.ClusterList = [.. ((ImmutableArray<Community>)v.Obj!).Select(c => c.Raw)],
+            List("bgp_cluster_list", FilterType.Clist,
+                static d => FilterValue.FromClist(d.ClusterList.IsDefault ? [] : [.. d.ClusterList.Select(Community.FromRaw)]),
+                static (d, v) => d.ClusterList = [.. v.Clist.Select(c => c.Raw)],
                 static d => d.ClusterList = default),
         };
         return list.ToDictionary(a => a.Name);
@@ -107,12 +107,12 @@ internal static class Attributes
             Writing(set),
             Unsetting(unset));
 
-    private static AttributeInfo List<T>(
-        string name, FilterType type, Func<AttributeDraft, ImmutableArray<T>> get,
+    private static AttributeInfo List(
+        string name, FilterType type, Func<AttributeDraft, FilterValue> get,
         Action<AttributeDraft, FilterValue> set, Action<AttributeDraft> unset) =>
         new(name, type,
             s => true,
-            s => FilterValue.FromObj(get(s.Draft)),
+            s => get(s.Draft),
             Writing(set),
             Unsetting(unset));
 }

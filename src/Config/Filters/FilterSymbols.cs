@@ -72,8 +72,8 @@ internal static class FilterFormat
         FilterType.Dest => EnumNames.Name(FilterType.Dest, v.Int),
         FilterType.Origin => EnumNames.Name(FilterType.Origin, v.Int),
         FilterType.Int => v.Int.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        FilterType.Clist => "(clist " + string.Join(" ", (System.Collections.Immutable.ImmutableArray<Community>)v.Obj!) + ")",
-        FilterType.LClist => "(lclist " + string.Join(" ", (System.Collections.Immutable.ImmutableArray<LargeCommunity>)v.Obj!) + ")",
+        FilterType.Clist => "(clist " + string.Join(" ", v.Clist) + ")",
+        FilterType.LClist => "(lclist " + string.Join(" ", v.LClist) + ")",
         _ => v.Obj?.ToString() ?? "",
     };
 }

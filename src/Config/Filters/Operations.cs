@@ -13,8 +13,8 @@ internal static class Operations
         FilterType.String => static (a, b) => string.Equals(a.String, b.String, StringComparison.Ordinal),
         FilterType.Path => static (a, b) => Equals(a.Obj, b.Obj),
         FilterType.Lc => static (a, b) => Equals(a.Obj, b.Obj),
-        FilterType.Clist => static (a, b) => ((ImmutableArray<Community>)a.Obj!).SequenceEqual((ImmutableArray<Community>)b.Obj!),
-        FilterType.LClist => static (a, b) => ((ImmutableArray<LargeCommunity>)a.Obj!).SequenceEqual((ImmutableArray<LargeCommunity>)b.Obj!),
+        FilterType.Clist => static (a, b) => a.Clist.SequenceEqual(b.Clist),
+        FilterType.LClist => static (a, b) => a.LClist.SequenceEqual(b.LClist),
         _ => static (a, b) => a.Int == b.Int,
     };
 
@@ -36,8 +36,8 @@ internal static class Operations
         (FilterType.String, FilterType.String) => static (a, b) => ShellPattern.Matches(b.String, a.String),
         (FilterType.Int, FilterType.IntSet) or (FilterType.Source, FilterType.SourceSet) or (FilterType.Dest, FilterType.DestSet)
             or (FilterType.Origin, FilterType.OriginSet) => static (a, b) => ((IntSet)b.Obj!).Contains(a.Int),
-        (FilterType.Pair, FilterType.Clist) => static (a, b) => ((ImmutableArray<Community>)b.Obj!).Contains(Community.FromRaw((uint)a.Int)),
-        (FilterType.Lc, FilterType.LClist) => static (a, b) => ((ImmutableArray<LargeCommunity>)b.Obj!).Contains((LargeCommunity)a.Obj!),
+        (FilterType.Pair, FilterType.Clist) => static (a, b) => b.Clist.Contains(Community.FromRaw((uint)a.Int)),
+        (FilterType.Lc, FilterType.LClist) => static (a, b) => b.LClist.Contains((LargeCommunity)a.Obj!),
         (FilterType.Path, FilterType.PathMask) => static (a, b) => ((PathMask)b.Obj!).Matches((AsPath)a.Obj!),
         (FilterType.Path, FilterType.Int) => static (a, b) => ((AsPath)a.Obj!).Contains((uint)b.Int),
         _ => null,
