@@ -56,23 +56,37 @@ internal sealed class PrefixMap
         public bool Dead;
     }
 
-    private Cell[] _cells = new Cell[MinCapacity];
+    /// <summary>
+    /// An array of cells and the order its homes follow (<see cref="Home"/>), published together with
+    /// one volatile write so a reader probes an array with the order it was built with.
+    /// </summary>
+    private sealed class Layout(Cell[] cells, uint order)
+    {
+        public readonly Cell[] Cells = cells;
+        public readonly uint Order = order;
+    }
+
+    private Layout _layout = new(new Cell[MinCapacity], OrderOf(0));
     private int _count;
     private int _tombstones;
+
+    /// <summary>How many times the writer chose a new order (<see cref="Rebuild"/>).</summary>
+    private int _reorders;
 
     /// <summary>Entries in the map (tombstones not counted).</summary>
     public int Count => Volatile.Read(ref _count);
 
     /// <summary>Slots in the current array (for tests and the memory notes).</summary>
-    public int Capacity => Volatile.Read(ref _cells).Length;
+    public int Capacity => Volatile.Read(ref _layout).Cells.Length;
 
     public RouteEntry? Find(in Prefix prefix) => Find(prefix, Hash(prefix));
 
     /// <summary>The entry of <paramref name="prefix"/>, whose <see cref="Hash"/> the caller has already.</summary>
     public RouteEntry? Find(in Prefix prefix, int hash)
     {
-        var cells = Volatile.Read(ref _cells);
-        var i = Home(hash, cells.Length);
+        var layout = Volatile.Read(ref _layout);
+        var cells = layout.Cells;
+        var i = Home(hash, cells.Length, layout.Order);
         while (true)
         {
             ref var cell = ref cells[i];
@@ -86,6 +100,21 @@ internal sealed class PrefixMap
         }
     }
 
+    /// <summary>
+    /// The cell of <paramref name="prefix"/>'s entry or tombstone, else the empty cell that ends its
+    /// probe, for <see cref="EntryAt"/> and then <see cref="Set(RouteEntry, in Prefix, int, int)"/> or
+    /// <see cref="Remove(RouteEntry, in Prefix, int, int)"/>: the table's writer probes once per change,
+    /// not once to look and again to write. Writer only; valid until the writer's next change.
+    /// </summary>
+    public int Locate(in Prefix prefix, int hash) => IndexOf(_layout, prefix, hash);
+
+    /// <summary>The entry in a <see cref="Locate"/>d cell, or null when it is empty or a tombstone. Writer only.</summary>
+    public RouteEntry? EntryAt(int cell)
+    {
+        ref var c = ref _layout.Cells[cell];
+        return c.Dead ? null : c.Slot;
+    }
+
     /// <summary>Adds or replaces the entry for its prefix. Writer only.</summary>
     public void Set(RouteEntry entry)
     {
@@ -94,10 +123,13 @@ internal sealed class PrefixMap
     }
 
     /// <summary>Adds or replaces the entry for <paramref name="prefix"/> (its own), with its <see cref="Hash"/>. Writer only.</summary>
-    public void Set(RouteEntry entry, in Prefix prefix, int hash)
+    public void Set(RouteEntry entry, in Prefix prefix, int hash) => Set(entry, prefix, hash, Locate(prefix, hash));
+
+    /// <summary>As <see cref="Set(RouteEntry, in Prefix, int)"/> into the cell <see cref="Locate"/> gave. Writer only.</summary>
+    public void Set(RouteEntry entry, in Prefix prefix, int hash, int cell)
     {
-        var cells = _cells;
-        var i = IndexOf(cells, prefix, hash);
+        var cells = _layout.Cells;
+        var i = cell;
         var slot = cells[i].Slot;
         if (slot is not null && !cells[i].Dead)
         {
@@ -106,9 +138,12 @@ internal sealed class PrefixMap
         }
         if (slot is null && _count + _tombstones + 1 > cells.Length * MaxLoad)
         {
-            Rebuild(SlotsFor(_count + 1));
-            cells = _cells;
-            i = IndexOf(cells, prefix, hash);
+            // Growing a map that has had no removal since its last rebuild keeps the order: every
+            // entry's new home is its old one scaled, so the rebuild writes the new array front to
+            // back instead of at random (a 32 MB array at a million routes).
+            Rebuild(SlotsFor(_count + 1), keepOrder: _tombstones == 0);
+            cells = _layout.Cells;
+            i = Locate(prefix, hash);
             slot = cells[i].Slot;
         }
         if (slot is not null)
@@ -131,28 +166,33 @@ internal sealed class PrefixMap
     }
 
     /// <summary>As <see cref="Remove(RouteEntry)"/>, with the prefix and its <see cref="Hash"/>. Writer only.</summary>
-    public bool Remove(RouteEntry tombstone, in Prefix prefix, int hash)
+    public bool Remove(RouteEntry tombstone, in Prefix prefix, int hash) => Remove(tombstone, prefix, hash, Locate(prefix, hash));
+
+    /// <summary>As <see cref="Remove(RouteEntry, in Prefix, int)"/> at the cell <see cref="Locate"/> gave. Writer only.</summary>
+    public bool Remove(RouteEntry tombstone, in Prefix prefix, int hash, int cell)
     {
         if (!tombstone.IsEmpty)
             throw new ArgumentException("A tombstone is an empty entry.", nameof(tombstone));
-        var cells = _cells;
-        var i = IndexOf(cells, prefix, hash);
+        var cells = _layout.Cells;
+        var i = cell;
         if (cells[i].Slot is null || cells[i].Dead)
             return false;
         cells[i].Dead = true;
         Volatile.Write(ref cells[i].Slot, tombstone);
         Volatile.Write(ref _count, _count - 1);
         _tombstones++;
-        // Tombstones beyond the entries are mostly a full table withdrawn: give the memory back.
+        // Tombstones beyond the entries are mostly a full table withdrawn: give the memory back, in a
+        // new order (removals in slot order leave one range of the old order, which the old order
+        // would pack into one run of the smaller array).
         if (_tombstones > _count && _tombstones > MinCapacity)
-            Rebuild(SlotsFor(_count));
+            Rebuild(SlotsFor(_count), keepOrder: false);
         return true;
     }
 
     /// <summary>The entries as they are now; each one is a consistent snapshot, each prefix appears once.</summary>
     public IEnumerable<RouteEntry> Entries()
     {
-        var cells = Volatile.Read(ref _cells);
+        var cells = Volatile.Read(ref _layout).Cells;
         for (var i = 0; i < cells.Length; i++)
         {
             // The slot's type, not the writer's mark: a reader may see a slot before its mark.
@@ -162,9 +202,10 @@ internal sealed class PrefixMap
     }
 
     /// <summary>Cell of <paramref name="prefix"/>'s entry or tombstone, else the empty cell that ends its probe.</summary>
-    private static int IndexOf(Cell[] cells, in Prefix prefix, int hash)
+    private static int IndexOf(Layout layout, in Prefix prefix, int hash)
     {
-        var i = Home(hash, cells.Length);
+        var cells = layout.Cells;
+        var i = Home(hash, cells.Length, layout.Order);
         while (true)
         {
             ref var cell = ref cells[i];
@@ -187,17 +228,25 @@ internal sealed class PrefixMap
     /// The keys are distinct, so each goes to the first empty cell from its home without comparing
     /// keys, and its home comes from the kept hash without touching the entry.
     /// </summary>
-    private void Rebuild(int capacity)
+    /// <param name="keepOrder">
+    /// Keep the homes' order (a growing map with no tombstones: its entries are spread as evenly as
+    /// their hashes), so the old array's order is the new one's and the writes stream; otherwise take
+    /// a new order, so that whatever range of the old order the entries left fill is spread over the new
+    /// array (fifth round, bench/RESULTS-perf.md: a shrink in one order packed them into one run).
+    /// </param>
+    private void Rebuild(int capacity, bool keepOrder)
     {
         var fresh = new Cell[capacity];
-        var old = _cells;
-        for (var j = 0; j < old.Length; j++)
+        var old = _layout;
+        var order = keepOrder ? old.Order : OrderOf(++_reorders);
+        var cells = old.Cells;
+        for (var j = 0; j < cells.Length; j++)
         {
             // The mark, not the slot's type: placing an entry never loads it.
-            if (old[j].Slot is not { } entry || old[j].Dead)
+            if (cells[j].Slot is not { } entry || cells[j].Dead)
                 continue;
-            var hash = old[j].Hash;
-            var i = Home(hash, capacity);
+            var hash = cells[j].Hash;
+            var i = Home(hash, capacity, order);
             while (fresh[i].Slot is not null)
             {
                 if (++i == capacity)
@@ -207,13 +256,13 @@ internal sealed class PrefixMap
             fresh[i].Slot = entry;
         }
         _tombstones = 0;
-        Volatile.Write(ref _cells, fresh);
+        Volatile.Write(ref _layout, new Layout(fresh, order));
     }
 
     /// <summary>Longest run of used cells (entries and tombstones) in the current array: the worst probe (tests).</summary>
     internal int LongestRun()
     {
-        var cells = Volatile.Read(ref _cells);
+        var cells = Volatile.Read(ref _layout).Cells;
         int longest = 0, run = 0;
         // Twice round, so a run that wraps past the end is measured whole.
         for (var i = 0; i < 2 * cells.Length && run < cells.Length; i++)
@@ -227,5 +276,35 @@ internal sealed class PrefixMap
     /// <summary>The map's hash of <paramref name="prefix"/> (<see cref="PrefixHash.Of"/> with this map's seed).</summary>
     internal static int Hash(in Prefix prefix) => PrefixHash.Of(prefix, Seed);
 
-    private static int Home(int hash, int length) => PrefixHash.Home(hash, length);
+    /// <summary>
+    /// The <paramref name="n"/>th order a map takes: from the process's seed, so two maps that never
+    /// reorder lay the same keys out the same way (tests compare them), and unknowable from outside.
+    /// </summary>
+    private static uint OrderOf(int n)
+    {
+        var h = Seed + (ulong)n * 0x9E3779B97F4A7C15UL;
+        h ^= h >> 33;
+        h *= 0xff51afd7ed558ccdUL;
+        h ^= h >> 33;
+        return (uint)h;
+    }
+
+    /// <summary>
+    /// The first cell to probe for <paramref name="hash"/> in <paramref name="length"/> cells laid out
+    /// in <paramref name="order"/>: a bijection of the hash (without its neighbour bits) chosen by the
+    /// order, scaled to the array by multiply-shift. For one order the home is monotonic in that
+    /// bijection at every length, so a rebuild that keeps the order reads the old array and writes the
+    /// new one in the same direction.
+    /// </summary>
+    private static int Home(int hash, int length, uint order)
+    {
+        // MurmurHash3's fmix32: invertible, so the order is a permutation of the hashes.
+        var h = ((uint)hash >> 2) ^ order;
+        h ^= h >> 16;
+        h *= 0x85ebca6bu;
+        h ^= h >> 13;
+        h *= 0xc2b2ae35u;
+        h ^= h >> 16;
+        return (int)((ulong)h * (ulong)length >> 32);
+    }
 }

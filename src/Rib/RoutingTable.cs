@@ -43,7 +43,8 @@ public sealed partial class RoutingTable
         {
             var prefix = route.Prefix;
             var hash = PrefixMap.Hash(prefix);
-            var old = _entries.Find(prefix, hash);
+            var cell = _entries.Locate(prefix, hash);
+            var old = _entries.EntryAt(cell);
             var routes = old?.Payload;
             var index = RouteList.IndexOfSlot(routes, route.Protocol, route.PathId);
             if (index >= 0)
@@ -52,7 +53,7 @@ public sealed partial class RoutingTable
                     return RouteUpdate.Unchanged;
                 routes = RouteList.RemoveAt(routes!, index);
             }
-            Publish(prefix, hash, old, RouteList.Insert(routes, route));
+            Publish(prefix, hash, cell, old, RouteList.Insert(routes, route));
             return index >= 0 ? RouteUpdate.Replaced : RouteUpdate.Added;
         }
     }
@@ -63,13 +64,14 @@ public sealed partial class RoutingTable
         lock (_writer)
         {
             var hash = PrefixMap.Hash(prefix);
-            var old = _entries.Find(prefix, hash);
+            var cell = _entries.Locate(prefix, hash);
+            var old = _entries.EntryAt(cell);
             if (old is null)
                 return false;
             var index = RouteList.IndexOfSlot(old.Payload, protocol, pathId);
             if (index < 0)
                 return false;
-            Publish(prefix, hash, old, RouteList.RemoveAt(old.Payload!, index));
+            Publish(prefix, hash, cell, old, RouteList.RemoveAt(old.Payload!, index));
             return true;
         }
     }
@@ -146,19 +148,26 @@ public sealed partial class RoutingTable
         return n;
     }
 
-    private void Publish(Prefix prefix, RouteEntry? old, object? routes) => Publish(prefix, PrefixMap.Hash(prefix), old, routes);
+    private void Publish(Prefix prefix, RouteEntry? old, object? routes)
+    {
+        var hash = PrefixMap.Hash(prefix);
+        Publish(prefix, hash, _entries.Locate(prefix, hash), old, routes);
+    }
 
-    /// <summary>Publishes the new routes of a prefix (whose map hash is <paramref name="hash"/>): the entry for readers, then the journal.</summary>
-    private void Publish(in Prefix prefix, int hash, RouteEntry? old, object? routes)
+    /// <summary>
+    /// Publishes the new routes of a prefix (whose map hash is <paramref name="hash"/>, at the map's
+    /// <paramref name="cell"/> from <see cref="PrefixMap.Locate"/>): the entry for readers, then the journal.
+    /// </summary>
+    private void Publish(in Prefix prefix, int hash, int cell, RouteEntry? old, object? routes)
     {
         var version = Interlocked.Increment(ref _version);
         // A lone route that never was an entry becomes the entry itself; a removal's empty entry is
         // also the tombstone the map keeps, so each change costs one new object at most.
         var entry = RouteEntry.Seal(prefix, routes, version);
         if (entry.IsEmpty)
-            _entries.Remove(entry, prefix, hash);
+            _entries.Remove(entry, prefix, hash, cell);
         else
-            _entries.Set(entry, prefix, hash);
+            _entries.Set(entry, prefix, hash, cell);
         _journal?.Append(entry, old?.Best);
     }
 }
