@@ -23,15 +23,15 @@ internal static class ListEdits
         private const int Size = 64;
 
         [ThreadStatic]
-        private static Memo<T>? t_adds;
+        private static Memo<T>? _adds;
 
         [ThreadStatic]
-        private static Memo<T>? t_deletes;
+        private static Memo<T>? _deletes;
 
         private readonly (T[]? List, T Item, T[] Result)[] _entries = new (T[]?, T, T[])[Size];
 
-        public static Memo<T> Adds => t_adds ??= new();
-        public static Memo<T> Deletes => t_deletes ??= new();
+        public static Memo<T> Adds => _adds ??= new();
+        public static Memo<T> Deletes => _deletes ??= new();
 
         public T[] Get(T[] list, T item, Func<T[], T, T[]> edit)
         {
