@@ -96,8 +96,8 @@ public class GracefulRestartTests
 
             await remote.DisposeAsync();
             await Wait.UntilAsync(() => bgp.State != ProtocolState.Up, Timeout, "session down");
-            Assert.Null(Of(table, bgp, "10.80.1.0/24"));
-            Assert.Null(Of(table, bgp, "10.80.2.0/24"));
+            // As BIRD, the protocol leaves up first and then flushes its routes.
+            await Wait.UntilAsync(() => Of(table, bgp, "10.80.1.0/24") is null && Of(table, bgp, "10.80.2.0/24") is null, Timeout, "the routes flushed");
             Assert.False(bgp.Snapshot().NeighborGracefulRestartActive);
             Assert.Equal(0, bgp.Stats.Imported);
         }
