@@ -18,16 +18,32 @@ public static class PrefixHash
     /// </summary>
     public static int Of(in Prefix prefix, ulong seed)
     {
-        var bits = ((UInt128)prefix.Hi << 64) | prefix.Lo;
+        // On the two 64-bit words, not a UInt128: its shifts are calls, twice per received route.
+        ulong hi = prefix.Hi, lo = prefix.Lo;
         var length = prefix.Length;
         var neighbour = 0;
         if (length >= 2)
         {
             var hostBits = (prefix.IsV6 ? 128 : 32) - length;
-            neighbour = (int)(bits >> hostBits) & 3;
-            bits &= ~((UInt128)3 << hostBits);
+            if (hostBits >= 64)
+            {
+                neighbour = (int)(hi >> (hostBits - 64)) & 3;
+                hi &= ~(3UL << (hostBits - 64));
+            }
+            else if (hostBits == 63)
+            {
+                // The two bits straddle the words: bit 63 of the low, bit 0 of the high.
+                neighbour = (int)((lo >> 63) | ((hi & 1) << 1));
+                lo &= ~(1UL << 63);
+                hi &= ~1UL;
+            }
+            else
+            {
+                neighbour = (int)(lo >> hostBits) & 3;
+                lo &= ~(3UL << hostBits);
+            }
         }
-        var h = (ulong)(bits >> 64) ^ BitOperations.RotateLeft((ulong)bits, 23) ^ ((ulong)length << 56) ^ (prefix.IsV6 ? 1UL << 63 : 0) ^ seed;
+        var h = hi ^ BitOperations.RotateLeft(lo, 23) ^ ((ulong)length << 56) ^ (prefix.IsV6 ? 1UL << 63 : 0) ^ seed;
         // MurmurHash3's fmix64: every input bit reaches the bits the hash keeps.
         h ^= h >> 33;
         h *= 0xff51afd7ed558ccdUL;
