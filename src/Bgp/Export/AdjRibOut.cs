@@ -50,13 +50,31 @@ internal sealed class AdjRibOut
     /// <summary>Prefixes with at least one path.</summary>
     public int Count => _count;
 
+    /// <summary>
+    /// How many prefixes the owner expects the map to hold soon (its estimate from the table it
+    /// mirrors; 0 when it has none). A growth makes room for that many at once, so a group catching up
+    /// with a big table rebuilds a few times instead of once per ×1.5 step: each rebuild writes every
+    /// slot again at random and allocates an array that the next collection must copy and scan.
+    /// </summary>
+    public int ExpectedCount { get; set; }
+
+    /// <summary>A growth goes at most this many times past the prefixes held (an estimate can be far off early).</summary>
+    private const int MaxGrowthFactor = 4;
+
+    /// <summary>Share of the array the expected prefixes fill: room for an estimate a little short, and no emptier than a ×1.5 step leaves a map.</summary>
+    private const double ExpectedLoad = 0.7;
+
     /// <summary>Slots in the array (for enumeration with <see cref="IsUsed"/> and <see cref="PathsAt"/>).</summary>
     public int Capacity => _slots.Length;
 
     /// <summary>The map's hash of <paramref name="prefix"/> (<see cref="PrefixHash.Of"/> with this map's seed): computed once per change and used for both the pass's de-duplication and the lookup.</summary>
     public static int Hash(in Prefix prefix) => PrefixHash.Of(prefix, Seed);
 
-    /// <summary>The slot holding <paramref name="prefix"/>, or -1.</summary>
+    /// <summary>
+    /// The slot holding <paramref name="prefix"/>, or, when it has none, the complement (<c>~i</c>,
+    /// negative) of the free slot where the probe ended: <see cref="Set"/> inserts there without
+    /// probing again (a miss used to be walked twice, once here and once for a free slot).
+    /// </summary>
     public int Find(in Prefix prefix, int hash)
     {
         var slots = _slots;
@@ -65,7 +83,7 @@ internal sealed class AdjRibOut
         {
             ref var s = ref slots[i];
             if (s.Paths is null)
-                return -1;
+                return ~i;
             if (s.Hash == hash && KeyOf(s.Paths).Equals(prefix))
                 return i;
             if (++i == slots.Length)
@@ -78,7 +96,7 @@ internal sealed class AdjRibOut
     /// <summary>The prefix of a used slot.</summary>
     public Prefix PrefixAt(int index) => KeyOf(_slots[index].Paths!);
 
-    /// <summary>The paths of slot <paramref name="index"/> (empty for -1); a single path is copied to <paramref name="one"/>, which the span then covers.</summary>
+    /// <summary>The paths of slot <paramref name="index"/> (empty for a negative index, a miss); a single path is copied to <paramref name="one"/>, which the span then covers.</summary>
     public ReadOnlySpan<PathOut> PathsAt(int index, ref PathOut one)
     {
         if (index < 0)
@@ -97,8 +115,9 @@ internal sealed class AdjRibOut
     }
 
     /// <summary>
-    /// Sets the paths of <paramref name="prefix"/> (whose slot is <paramref name="index"/>, -1 when it
-    /// has none): none removes it, one is kept in the slot, more are copied to an array.
+    /// Sets the paths of <paramref name="prefix"/>, whose slot is <paramref name="index"/> as
+    /// <see cref="Find"/> returned it (negative when it has none; nothing may change the map in
+    /// between): none removes it, one is kept in the slot, more are copied to an array.
     /// </summary>
     public void Set(int index, in Prefix prefix, int hash, ReadOnlySpan<PathOut> paths)
     {
@@ -111,8 +130,12 @@ internal sealed class AdjRibOut
         if (index < 0)
         {
             if (_count + 1 > _slots.Length * MaxLoad)
-                Rebuild(_count + 1);
-            index = FreeSlotFor(hash);
+            {
+                Rebuild(GrowthCapacity());
+                index = FreeSlotFor(hash);
+            }
+            else
+                index = ~index;
             _count++;
         }
         ref var s = ref _slots[index];
@@ -156,7 +179,7 @@ internal sealed class AdjRibOut
         _count--;
         // A full table withdrawn: give the memory back.
         if (_count < n / 8 && n > MinCapacity)
-            Rebuild(_count);
+            Rebuild(CapacityFor(_count));
     }
 
     private int FreeSlotFor(int hash)
@@ -171,9 +194,30 @@ internal sealed class AdjRibOut
         return i;
     }
 
-    private void Rebuild(int prefixes)
+    /// <summary>The array for a growth: the usual step, or room for <see cref="ExpectedCount"/> when that is more.</summary>
+    private int GrowthCapacity()
     {
-        var capacity = Math.Max(MinCapacity, (int)Math.Min(Array.MaxLength, Math.Ceiling(prefixes / LoadAfterRebuild)));
+        var step = CapacityFor(_count + 1);
+        var expected = Math.Min(ExpectedCount, (long)MaxGrowthFactor * (_count + 1));
+        return Math.Max(step, (int)Math.Min(Array.MaxLength, Math.Ceiling(expected / ExpectedLoad)));
+    }
+
+    private static int CapacityFor(int prefixes) =>
+        Math.Max(MinCapacity, (int)Math.Min(Array.MaxLength, Math.Ceiling(prefixes / LoadAfterRebuild)));
+
+    /// <summary>Makes room for <paramref name="prefixes"/> without a growth on the way (a resync knows the table's size).</summary>
+    public void Reserve(int prefixes)
+    {
+        if (prefixes > _slots.Length * MaxLoad)
+            Rebuild(Math.Max(CapacityFor(_count + 1), (int)Math.Min(Array.MaxLength, Math.Ceiling(prefixes / ExpectedLoad))));
+    }
+
+    /// <summary>Arrays allocated since the map was made (tests and benchmarks: each one writes every slot again).</summary>
+    internal int Rebuilds { get; private set; }
+
+    private void Rebuild(int capacity)
+    {
+        Rebuilds++;
         var old = _slots;
         _slots = new Slot[capacity];
         foreach (ref readonly var s in old.AsSpan())

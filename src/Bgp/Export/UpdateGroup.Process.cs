@@ -31,6 +31,7 @@ public sealed partial class UpdateGroup
             throw new ArgumentOutOfRangeException(nameof(changes), $"at most {ChunkSize} changes per pass");
         _seen.Clear();
         BeginPass();
+        _out.ExpectedCount = ExpectedPrefixes(Key.Table.PrefixCount);
         for (var i = changes.Length - 1; i >= 0; i--)
         {
             var entry = changes[i].Entry;
@@ -51,6 +52,9 @@ public sealed partial class UpdateGroup
     {
         var kept = 0;
         BeginPass();
+        // The table's size is known: the share exported so far says how much room to make.
+        _out.ExpectedCount = ExpectedPrefixes(entries.Count);
+        _out.Reserve(_out.ExpectedCount);
         foreach (var entry in entries)
         {
             var prefix = entry.Prefix;
@@ -81,6 +85,15 @@ public sealed partial class UpdateGroup
     /// </summary>
     private bool Bring(in Prefix prefix, int hash, RouteEntry? entry)
     {
+        var kept = BringPaths(prefix, hash, entry);
+        _brought++;
+        if (kept)
+            _broughtKept++;
+        return kept;
+    }
+
+    private bool BringPaths(in Prefix prefix, int hash, RouteEntry? entry)
+    {
         if (prefix.IsV6 ? !Key.Options.Ipv6 : !Key.Options.Ipv4)
             return false;
         _desired.Clear();
@@ -100,6 +113,19 @@ public sealed partial class UpdateGroup
         _out.Set(index, prefix, hash, desired);
         return desired.Length > 0;
     }
+
+    // Prefixes brought up to date, and how many of them the Adj-RIB-Out kept: the share of the table
+    // the group exports, for sizing its Adj-RIB-Out (another family's prefixes count as not kept).
+    private long _brought;
+    private long _broughtKept;
+
+    /// <summary>
+    /// How many prefixes the Adj-RIB-Out should make room for when it grows, from a table of
+    /// <paramref name="tablePrefixes"/>: the table's size times the share exported so far (0 before
+    /// any prefix, so the first growth is the usual step).
+    /// </summary>
+    private int ExpectedPrefixes(int tablePrefixes) =>
+        _brought == 0 ? 0 : (int)Math.Min(int.MaxValue, tablePrefixes * _broughtKept / _brought);
 
     private void BeginPass()
     {
