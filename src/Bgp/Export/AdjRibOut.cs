@@ -50,19 +50,8 @@ internal sealed class AdjRibOut
     /// <summary>Prefixes with at least one path.</summary>
     public int Count => _count;
 
-    /// <summary>
-    /// How many prefixes the owner expects the map to hold soon (its estimate from the table it
-    /// mirrors; 0 when it has none). A growth makes room for that many at once, so a group catching up
-    /// with a big table rebuilds a few times instead of once per ×1.5 step: each rebuild writes every
-    /// slot again at random and allocates an array that the next collection must copy and scan.
-    /// </summary>
-    public int ExpectedCount { get; set; }
-
-    /// <summary>A growth goes at most this many times past the prefixes held (an estimate can be far off early).</summary>
-    private const int MaxGrowthFactor = 4;
-
-    /// <summary>Share of the array the expected prefixes fill: room for an estimate a little short, and no emptier than a ×1.5 step leaves a map.</summary>
-    private const double ExpectedLoad = 0.7;
+    /// <summary>Share of the array <see cref="Reserve"/>'s prefixes fill: room for an estimate a little short, and no emptier than a ×1.5 step leaves a map.</summary>
+    private const double ReservedLoad = 0.7;
 
     /// <summary>Slots in the array (for enumeration with <see cref="IsUsed"/> and <see cref="PathsAt"/>).</summary>
     public int Capacity => _slots.Length;
@@ -131,7 +120,7 @@ internal sealed class AdjRibOut
         {
             if (_count + 1 > _slots.Length * MaxLoad)
             {
-                Rebuild(GrowthCapacity());
+                Rebuild(CapacityFor(_count + 1));
                 index = FreeSlotFor(hash);
             }
             else
@@ -194,30 +183,30 @@ internal sealed class AdjRibOut
         return i;
     }
 
-    /// <summary>The array for a growth: the usual step, or room for <see cref="ExpectedCount"/> when that is more.</summary>
-    private int GrowthCapacity()
-    {
-        var step = CapacityFor(_count + 1);
-        var expected = Math.Min(ExpectedCount, (long)MaxGrowthFactor * (_count + 1));
-        return Math.Max(step, (int)Math.Min(Array.MaxLength, Math.Ceiling(expected / ExpectedLoad)));
-    }
-
     private static int CapacityFor(int prefixes) =>
         Math.Max(MinCapacity, (int)Math.Min(Array.MaxLength, Math.Ceiling(prefixes / LoadAfterRebuild)));
 
-    /// <summary>Makes room for <paramref name="prefixes"/> without a growth on the way (a resync knows the table's size).</summary>
+    /// <summary>
+    /// Makes room for <paramref name="prefixes"/> in all without a growth on the way: a resync knows
+    /// the table's size, where growing by ×1.5 steps to a million prefixes moves each one twice and
+    /// allocates an array per step.
+    /// </summary>
     public void Reserve(int prefixes)
     {
         if (prefixes > _slots.Length * MaxLoad)
-            Rebuild(Math.Max(CapacityFor(_count + 1), (int)Math.Min(Array.MaxLength, Math.Ceiling(prefixes / ExpectedLoad))));
+            Rebuild(Math.Max(CapacityFor(_count + 1), (int)Math.Min(Array.MaxLength, Math.Ceiling(prefixes / ReservedLoad))));
     }
 
-    /// <summary>Arrays allocated since the map was made (tests and benchmarks: each one writes every slot again).</summary>
+    /// <summary>Arrays allocated since the map was made (tests and benchmarks).</summary>
     internal int Rebuilds { get; private set; }
+
+    /// <summary>Prefixes moved by rebuilds since the map was made (tests and benchmarks: each is a slot written again).</summary>
+    internal long RebuildMoves { get; private set; }
 
     private void Rebuild(int capacity)
     {
         Rebuilds++;
+        RebuildMoves += _count;
         var old = _slots;
         _slots = new Slot[capacity];
         foreach (ref readonly var s in old.AsSpan())

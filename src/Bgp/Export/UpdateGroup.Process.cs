@@ -31,7 +31,6 @@ public sealed partial class UpdateGroup
             throw new ArgumentOutOfRangeException(nameof(changes), $"at most {ChunkSize} changes per pass");
         _seen.Clear();
         BeginPass();
-        _out.ExpectedCount = ExpectedPrefixes(Key.Table.PrefixCount);
         for (var i = changes.Length - 1; i >= 0; i--)
         {
             var entry = changes[i].Entry;
@@ -52,11 +51,13 @@ public sealed partial class UpdateGroup
     {
         var kept = 0;
         BeginPass();
-        // The table's size is known: the share exported so far says how much room to make.
-        _out.ExpectedCount = ExpectedPrefixes(entries.Count);
-        _out.Reserve(_out.ExpectedCount);
-        foreach (var entry in entries)
+        for (var i = 0; i < entries.Count; i++)
         {
+            // The table's size is known: once a sample says what share of it the group exports,
+            // make room for that many at once.
+            if (i == ResyncSample)
+                _out.Reserve((int)((long)entries.Count * kept / i));
+            var entry = entries[i];
             var prefix = entry.Prefix;
             if (Bring(prefix, AdjRibOut.Hash(prefix), entry))
                 kept++;
@@ -79,20 +80,14 @@ public sealed partial class UpdateGroup
         Finish();
     }
 
+    /// <summary>Prefixes of a resync brought before the Adj-RIB-Out is sized for the rest.</summary>
+    private const int ResyncSample = 4096;
+
     /// <summary>
     /// Diffs one prefix's desired paths against what the members have, adding the UPDATEs to the
     /// pass's batches. True when the Adj-RIB-Out has paths for the prefix afterwards.
     /// </summary>
     private bool Bring(in Prefix prefix, int hash, RouteEntry? entry)
-    {
-        var kept = BringPaths(prefix, hash, entry);
-        _brought++;
-        if (kept)
-            _broughtKept++;
-        return kept;
-    }
-
-    private bool BringPaths(in Prefix prefix, int hash, RouteEntry? entry)
     {
         if (prefix.IsV6 ? !Key.Options.Ipv6 : !Key.Options.Ipv4)
             return false;
@@ -113,19 +108,6 @@ public sealed partial class UpdateGroup
         _out.Set(index, prefix, hash, desired);
         return desired.Length > 0;
     }
-
-    // Prefixes brought up to date, and how many of them the Adj-RIB-Out kept: the share of the table
-    // the group exports, for sizing its Adj-RIB-Out (another family's prefixes count as not kept).
-    private long _brought;
-    private long _broughtKept;
-
-    /// <summary>
-    /// How many prefixes the Adj-RIB-Out should make room for when it grows, from a table of
-    /// <paramref name="tablePrefixes"/>: the table's size times the share exported so far (0 before
-    /// any prefix, so the first growth is the usual step).
-    /// </summary>
-    private int ExpectedPrefixes(int tablePrefixes) =>
-        _brought == 0 ? 0 : (int)Math.Min(int.MaxValue, tablePrefixes * _broughtKept / _brought);
 
     private void BeginPass()
     {
