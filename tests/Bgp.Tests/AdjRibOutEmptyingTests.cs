@@ -39,8 +39,9 @@ public class AdjRibOutEmptyingTests
             prefixes[i] = PrefixAt(i);
             paths[i] = PathsFor(prefixes[i], i, source);
             var hash = AdjRibOut.Hash(prefixes[i]);
-            Assert.Equal(-1, map.Find(prefixes[i], hash));
-            map.Set(-1, prefixes[i], hash, paths[i]);
+            var free = map.Find(prefixes[i], hash);
+            Assert.True(free < 0, $"{prefixes[i]} found before it was set");
+            map.Set(free, prefixes[i], hash, paths[i]);
         }
         Assert.Equal(Prefixes, map.Count);
         var fullCapacity = map.Capacity;
@@ -59,7 +60,7 @@ public class AdjRibOutEmptyingTests
             map.Set(index, prefixes[i], hash, []);
             removed[i] = true;
             Assert.Equal(Prefixes - k - 1, map.Count);
-            Assert.Equal(-1, map.Find(prefixes[i], hash));
+            Assert.True(map.Find(prefixes[i], hash) < 0);
             if (map.Capacity == capacity)
                 continue;
             // A shrinking rebuild: everything left is still there, with its paths.
@@ -80,7 +81,7 @@ public class AdjRibOutEmptyingTests
         for (var s = 0; s < map.Capacity; s++)
             Assert.False(map.IsUsed(s));
         foreach (var prefix in prefixes.Where((_, i) => i % 997 == 0))
-            Assert.Equal(-1, map.Find(prefix, AdjRibOut.Hash(prefix)));
+            Assert.True(map.Find(prefix, AdjRibOut.Hash(prefix)) < 0);
 
         // The emptied map takes the table again.
         for (var i = 0; i < Prefixes; i += 3)
@@ -93,7 +94,7 @@ public class AdjRibOutEmptyingTests
             if (i % 3 == 0)
                 AssertHeld(map, prefixes[i], paths[i]);
             else
-                Assert.Equal(-1, map.Find(prefixes[i], AdjRibOut.Hash(prefixes[i])));
+                Assert.True(map.Find(prefixes[i], AdjRibOut.Hash(prefixes[i])) < 0);
         }
     }
 

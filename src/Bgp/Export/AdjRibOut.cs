@@ -50,13 +50,20 @@ internal sealed class AdjRibOut
     /// <summary>Prefixes with at least one path.</summary>
     public int Count => _count;
 
+    /// <summary>Share of the array <see cref="Reserve"/>'s prefixes fill: room for an estimate a little short, and no emptier than a ×1.5 step leaves a map.</summary>
+    private const double ReservedLoad = 0.7;
+
     /// <summary>Slots in the array (for enumeration with <see cref="IsUsed"/> and <see cref="PathsAt"/>).</summary>
     public int Capacity => _slots.Length;
 
     /// <summary>The map's hash of <paramref name="prefix"/> (<see cref="PrefixHash.Of"/> with this map's seed): computed once per change and used for both the pass's de-duplication and the lookup.</summary>
     public static int Hash(in Prefix prefix) => PrefixHash.Of(prefix, Seed);
 
-    /// <summary>The slot holding <paramref name="prefix"/>, or -1.</summary>
+    /// <summary>
+    /// The slot holding <paramref name="prefix"/>, or, when it has none, the complement (<c>~i</c>,
+    /// negative) of the free slot where the probe ended: <see cref="Set"/> inserts there without
+    /// probing again (a miss used to be walked twice, once here and once for a free slot).
+    /// </summary>
     public int Find(in Prefix prefix, int hash)
     {
         var slots = _slots;
@@ -65,7 +72,7 @@ internal sealed class AdjRibOut
         {
             ref var s = ref slots[i];
             if (s.Paths is null)
-                return -1;
+                return ~i;
             if (s.Hash == hash && KeyOf(s.Paths).Equals(prefix))
                 return i;
             if (++i == slots.Length)
@@ -78,7 +85,7 @@ internal sealed class AdjRibOut
     /// <summary>The prefix of a used slot.</summary>
     public Prefix PrefixAt(int index) => KeyOf(_slots[index].Paths!);
 
-    /// <summary>The paths of slot <paramref name="index"/> (empty for -1); a single path is copied to <paramref name="one"/>, which the span then covers.</summary>
+    /// <summary>The paths of slot <paramref name="index"/> (empty for a negative index, a miss); a single path is copied to <paramref name="one"/>, which the span then covers.</summary>
     public ReadOnlySpan<PathOut> PathsAt(int index, ref PathOut one)
     {
         if (index < 0)
@@ -97,8 +104,9 @@ internal sealed class AdjRibOut
     }
 
     /// <summary>
-    /// Sets the paths of <paramref name="prefix"/> (whose slot is <paramref name="index"/>, -1 when it
-    /// has none): none removes it, one is kept in the slot, more are copied to an array.
+    /// Sets the paths of <paramref name="prefix"/>, whose slot is <paramref name="index"/> as
+    /// <see cref="Find"/> returned it (negative when it has none; nothing may change the map in
+    /// between): none removes it, one is kept in the slot, more are copied to an array.
     /// </summary>
     public void Set(int index, in Prefix prefix, int hash, ReadOnlySpan<PathOut> paths)
     {
@@ -111,8 +119,12 @@ internal sealed class AdjRibOut
         if (index < 0)
         {
             if (_count + 1 > _slots.Length * MaxLoad)
-                Rebuild(_count + 1);
-            index = FreeSlotFor(hash);
+            {
+                Rebuild(CapacityFor(_count + 1));
+                index = FreeSlotFor(hash);
+            }
+            else
+                index = ~index;
             _count++;
         }
         ref var s = ref _slots[index];
@@ -156,7 +168,7 @@ internal sealed class AdjRibOut
         _count--;
         // A full table withdrawn: give the memory back.
         if (_count < n / 8 && n > MinCapacity)
-            Rebuild(_count);
+            Rebuild(CapacityFor(_count));
     }
 
     private int FreeSlotFor(int hash)
@@ -171,9 +183,30 @@ internal sealed class AdjRibOut
         return i;
     }
 
-    private void Rebuild(int prefixes)
+    private static int CapacityFor(int prefixes) =>
+        Math.Max(MinCapacity, (int)Math.Min(Array.MaxLength, Math.Ceiling(prefixes / LoadAfterRebuild)));
+
+    /// <summary>
+    /// Makes room for <paramref name="prefixes"/> in all without a growth on the way: a resync knows
+    /// the table's size, where growing by ×1.5 steps to a million prefixes moves each one twice and
+    /// allocates an array per step.
+    /// </summary>
+    public void Reserve(int prefixes)
     {
-        var capacity = Math.Max(MinCapacity, (int)Math.Min(Array.MaxLength, Math.Ceiling(prefixes / LoadAfterRebuild)));
+        if (prefixes > _slots.Length * MaxLoad)
+            Rebuild(Math.Max(CapacityFor(_count + 1), (int)Math.Min(Array.MaxLength, Math.Ceiling(prefixes / ReservedLoad))));
+    }
+
+    /// <summary>Arrays allocated since the map was made (tests and benchmarks).</summary>
+    internal int Rebuilds { get; private set; }
+
+    /// <summary>Prefixes moved by rebuilds since the map was made (tests and benchmarks: each is a slot written again).</summary>
+    internal long RebuildMoves { get; private set; }
+
+    private void Rebuild(int capacity)
+    {
+        Rebuilds++;
+        RebuildMoves += _count;
         var old = _slots;
         _slots = new Slot[capacity];
         foreach (ref readonly var s in old.AsSpan())

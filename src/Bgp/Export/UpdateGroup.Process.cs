@@ -51,8 +51,13 @@ public sealed partial class UpdateGroup
     {
         var kept = 0;
         BeginPass();
-        foreach (var entry in entries)
+        for (var i = 0; i < entries.Count; i++)
         {
+            // The table's size is known: once a sample says what share of it the group exports,
+            // make room for that many at once.
+            if (i == ResyncSample)
+                _out.Reserve((int)((long)entries.Count * kept / i));
+            var entry = entries[i];
             var prefix = entry.Prefix;
             if (Bring(prefix, AdjRibOut.Hash(prefix), entry))
                 kept++;
@@ -74,6 +79,9 @@ public sealed partial class UpdateGroup
         }
         Finish();
     }
+
+    /// <summary>Prefixes of a resync brought before the Adj-RIB-Out is sized for the rest.</summary>
+    private const int ResyncSample = 4096;
 
     /// <summary>
     /// Diffs one prefix's desired paths against what the members have, adding the UPDATEs to the

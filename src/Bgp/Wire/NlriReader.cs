@@ -79,13 +79,28 @@ public ref struct NlriReader
     }
 
     /// <summary>Whether the whole field parses; used before any route is applied (RFC 7606 §5.3).</summary>
+    /// <remarks>
+    /// Walks the lengths only, the same checks as <see cref="MoveNext"/> without building a prefix:
+    /// every received field is read twice, and this pass was half of the reader's time.
+    /// </remarks>
     public static bool Validate(ReadOnlySpan<byte> data, bool v6, bool addPath)
     {
-        var r = new NlriReader(data, v6, addPath);
-        while (r.MoveNext())
+        var max = v6 ? 128 : 32;
+        var skip = addPath ? 4 : 0;
+        var o = 0;
+        while (o < data.Length)
         {
+            o += skip;
+            if (o >= data.Length)
+                return false;
+            int bits = data[o];
+            if (bits > max)
+                return false;
+            o += 1 + (bits + 7) / 8;
+            if (o > data.Length)
+                return false;
         }
-        return !r.Malformed;
+        return true;
     }
 
     /// <summary>Bytes one entry takes on the wire.</summary>
@@ -100,11 +115,23 @@ public ref struct NlriReader
             BinaryPrimitives.WriteUInt32BigEndian(destination, nlri.PathId);
             o = 4;
         }
-        destination[o++] = nlri.Prefix.Length;
-        Span<byte> addr = stackalloc byte[16];
-        nlri.Prefix.Address.WriteBytes(addr);
-        var n = (nlri.Prefix.Length + 7) / 8;
-        addr[..n].CopyTo(destination[o..]);
+        var prefix = nlri.Prefix;
+        destination[o++] = prefix.Length;
+        var n = (prefix.Length + 7) / 8;
+        var address = prefix.Address;
+        if (!prefix.IsV6)
+        {
+            // Straight from the 32-bit value, most significant byte first: no address copied per NLRI.
+            var v = address.V4;
+            for (var i = 0; i < n; i++)
+                destination[o + i] = (byte)(v >> (24 - 8 * i));
+        }
+        else
+        {
+            Span<byte> addr = stackalloc byte[16];
+            address.WriteBytes(addr);
+            addr[..n].CopyTo(destination[o..]);
+        }
         return o + n;
     }
 }
