@@ -95,6 +95,43 @@ public sealed class ProtocolStats
         if (withdrawsReceived != 0)
             Interlocked.Add(ref _exportWithdrawsReceived, withdrawsReceived);
     }
+    /// <summary>
+    /// Import outcomes a protocol gathered over one pass of its own (a static protocol's sync, a
+    /// kernel scan's learned routes), added at once: one interlocked add per counter and pass instead
+    /// of one or two per route. <paramref name="importedDelta"/> moves the current-route gauge;
+    /// updates and withdrawals accepted count as received and accepted.
+    /// </summary>
+    public void AddImportOutcomes(long importedDelta, long updatesAccepted, long withdrawsAccepted)
+    {
+        if (importedDelta != 0)
+            Interlocked.Add(ref _imported, importedDelta);
+        if (updatesAccepted != 0)
+        {
+            Interlocked.Add(ref _importUpdatesReceived, updatesAccepted);
+            Interlocked.Add(ref _importUpdatesAccepted, updatesAccepted);
+        }
+        if (withdrawsAccepted != 0)
+        {
+            Interlocked.Add(ref _importWithdrawsReceived, withdrawsAccepted);
+            Interlocked.Add(ref _importWithdrawsAccepted, withdrawsAccepted);
+        }
+    }
+
+    /// <summary>
+    /// Export changes a protocol planned over one batch (the kernel protocol's journal batch, resync
+    /// or scan), added at once: updates sent, withdrawals offered, withdrawals sent. Per route they
+    /// were one or two interlocked operations each, 100,000 of them for a full table.
+    /// </summary>
+    public void AddExportChanges(long updatesSent, long withdrawsReceived, long withdrawsSent)
+    {
+        if (updatesSent != 0)
+            Interlocked.Add(ref _exportUpdatesSent, updatesSent);
+        if (withdrawsReceived != 0)
+            Interlocked.Add(ref _exportWithdrawsReceived, withdrawsReceived);
+        if (withdrawsSent != 0)
+            Interlocked.Add(ref _exportWithdrawsSent, withdrawsSent);
+    }
+
     public void CountExportWithdrawReceived() => Interlocked.Increment(ref _exportWithdrawsReceived);
     public void CountExportUpdate(bool sent) => Interlocked.Increment(ref sent ? ref _exportUpdatesSent : ref _exportUpdatesFiltered);
     public void CountExportWithdraw() => Interlocked.Increment(ref _exportWithdrawsSent);

@@ -77,7 +77,7 @@ public sealed partial class RoutingTable
     }
 
     /// <summary>Removes every route of <paramref name="protocol"/>; returns how many.</summary>
-    public int WithdrawAll(Protocol protocol) => RemoveWhere(protocol, static _ => true);
+    public int WithdrawAll(Protocol protocol) => RemoveWhere(protocol, staleOnly: false);
 
     /// <summary>Marks every route of <paramref name="protocol"/> stale (RFC 4724 §4.2, receiving speaker).</summary>
     public int MarkStale(Protocol protocol)
@@ -107,9 +107,15 @@ public sealed partial class RoutingTable
     }
 
     /// <summary>Removes the routes of <paramref name="protocol"/> still stale (End-of-RIB or restart timer, RFC 4724 §4.2).</summary>
-    public int WithdrawStale(Protocol protocol) => RemoveWhere(protocol, static r => r.Stale);
+    public int WithdrawStale(Protocol protocol) => RemoveWhere(protocol, staleOnly: true);
 
-    private int RemoveWhere(Protocol protocol, Func<Route, bool> predicate)
+    /// <summary>
+    /// Removes the routes of <paramref name="protocol"/> (only the stale ones with
+    /// <paramref name="staleOnly"/>), one journal change per prefix that loses any. A direct pass over
+    /// each entry's payload: a lone route (most prefixes) is checked with no indexer call and no
+    /// delegate, and a prefix none of whose routes go costs a walk of its array only.
+    /// </summary>
+    private int RemoveWhere(Protocol protocol, bool staleOnly)
     {
         var n = 0;
         lock (_writer)
@@ -118,13 +124,25 @@ public sealed partial class RoutingTable
             // written again; each entry there is still current when reached, as only this loop changes them.
             foreach (var entry in _entries.Entries())
             {
-                var count = entry.Count;
+                var payload = entry.Payload;
+                if (payload is Route one)
+                {
+                    if (Goes(one, protocol, staleOnly))
+                    {
+                        n++;
+                        Publish(entry.Prefix, entry, null);
+                    }
+                    continue;
+                }
+                if (payload is not Route[] many)
+                    continue;
+                var count = many.Length;
                 Route[]? kept = null;
                 var k = 0;
                 for (var i = 0; i < count; i++)
                 {
-                    var r = entry[i];
-                    if (!ReferenceEquals(r.Protocol, protocol) || !predicate(r))
+                    var r = many[i];
+                    if (!Goes(r, protocol, staleOnly))
                     {
                         if (kept is not null)
                             kept[k] = r;
@@ -134,8 +152,7 @@ public sealed partial class RoutingTable
                     {
                         // The first route to go: copy the ones kept so far, and keep the rest as they come.
                         kept = new Route[count];
-                        for (var j = 0; j < i; j++)
-                            kept[j] = entry[j];
+                        Array.Copy(many, kept, i);
                     }
                 }
                 if (kept is not null)
@@ -147,6 +164,9 @@ public sealed partial class RoutingTable
         }
         return n;
     }
+
+    private static bool Goes(Route r, Protocol protocol, bool staleOnly) =>
+        ReferenceEquals(r.Protocol, protocol) && (!staleOnly || r.Stale);
 
     private void Publish(Prefix prefix, RouteEntry? old, object? routes)
     {

@@ -86,4 +86,27 @@ public sealed class KernelMergeTests
         Assert.False(spec.IsMultipath);
         Assert.Equal(KernelRouteMapper.Map(entry.Prefix, entry.Best!.Attributes, Links, Rtnl.TableMain, false), spec);
     }
+
+    [Fact]
+    public void Prefixes_behind_the_same_next_hops_share_one_hop_array_and_other_hops_get_their_own()
+    {
+        var (table, entry) = Entry(("172.16.0.2", 100), ("172.16.0.3", 100), ("172.16.0.4", 100));
+        var context = new MergeContext(RouteFilter.AcceptAll, table.Attributes, null, Links, Rtnl.TableMain, 16);
+        var scratch = ImmutableArray.CreateBuilder<KernelNextHop>();
+        ImmutableArray<KernelNextHop> last = default;
+        var first = KernelRouteMapper.MapMerged(Prefix.Parse("10.233.1.0/24"), entry, entry.Best!.Attributes, context, scratch, ref last)!;
+        var second = KernelRouteMapper.MapMerged(Prefix.Parse("10.233.2.0/24"), entry, entry.Best!.Attributes, context, scratch, ref last)!;
+        Assert.Equal(Prefix.Parse("10.233.2.0/24"), second.Prefix);
+        Assert.Equal(3, second.NextHops.Length);
+        Assert.True(first.NextHops == second.NextHops, "the same hops: one shared array");
+
+        var (otherTable, otherEntry) = Entry(("172.16.0.2", 100), ("172.16.0.5", 100), ("172.16.0.4", 100));
+        var otherContext = context with { Cache = otherTable.Attributes };
+        var third = KernelRouteMapper.MapMerged(otherEntry.Prefix, otherEntry, otherEntry.Best!.Attributes, otherContext, scratch, ref last)!;
+        Assert.False(third.NextHops == second.NextHops, "other hops: an array of their own");
+        Assert.Equal(["172.16.0.2", "172.16.0.4", "172.16.0.5"], Gateways(third));
+        // The first two keep their hops (an array is never changed once shared).
+        Assert.Equal(["172.16.0.2", "172.16.0.3", "172.16.0.4"], Gateways(first));
+        Assert.True(last == third.NextHops);
+    }
 }

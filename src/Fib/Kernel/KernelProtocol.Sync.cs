@@ -32,8 +32,11 @@ public sealed partial class KernelProtocol
         var a = exported.Attributes;
         if (!_options.MergePaths || a.Dest != RouteDest.Router || entry.Count < 2)
             return KernelRouteMapper.Map(prefix, a, _links, KernelTable, _options.DeviceRoutes);
-        return KernelRouteMapper.MapMerged(prefix, entry, a, new MergeContext(_options.ExportFilter, Table.Attributes, this, _links, KernelTable, Math.Max(1, _options.MergePathsLimit)), _mergeHops);
+        return KernelRouteMapper.MapMerged(prefix, entry, a, new MergeContext(_options.ExportFilter, Table.Attributes, this, _links, KernelTable, Math.Max(1, _options.MergePathsLimit)), _mergeHops, ref _lastMergedHops);
     }
+
+    // The hop array of the last merged route, shared with the next one when its hops are the same (loop only).
+    private ImmutableArray<KernelNextHop> _lastMergedHops;
 
     // The next hops of the prefix being merged, reused (ComputeDesired runs on the loop only).
     private readonly ImmutableArray<KernelNextHop>.Builder _mergeHops = ImmutableArray.CreateBuilder<KernelNextHop>();
@@ -76,10 +79,7 @@ public sealed partial class KernelProtocol
                 changes.Add(RouteChange.Delete(actual));
                 slot.Pending = true;
                 if (wasWanted)
-                {
-                    Stats.CountExportWithdrawReceived();
-                    Stats.CountExportWithdraw();
-                }
+                    _plannedWithdraws++;
                 return 1;
             }
             if (actual is null)
@@ -94,7 +94,7 @@ public sealed partial class KernelProtocol
         _view.SetDesired(ref slot, desired);
         if (actual is not null && desired.Matches(actual))
             return 0;
-        Stats.CountExportUpdate(true);
+        _plannedUpdates++;
         slot.Pending = true;
         if (actual is null)
         {
@@ -111,6 +111,21 @@ public sealed partial class KernelProtocol
             changes.Add(RouteChange.Replace(desired));
         }
         return 1;
+    }
+
+    // Export changes planned since the last FlushPlannedStats (the loop's own counts, added to Stats
+    // once per batch rather than with interlocked operations per route).
+    private long _plannedUpdates;
+    private long _plannedWithdraws;
+
+    /// <summary>Adds the export changes planned since the last call to the protocol's statistics (once per batch, resync or scan).</summary>
+    private void FlushPlannedStats()
+    {
+        if (_plannedUpdates == 0 && _plannedWithdraws == 0)
+            return;
+        Stats.AddExportChanges(_plannedUpdates, _plannedWithdraws, _plannedWithdraws);
+        _plannedUpdates = 0;
+        _plannedWithdraws = 0;
     }
 
     // Of the batch or resync being planned: slots it left empty (dropped at its end). Reused.
@@ -206,6 +221,7 @@ public sealed partial class KernelProtocol
         }
         plan.Clear();
         _scanRetries.Clear();
+        FlushPlannedStats();
         if (retries > 0)
             _log.LogInformation("{Protocol}: retrying {Count} routes the kernel refused before", Name, retries);
         if (repairs > 0)
@@ -282,6 +298,7 @@ public sealed partial class KernelProtocol
                 refused.Pending = false;
             _log.LogWarning("{Protocol}: kernel refused to {Change}: {Error}", Name, c, r);
         }
+        FlushPlannedStats();
         Counters.SetInstalled(_view.InstalledCount);
         Stats.AddExported(_view.DesiredCount - Stats.Exported);
     }

@@ -165,6 +165,8 @@ public sealed partial class KernelProtocol : Protocol
         _loop = null;
         _reader?.Dispose();
         _reader = null;
+        _held.Clear();
+        _nextRelease = long.MaxValue;
         var learned = Table.WithdrawAll(this);
         Stats.AddImported(-learned);
         _learned.Clear();
@@ -216,10 +218,8 @@ public sealed partial class KernelProtocol : Protocol
                         await PruneAsync(ct).ConfigureAwait(false);
                     initialFeed = false;
                 }
-                // Not catching up on a backlog: let a burst that has begun settle first, so the paths
-                // of one prefix arriving together are written once, together.
-                if (read < JournalBatch && reader.Lag > 0)
-                    await SettleAsync(reader, ct).ConfigureAwait(false);
+                // Not catching up on a backlog, the prefixes read are held until each has settled
+                // (ReadBatchAsync), so the paths of one prefix arriving together are written once, together.
                 read = await ReadBatchAsync(reader, ct).ConfigureAwait(false);
                 if (_scanRequested || Time.GetUtcNow() >= nextScan)
                 {
@@ -241,7 +241,18 @@ public sealed partial class KernelProtocol : Protocol
                     var wait = nextScan - Time.GetUtcNow();
                     delay = Task.Delay(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, Time, ct);
                 }
-                await Task.WhenAny(changed, delay, woken).ConfigureAwait(false);
+                if (UntilNextRelease() is { } release)
+                {
+                    // Prefixes are held: woken when the next one is due, not at every change (a burst's
+                    // changes are read then, together), which keeps the wake-ups to one per settle step.
+                    if (release == TimeSpan.Zero)
+                        continue;
+                    await Task.WhenAny(Task.Delay(release, Time, ct), delay, woken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await Task.WhenAny(changed, delay, woken).ConfigureAwait(false);
+                }
                 if (woken.IsCompleted)
                 {
                     _wake.Reader.TryRead(out _);

@@ -38,12 +38,15 @@ public sealed record KernelProtocolOptions
     /// <summary><c>device routes</c>: export routes without a gateway (Dest=Device) too.</summary>
     public bool DeviceRoutes { get; init; }
     /// <summary>
-    /// How long the journal must stay still before a batch is read (unless a backlog is being caught up on) (polled at
-    /// this step); zero reads at once. One millisecond is far longer than a burst of table updates
-    /// takes between its changes and far shorter than anything a kernel route is waited for.
+    /// How long a prefix must stay still in the table before it is written (unless a backlog is being
+    /// caught up on): its paths arriving together from several sessions are then written once, as one
+    /// route. Per prefix, so the prefixes of a burst are written as it goes on. Before a resync, the
+    /// whole table must stay still this long (polled at this step). Zero writes at once. One
+    /// millisecond is far longer than a burst of table updates takes between its changes and far
+    /// shorter than anything a kernel route is waited for.
     /// </summary>
     public TimeSpan ExportSettleMin { get; init; } = TimeSpan.FromMilliseconds(1);
-    /// <summary>The longest a steady stream of changes delays a batch.</summary>
+    /// <summary>The longest a steady stream of changes delays a prefix (from its first change held) or a resync.</summary>
     public TimeSpan ExportSettleMax { get; init; } = TimeSpan.FromMilliseconds(20);
     /// <summary>
     /// How many table changes the protocol may fall behind before it resyncs from the table instead

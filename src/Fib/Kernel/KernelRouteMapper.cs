@@ -111,6 +111,19 @@ public static class KernelRouteMapper
     /// </summary>
     public static KernelRouteSpec? MapMerged(Prefix prefix, RouteEntry entry, PathAttributes best, in MergeContext context, ImmutableArray<KernelNextHop>.Builder scratch)
     {
+        ImmutableArray<KernelNextHop> none = default;
+        return MapMerged(prefix, entry, best, context, scratch, ref none);
+    }
+
+    /// <summary>
+    /// <see cref="MapMerged(Prefix, RouteEntry, PathAttributes, in MergeContext, ImmutableArray{KernelNextHop}.Builder)"/>
+    /// that shares <paramref name="lastHops"/> (the caller's, the hop array of the route it merged
+    /// before) when the hops are the same, and keeps the new array there otherwise: prefixes behind the
+    /// same ECMP set of next hops (every prefix of a set of nodes) then share one immutable array, and
+    /// a merged prefix allocates its route only.
+    /// </summary>
+    public static KernelRouteSpec? MapMerged(Prefix prefix, RouteEntry entry, PathAttributes best, in MergeContext context, ImmutableArray<KernelNextHop>.Builder scratch, ref ImmutableArray<KernelNextHop> lastHops)
+    {
         if (!TryMapHop(best, context.Links, out var first))
             return null;
         scratch.Clear();
@@ -128,7 +141,7 @@ public static class KernelRouteMapper
             if (context.Filter.Apply(r, context.Cache) is { Attributes: { Dest: RouteDest.Router } e } && TryMapHop(e, context.Links, out var hop))
                 AddHop(scratch, hop);
         }
-        return Unicast(prefix, best, context.Table, scratch);
+        return Unicast(prefix, best, context.Table, scratch, ref lastHops);
     }
 
     /// <summary>
@@ -138,12 +151,37 @@ public static class KernelRouteMapper
     /// </summary>
     public static KernelRouteSpec Unicast(Prefix prefix, PathAttributes a, uint table, ImmutableArray<KernelNextHop>.Builder hops)
     {
+        ImmutableArray<KernelNextHop> none = default;
+        return Unicast(prefix, a, table, hops, ref none);
+    }
+
+    /// <summary>
+    /// <see cref="Unicast(Prefix, PathAttributes, uint, ImmutableArray{KernelNextHop}.Builder)"/> whose
+    /// multipath hop array is <paramref name="lastHops"/> when that holds the same hops in the same
+    /// order (an immutable array is safe to share), else a new one, kept in <paramref name="lastHops"/>.
+    /// </summary>
+    public static KernelRouteSpec Unicast(Prefix prefix, PathAttributes a, uint table, ImmutableArray<KernelNextHop>.Builder hops, ref ImmutableArray<KernelNextHop> lastHops)
+    {
         if (hops.Count == 1)
         {
             var h = hops[0];
             return new KernelRouteSpec { Prefix = prefix, Metric = a.KrtMetric, Table = table, Type = KernelRouteType.Unicast, Gateway = h.Gateway, OutInterfaceIndex = h.InterfaceIndex, Onlink = h.Onlink };
         }
-        return new KernelRouteSpec { Prefix = prefix, Metric = a.KrtMetric, Table = table, Type = KernelRouteType.Unicast, NextHops = hops.ToImmutable() };
+        if (!SameHops(lastHops, hops))
+            lastHops = hops.ToImmutable();
+        return new KernelRouteSpec { Prefix = prefix, Metric = a.KrtMetric, Table = table, Type = KernelRouteType.Unicast, NextHops = lastHops };
+    }
+
+    private static bool SameHops(ImmutableArray<KernelNextHop> shared, ImmutableArray<KernelNextHop>.Builder hops)
+    {
+        if (shared.IsDefault || shared.Length != hops.Count)
+            return false;
+        for (var i = 0; i < hops.Count; i++)
+        {
+            if (shared[i] != hops[i])
+                return false;
+        }
+        return true;
     }
 
     /// <summary><paramref name="first"/> as a multipath route over <paramref name="hops"/>, or as it is with fewer than two.</summary>

@@ -54,6 +54,20 @@ public sealed partial class StaticProtocol : InterfaceTrackingProtocol
     protected override void Sync(InterfaceSnapshot links)
     {
         _lastLinks = links;
+        // Counted over the pass and added to Stats once (not interlocked per route).
+        long imported = 0, updates = 0, withdraws = 0;
+        try
+        {
+            SyncRoutes(links, ref imported, ref updates, ref withdraws);
+        }
+        finally
+        {
+            Stats.AddImportOutcomes(imported, updates, withdraws);
+        }
+    }
+
+    private void SyncRoutes(InterfaceSnapshot links, ref long imported, ref long updates, ref long withdraws)
+    {
         foreach (var s in _options.Routes)
         {
             var attrs = Attributes(s, links);
@@ -71,8 +85,8 @@ public sealed partial class StaticProtocol : InterfaceTrackingProtocol
                 {
                     _present.Remove(s.Prefix);
                     Table.Withdraw(s.Prefix, this);
-                    Stats.AddImported(-1);
-                    Stats.CountImportWithdraw(true);
+                    imported--;
+                    withdraws++;
                     TraceRoute("removed", s.Prefix);
                     Log.LogInformation("{Protocol}: {Prefix} withdrawn, gateway {Gateway} not reachable", Name, s.Prefix, s.Gateway);
                 }
@@ -81,8 +95,8 @@ public sealed partial class StaticProtocol : InterfaceTrackingProtocol
             if (old is not null && ReferenceEquals(old.Attributes, route.Attributes))
                 continue;
             if (old is null)
-                Stats.AddImported(1);
-            Stats.CountImportUpdate(true);
+                imported++;
+            updates++;
             _present[s.Prefix] = route;
             Table.Update(route);
             TraceRoute(old is null ? "added" : "updated", s.Prefix);

@@ -1,0 +1,126 @@
+using Calico.Bgp.Fib.Kernel;
+using Calico.Bgp.Lab;
+using Calico.Bgp.Rib;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Calico.Bgp.Fib.Tests;
+
+/// <summary>
+/// The kernel protocol's export settle, held per prefix (against an in-memory kernel,
+/// <see cref="FakeRouteNetlink"/>): a prefix is written once it has been still for the settle time,
+/// while the rest of the table may go on changing (the ECMP burst of one prefix written once is
+/// KernelJournalTests' four-path test).
+/// </summary>
+public sealed class KernelSettleTests
+{
+    private static readonly TimeSpan Soon = TimeSpan.FromSeconds(20);
+
+    private static KernelProtocol Kernel(RoutingTable table, FakeRouteNetlink fake, TimeSpan settleMax) =>
+        new(new KernelProtocolOptions
+        {
+            Name = "kernel1",
+            ExportFilter = RouteFilter.AcceptAll,
+            MergePaths = true,
+            ScanTime = 60,
+            Persist = true,
+            ExportSettleMin = TimeSpan.FromMilliseconds(200),
+            ExportSettleMax = settleMax,
+        }, table, TimeProvider.System, NullLoggerFactory.Instance, () => fake);
+
+    [Fact]
+    public async Task A_prefix_that_is_still_is_written_while_other_prefixes_keep_the_table_changing()
+    {
+        var fake = new FakeRouteNetlink();
+        var table = new RoutingTable();
+        var bgp = new TestProtocol(table);
+        // A settle maximum beyond the test's reach: only the prefix's own stillness can let it through.
+        var kernel = Kernel(table, fake, TimeSpan.FromMinutes(5));
+        table.Update(TestRoutes.Bgp(table, bgp, "10.255.0.0/24", "172.16.0.2"));
+        await kernel.StartAsync(CancellationToken.None);
+        try
+        {
+            // The initial feed (a resync from the table, settled table-wide before it) done first.
+            await Wait.UntilAsync(() => fake.Find("10.255.0.0/24") is not null, Soon, "the initial feed");
+            fake.ClearWrites();
+            table.Update(TestRoutes.Bgp(table, bgp, "10.0.0.0/24", "172.16.0.2"));
+            // Other prefixes every 20 ms (well inside the 200 ms settle step): the table is never still
+            // for a settle step, as a table-wide settle would need before writing anything.
+            var announced = 0;
+            var deadline = DateTime.UtcNow + Soon;
+            while (fake.Find("10.0.0.0/24") is null && DateTime.UtcNow < deadline)
+            {
+                announced++;
+                table.Update(TestRoutes.Bgp(table, bgp, $"10.1.{announced / 256}.{announced % 256}/32", "172.16.0.2"));
+                await Task.Delay(20);
+            }
+            Assert.NotNull(fake.Find("10.0.0.0/24"));
+            // Held for its settle step, so the table had changed again before it was written.
+            Assert.True(announced >= 1, "written before the table changed again");
+
+            // The others follow once each has been still; each prefix is written once.
+            await Wait.UntilAsync(() => fake.Routes.Count == announced + 2, Soon, "every prefix written");
+            Assert.Equal(announced + 1, fake.Writes.Count);
+            Assert.Equal(fake.Writes.Count, fake.Writes.Select(w => w.Route.Prefix).Distinct().Count());
+        }
+        finally
+        {
+            await kernel.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task A_prefix_that_keeps_changing_is_written_within_the_settle_maximum()
+    {
+        var fake = new FakeRouteNetlink();
+        var table = new RoutingTable();
+        var bgp = new TestProtocol(table);
+        var kernel = Kernel(table, fake, TimeSpan.FromSeconds(1));
+        await kernel.StartAsync(CancellationToken.None);
+        try
+        {
+            await Wait.UntilAsync(() => table.JournalReaders.Single().Lag == 0 && !table.JournalReaders.Single().NeedsResync, Soon, "the initial feed");
+            // The prefix's next hop flips every 20 ms: never still for the 200 ms step.
+            var flips = 0;
+            var deadline = DateTime.UtcNow + Soon;
+            while (fake.Find("10.0.0.0/24") is null && DateTime.UtcNow < deadline)
+            {
+                table.Update(TestRoutes.Bgp(table, bgp, "10.0.0.0/24", flips++ % 2 == 0 ? "172.16.0.2" : "172.16.0.3"));
+                await Task.Delay(20);
+            }
+            Assert.NotNull(fake.Find("10.0.0.0/24"));
+        }
+        finally
+        {
+            await kernel.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task Export_statistics_count_each_route_written_and_withdrawn()
+    {
+        var fake = new FakeRouteNetlink();
+        var table = new RoutingTable();
+        var bgp = new TestProtocol(table);
+        var kernel = new KernelProtocol(new KernelProtocolOptions { Name = "kernel1", ExportFilter = RouteFilter.AcceptAll, ScanTime = 60, Persist = true },
+            table, TimeProvider.System, NullLoggerFactory.Instance, () => fake);
+        for (var i = 0; i < 3; i++)
+            table.Update(TestRoutes.Bgp(table, bgp, $"10.0.{i}.0/24", "172.16.0.2"));
+        await kernel.StartAsync(CancellationToken.None);
+        try
+        {
+            await Wait.UntilAsync(() => kernel.Stats.Exported == 3, Soon, "three routes exported");
+            Assert.Equal(3, kernel.Stats.ExportUpdatesSent);
+            table.Update(TestRoutes.Bgp(table, bgp, "10.0.9.0/24", "172.16.0.2"));
+            table.Withdraw(Prefix.Parse("10.0.0.0/24"), bgp);
+            table.Withdraw(Prefix.Parse("10.0.1.0/24"), bgp);
+            await Wait.UntilAsync(() => kernel.Stats.Exported == 2 && fake.Routes.Count == 2, Soon, "two routes withdrawn, one added");
+            Assert.Equal(4, kernel.Stats.ExportUpdatesSent);
+            Assert.Equal(2, kernel.Stats.ExportWithdrawsSent);
+            Assert.Equal(2, kernel.Stats.ExportWithdrawsReceived);
+        }
+        finally
+        {
+            await kernel.StopAsync(CancellationToken.None);
+        }
+    }
+}
