@@ -48,7 +48,11 @@ public sealed class BgpConnection : IAsyncDisposable
         // and a longer message spans buffers.
         Reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: true));
         _out = new ProgressStream(_stream, NoteProgress);
-        Writer = PipeWriter.Create(_out, new StreamPipeWriterOptions(minimumBufferSize: 65536, leaveOpen: true));
+        // Only the session's own messages go through the pipe (OPEN, KEEPALIVE, NOTIFICATION,
+        // ROUTE-REFRESH: a few bytes each; UPDATEs go to the socket from the groups' buffers), and
+        // each flush returns the pipe's buffer to the pool: 4 KiB fits any of them but an extended
+        // NOTIFICATION's data, which takes a larger buffer for that one write.
+        Writer = PipeWriter.Create(_out, new StreamPipeWriterOptions(minimumBufferSize: 4096, leaveOpen: true));
         var local = (IPEndPoint)socket.LocalEndPoint!;
         var remote = (IPEndPoint)socket.RemoteEndPoint!;
         LocalAddress = IpAddr.FromIPAddress(local.Address.IsIPv4MappedToIPv6 ? local.Address.MapToIPv4() : local.Address);
