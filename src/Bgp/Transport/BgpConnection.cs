@@ -41,12 +41,18 @@ public sealed class BgpConnection : IAsyncDisposable
         Incoming = incoming;
         _socket.NoDelay = true;
         _stream = new NetworkStream(socket, ownsSocket: true);
-        // 4 KiB reads, as BIRD's receive buffer: every pending read holds its buffer, so 64 KiB ones
-        // kept 33 MB of the daemon's 53 MB heap with 500 quiet sessions. A burst still reads
-        // whatever the socket has, one buffer at a time, and a longer message spans buffers.
-        Reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true));
+        // 4 KiB reads, as BIRD's receive buffer. A zero-byte read first waits for the peer's bytes,
+        // so a buffer is rented only once there is something to read and is returned when its
+        // messages are consumed: an idle session holds none (1000 reflector clients held 4 MB of
+        // buffers otherwise). A burst still reads whatever the socket has, one buffer at a time,
+        // and a longer message spans buffers.
+        Reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: true));
         _out = new ProgressStream(_stream, NoteProgress);
-        Writer = PipeWriter.Create(_out, new StreamPipeWriterOptions(minimumBufferSize: 65536, leaveOpen: true));
+        // Only the session's own messages go through the pipe (OPEN, KEEPALIVE, NOTIFICATION,
+        // ROUTE-REFRESH: a few bytes each; UPDATEs go to the socket from the groups' buffers), and
+        // each flush returns the pipe's buffer to the pool: 4 KiB fits any of them but an extended
+        // NOTIFICATION's data, which takes a larger buffer for that one write.
+        Writer = PipeWriter.Create(_out, new StreamPipeWriterOptions(minimumBufferSize: 4096, leaveOpen: true));
         var local = (IPEndPoint)socket.LocalEndPoint!;
         var remote = (IPEndPoint)socket.RemoteEndPoint!;
         LocalAddress = IpAddr.FromIPAddress(local.Address.IsIPv4MappedToIPv6 ? local.Address.MapToIPv4() : local.Address);
@@ -252,6 +258,7 @@ public sealed class BgpConnection : IAsyncDisposable
             if (locked)
                 _writeLock.Release();
         }
+        DropUnread();
         try
         {
             _socket.Shutdown(SocketShutdown.Both);
@@ -262,4 +269,32 @@ public sealed class BgpConnection : IAsyncDisposable
         }
         await _stream.DisposeAsync().ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Reads and drops what the peer sent that was never read. The zero-byte reads only wait for
+    /// bytes, so a connection closed while idle (the loser of a collision, a stop) may still have
+    /// the peer's last message in the kernel, and a socket closed with unread data is reset
+    /// rather than ended with FIN: the peer would see "connection reset" instead of our
+    /// NOTIFICATION and the close. Bounded, in case the peer keeps sending.
+    /// </summary>
+    private void DropUnread()
+    {
+        Span<byte> scratch = stackalloc byte[1024];
+        try
+        {
+            for (var total = 0; total < MaxDroppedBytes && _socket.Available > 0;)
+            {
+                var n = _socket.Receive(scratch, SocketFlags.None, out var error);
+                if (n <= 0 || error != SocketError.Success)
+                    return;
+                total += n;
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Already closed.
+        }
+    }
+
+    private const int MaxDroppedBytes = 1 << 20;
 }
