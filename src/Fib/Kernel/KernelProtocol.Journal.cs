@@ -59,8 +59,11 @@ public sealed partial class KernelProtocol
         var stamp = NextStamp();
         ExceptionDispatchInfo? failed = null;
         // Held when not catching up on a backlog or a bulk stream (planned at once: waiting would only
-        // let it grow, and each settle step is a timer wake-up that a loaded machine delays).
-        var hold = _options.ExportSettleMin > TimeSpan.Zero && n < HoldBatch;
+        // let it grow, and each settle step is a timer wake-up that a loaded machine delays), and only
+        // with `merge paths`: the hold exists to write a prefix's paths as one multipath route; without
+        // it the kernel gets the best route alone, and holding would only delay it (as BIRD 2, which
+        // has no settle, writes each change at once).
+        var hold = _options.MergePaths && _options.ExportSettleMin > TimeSpan.Zero && n < HoldBatch;
         // Newest first, so the first change met for a prefix is its latest state.
         for (var i = n - 1; i >= 0; i--)
         {
