@@ -68,13 +68,19 @@ public static class PrefixHash
     /// </remarks>
     public static int Home(int hash, int length)
     {
-        // MurmurHash3's fmix32 over the group's hash and the length (cheaper than HashCode.Combine).
-        var h = ((uint)hash >> 2) ^ ((uint)length * 0x9E3779B9u);
+        // The group's hash mixed with the length (cheaper than HashCode.Combine).
+        var h = Fmix32(((uint)hash >> 2) ^ ((uint)length * 0x9E3779B9u));
+        return (int)((ulong)h * (ulong)length >> 32);
+    }
+
+    /// <summary>MurmurHash3's fmix32: invertible, and every input bit reaches every output bit.</summary>
+    internal static uint Fmix32(uint h)
+    {
         h ^= h >> 16;
         h *= 0x85ebca6bu;
         h ^= h >> 13;
         h *= 0xc2b2ae35u;
         h ^= h >> 16;
-        return (int)((ulong)h * (ulong)length >> 32);
+        return h;
     }
 }

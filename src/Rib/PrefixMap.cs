@@ -298,13 +298,8 @@ internal sealed class PrefixMap
     /// </summary>
     private static int Home(int hash, int length, uint order)
     {
-        // MurmurHash3's fmix32: invertible, so the order is a permutation of the hashes.
-        var h = ((uint)hash >> 2) ^ order;
-        h ^= h >> 16;
-        h *= 0x85ebca6bu;
-        h ^= h >> 13;
-        h *= 0xc2b2ae35u;
-        h ^= h >> 16;
+        // fmix32 is invertible, so the order is a permutation of the hashes.
+        var h = PrefixHash.Fmix32(((uint)hash >> 2) ^ order);
         return (int)((ulong)h * (ulong)length >> 32);
     }
 }
