@@ -149,18 +149,11 @@ public static class KernelRouteMapper
     /// builds it for a router route): one next hop as gateway and device, two or more as RTA_MULTIPATH.
     /// Built once, without a single-path route first.
     /// </summary>
-    public static KernelRouteSpec Unicast(Prefix prefix, PathAttributes a, uint table, ImmutableArray<KernelNextHop>.Builder hops)
-    {
-        ImmutableArray<KernelNextHop> none = default;
-        return Unicast(prefix, a, table, hops, ref none);
-    }
-
-    /// <summary>
-    /// <see cref="Unicast(Prefix, PathAttributes, uint, ImmutableArray{KernelNextHop}.Builder)"/> whose
-    /// multipath hop array is <paramref name="lastHops"/> when that holds the same hops in the same
+    /// <remarks>
+    /// The multipath hop array is <paramref name="lastHops"/> when that holds the same hops in the same
     /// order (an immutable array is safe to share), else a new one, kept in <paramref name="lastHops"/>.
-    /// </summary>
-    public static KernelRouteSpec Unicast(Prefix prefix, PathAttributes a, uint table, ImmutableArray<KernelNextHop>.Builder hops, ref ImmutableArray<KernelNextHop> lastHops)
+    /// </remarks>
+    private static KernelRouteSpec Unicast(Prefix prefix, PathAttributes a, uint table, ImmutableArray<KernelNextHop>.Builder hops, ref ImmutableArray<KernelNextHop> lastHops)
     {
         if (hops.Count == 1)
         {
