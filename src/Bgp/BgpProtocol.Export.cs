@@ -44,10 +44,14 @@ public sealed partial class BgpProtocol
                 await member.TakeAsync(chunks, ct).ConfigureAwait(false);
                 if (chunks.Count > 0)
                 {
-                    await link.Connection.SendAsync(chunks, ct).ConfigureAwait(false);
-                    chunks.Clear();
+                    // RFC 4271 §4.4: the keepalive timer restarts with every UPDATE sent. Restarted as
+                    // the UPDATEs are handed to the socket rather than once written, so the restart
+                    // is never later than the peer's receipt of them (a clock that reaches the next
+                    // deadline meanwhile does not push that deadline out by a whole interval).
                     lock (_sync)
                         link.Fsm.MessageSent();
+                    await link.Connection.SendAsync(chunks, ct).ConfigureAwait(false);
+                    chunks.Clear();
                 }
                 // Moved to another group by a reload: what the old one queued went first.
                 while (member.Successor is { } next)

@@ -266,9 +266,11 @@ public sealed partial class BgpProtocol
                     await conn.SendAsync(MessageType.Open, open.Write, ct).ConfigureAwait(false);
                     break;
                 case FsmActionKind.SendKeepalive:
-                    await conn.SendAsync(MessageType.Keepalive, KeepaliveMessage.Write, ct).ConfigureAwait(false);
+                    // The keepalive timer restarts when the message is handed to the socket (see
+                    // ExportLoopAsync): before the bytes can reach the peer.
                     lock (_sync)
                         link.Fsm.MessageSent();
+                    await conn.SendAsync(MessageType.Keepalive, KeepaliveMessage.Write, ct).ConfigureAwait(false);
                     break;
                 case FsmActionKind.SendNotification:
                     var err = a.Error!.Value;

@@ -126,9 +126,8 @@ public sealed partial class BgpProtocol
     {
         try
         {
+            // The FSM restarted the keepalive timer as this one fell due (BgpFsm.Handle).
             await link.Connection.SendAsync(MessageType.Keepalive, KeepaliveMessage.Write, ct).ConfigureAwait(false);
-            lock (_sync)
-                link.Fsm.MessageSent();
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
         {

@@ -21,7 +21,9 @@ public class SessionTimerTests
         var (time, timers, bgp, peer) = (s.Time, s.Timers, s.Bgp, s.Peer);
         Assert.Equal(MessageType.Keepalive, ScriptedPeer.TypeOf(await peer.ReadAsync()));
         await Wait.UntilAsync(() => bgp.State == ProtocolState.Up, Patience, "Established");
-        // The End-of-RIB (no routes to send) may come first.
+        // The End-of-RIB (no routes to send) restarts the keepalive timer: it must be out before
+        // the clock moves, or the first KEEPALIVE would be due a whole interval later.
+        Assert.True(ScriptedPeer.IsEndOfRib(await peer.ReadUntilAsync(MessageType.Update, Patience)));
         await Wait.UntilAsync(() => timers.ArmedCount == 1, Patience, "the session's deadline to be armed");
 
         time.Advance(TimeSpan.FromSeconds(3));
@@ -49,6 +51,7 @@ public class SessionTimerTests
         await using var s = await FakeClockSession.OpenAsync("kept", "127.0.7.21", 0x0A0000F6u);
         var (time, bgp, peer) = (s.Time, s.Bgp, s.Peer);
         await Wait.UntilAsync(() => bgp.State == ProtocolState.Up, Patience, "Established");
+        Assert.True(ScriptedPeer.IsEndOfRib(await peer.ReadUntilAsync(MessageType.Update, Patience)));
         for (var i = 0; i < 10; i++)
         {
             // The peer's KEEPALIVE restarts our hold timer before each 3 s step: 30 s in all,
