@@ -109,9 +109,19 @@ public sealed partial class KernelProtocol
         // The entries are the table's own; do not keep them alive until the slots are reused.
         Array.Clear(_batch, 0, n);
         failed?.Throw();
-        await StartWriteAsync().ConfigureAwait(false);
         if (n < JournalBatch)
+        {
+            // Nothing more to plan while it is written: written on the loop itself, not handed to the
+            // thread pool, whose queue is behind every session's read when a burst comes in (P3: the
+            // first route waited there for milliseconds on a busy core). A netlink write runs inside
+            // sendmsg and its answer is queued by then, so this completes without leaving the loop.
+            await StartWriteAsync(inline: true).ConfigureAwait(false);
             await FinishWriteAsync().ConfigureAwait(false);
+        }
+        else
+        {
+            await StartWriteAsync().ConfigureAwait(false);
+        }
         return n;
     }
 
@@ -261,8 +271,10 @@ public sealed partial class KernelProtocol
     /// Starts writing <see cref="_changes"/> on the thread pool, after taking in the results of the
     /// chunk before (at most one in flight); <see cref="_changes"/> is empty after. The kernel's work
     /// for a chunk (done inside sendmsg) then overlaps with planning the next one, on another core.
+    /// <paramref name="inline"/>: started on the calling thread instead, for a write that is waited
+    /// for at once (no overlap to gain, and no queue to wait in).
     /// </summary>
-    private async Task StartWriteAsync()
+    private async Task StartWriteAsync(bool inline = false)
     {
         await FinishWriteAsync().ConfigureAwait(false);
         if (_changes.Count == 0)
@@ -273,7 +285,9 @@ public sealed partial class KernelProtocol
         var netlink = _netlink!;
         // Not cancelled with the loop: a write stopped half-way would leave routes in the kernel whose
         // results were never taken in (and so never removed on stop); a batch ends within the reply timeout.
-        _inflight = Task.Run(() => netlink.ApplyAsync(changes, CancellationToken.None), CancellationToken.None);
+        _inflight = inline
+            ? netlink.ApplyAsync(changes, CancellationToken.None)
+            : Task.Run(() => netlink.ApplyAsync(changes, CancellationToken.None), CancellationToken.None);
     }
 
     /// <summary>Waits for the chunk in flight, if any, and takes in its results (on the loop, which owns the view).</summary>
