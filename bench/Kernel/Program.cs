@@ -66,6 +66,8 @@ Shape[] shapes = [.. new Shape[] { new("1 next hop", 1), new("4-way ECMP", 4) }.
     ("writer-chunkrandom", (s, n) => Scenarios.WriterAsync(s, n, Scenarios.DeleteOrder.ChunkRandom)),
     ("writer-chunksorted", (s, n) => Scenarios.WriterAsync(s, n, Scenarios.DeleteOrder.ChunkSorted)),
     ("writer-randomboth", (s, n) => Scenarios.WriterAsync(s, n, Scenarios.DeleteOrder.RandomBoth)),
+    // A what-if floor: routes that refer to a kernel nexthop object instead of carrying their gateways.
+    ("writer-nhid", NexthopObjectWriter.RunAsync),
 ];
 var results = new List<Measurement>();
 for (var run = 1; run <= runs; run++)
