@@ -6,8 +6,10 @@ namespace Calico.Bgp.KernelBench;
 /// <summary>
 /// Knows how many complete <c>proto bird</c> IPv4 routes (with all <see cref="Paths"/> next hops) a
 /// namespace holds, by counting route notifications (RTNLGRP_IPV4_ROUTE) as they arrive, so the
-/// moment the last route lands is seen at once and without loading the kernel with dumps. A route
-/// that grows 1 → 2 → 3 → 4 next hops (replaces) counts once, when it is complete. Should the
+/// moment the last route lands is seen at once and without loading the kernel with dumps. Each /24
+/// has a mark (complete or not), so a route that grows 1 → 2 → 3 → 4 next hops counts once, when it
+/// is complete, a complete route replaced by a complete one is not counted twice, and one replaced
+/// by an incomplete one (or deleted) is counted out. Should the
 /// kernel drop notifications (ENOBUFS), the count falls back to polling dumps. It listens on a
 /// thread of its own, so its CPU (the parse of every notification) is read apart from the
 /// contender's when the contender is this process (<see cref="Cpu"/>).
@@ -22,6 +24,8 @@ public sealed class RouteCounter : IAsyncDisposable
     private long _present;
     private long _firstSeen;
     private volatile bool _lost;
+    // Whether the /24 with these upper 24 bits of its address holds a complete route of ours (the listener's thread only).
+    private readonly bool[] _complete = new bool[1 << 24];
 
     public RouteCounter(string netns, int paths)
     {
@@ -116,10 +120,13 @@ public sealed class RouteCounter : IAsyncDisposable
                     // rtm_protocol is byte 5 of struct rtmsg, rtm_table byte 4 (the main table fits in it).
                     if (m.Payload.Length < Rtnl.RtMsgLength || m.Payload[5] != Rtnl.ProtoBird || m.Payload[4] != Rtnl.TableMain)
                         continue;
-                    if (m.Type == Rtnl.DelRoute)
-                        delta--;
-                    else if (m.Type == Rtnl.NewRoute && RouteMessage.TryParse(m.Payload, out RouteFields _, out var multipath) && Hops(multipath) == Paths)
-                        delta++;
+                    if ((m.Type != Rtnl.DelRoute && m.Type != Rtnl.NewRoute) || !RouteMessage.TryParse(m.Payload, out RouteFields route, out var multipath) || route.Prefix.Length != 24 || route.Prefix.IsV6)
+                        continue;
+                    ref var complete = ref _complete[route.Prefix.Address.V4 >> 8];
+                    var now = m.Type == Rtnl.NewRoute && Hops(multipath) == Paths;
+                    if (now != complete)
+                        delta += now ? 1 : -1;
+                    complete = now;
                 }
                 if (delta > 0 && Interlocked.Read(ref _firstSeen) == 0)
                     Interlocked.CompareExchange(ref _firstSeen, Stopwatch.GetTimestamp(), 0);
