@@ -24,7 +24,9 @@ public enum DutRole
 /// Equivalent configs for each daemon and role. All sessions are passive on the DUT (the
 /// generator connects), directly connected, import/export everything; the reflector marks every
 /// neighbor a client with one cluster id and ADD-PATH on. Ours reads the BIRD 1.6 dialect, as
-/// Calico's confd writes it.
+/// Calico's confd writes it. The kernel protocol has <c>merge paths on</c>, as in every config confd
+/// writes (../shared/calico-bird-configs): it decides whether a route may wait for its prefix's
+/// other paths before it is written.
 /// </summary>
 public static class DutConfigs
 {
@@ -48,7 +50,7 @@ public static class DutConfigs
     {
         var sb = new StringBuilder($"router id {Topology.DutV4};\nprotocol device {{ scan time 2; }}\n");
         if (role is DutRole.MeshNode or DutRole.IdleNode)
-            sb.Append("protocol kernel { learn; persist; scan time 2; import all; export all; graceful restart; }\n");
+            sb.Append("protocol kernel { learn; persist; scan time 2; import all; export all; graceful restart; merge paths on; }\n");
         if (role == DutRole.IdleNode)
             sb.Append("protocol direct { interface -\"cali*\", -\"kube-ipvs*\", \"*\"; }\n");
         var rr = role == DutRole.Reflector ? $"  rr client;\n  rr cluster id {Topology.ClusterId};\n  add paths on;\n" : "";
@@ -74,7 +76,7 @@ public static class DutConfigs
         var family = v6 ? "ipv6" : "ipv4";
         var sb = new StringBuilder($"router id {Topology.DutV4};\nprotocol device {{ scan time 2; }}\n");
         if (role is DutRole.MeshNode or DutRole.IdleNode)
-            sb.Append($"protocol kernel {{ {family} {{ import all; export all; }}; learn; persist; scan time 2; graceful restart; }}\n");
+            sb.Append($"protocol kernel {{ {family} {{ import all; export all; }}; learn; persist; scan time 2; graceful restart; merge paths on; }}\n");
         if (role == DutRole.IdleNode)
             sb.Append($"protocol direct {{ {family}; interface -\"cali*\", -\"kube-ipvs*\", \"*\"; }}\n");
         var rr = role == DutRole.Reflector ? $"  rr client;\n  rr cluster id {Topology.ClusterId};\n" : "";
