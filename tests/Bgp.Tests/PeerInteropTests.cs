@@ -214,6 +214,22 @@ public class PeerInteropTests
         await LearnedAsync(us, Theirs, async () => $"{us.Bgp.Info}\n{await bird.CommandAsync("show protocols all peer1")}");
     }
 
+    /// <summary>
+    /// BIRD's own connection to our listener with GTSM: we are passive, so only BIRD connects. Its
+    /// connecting socket drops answers below TTL 255 (IP_MINTTL), so the listener's SYN-ACK must
+    /// carry 255 as BIRD's does; at the default 64 the handshake never completed.
+    /// </summary>
+    [Fact]
+    public async Task Gtsm_with_bird2_connecting_to_us()
+    {
+        var (lab, a, b) = await LabAsync("bgp-gtsm-in");
+        await using var _ = lab;
+        var bird = await BirdPeer.StartBird2Async(b, Bird2Config("ttl security on;"));
+        await using var us = await StartOursAsync(a, o => o with { TtlSecurity = true, Passive = true });
+        await LearnedAsync(us, Theirs, async () => $"{us.Bgp.Info}\n{await bird.CommandAsync("show protocols all peer1")}");
+        Assert.True(await bird.IsEstablishedAsync("peer1"));
+    }
+
     [Fact]
     public async Task Add_path_tx_gives_bird2_every_path()
     {
