@@ -8,7 +8,7 @@ public sealed record BenchOptions
 {
     public const string Usage = """
         usage: calico-loadgen [--quick] [--runs N] [--scenarios self,P1,P2,P3,P4,P6] [--daemons ours,bird2,bird16,gobgp,frr]
-                              [--p1 N] [--p1v6 N] [--p2 K,K] [--p3 N] [--p4 R,R] [--p4-seconds S]
+                              [--p1 N] [--p1v6 N] [--p2 K,K] [--p3 N] [--p4 R,R] [--p4-seconds S] [--p4-trace DIR]
                               [--p6 PEERS] [--p6-seconds S] [--out FILE.md]
         """;
 
@@ -23,6 +23,8 @@ public sealed record BenchOptions
     public IReadOnlyList<int> P4Rates { get; init; } = [100, 1000, 5000];
     public int P4Seconds { get; init; } = 60;
     public int P4Monitors { get; init; } = 10;
+    /// <summary>Where P4 writes each run's per-prefix latencies (one CSV per run), or null.</summary>
+    public string? P4TraceDir { get; init; }
     public int P6Peers { get; init; } = 500;
     public int P6Interfaces { get; init; } = 250;
     public int P6Routes { get; init; } = 10_000;
@@ -59,6 +61,7 @@ public sealed record BenchOptions
                     "--p3" => options with { P3Nodes = Ints(Next())[0] },
                     "--p4" => options with { P4Rates = Ints(Next()) },
                     "--p4-seconds" => options with { P4Seconds = Ints(Next())[0] },
+                    "--p4-trace" => options with { P4TraceDir = Path.GetFullPath(Next()) },
                     "--p6" => options with { P6Peers = Ints(Next())[0] },
                     "--p6-seconds" => options with { P6Seconds = Ints(Next())[0] },
                     "--timeout" => options with { TimeoutSeconds = Ints(Next())[0] },

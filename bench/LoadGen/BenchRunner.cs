@@ -54,7 +54,7 @@ public static class BenchRunner
             foreach (var rate in o.P4Rates)
             {
                 foreach (var d in o.Daemons)
-                    await Try(report, "P4", $"{rate}/s", d, () => s.ChurnAsync(d, rate, o.P4Seconds, o.P4Monitors)).ConfigureAwait(false);
+                    await Try(report, "P4", $"{rate}/s", d, () => s.ChurnAsync(d, rate, o.P4Seconds, o.P4Monitors, o.P4TraceDir)).ConfigureAwait(false);
             }
         }
         if (o.Has("P6"))

@@ -62,6 +62,7 @@ public sealed class BgpListener : IAsyncDisposable
             if (_address is null)
                 socket.DualMode = true;
             socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            SocketSetup.ApplyListenerTtl(socket);
             socket.Bind(new IPEndPoint(_address?.ToIPAddress() ?? IPAddress.IPv6Any, Port));
             socket.Listen(64);
             Port = ((IPEndPoint)socket.LocalEndPoint!).Port;

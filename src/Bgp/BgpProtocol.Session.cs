@@ -238,19 +238,27 @@ public sealed partial class BgpProtocol
         bool idle;
         lock (_sync)
         {
-            actions = [.. conn.Fsm.Handle(e)];
+            // The FSM reuses its list: copied, except when empty (an UPDATE or KEEPALIVE while
+            // Established), so a message that needs no action allocates nothing here.
+            var handled = conn.Fsm.Handle(e);
+            actions = handled.Count == 0 ? [] : [.. handled];
             // An event may start a timer sooner than the session is woken for (the OPEN starts the
             // keepalive timer, under the startup hold time); one that moved later needs nothing.
             conn.Timer?.ArmEarlier(conn.Fsm.NextDeadline);
             idle = conn.Fsm.State == BgpState.Idle;
         }
-        if (!await ExecuteAsync(conn, actions, ct).ConfigureAwait(false))
+        if (actions.Count > 0 && !await ExecuteAsync(conn, actions, ct).ConfigureAwait(false))
             return FrameOutcome.Closed;
         // The FSM ignores messages once Idle (a stop or an error got there first): the connection is
         // done with, and nothing more of it is read, least of all an UPDATE to import.
         if (idle)
             return FrameOutcome.Closed;
-        return actions.Any(a => a.Kind == FsmActionKind.Established) ? FrameOutcome.Established : FrameOutcome.Continue;
+        for (var i = 0; i < actions.Count; i++)
+        {
+            if (actions[i].Kind == FsmActionKind.Established)
+                return FrameOutcome.Established;
+        }
+        return FrameOutcome.Continue;
     }
 
     /// <summary>Carries out FSM actions; false when the connection is to be closed.</summary>

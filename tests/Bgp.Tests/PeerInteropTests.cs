@@ -214,6 +214,46 @@ public class PeerInteropTests
         await LearnedAsync(us, Theirs, async () => $"{us.Bgp.Info}\n{await bird.CommandAsync("show protocols all peer1")}");
     }
 
+    /// <summary>
+    /// BIRD's own connection to our listener with GTSM: we are passive, so only BIRD connects. Its
+    /// connecting socket drops answers below TTL 255 (IP_MINTTL), so the listener's SYN-ACK must
+    /// carry 255 as BIRD's does; at the default 64 the handshake never completed.
+    /// </summary>
+    [Fact]
+    public async Task Gtsm_with_bird2_connecting_to_us()
+    {
+        var (lab, a, b) = await LabAsync("bgp-gtsm-in");
+        await using var _ = lab;
+        var bird = await BirdPeer.StartBird2Async(b, Bird2Config("ttl security on;"));
+        await using var us = await StartOursAsync(a, o => o with { TtlSecurity = true, Passive = true });
+        await LearnedAsync(us, Theirs, async () => $"{us.Bgp.Info}\n{await bird.CommandAsync("show protocols all peer1")}");
+        Assert.True(await bird.IsEstablishedAsync("peer1"));
+    }
+
+    /// <summary>
+    /// Two of ours with GTSM: each connecting socket drops what arrives below TTL 255 from before its
+    /// SYN, so the SYN-ACK of the other's listener must carry 255 (it carried 64: neither side's
+    /// connection could complete and the session never came up).
+    /// </summary>
+    [Fact]
+    public async Task Gtsm_between_two_of_ours()
+    {
+        var (lab, a, b) = await LabAsync("bgp-gtsm-us");
+        await using var _ = lab;
+        await using var us = await StartOursAsync(a, o => o with { TtlSecurity = true });
+        await using var them = await StartOursAsync(b, o => o with
+        {
+            Name = "peer_a",
+            RouterId = 0x0A000002,
+            LocalAs = 64513,
+            PeerAs = 64512,
+            NeighborAddress = IpAddr.Parse("10.0.0.1"),
+            TtlSecurity = true,
+        });
+        await Wait.UntilAsync(() => Task.FromResult(us.Bgp.BgpState == BgpState.Established && them.Bgp.BgpState == BgpState.Established), Long,
+            "both sessions established", () => Task.FromResult($"{us.Bgp.Info}\n{them.Bgp.Info}"));
+    }
+
     [Fact]
     public async Task Add_path_tx_gives_bird2_every_path()
     {

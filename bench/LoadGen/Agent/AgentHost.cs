@@ -21,6 +21,8 @@ public sealed class AgentHost
 
     public int Int(string key, int fallback) => _args.TryGetValue(key, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
 
+    public string? Str(string key) => _args.TryGetValue(key, out var v) ? v : null;
+
     public bool Flag(string key) => _args.TryGetValue(key, out var v) && v == "1";
 
     public IReadOnlyList<BgpSpeaker> Speakers => _speakers;

@@ -58,8 +58,11 @@ public static class ChurnAgent
                     wdrLat.Add(Stopwatch.GetElapsedTime(withdrawnAt[j], w).TotalMilliseconds);
             }
         }
+        if (h.Str("trace") is { } trace)
+            WriteTrace(trace, mons, keys, announcedAt, withdrawnAt);
         annLat.Sort();
         wdrLat.Sort();
+        var (lateAll, lateSome) = LateSpread(mons, keys, announcedAt, Math.Min(rate, total / 2), Percentile(annLat, 0.99) ?? 0);
         return new()
         {
             ["rate"] = rate,
@@ -72,6 +75,8 @@ public static class ChurnAgent
             ["withdrawP50ms"] = Percentile(wdrLat, 0.50),
             ["withdrawP99ms"] = Percentile(wdrLat, 0.99),
             ["sendSeconds"] = h.Elapsed,
+            ["lateAllMonitors"] = lateAll,
+            ["lateSomeMonitors"] = lateSome,
             ["cdf"] = Downsample(annLat, 400),
         };
     }
@@ -102,6 +107,59 @@ public static class ChurnAgent
             if (buffer.Length > 0)
                 s.SendAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length)).GetAwaiter().GetResult();
             Thread.Sleep(TimeSpan.FromSeconds(TickSeconds / 10));
+        }
+    }
+
+    /// <summary>
+    /// Of the prefixes whose announcement is later than the p99 at some monitor: how many were that
+    /// late at every monitor (held before the DUT's fan-out: its import, or the DUT not running at
+    /// all) and how many at only some (one session's writer, or the generator's own receive loops).
+    /// </summary>
+    private static (int All, int Some) LateSpread(List<BgpSpeaker> mons, ulong[] keys, long[] announcedAt, int from, double p99)
+    {
+        int all = 0, some = 0;
+        for (var j = from; j < keys.Length; j++)
+        {
+            var late = 0;
+            foreach (var m in mons)
+            {
+                if (m.Counter.AnnouncedAt.TryGetValue(keys[j], out var a) && Stopwatch.GetElapsedTime(announcedAt[j], a).TotalMilliseconds > p99)
+                    late++;
+            }
+            if (late == mons.Count)
+                all++;
+            else if (late > 0)
+                some++;
+        }
+        return (all, some);
+    }
+
+    /// <summary>
+    /// One line per prefix: its index, when it was sent (Stopwatch ticks, i.e. CLOCK_MONOTONIC ns on
+    /// Linux, to line up with the DUT's own timestamps), then its announcement's and withdrawal's
+    /// latency in ms at each monitor (empty: never received). Which prefixes are late, and whether
+    /// at every monitor or a few, tells the DUT's import path from its fan-out and the generator's own receive path.
+    /// </summary>
+    private static void WriteTrace(string prefix, List<BgpSpeaker> mons, ulong[] keys, long[] announcedAt, long[] withdrawnAt)
+    {
+        var path = $"{prefix}-{DateTime.UtcNow:HHmmss}.csv";
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        using var w = new StreamWriter(path);
+        var ci = System.Globalization.CultureInfo.InvariantCulture;
+        w.Write("prefix,sentTicks,withdrawnTicks");
+        for (var m = 0; m < mons.Count; m++)
+            w.Write(string.Create(ci, $",a{m}"));
+        for (var m = 0; m < mons.Count; m++)
+            w.Write(string.Create(ci, $",w{m}"));
+        w.WriteLine();
+        for (var j = 0; j < keys.Length; j++)
+        {
+            w.Write(string.Create(ci, $"{j},{announcedAt[j]},{withdrawnAt[j]}"));
+            foreach (var m in mons)
+                w.Write(m.Counter.AnnouncedAt.TryGetValue(keys[j], out var a) ? string.Create(ci, $",{Stopwatch.GetElapsedTime(announcedAt[j], a).TotalMilliseconds:F3}") : ",");
+            foreach (var m in mons)
+                w.Write(m.Counter.WithdrawnAt.TryGetValue(keys[j], out var a) ? string.Create(ci, $",{Stopwatch.GetElapsedTime(withdrawnAt[j], a).TotalMilliseconds:F3}") : ",");
+            w.WriteLine();
         }
     }
 

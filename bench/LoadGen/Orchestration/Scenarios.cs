@@ -40,9 +40,12 @@ public sealed class Scenarios(BenchOptions options)
         RunAsync("P2", I($"K={clients}"), kind, DutRole.Reflector, clients, false, "p2",
             [I($"clients={clients}"), I($"timeout={timeoutSeconds}")], TimeSpan.FromSeconds(timeoutSeconds + 60));
 
-    public Task<Measurement> ChurnAsync(DutKind kind, int rate, int seconds, int monitors) =>
+    /// <param name="traceDir">Where the agent writes each run's per-prefix latencies (null: not written).</param>
+    public Task<Measurement> ChurnAsync(DutKind kind, int rate, int seconds, int monitors, string? traceDir = null) =>
         RunAsync("P4", I($"{rate}/s"), kind, DutRole.Reflector, monitors + 1, false, "p4",
-            [I($"rate={rate}"), I($"seconds={seconds}"), I($"monitors={monitors}")], TimeSpan.FromSeconds(seconds + 120));
+            [I($"rate={rate}"), I($"seconds={seconds}"), I($"monitors={monitors}"),
+             .. traceDir is null ? Array.Empty<string>() : [I($"trace={Path.Combine(traceDir, I($"p4-{kind.ToString().ToLowerInvariant()}-{rate}"))}")]],
+            TimeSpan.FromSeconds(seconds + 120));
 
     /// <summary>
     /// P3: N mesh nodes' blocks until all are in the DUT's kernel table. The arrival of each route is
@@ -207,5 +210,27 @@ public sealed class Scenarios(BenchOptions options)
     }
 
     private static void Log(DutKind kind, string scenario, string label, RunResult r) =>
-        Console.Error.WriteLine(I($"[{DateTime.Now:HH:mm:ss}] {scenario} {label,-16} {Dut.Name(kind),-20} {(r.Seconds is { } s ? $"{s,8:F3} s" : r.Note)}  RSS {r.PeakRssMiB,7:F1} MiB  CPU {r.DutCpuSeconds,7:F2} s  gen CPU {r.GeneratorCpuSeconds,6:F2} s"));
+        Console.Error.WriteLine(I($"[{DateTime.Now:HH:mm:ss}] {scenario} {label,-16} {Dut.Name(kind),-20} {(r.Seconds is { } s ? $"{s,8:F3} s" : r.Note)}  RSS {r.PeakRssMiB,7:F1} MiB  CPU {r.DutCpuSeconds,7:F2} s  gen CPU {r.GeneratorCpuSeconds,6:F2} s{Latencies(r)}  load {LoadAverage()}"));
+
+    /// <summary>P4's per-run latencies: the table shows medians over runs, and its tail moves from run to run.</summary>
+    private static string Latencies(RunResult r)
+    {
+        if (r.Extra("p99ms") is not { } p99)
+            return "";
+        double Ms(string key) => r.Extra(key) ?? double.NaN;
+        return I($"  p50 {Ms("p50ms"):F2} p99 {p99:F2} max {Ms("maxms"):F1} ms (withdraw p99 {Ms("withdrawP99ms"):F2}; beyond p99 at all monitors {Ms("lateAllMonitors"):F0}, at some {Ms("lateSomeMonitors"):F0} prefixes)");
+    }
+
+    /// <summary>The 1-minute load average when the run ended: a shared machine's other work shows in the tail.</summary>
+    private static string LoadAverage()
+    {
+        try
+        {
+            return File.ReadAllText("/proc/loadavg").Split(' ')[0];
+        }
+        catch (IOException)
+        {
+            return "?";
+        }
+    }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Calico.Bgp.Rib;
 using Calico.Bgp.Speaker.Wire;
@@ -107,6 +108,14 @@ public sealed class UpdateGroupMember
     /// Draining takes only the member's own lock: with hundreds of members, writers contending for
     /// the group's lock while it encodes blocked pool threads, and the pool kept adding threads.
     /// </summary>
+    /// <remarks>
+    /// Runs once per wake-up of every session's writer, so it allocates nothing then: its state
+    /// machine is pooled, and the wait on the signal passes no token (a cancellable read allocates
+    /// its own waiter each time; without one the channel reuses a single one), the token waking
+    /// the wait through one registration per writer instead. Together they were a third of what
+    /// P4's daemon allocated (bench/RESULTS-perf.md, seventh round).
+    /// </remarks>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask TakeAsync(List<ReadOnlyMemory<byte>> into, CancellationToken cancellationToken)
     {
         while (true)
@@ -136,8 +145,25 @@ public sealed class UpdateGroupMember
                     continue;
             }
             else
-                await _signal.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            {
+                WakeOnCancel(cancellationToken);
+                await _signal.Reader.ReadAsync(CancellationToken.None).ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested();
+            }
         }
+    }
+
+    // The writer's token, and the registration that signals this member when it is cancelled.
+    private CancellationToken _wakeToken;
+    private CancellationTokenRegistration _wakeRegistration;
+
+    private void WakeOnCancel(CancellationToken cancellationToken)
+    {
+        if (_wakeToken == cancellationToken)
+            return;
+        _wakeRegistration.Dispose();
+        _wakeToken = cancellationToken;
+        _wakeRegistration = cancellationToken.UnsafeRegister(static m => ((UpdateGroupMember)m!).Signal(), this);
     }
 
     private bool IsQueueEmpty()

@@ -11,6 +11,7 @@ public static class SocketSetup
     private const int IpProtoIp = 0;
     private const int IpProtoIpv6 = 41;
     private const int IpProtoTcp = 6;
+    private const int IpTtl = 2;
     private const int IpMinTtl = 21;
     private const int Ipv6MinHopCount = 73;
     private const int TcpMd5Sig = 14;
@@ -26,6 +27,11 @@ public static class SocketSetup
         var hops = o.Multihop ?? (o.IsInternal ? 64 : 1);
         var ttl = o.TtlSecurity ? 255 : hops;
         socket.Ttl = (short)ttl;
+        // On an IPv6 socket Socket.Ttl is the hop limit only; a dual-mode one (what the listener
+        // accepts when it binds no address) talks IPv4 to an IPv4 peer, with the IPv4 TTL, which
+        // stayed at the default 64: under GTSM the peer dropped every message of that connection.
+        if (socket.AddressFamily == AddressFamily.InterNetworkV6 && socket.DualMode)
+            socket.SetRawSocketOption(IpProtoIp, IpTtl, BitConverter.GetBytes(ttl));
         if (o.TtlSecurity)
         {
             var min = 256 - (o.Multihop ?? 1);
@@ -34,6 +40,21 @@ public static class SocketSetup
             if (socket.AddressFamily == AddressFamily.InterNetwork || socket.DualMode)
                 socket.SetRawSocketOption(IpProtoIp, IpMinTtl, BitConverter.GetBytes(min));
         }
+    }
+
+    /// <summary>
+    /// The listening socket sends with TTL 255, as BIRD's (<c>bgp_open</c>): its SYN-ACK is the first
+    /// packet a connecting peer gets from us, and a peer with <c>ttl security</c> has IP_MINTTL set
+    /// on its connecting socket (RFC 5082 §3), so an answer at the default TTL of 64 was dropped and
+    /// its connections to us could never complete. Each accepted socket then gets its session's own
+    /// TTL (<see cref="ApplyTtl"/>).
+    /// </summary>
+    public static void ApplyListenerTtl(Socket socket)
+    {
+        socket.Ttl = 255;
+        // A dual-mode socket answers IPv4 peers too, with the IPv4 TTL (see ApplyTtl).
+        if (socket.AddressFamily == AddressFamily.InterNetworkV6 && socket.DualMode)
+            socket.SetRawSocketOption(IpProtoIp, IpTtl, BitConverter.GetBytes(255));
     }
 
     /// <summary>
