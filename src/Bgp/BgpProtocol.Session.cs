@@ -285,7 +285,12 @@ public sealed partial class BgpProtocol
                     _log.LogWarning("{Name}: sending NOTIFICATION: {Error}", Name, err.Description);
                     try
                     {
-                        await conn.SendAsync(MessageType.Notification, w => NotificationMessage.Write(w, err), ct).ConfigureAwait(false);
+                        // Not cut short by the session's cancellation, only bounded as a stop's Cease
+                        // is: a stop that comes while it is being written (the import limit's disable
+                        // stops the protocol beside this loop) found the FSM Idle already, so sent no
+                        // Cease of its own, and cancelling this write closed the connection with none.
+                        using var bound = new CancellationTokenSource(StopSendWait);
+                        await conn.SendAsync(MessageType.Notification, w => NotificationMessage.Write(w, err), bound.Token).ConfigureAwait(false);
                         Messages.CountNotificationSent((byte)err.Code, err.Subcode);
                     }
                     catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
