@@ -79,7 +79,7 @@ internal sealed class AdjRibOut
         return index < _v4.Capacity ? PathsIn(in _v4[index], ref one) : PathsIn(in _v6[index - _v4.Capacity], ref one);
     }
 
-    private ReadOnlySpan<PathOut> PathsIn<TSlot>(in TSlot s, ref PathOut one) where TSlot : struct, IOutSlot<TSlot>
+    private ReadOnlySpan<PathOut> PathsIn<TSlot>(in TSlot s, ref PathOut one) where TSlot : unmanaged, IOutSlot<TSlot>
     {
         if (!s.IsUsed)
             return [];
@@ -106,7 +106,7 @@ internal sealed class AdjRibOut
     }
 
     private void Set<TSlot>(AdjRibOutTable<TSlot> table, int index, in Prefix prefix, int hash, ReadOnlySpan<PathOut> paths)
-        where TSlot : struct, IOutSlot<TSlot>
+        where TSlot : unmanaged, IOutSlot<TSlot>
     {
         var old = index >= 0 ? table[index] : default;
         if (paths.Length == 0)
@@ -150,7 +150,7 @@ internal sealed class AdjRibOut
     }
 
     /// <summary>Gives back what an old slot held: its numbers or its overflow entry.</summary>
-    private void Release<TSlot>(in TSlot old) where TSlot : struct, IOutSlot<TSlot>
+    private void Release<TSlot>(in TSlot old) where TSlot : unmanaged, IOutSlot<TSlot>
     {
         if (!old.IsUsed)
             return;

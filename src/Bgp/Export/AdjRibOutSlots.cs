@@ -9,7 +9,7 @@ namespace Calico.Bgp.Speaker.Export;
 /// Anything else is an overflow slot whose <see cref="Payload"/> numbers an array of paths. No
 /// references: the GC never looks inside the array.
 /// </summary>
-internal interface IOutSlot<TSelf> where TSelf : struct, IOutSlot<TSelf>
+internal interface IOutSlot<TSelf> where TSelf : unmanaged, IOutSlot<TSelf>
 {
     bool IsUsed { get; }
     bool IsOverflow { get; }

@@ -6,8 +6,9 @@ namespace Calico.Bgp.Speaker.Export;
 /// One family's open-addressed array of <typeparamref name="TSlot"/>: linear probing from the prefix's
 /// home, keys compared inline, removal by shifting the run back (no tombstones). Grows at
 /// <see cref="MaxLoad"/> to <see cref="LoadAfterRebuild"/>, shrinks when a table is mostly withdrawn.
+/// The array is outside the GC heap (<see cref="NativeSlots{T}"/>).
 /// </summary>
-internal sealed class AdjRibOutTable<TSlot> where TSlot : struct, IOutSlot<TSlot>
+internal sealed class AdjRibOutTable<TSlot> where TSlot : unmanaged, IOutSlot<TSlot>
 {
     /// <summary>Grow when the slots in use pass this share of the array.</summary>
     private const double MaxLoad = 0.75;
@@ -20,7 +21,7 @@ internal sealed class AdjRibOutTable<TSlot> where TSlot : struct, IOutSlot<TSlot
 
     private const int MinCapacity = 16;
 
-    private TSlot[] _slots = new TSlot[MinCapacity];
+    private NativeSlots<TSlot> _slots = new(MinCapacity);
     private int _count;
 
     public int Count => _count;
@@ -140,12 +141,13 @@ internal sealed class AdjRibOutTable<TSlot> where TSlot : struct, IOutSlot<TSlot
         Rebuilds++;
         RebuildMoves += _count;
         var old = _slots;
-        _slots = new TSlot[capacity];
+        _slots = new NativeSlots<TSlot>(capacity);
         foreach (ref readonly var s in old.AsSpan())
         {
             // The hash is not kept (the key is): computed again from the key.
             if (s.IsUsed)
                 _slots[FreeSlotFor(AdjRibOut.Hash(s.Prefix))] = s;
         }
+        old.Dispose();
     }
 }
