@@ -21,8 +21,15 @@ internal sealed class AdjRibOutTable<TSlot> where TSlot : unmanaged, IOutSlot<TS
 
     private const int MinCapacity = 16;
 
+    // Per process: which order the homes follow cannot be known from outside.
+    private static readonly ulong OrderSeed = (ulong)Random.Shared.NextInt64();
+
     private NativeSlots<TSlot> _slots = new(MinCapacity);
     private int _count;
+    // The order the homes follow (Home) and whether a removal came since the array was built.
+    private uint _order = OrderOf(0);
+    private int _reorders;
+    private bool _removed;
 
     public int Count => _count;
     public int Capacity => _slots.Length;
@@ -39,7 +46,7 @@ internal sealed class AdjRibOutTable<TSlot> where TSlot : unmanaged, IOutSlot<TS
     public int Find(in Prefix prefix, int hash)
     {
         var slots = _slots;
-        var i = PrefixHash.Home(hash, slots.Length);
+        var i = Home(hash, slots.Length, _order);
         while (true)
         {
             ref var s = ref slots[i];
@@ -62,7 +69,7 @@ internal sealed class AdjRibOutTable<TSlot> where TSlot : unmanaged, IOutSlot<TS
         {
             if (_count + 1 > _slots.Length * MaxLoad)
             {
-                Rebuild(CapacityFor(_count + 1));
+                Rebuild(CapacityFor(_count + 1), keepOrder: !_removed);
                 index = FreeSlotFor(hash);
             }
             else
@@ -85,7 +92,7 @@ internal sealed class AdjRibOutTable<TSlot> where TSlot : unmanaged, IOutSlot<TS
                 j = 0;
             if (!slots[j].IsUsed)
                 break;
-            var home = PrefixHash.Home(AdjRibOut.Hash(slots[j].Prefix), n);
+            var home = Home(AdjRibOut.Hash(slots[j].Prefix), n, _order);
             // The key at j may move into the hole unless its home lies cyclically in (hole, j].
             var stays = hole <= j ? hole < home && home <= j : hole < home || home <= j;
             if (stays)
@@ -95,16 +102,17 @@ internal sealed class AdjRibOutTable<TSlot> where TSlot : unmanaged, IOutSlot<TS
         }
         slots[hole] = default;
         _count--;
-        // A full table withdrawn: give the memory back.
+        _removed = true;
+        // A full table withdrawn: give the memory back, in a new order (see Rebuild).
         if (_count < n / 8 && n > MinCapacity)
-            Rebuild(CapacityFor(_count));
+            Rebuild(CapacityFor(_count), keepOrder: false);
     }
 
     /// <summary>Makes room for <paramref name="prefixes"/> in all without a growth on the way (a resync knows the table's size).</summary>
     public void Reserve(int prefixes)
     {
         if (prefixes > _slots.Length * MaxLoad)
-            Rebuild(Math.Max(CapacityFor(_count + 1), (int)Math.Min(Array.MaxLength, Math.Ceiling(prefixes / ReservedLoad))));
+            Rebuild(Math.Max(CapacityFor(_count + 1), (int)Math.Min(Array.MaxLength, Math.Ceiling(prefixes / ReservedLoad))), keepOrder: !_removed);
     }
 
     /// <summary>Longest run of used slots: the worst probe (tests and benchmarks).</summary>
@@ -124,7 +132,7 @@ internal sealed class AdjRibOutTable<TSlot> where TSlot : unmanaged, IOutSlot<TS
     private int FreeSlotFor(int hash)
     {
         var slots = _slots;
-        var i = PrefixHash.Home(hash, slots.Length);
+        var i = Home(hash, slots.Length, _order);
         while (slots[i].IsUsed)
         {
             if (++i == slots.Length)
@@ -136,11 +144,22 @@ internal sealed class AdjRibOutTable<TSlot> where TSlot : unmanaged, IOutSlot<TS
     private static int CapacityFor(int prefixes) =>
         Math.Max(MinCapacity, (int)Math.Min(Array.MaxLength, Math.Ceiling(prefixes / LoadAfterRebuild)));
 
-    private void Rebuild(int capacity)
+    /// <param name="keepOrder">
+    /// Keep the homes' order (a table that only grew since its last rebuild): the home is monotonic in
+    /// the order at every length, so the old array is read and the new one written front to back, in
+    /// the cache, instead of a random write per prefix into tens of MB (<c>FreeSlotFor</c> was ~10 %
+    /// of P1's samples). After removals a new order: removals in slot order (a withdrawn table, a
+    /// resync) leave one range of the old order, which the old order would pack into one run
+    /// (bench/RESULTS-perf.md, fifth round).
+    /// </param>
+    private void Rebuild(int capacity, bool keepOrder)
     {
         Rebuilds++;
         RebuildMoves += _count;
         var old = _slots;
+        if (!keepOrder)
+            _order = OrderOf(++_reorders);
+        _removed = false;
         _slots = new NativeSlots<TSlot>(capacity);
         foreach (ref readonly var s in old.AsSpan())
         {
@@ -149,5 +168,27 @@ internal sealed class AdjRibOutTable<TSlot> where TSlot : unmanaged, IOutSlot<TS
                 _slots[FreeSlotFor(AdjRibOut.Hash(s.Prefix))] = s;
         }
         old.Dispose();
+    }
+
+    /// <summary>The <paramref name="n"/>th order a table takes (from the process's seed).</summary>
+    private static uint OrderOf(int n)
+    {
+        var h = OrderSeed + (ulong)n * 0x9E3779B97F4A7C15UL;
+        h ^= h >> 33;
+        h *= 0xff51afd7ed558ccdUL;
+        h ^= h >> 33;
+        return (uint)h;
+    }
+
+    /// <summary>
+    /// The first slot to probe for <paramref name="hash"/> in <paramref name="length"/> slots laid out in
+    /// <paramref name="order"/>: a bijection of the hash without its neighbour bits (fmix32 is
+    /// invertible), scaled to the array by multiply-shift, so four neighbouring prefixes share a home
+    /// and the home is monotonic in the bijection at every length (the table's map does the same).
+    /// </summary>
+    private static int Home(int hash, int length, uint order)
+    {
+        var h = PrefixHash.Fmix32(((uint)hash >> 2) ^ order);
+        return (int)((ulong)h * (ulong)length >> 32);
     }
 }
