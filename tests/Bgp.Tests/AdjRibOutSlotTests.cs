@@ -55,7 +55,7 @@ public class AdjRibOutSlotTests
             for (var k = 0; k < count; k++)
             {
                 var sourcePathId = random.Next(6) == 0 ? (uint)random.Next(1, 9) : 0;
-                paths[k] = new PathOut(sources[random.Next(sources.Length)], sourcePathId, addPath ? (uint)(k + 1) : 0, sets[random.Next(sets.Length)]);
+                paths[k] = new PathOut(sources[random.Next(sources.Length)], sourcePathId, addPath ? (uint)(k + 1 + random.Next(2)) : 0, sets[random.Next(sets.Length)]);
             }
             var hash = AdjRibOut.Hash(prefix);
             map.Set(map.Find(prefix, hash), prefix, hash, paths);
@@ -116,12 +116,18 @@ public class AdjRibOutSlotTests
         Assert.Empty(Held(map, Prefix.Parse("::/0")));
         Assert.Empty(Held(map, Prefix.Parse("::/48")));
 
-        // An IPv6 path with a source path id has no room inline; one with our id (ADD-PATH) neither.
+        // Our id 1 (an ADD-PATH group's first) stays inline in both families.
+        Put(map, v4Default, new PathOut(a, 0, 1, x));
+        Put(map, v6Host, new PathOut(a, 0, 1, x6));
+        Assert.Equal(0, map.OverflowCount);
+        Assert.Equal([new PathOut(a, 0, 1, x)], Held(map, v4Default));
+        Assert.Equal([new PathOut(a, 0, 1, x6)], Held(map, v6Host));
+        // An IPv6 path with a source path id has no room inline; a higher id of ours neither.
         Put(map, v6, new PathOut(b, 3, 0, x6));
-        Put(map, v4, new PathOut(a, 7, 1, x));
+        Put(map, v4, new PathOut(a, 7, 2, x));
         Assert.Equal(2, map.OverflowCount);
         Assert.Equal([new PathOut(b, 3, 0, x6)], Held(map, v6));
-        Assert.Equal([new PathOut(a, 7, 1, x)], Held(map, v4));
+        Assert.Equal([new PathOut(a, 7, 2, x)], Held(map, v4));
         // Several paths replace the overflow entry's; back to one without ids: inline again, the entries given back.
         Put(map, v4, new PathOut(a, 7, 1, x), new PathOut(b, 0, 2, y));
         Assert.Equal([new PathOut(a, 7, 1, x), new PathOut(b, 0, 2, y)], Held(map, v4));

@@ -18,9 +18,9 @@ internal readonly record struct PathOut(Protocol Source, uint SourcePathId, uint
 /// <summary>
 /// An update group's Adj-RIB-Out: prefix → the paths sent. One open-addressed array per family
 /// (<see cref="AdjRibOutTable{TSlot}"/>) whose slots hold the prefix inline and, for a prefix with
-/// one path and no path id of ours (every prefix without ADD-PATH), the path as two small numbers
+/// one path whose id of ours is 0 (every prefix without ADD-PATH) or 1, the path as two small numbers
 /// (<see cref="RefIndex{T}"/>): 16 bytes per IPv4 slot, 24 per IPv6, and no reference the GC has to
-/// follow or whose cards it has to scan. Other prefixes (ADD-PATH: several paths, our ids) keep an
+/// follow or whose cards it has to scan. Other prefixes (ADD-PATH: several paths, higher ids) keep an
 /// array of paths in an overflow list the slot numbers. One writer; callers hold the group's lock.
 /// </summary>
 /// <remarks>
@@ -85,14 +85,14 @@ internal sealed class AdjRibOut
             return [];
         if (s.IsOverflow)
             return _overflow[s.Payload];
-        one = new PathOut(_sources[s.Source], s.SourcePathId, 0, _attributes[s.Payload]);
+        one = new PathOut(_sources[s.Source], s.SourcePathId, s.Id, _attributes[s.Payload]);
         return new ReadOnlySpan<PathOut>(ref one);
     }
 
     /// <summary>
     /// Sets the paths of <paramref name="prefix"/>, whose slot is <paramref name="index"/> as
     /// <see cref="Find"/> returned it (negative when it has none; nothing may change the map in
-    /// between): none removes it, one without our path id is kept in the slot, others in an overflow entry.
+    /// between): none removes it, one with our id 0 or 1 is kept in the slot, others in an overflow entry.
     /// </summary>
     public void Set(int index, in Prefix prefix, int hash, ReadOnlySpan<PathOut> paths)
     {
@@ -118,13 +118,13 @@ internal sealed class AdjRibOut
             return;
         }
         TSlot slot;
-        if (paths.Length == 1 && paths[0].Id == 0)
+        if (paths.Length == 1 && paths[0].Id <= 1)
         {
             // Numbered before the old slot's numbers are released: the same source or set stays numbered.
             var p = paths[0];
             var source = _sources.Acquire(p.Source);
             var attributes = _attributes.Acquire(p.Attributes);
-            if (TSlot.TryInline(prefix, source, attributes, p.SourcePathId, out slot))
+            if (TSlot.TryInline(prefix, source, attributes, p.SourcePathId, p.Id, out slot))
             {
                 Release(old);
                 table.Write(index, hash, slot);
