@@ -45,7 +45,7 @@ public class AdjRibOutFillBenchmarks
     public int Fill()
     {
         var map = new AdjRibOut();
-        map.Reserve(Reserved);
+        map.Reserve(Reserved, 0);
         for (var i = 0; i < Prefixes; i++)
         {
             var index = map.Find(_prefixes[i], _hashes[i]);

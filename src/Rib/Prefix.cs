@@ -63,8 +63,11 @@ public readonly struct Prefix : IEquatable<Prefix>, IComparable<Prefix>
     public byte Length => _length;
     public bool IsV6 => _v6;
 
-    internal ulong Hi => _hi;
-    internal ulong Lo => _lo;
+    /// <summary>The address's high 64 bits (IPv6; 0 for IPv4): maps that keep the key inline read the words without 128-bit arithmetic.</summary>
+    public ulong Hi => _hi;
+
+    /// <summary>The address's low 64 bits (an IPv4 address is its low 32).</summary>
+    public ulong Lo => _lo;
 
     /// <summary>True when <paramref name="address"/> had host bits set beyond the length.</summary>
     public static bool HasHostBits(IpAddr address, int length) => Mask(address, length) != address;

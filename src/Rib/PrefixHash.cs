@@ -4,8 +4,8 @@ namespace Calico.Bgp.Rib;
 
 /// <summary>
 /// The hash shared by the open-addressed prefix maps (the table's <see cref="PrefixMap"/> and an update
-/// group's Adj-RIB-Out), and the Adj-RIB-Out's home slot (the table's map orders its homes itself). Each map keeps its own per-process seed, so which prefixes
-/// collide cannot be chosen from outside (peers pick the prefixes).
+/// group's Adj-RIB-Out), and the mix both order their homes with (<see cref="Fmix32"/>). Each map keeps
+/// its own per-process seed, so which prefixes collide cannot be chosen from outside (peers pick the prefixes).
 /// </summary>
 public static class PrefixHash
 {
@@ -53,28 +53,8 @@ public static class PrefixHash
         return (int)((uint)(h >> 32) & ~3u) | neighbour;
     }
 
-    /// <summary>
-    /// The first slot to probe for <paramref name="hash"/> in an array of <paramref name="length"/>:
-    /// the hash without its neighbour bits, mixed with the length and scaled to the array (Lemire's
-    /// multiply-shift), so the array can be any length and grow by less than doubling.
-    /// </summary>
-    /// <remarks>
-    /// Mixing in the length gives each array size an order of its own. With one order for all, the
-    /// slot is monotonic in the hash: removing entries in slot order (a withdrawn table walked by its
-    /// map, a resync walking the Adj-RIB-Out) leaves one hash range, which a shrinking rebuild packs
-    /// into one run at one end of the smaller array, and every probe walks it. 200k routes of a session
-    /// that went down took 7.7 CPU s to leave the table, and emptying a million-prefix Adj-RIB-Out
-    /// took minutes (bench/RESULTS-perf.md, fifth round).
-    /// </remarks>
-    public static int Home(int hash, int length)
-    {
-        // The group's hash mixed with the length (cheaper than HashCode.Combine).
-        var h = Fmix32(((uint)hash >> 2) ^ ((uint)length * 0x9E3779B9u));
-        return (int)((ulong)h * (ulong)length >> 32);
-    }
-
     /// <summary>MurmurHash3's fmix32: invertible, and every input bit reaches every output bit.</summary>
-    internal static uint Fmix32(uint h)
+    public static uint Fmix32(uint h)
     {
         h ^= h >> 16;
         h *= 0x85ebca6bu;

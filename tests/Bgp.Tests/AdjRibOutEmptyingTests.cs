@@ -139,7 +139,9 @@ public class AdjRibOutEmptyingTests
         Assert.Equal(expected.Length, held.Length);
         for (var k = 0; k < expected.Length; k++)
         {
-            Assert.Same(expected[k].Route, held[k].Route);
+            Assert.Same(expected[k].Source, held[k].Source);
+            Assert.Equal(expected[k].SourcePathId, held[k].SourcePathId);
+            Assert.Same(expected[k].Attributes, held[k].Attributes);
             Assert.Equal(expected[k].Id, held[k].Id);
         }
     }

@@ -39,7 +39,8 @@ public class AdjRibOutSizingTests
             Assert.True(index >= 0, $"{prefix} lost");
             var held = map.PathsAt(index, ref one);
             Assert.Equal(1, held.Length);
-            Assert.Same(routes[i], held[0].Route);
+            Assert.Same(routes[i].Protocol, held[0].Source);
+            Assert.Same(Attrs, held[0].Attributes);
         }
     }
 
@@ -49,7 +50,7 @@ public class AdjRibOutSizingTests
         var source = new TestStatic(new RoutingTable());
         var map = new AdjRibOut();
         // Room made first: an insert that grows its shard probes the new array again.
-        map.Reserve(10_000);
+        map.Reserve(10_000, 0);
         var prefix = V4(7);
         var hash = AdjRibOut.Hash(prefix);
         var free = map.Find(prefix, hash);
@@ -76,7 +77,7 @@ public class AdjRibOutSizingTests
     public void Reserve_makes_room_for_a_resync_at_once()
     {
         var map = new AdjRibOut();
-        map.Reserve(Prefixes);
+        map.Reserve(Prefixes, 0);
         Assert.Equal(1, map.Rebuilds);
         Assert.Equal(0, map.RebuildMoves);
         FillAndCheck(map, Prefixes);

@@ -17,11 +17,11 @@ public class AdjRibOutTests
     {
         var one = default(PathOut);
         var held = new List<(uint, uint)>();
-        foreach (var p in map.PathsAt(map.Find(prefix, AdjRibOut.Hash(prefix)), ref one))
-        {
-            Assert.Equal(prefix, p.Route.Prefix);
+        var index = map.Find(prefix, AdjRibOut.Hash(prefix));
+        if (index >= 0)
+            Assert.Equal(prefix, map.PrefixAt(index));
+        foreach (var p in map.PathsAt(index, ref one))
             held.Add((p.SourcePathId, p.Id));
-        }
         return held;
     }
 

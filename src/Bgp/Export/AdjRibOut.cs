@@ -2,235 +2,214 @@ using Calico.Bgp.Rib;
 
 namespace Calico.Bgp.Speaker.Export;
 
-/// <summary>One path a group has sent: the table route it came from, our path id (ADD-PATH), the attributes sent.</summary>
-/// <remarks>The route gives the prefix, the source protocol and the source's path id, so none is stored again.</remarks>
-internal readonly record struct PathOut(Route Route, uint Id, PathAttributes Attributes)
+/// <summary>One path a group has sent: the source protocol and its path id, our path id (ADD-PATH), the attributes sent.</summary>
+/// <remarks>
+/// Not the table's route: a slot that kept it pointed at a young object from an array in the large
+/// object heap, so every young collection scanned the array's cards (bench/RESULTS-perf.md, seventh round).
+/// </remarks>
+internal readonly record struct PathOut(Protocol Source, uint SourcePathId, uint Id, PathAttributes Attributes)
 {
-    public Protocol Source => Route.Protocol;
-    public uint SourcePathId => Route.PathId;
+    public PathOut(Route route, uint id, PathAttributes attributes)
+        : this(route.Protocol, route.PathId, id, attributes)
+    {
+    }
 }
 
 /// <summary>
-/// An update group's Adj-RIB-Out: prefix → the paths sent. Open addressing with linear probing over
-/// one array of 24-byte slots; a prefix with one path (every prefix without ADD-PATH) keeps it in its
-/// slot, so the common case costs no object per prefix (a dictionary entry plus a one-element array
-/// cost 88 bytes and an allocation). The key is not stored either: the slot's route carries it, and
-/// the slot keeps the key's whole hash so a probe compares other keys without loading their routes.
-/// Removal shifts the run back (no tombstones). One writer; callers hold the group's lock.
+/// An update group's Adj-RIB-Out: prefix → the paths sent. One open-addressed array per family
+/// (<see cref="AdjRibOutTable{TSlot}"/>) whose slots hold the prefix inline and, for a prefix with
+/// one path whose id of ours is 0 (every prefix without ADD-PATH) or 1, the path as two small numbers
+/// (<see cref="RefIndex{T}"/>): 16 bytes per IPv4 slot, 24 per IPv6, and no reference the GC has to
+/// follow or whose cards it has to scan. Other prefixes (ADD-PATH: several paths, higher ids) keep an
+/// array of paths in an overflow list the slot numbers. One writer; callers hold the group's lock.
 /// </summary>
+/// <remarks>
+/// Slot indices run over the IPv4 array, then the IPv6 one; a negative index from <see cref="Find"/>
+/// is the complement of the free slot where the probe ended, which <see cref="Set"/> inserts into.
+/// </remarks>
 internal sealed class AdjRibOut
 {
-    /// <summary>Grow when the slots in use pass this share of the array.</summary>
-    private const double MaxLoad = 0.75;
-
-    /// <summary>After a rebuild the prefixes fill this share, so the next comes after as many inserts again.</summary>
-    private const double LoadAfterRebuild = 0.5;
-
-    private const int MinCapacity = 16;
-
     // Per process, so which prefixes collide cannot be chosen from outside (peers pick the prefixes).
     private static readonly ulong Seed = (ulong)Random.Shared.NextInt64() | 1;
 
-    /// <summary>
-    /// <see cref="Paths"/>: the <see cref="Route"/> of the one path, a <see cref="PathOut"/>[] of two or
-    /// more (ADD-PATH), or null for a free slot. <see cref="Attributes"/> and <see cref="Id"/> are the
-    /// one path's.
-    /// </summary>
-    internal struct Slot
-    {
-        public object? Paths;
-        public PathAttributes? Attributes;
-        public uint Id;
-        public int Hash;
-    }
-
-    private Slot[] _slots = new Slot[MinCapacity];
-    private int _count;
-
-    /// <summary>Prefixes with at least one path.</summary>
-    public int Count => _count;
-
-    /// <summary>Share of the array <see cref="Reserve"/>'s prefixes fill: room for an estimate a little short, and no emptier than a ×1.5 step leaves a map.</summary>
-    private const double ReservedLoad = 0.7;
-
-    /// <summary>Slots in the array (for enumeration with <see cref="IsUsed"/> and <see cref="PathsAt"/>).</summary>
-    public int Capacity => _slots.Length;
+    private readonly AdjRibOutTable<V4Slot> _v4 = new();
+    private readonly AdjRibOutTable<V6Slot> _v6 = new();
+    private readonly RefIndex<Protocol> _sources = new();
+    private readonly RefIndex<PathAttributes> _attributes = new();
+    // Paths of overflow slots; free entries chain through _overflowFree.
+    private PathOut[]?[] _overflow = [];
+    private int[] _overflowFree = [];
+    private int _overflowFreeHead = -1;
+    private int _overflowNext;
 
     /// <summary>The map's hash of <paramref name="prefix"/> (<see cref="PrefixHash.Of"/> with this map's seed): computed once per change and used for both the pass's de-duplication and the lookup.</summary>
     public static int Hash(in Prefix prefix) => PrefixHash.Of(prefix, Seed);
 
-    /// <summary>
-    /// The slot holding <paramref name="prefix"/>, or, when it has none, the complement (<c>~i</c>,
-    /// negative) of the free slot where the probe ended: <see cref="Set"/> inserts there without
-    /// probing again (a miss used to be walked twice, once here and once for a free slot).
-    /// </summary>
+    /// <summary>Prefixes with at least one path.</summary>
+    public int Count => _v4.Count + _v6.Count;
+
+    /// <summary>Slots in both arrays (for enumeration with <see cref="IsUsed"/> and <see cref="PathsAt"/>).</summary>
+    public int Capacity => _v4.Capacity + _v6.Capacity;
+
+    /// <summary>Prefixes kept in the overflow form (tests).</summary>
+    internal int OverflowCount => _overflowNext - FreeOverflowEntries();
+
+    /// <summary>Sources and attribute sets numbered now (tests: each is freed with its last slot).</summary>
+    internal (int Sources, int Attributes) Numbered => (_sources.Count, _attributes.Count);
+
     public int Find(in Prefix prefix, int hash)
     {
-        var slots = _slots;
-        var i = Home(hash, slots.Length);
-        while (true)
-        {
-            ref var s = ref slots[i];
-            if (s.Paths is null)
-                return ~i;
-            if (s.Hash == hash && KeyOf(s.Paths).Equals(prefix))
-                return i;
-            if (++i == slots.Length)
-                i = 0;
-        }
+        if (!prefix.IsV6)
+            return _v4.Find(prefix, hash);
+        var i = _v6.Find(prefix, hash);
+        var offset = _v4.Capacity;
+        return i >= 0 ? offset + i : ~(offset + ~i);
     }
 
-    public bool IsUsed(int index) => _slots[index].Paths is not null;
+    public bool IsUsed(int index) => index < _v4.Capacity ? _v4[index].IsUsed : _v6[index - _v4.Capacity].IsUsed;
 
     /// <summary>The prefix of a used slot.</summary>
-    public Prefix PrefixAt(int index) => KeyOf(_slots[index].Paths!);
+    public Prefix PrefixAt(int index) => index < _v4.Capacity ? _v4[index].Prefix : _v6[index - _v4.Capacity].Prefix;
 
     /// <summary>The paths of slot <paramref name="index"/> (empty for a negative index, a miss); a single path is copied to <paramref name="one"/>, which the span then covers.</summary>
     public ReadOnlySpan<PathOut> PathsAt(int index, ref PathOut one)
     {
         if (index < 0)
             return [];
-        ref var s = ref _slots[index];
-        switch (s.Paths)
-        {
-            case Route r:
-                one = new PathOut(r, s.Id, s.Attributes!);
-                return new ReadOnlySpan<PathOut>(ref one);
-            case PathOut[] many:
-                return many;
-            default:
-                return [];
-        }
+        return index < _v4.Capacity ? PathsIn(in _v4[index], ref one) : PathsIn(in _v6[index - _v4.Capacity], ref one);
+    }
+
+    private ReadOnlySpan<PathOut> PathsIn<TSlot>(in TSlot s, ref PathOut one) where TSlot : unmanaged, IOutSlot<TSlot>
+    {
+        if (!s.IsUsed)
+            return [];
+        if (s.IsOverflow)
+            return _overflow[s.Payload];
+        one = new PathOut(_sources[s.Source], s.SourcePathId, s.Id, _attributes[s.Payload]);
+        return new ReadOnlySpan<PathOut>(ref one);
     }
 
     /// <summary>
     /// Sets the paths of <paramref name="prefix"/>, whose slot is <paramref name="index"/> as
     /// <see cref="Find"/> returned it (negative when it has none; nothing may change the map in
-    /// between): none removes it, one is kept in the slot, more are copied to an array.
+    /// between): none removes it, one with our id 0 or 1 is kept in the slot, others in an overflow entry.
     /// </summary>
     public void Set(int index, in Prefix prefix, int hash, ReadOnlySpan<PathOut> paths)
     {
-        if (paths.Length == 0)
+        if (!prefix.IsV6)
         {
-            if (index >= 0)
-                RemoveAt(index);
+            Set(_v4, index, prefix, hash, paths);
             return;
         }
-        if (index < 0)
+        var offset = _v4.Capacity;
+        Set(_v6, index >= 0 ? index - offset : ~(~index - offset), prefix, hash, paths);
+    }
+
+    private void Set<TSlot>(AdjRibOutTable<TSlot> table, int index, in Prefix prefix, int hash, ReadOnlySpan<PathOut> paths)
+        where TSlot : unmanaged, IOutSlot<TSlot>
+    {
+        var old = index >= 0 ? table[index] : default;
+        if (paths.Length == 0)
         {
-            if (_count + 1 > _slots.Length * MaxLoad)
-            {
-                Rebuild(CapacityFor(_count + 1));
-                index = FreeSlotFor(hash);
-            }
-            else
-                index = ~index;
-            _count++;
+            if (index < 0)
+                return;
+            Release(old);
+            table.RemoveAt(index);
+            return;
         }
-        ref var s = ref _slots[index];
-        s.Hash = hash;
-        if (paths.Length == 1)
+        TSlot slot;
+        if (paths.Length == 1 && paths[0].Id <= 1)
         {
-            s.Paths = paths[0].Route;
-            s.Attributes = paths[0].Attributes;
-            s.Id = paths[0].Id;
+            // Numbered before the old slot's numbers are released: the same source or set stays numbered.
+            var p = paths[0];
+            var source = _sources.Acquire(p.Source);
+            var attributes = _attributes.Acquire(p.Attributes);
+            if (TSlot.TryInline(prefix, source, attributes, p.SourcePathId, p.Id, out slot))
+            {
+                Release(old);
+                table.Write(index, hash, slot);
+                return;
+            }
+            _sources.Release(source);
+            _attributes.Release(attributes);
+        }
+        int entry;
+        if (old.IsUsed && old.IsOverflow)
+            entry = (int)old.Payload;
+        else
+        {
+            Release(old);
+            entry = AllocateOverflow();
+        }
+        var kept = _overflow[entry];
+        if (kept is not null && kept.Length == paths.Length)
+            paths.CopyTo(kept);
+        else
+            _overflow[entry] = paths.ToArray();
+        table.Write(index, hash, TSlot.Overflow(prefix, (uint)entry));
+    }
+
+    /// <summary>Gives back what an old slot held: its numbers or its overflow entry.</summary>
+    private void Release<TSlot>(in TSlot old) where TSlot : unmanaged, IOutSlot<TSlot>
+    {
+        if (!old.IsUsed)
+            return;
+        if (!old.IsOverflow)
+        {
+            _sources.Release(old.Source);
+            _attributes.Release(old.Payload);
         }
         else
         {
-            s.Paths = paths.ToArray();
-            s.Attributes = null;
-            s.Id = 0;
+            var entry = (int)old.Payload;
+            _overflow[entry] = null;
+            _overflowFree[entry] = _overflowFreeHead;
+            _overflowFreeHead = entry;
         }
     }
 
-    /// <summary>Empties the slot and shifts the rest of its run back over it, so every key stays reachable from its home.</summary>
-    private void RemoveAt(int index)
+    private int AllocateOverflow()
     {
-        var slots = _slots;
-        var n = slots.Length;
-        var hole = index;
-        var j = index;
-        while (true)
+        if (_overflowFreeHead >= 0)
         {
-            if (++j == n)
-                j = 0;
-            if (slots[j].Paths is null)
-                break;
-            var home = Home(slots[j].Hash, n);
-            // The key at j may move into the hole unless its home lies cyclically in (hole, j].
-            var stays = hole <= j ? hole < home && home <= j : hole < home || home <= j;
-            if (stays)
-                continue;
-            slots[hole] = slots[j];
-            hole = j;
+            var e = _overflowFreeHead;
+            _overflowFreeHead = _overflowFree[e];
+            return e;
         }
-        slots[hole] = default;
-        _count--;
-        // A full table withdrawn: give the memory back.
-        if (_count < n / 8 && n > MinCapacity)
-            Rebuild(CapacityFor(_count));
+        if (_overflowNext == _overflow.Length)
+        {
+            var size = Math.Max(16, _overflow.Length * 2);
+            Array.Resize(ref _overflow, size);
+            Array.Resize(ref _overflowFree, size);
+        }
+        return _overflowNext++;
     }
 
-    private int FreeSlotFor(int hash)
+    private int FreeOverflowEntries()
     {
-        var slots = _slots;
-        var i = Home(hash, slots.Length);
-        while (slots[i].Paths is not null)
-        {
-            if (++i == slots.Length)
-                i = 0;
-        }
-        return i;
+        var n = 0;
+        for (var e = _overflowFreeHead; e >= 0; e = _overflowFree[e])
+            n++;
+        return n;
     }
-
-    private static int CapacityFor(int prefixes) =>
-        Math.Max(MinCapacity, (int)Math.Min(Array.MaxLength, Math.Ceiling(prefixes / LoadAfterRebuild)));
 
     /// <summary>
-    /// Makes room for <paramref name="prefixes"/> in all without a growth on the way: a resync knows
+    /// Makes room for the prefixes of each family in all without a growth on the way: a resync knows
     /// the table's size, where growing by ×1.5 steps to a million prefixes moves each one twice and
     /// allocates an array per step.
     /// </summary>
-    public void Reserve(int prefixes)
+    public void Reserve(int v4Prefixes, int v6Prefixes)
     {
-        if (prefixes > _slots.Length * MaxLoad)
-            Rebuild(Math.Max(CapacityFor(_count + 1), (int)Math.Min(Array.MaxLength, Math.Ceiling(prefixes / ReservedLoad))));
+        _v4.Reserve(v4Prefixes);
+        _v6.Reserve(v6Prefixes);
     }
 
     /// <summary>Arrays allocated since the map was made (tests and benchmarks).</summary>
-    internal int Rebuilds { get; private set; }
+    internal int Rebuilds => _v4.Rebuilds + _v6.Rebuilds;
 
     /// <summary>Prefixes moved by rebuilds since the map was made (tests and benchmarks: each is a slot written again).</summary>
-    internal long RebuildMoves { get; private set; }
+    internal long RebuildMoves => _v4.RebuildMoves + _v6.RebuildMoves;
 
-    private void Rebuild(int capacity)
-    {
-        Rebuilds++;
-        RebuildMoves += _count;
-        var old = _slots;
-        _slots = new Slot[capacity];
-        foreach (ref readonly var s in old.AsSpan())
-        {
-            if (s.Paths is not null)
-                _slots[FreeSlotFor(s.Hash)] = s;
-        }
-    }
-
-    /// <summary>Longest run of used slots in the current array: the worst probe (tests and benchmarks).</summary>
-    internal int LongestRun()
-    {
-        var slots = _slots;
-        int longest = 0, run = 0;
-        // Twice round, so a run that wraps past the end is measured whole.
-        for (var i = 0; i < 2 * slots.Length && run < slots.Length; i++)
-        {
-            run = slots[i % slots.Length].Paths is null ? 0 : run + 1;
-            longest = Math.Max(longest, run);
-        }
-        return longest;
-    }
-
-    private static Prefix KeyOf(object paths) => paths is Route r ? r.Prefix : ((PathOut[])paths)[0].Route.Prefix;
-
-    private static int Home(int hash, int length) => PrefixHash.Home(hash, length);
+    /// <summary>Longest run of used slots in either array: the worst probe (tests and benchmarks).</summary>
+    internal int LongestRun() => Math.Max(_v4.LongestRun(), _v6.LongestRun());
 }

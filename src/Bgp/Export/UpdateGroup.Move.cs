@@ -15,9 +15,9 @@ public sealed partial class UpdateGroup
         {
             if (!_out.IsUsed(i))
                 continue;
+            var prefix = _out.PrefixAt(i);
             foreach (var p in _out.PathsAt(i, ref one))
             {
-                var prefix = p.Route.Prefix;
                 if (!ReferenceEquals(p.Source, member.Protocol))
                     held.Add(new Nlri(prefix, Codec.SendsPathId(prefix.IsV6) ? p.Id : 0));
             }

@@ -49,19 +49,25 @@ public sealed partial class UpdateGroup
     /// </summary>
     private void ProcessResync(List<RouteEntry> entries)
     {
-        var kept = 0;
+        int keptV4 = 0, keptV6 = 0;
         BeginPass();
         for (var i = 0; i < entries.Count; i++)
         {
             // The table's size is known: once a sample says what share of it the group exports,
-            // make room for that many at once.
+            // per family, make room for that many at once.
             if (i == ResyncSample)
-                _out.Reserve((int)((long)entries.Count * kept / i));
+                _out.Reserve((int)((long)entries.Count * keptV4 / i), (int)((long)entries.Count * keptV6 / i));
             var entry = entries[i];
             var prefix = entry.Prefix;
             if (Bring(prefix, AdjRibOut.Hash(prefix), entry))
-                kept++;
+            {
+                if (prefix.IsV6)
+                    keptV6++;
+                else
+                    keptV4++;
+            }
         }
+        var kept = keptV4 + keptV6;
         // Every prefix left in the Adj-RIB-Out that the table still has was counted: any more are gone.
         if (_out.Count > kept)
         {
@@ -166,7 +172,7 @@ public sealed partial class UpdateGroup
         }
         var n = desired[0];
         if (old.Length > 0 && ReferenceEquals(old[0].Attributes, n.Attributes) && ReferenceEquals(old[0].Source, n.Source))
-            return !ReferenceEquals(old[0].Route, n.Route);
+            return old[0].SourcePathId != n.SourcePathId;
         _batches.Add(new BatchKey(false, prefix.IsV6, n.Attributes, n.Source, null), nlri);
         // The new best came from a member that had the old one from us: it loses it (split horizon).
         if (old.Length > 0 && !ReferenceEquals(old[0].Source, n.Source))
@@ -195,11 +201,9 @@ public sealed partial class UpdateGroup
             {
                 matched[j] = true;
                 desired[i] = d with { Id = old[j].Id };
+                // Same source path, same attributes: nothing to send, nothing new to keep.
                 if (ReferenceEquals(old[j].Attributes, d.Attributes))
-                {
-                    changed |= !ReferenceEquals(old[j].Route, d.Route);
                     continue;
-                }
             }
             else
             {
@@ -372,10 +376,11 @@ public sealed partial class UpdateGroup
             {
                 if (!_out.IsUsed(i))
                     continue;
+                var prefix = _out.PrefixAt(i);
                 foreach (var p in _out.PathsAt(i, ref one))
                 {
                     if (!ReferenceEquals(p.Source, me))
-                        _batches.Add(new BatchKey(false, p.Route.Prefix.IsV6, p.Attributes, null, null), new Nlri(p.Route.Prefix, p.Id));
+                        _batches.Add(new BatchKey(false, prefix.IsV6, p.Attributes, null, null), new Nlri(prefix, p.Id));
                 }
             }
             // A member joining a group that already has paths counts them now, not at the next change.
