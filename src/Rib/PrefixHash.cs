@@ -53,6 +53,34 @@ public static class PrefixHash
         return (int)((uint)(h >> 32) & ~3u) | neighbour;
     }
 
+    /// <summary>
+    /// The <paramref name="n"/>th order a map seeded with <paramref name="seed"/> takes for its homes
+    /// (<see cref="Home"/>): from a per-process seed, so two maps that never reorder lay the same keys
+    /// out the same way (tests compare them), and unknowable from outside.
+    /// </summary>
+    public static uint Order(ulong seed, int n)
+    {
+        var h = seed + (ulong)n * 0x9E3779B97F4A7C15UL;
+        h ^= h >> 33;
+        h *= 0xff51afd7ed558ccdUL;
+        h ^= h >> 33;
+        return (uint)h;
+    }
+
+    /// <summary>
+    /// The first slot to probe for <paramref name="hash"/> in <paramref name="length"/> slots laid out in
+    /// <paramref name="order"/>: a bijection of the hash without its neighbour bits (fmix32 is
+    /// invertible, so the order is a permutation of the hashes), scaled to the array by multiply-shift.
+    /// Four neighbouring prefixes share a home, and for one order the home is monotonic in that
+    /// bijection at every length, so a rebuild that keeps the order reads the old array and writes the
+    /// new one in the same direction.
+    /// </summary>
+    public static int Home(int hash, int length, uint order)
+    {
+        var h = Fmix32(((uint)hash >> 2) ^ order);
+        return (int)((ulong)h * (ulong)length >> 32);
+    }
+
     /// <summary>MurmurHash3's fmix32: invertible, and every input bit reaches every output bit.</summary>
     public static uint Fmix32(uint h)
     {

@@ -66,7 +66,7 @@ internal sealed class PrefixMap
         public readonly uint Order = order;
     }
 
-    private Layout _layout = new(new Cell[MinCapacity], OrderOf(0));
+    private Layout _layout = new(new Cell[MinCapacity], PrefixHash.Order(Seed, 0));
     private int _count;
     private int _tombstones;
 
@@ -86,7 +86,7 @@ internal sealed class PrefixMap
     {
         var layout = Volatile.Read(ref _layout);
         var cells = layout.Cells;
-        var i = Home(hash, cells.Length, layout.Order);
+        var i = PrefixHash.Home(hash, cells.Length, layout.Order);
         while (true)
         {
             ref var cell = ref cells[i];
@@ -205,7 +205,7 @@ internal sealed class PrefixMap
     private static int IndexOf(Layout layout, in Prefix prefix, int hash)
     {
         var cells = layout.Cells;
-        var i = Home(hash, cells.Length, layout.Order);
+        var i = PrefixHash.Home(hash, cells.Length, layout.Order);
         while (true)
         {
             ref var cell = ref cells[i];
@@ -238,7 +238,7 @@ internal sealed class PrefixMap
     {
         var fresh = new Cell[capacity];
         var old = _layout;
-        var order = keepOrder ? old.Order : OrderOf(++_reorders);
+        var order = keepOrder ? old.Order : PrefixHash.Order(Seed, ++_reorders);
         var cells = old.Cells;
         for (var j = 0; j < cells.Length; j++)
         {
@@ -246,7 +246,7 @@ internal sealed class PrefixMap
             if (cells[j].Slot is not { } entry || cells[j].Dead)
                 continue;
             var hash = cells[j].Hash;
-            var i = Home(hash, capacity, order);
+            var i = PrefixHash.Home(hash, capacity, order);
             while (fresh[i].Slot is not null)
             {
                 if (++i == capacity)
@@ -275,31 +275,4 @@ internal sealed class PrefixMap
 
     /// <summary>The map's hash of <paramref name="prefix"/> (<see cref="PrefixHash.Of"/> with this map's seed).</summary>
     internal static int Hash(in Prefix prefix) => PrefixHash.Of(prefix, Seed);
-
-    /// <summary>
-    /// The <paramref name="n"/>th order a map takes: from the process's seed, so two maps that never
-    /// reorder lay the same keys out the same way (tests compare them), and unknowable from outside.
-    /// </summary>
-    private static uint OrderOf(int n)
-    {
-        var h = Seed + (ulong)n * 0x9E3779B97F4A7C15UL;
-        h ^= h >> 33;
-        h *= 0xff51afd7ed558ccdUL;
-        h ^= h >> 33;
-        return (uint)h;
-    }
-
-    /// <summary>
-    /// The first cell to probe for <paramref name="hash"/> in <paramref name="length"/> cells laid out
-    /// in <paramref name="order"/>: a bijection of the hash (without its neighbour bits) chosen by the
-    /// order, scaled to the array by multiply-shift. For one order the home is monotonic in that
-    /// bijection at every length, so a rebuild that keeps the order reads the old array and writes the
-    /// new one in the same direction.
-    /// </summary>
-    private static int Home(int hash, int length, uint order)
-    {
-        // fmix32 is invertible, so the order is a permutation of the hashes.
-        var h = PrefixHash.Fmix32(((uint)hash >> 2) ^ order);
-        return (int)((ulong)h * (ulong)length >> 32);
-    }
 }

@@ -27,7 +27,7 @@ internal sealed class AdjRibOutTable<TSlot> where TSlot : unmanaged, IOutSlot<TS
     private NativeSlots<TSlot> _slots = new(MinCapacity);
     private int _count;
     // The order the homes follow (Home) and whether a removal came since the array was built.
-    private uint _order = OrderOf(0);
+    private uint _order = PrefixHash.Order(OrderSeed, 0);
     private int _reorders;
     private bool _removed;
 
@@ -46,7 +46,7 @@ internal sealed class AdjRibOutTable<TSlot> where TSlot : unmanaged, IOutSlot<TS
     public int Find(in Prefix prefix, int hash)
     {
         var slots = _slots;
-        var i = Home(hash, slots.Length, _order);
+        var i = PrefixHash.Home(hash, slots.Length, _order);
         while (true)
         {
             ref var s = ref slots[i];
@@ -92,7 +92,7 @@ internal sealed class AdjRibOutTable<TSlot> where TSlot : unmanaged, IOutSlot<TS
                 j = 0;
             if (!slots[j].IsUsed)
                 break;
-            var home = Home(AdjRibOut.Hash(slots[j].Prefix), n, _order);
+            var home = PrefixHash.Home(AdjRibOut.Hash(slots[j].Prefix), n, _order);
             // The key at j may move into the hole unless its home lies cyclically in (hole, j].
             var stays = hole <= j ? hole < home && home <= j : hole < home || home <= j;
             if (stays)
@@ -132,7 +132,7 @@ internal sealed class AdjRibOutTable<TSlot> where TSlot : unmanaged, IOutSlot<TS
     private int FreeSlotFor(int hash)
     {
         var slots = _slots;
-        var i = Home(hash, slots.Length, _order);
+        var i = PrefixHash.Home(hash, slots.Length, _order);
         while (slots[i].IsUsed)
         {
             if (++i == slots.Length)
@@ -158,7 +158,7 @@ internal sealed class AdjRibOutTable<TSlot> where TSlot : unmanaged, IOutSlot<TS
         RebuildMoves += _count;
         var old = _slots;
         if (!keepOrder)
-            _order = OrderOf(++_reorders);
+            _order = PrefixHash.Order(OrderSeed, ++_reorders);
         _removed = false;
         _slots = new NativeSlots<TSlot>(capacity);
         foreach (ref readonly var s in old.AsSpan())
@@ -168,27 +168,5 @@ internal sealed class AdjRibOutTable<TSlot> where TSlot : unmanaged, IOutSlot<TS
                 _slots[FreeSlotFor(AdjRibOut.Hash(s.Prefix))] = s;
         }
         old.Dispose();
-    }
-
-    /// <summary>The <paramref name="n"/>th order a table takes (from the process's seed).</summary>
-    private static uint OrderOf(int n)
-    {
-        var h = OrderSeed + (ulong)n * 0x9E3779B97F4A7C15UL;
-        h ^= h >> 33;
-        h *= 0xff51afd7ed558ccdUL;
-        h ^= h >> 33;
-        return (uint)h;
-    }
-
-    /// <summary>
-    /// The first slot to probe for <paramref name="hash"/> in <paramref name="length"/> slots laid out in
-    /// <paramref name="order"/>: a bijection of the hash without its neighbour bits (fmix32 is
-    /// invertible), scaled to the array by multiply-shift, so four neighbouring prefixes share a home
-    /// and the home is monotonic in the bijection at every length (the table's map does the same).
-    /// </summary>
-    private static int Home(int hash, int length, uint order)
-    {
-        var h = PrefixHash.Fmix32(((uint)hash >> 2) ^ order);
-        return (int)((ulong)h * (ulong)length >> 32);
     }
 }
