@@ -67,13 +67,7 @@ public class AdjRibOutSlotTests
         Assert.Equal(model.Count, map.Count);
         foreach (var (prefix, expected) in model)
             Assert.Equal(expected, Held(map, prefix));
-        var enumerated = new HashSet<Prefix>();
-        for (var i = 0; i < map.Capacity; i++)
-        {
-            if (map.IsUsed(i))
-                Assert.True(enumerated.Add(map.PrefixAt(i)));
-        }
-        Assert.True(enumerated.SetEquals(model.Keys));
+        AdjRibOutTests.AssertEnumeratesExactly(map, model.Keys);
         Assert.True(map.OverflowCount > 0, "no prefix took the overflow form");
         Assert.True(map.OverflowCount < model.Count, "every prefix took the overflow form");
 

@@ -13,6 +13,18 @@ public class AdjRibOutTests
     private static Prefix V6(int i) => new(IpAddr.FromV6(((UInt128)0x20010DB8_00000000UL << 64) + ((UInt128)(ulong)i << 80)), 48);
 
     /// <summary>What <paramref name="map"/> holds for <paramref name="prefix"/>, as (source path id, our id) pairs.</summary>
+    /// <summary>Enumeration by slot meets each of <paramref name="expected"/> once and nothing else.</summary>
+    internal static void AssertEnumeratesExactly(AdjRibOut map, IEnumerable<Prefix> expected)
+    {
+        var enumerated = new HashSet<Prefix>();
+        for (var i = 0; i < map.Capacity; i++)
+        {
+            if (map.IsUsed(i))
+                Assert.True(enumerated.Add(map.PrefixAt(i)));
+        }
+        Assert.True(enumerated.SetEquals(expected));
+    }
+
     private static List<(uint, uint)> Held(AdjRibOut map, Prefix prefix)
     {
         var one = default(PathOut);
@@ -55,14 +67,7 @@ public class AdjRibOutTests
         Assert.Equal(model.Count, map.Count);
         foreach (var (prefix, expected) in model)
             Assert.Equal(expected, Held(map, prefix));
-        // Enumeration meets exactly the model's prefixes.
-        var enumerated = new HashSet<Prefix>();
-        for (var i = 0; i < map.Capacity; i++)
-        {
-            if (map.IsUsed(i))
-                Assert.True(enumerated.Add(map.PrefixAt(i)));
-        }
-        Assert.True(enumerated.SetEquals(model.Keys));
+        AssertEnumeratesExactly(map, model.Keys);
         // Prefixes removed are absent.
         for (var n = 0; n < 6000; n++)
         {
