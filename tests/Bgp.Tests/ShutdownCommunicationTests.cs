@@ -81,6 +81,8 @@ public class ShutdownCommunicationTests
                 await first.SendAsync(w => NotificationMessage.Write(w, new BgpError(NotificationCode.Cease, 4, ShutdownCommunication.Encode("upgrading to 2.16"))));
                 await Wait.UntilAsync(() => bgp.ReceivedShutdownMessage is not null, TimeSpan.FromSeconds(20), "the message received");
                 Assert.Equal("upgrading to 2.16", bgp.ReceivedShutdownMessage);
+                // The message is kept as the NOTIFICATION is read, the error once the FSM has taken it in.
+                await Wait.UntilAsync(() => bgp.Snapshot().LastError is not null, TimeSpan.FromSeconds(20), "the error stored");
                 Assert.Equal("Received: Administrative reset", bgp.Snapshot().LastError);
             }
 
