@@ -26,12 +26,7 @@ public static class SocketSetup
     {
         var hops = o.Multihop ?? (o.IsInternal ? 64 : 1);
         var ttl = o.TtlSecurity ? 255 : hops;
-        socket.Ttl = (short)ttl;
-        // On an IPv6 socket Socket.Ttl is the hop limit only; a dual-mode one (what the listener
-        // accepts when it binds no address) talks IPv4 to an IPv4 peer, with the IPv4 TTL, which
-        // stayed at the default 64: under GTSM the peer dropped every message of that connection.
-        if (socket.AddressFamily == AddressFamily.InterNetworkV6 && socket.DualMode)
-            socket.SetRawSocketOption(IpProtoIp, IpTtl, BitConverter.GetBytes(ttl));
+        SetTtl(socket, ttl);
         if (o.TtlSecurity)
         {
             var min = 256 - (o.Multihop ?? 1);
@@ -49,12 +44,19 @@ public static class SocketSetup
     /// its connections to us could never complete. Each accepted socket then gets its session's own
     /// TTL (<see cref="ApplyTtl"/>).
     /// </summary>
-    public static void ApplyListenerTtl(Socket socket)
+    public static void ApplyListenerTtl(Socket socket) => SetTtl(socket, 255);
+
+    /// <summary>
+    /// Sets the TTL (hop limit) of what <paramref name="socket"/> sends. On an IPv6 socket Socket.Ttl is
+    /// the hop limit only; a dual-mode one (the listener binding no address, and what it accepts)
+    /// talks IPv4 to an IPv4 peer with the IPv4 TTL, which otherwise stays at the default 64: under
+    /// GTSM the peer dropped every message of such a connection.
+    /// </summary>
+    private static void SetTtl(Socket socket, int ttl)
     {
-        socket.Ttl = 255;
-        // A dual-mode socket answers IPv4 peers too, with the IPv4 TTL (see ApplyTtl).
+        socket.Ttl = (short)ttl;
         if (socket.AddressFamily == AddressFamily.InterNetworkV6 && socket.DualMode)
-            socket.SetRawSocketOption(IpProtoIp, IpTtl, BitConverter.GetBytes(255));
+            socket.SetRawSocketOption(IpProtoIp, IpTtl, BitConverter.GetBytes(ttl));
     }
 
     /// <summary>
