@@ -3,6 +3,7 @@ using Calico.Bgp.Fib.Netlink;
 using Calico.Bgp.Lab;
 using Calico.Bgp.Rib;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Calico.Bgp.Fib.Tests;
 
@@ -12,7 +13,7 @@ public sealed class KernelJournalTests
     private static readonly TimeSpan Soon = TimeSpan.FromSeconds(20);
 
     [Fact]
-    public async Task Four_paths_announced_in_quick_succession_are_written_once_with_all_four_next_hops()
+    public async Task A_new_prefix_is_written_at_once_and_the_paths_that_follow_it_together_once_settled()
     {
         var lab = await TestLab.CreateAsync("kernel-ecmp-burst");
         await using var _ = lab;
@@ -21,7 +22,10 @@ public sealed class KernelJournalTests
         await lab.ConnectAsync(host, "172.16.0.1/24", peer, "172.16.0.2/24", "eth0", "eth0");
         var table = new RoutingTable();
         var owners = Enumerable.Range(0, 4).Select(i => new TestProtocol(table, $"Mesh_172_16_0_{i + 2}")).ToArray();
-        // A generous settle step: the test thread may be descheduled between two updates on a busy machine.
+        // The settle runs on this clock, which moves only when the test moves it: a held prefix stays
+        // held until then, so what reaches the kernel before that was not held.
+        var clock = new FakeTimeProvider();
+        var step = TimeSpan.FromMilliseconds(50);
         var kernel = new KernelProtocol(new KernelProtocolOptions
         {
             Name = "kernel1",
@@ -29,37 +33,50 @@ public sealed class KernelJournalTests
             MergePaths = true,
             ScanTime = 60,
             Persist = false,
-            ExportSettleMin = TimeSpan.FromMilliseconds(200),
+            ExportSettleMin = step,
             ExportSettleMax = TimeSpan.FromSeconds(10),
-        }, table, TimeProvider.System, NullLoggerFactory.Instance, host.Netns);
+        }, table, clock, NullLoggerFactory.Instance, host.Netns);
         await using var monitor = new RouteMonitor(host.Netns);
         await kernel.StartAsync(CancellationToken.None);
         try
         {
-            var prefixes = Enumerable.Range(0, 8).Select(i => $"10.233.{i}.0/24").ToArray();
-            // Each prefix from four owners a few milliseconds apart, as four BGP sessions would announce
-            // it; the protocol goes idle between prefixes, so every prefix is a burst of its own.
-            foreach (var p in prefixes)
+            // The initial feed settles first (on the fake clock): move it until a first route is through.
+            table.Update(TestRoutes.Bgp(table, owners[0], "10.99.0.0/24", "172.16.0.2"));
+            await Wait.UntilAsync(() =>
             {
-                for (var o = 0; o < owners.Length; o++)
-                {
-                    table.Update(TestRoutes.Bgp(table, owners[o], p, $"172.16.0.{o + 2}"));
-                    await Task.Delay(5);
-                }
-                await Task.Delay(400);
-            }
-            await Wait.UntilAsync(
-                async () => (await host.RoutesAsync()).Count(r => r.Protocol == "bird" && r.MultipathGateways.Count == 4) == prefixes.Length,
-                Soon, "every prefix with four next hops", () => host.RoutesTextAsync());
+                clock.Advance(step);
+                return Task.FromResult(monitor.Events.Any(e => e.Route.Prefix == Prefix.Parse("10.99.0.0/24")));
+            }, Soon, "the initial feed");
 
-            var adds = monitor.Events.Where(e => e.Type == Rtnl.NewRoute).ToList();
-            foreach (var p in prefixes)
+            foreach (var p in new[] { "10.233.0.0/24", "10.233.1.0/24" })
             {
-                var writes = adds.Where(e => e.Route.Prefix == Prefix.Parse(p)).ToList();
-                Assert.True(writes.Count == 1, $"{p}: {writes.Count} RTM_NEWROUTE\n{string.Join("\n", monitor.Describe())}");
-                Assert.Equal(4, writes[0].Route.NextHops.Length);
+                var prefix = Prefix.Parse(p);
+                List<KernelRouteSpec> Writes() => [.. monitor.Events.Where(e => e.Type == Rtnl.NewRoute && e.Route.Prefix == prefix).Select(e => e.Route)];
+
+                // One path of a prefix the kernel does not have: written without the clock moving.
+                table.Update(TestRoutes.Bgp(table, owners[0], p, "172.16.0.2"));
+                await Wait.UntilAsync(() => Task.FromResult(Writes().Count == 1), Soon, $"{p} written at once", () => host.RoutesTextAsync());
+                Assert.False(Writes()[0].IsMultipath);
+
+                // Three more paths as three more sessions announce it: a change of a route that is
+                // there, held until the prefix has been still for a settle step, then one write.
+                for (var o = 1; o < owners.Length; o++)
+                    table.Update(TestRoutes.Bgp(table, owners[o], p, $"172.16.0.{o + 2}"));
+                await Task.Delay(300);
+                Assert.True(Writes().Count == 1, $"{p} rewritten while held:\n{string.Join("\n", monitor.Describe())}");
+                await Wait.UntilAsync(() =>
+                {
+                    clock.Advance(step);
+                    return Task.FromResult(Writes().Count > 1);
+                }, Soon, $"{p} with four next hops");
+                await Wait.UntilAsync(
+                    async () => (await host.RoutesAsync()).Any(r => r.Dst == p && r.MultipathGateways.Count == 4),
+                    Soon, $"{p} with four next hops in the table", () => host.RoutesTextAsync());
+                var writes = Writes();
+                Assert.True(writes.Count == 2, $"{p}: {writes.Count} RTM_NEWROUTE\n{string.Join("\n", monitor.Describe())}");
+                Assert.Equal(4, writes[1].NextHops.Length);
             }
-            Assert.Equal(prefixes.Length, kernel.Counters.Writes);
+            Assert.Equal(5, kernel.Counters.Writes);
         }
         finally
         {

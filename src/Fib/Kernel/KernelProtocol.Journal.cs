@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using Calico.Bgp.Fib.Netlink;
@@ -36,11 +37,12 @@ public sealed partial class KernelProtocol
     /// Reads one batch of changes and starts writing what they change in the kernel. Each change
     /// carries the whole entry of its prefix, so only the last change of a prefix in the batch
     /// matters: the paths of an ECMP prefix announced one after another are written once, with every
-    /// next hop. A batch that is not full (no backlog) is held per prefix (<see cref="Hold"/>) instead
-    /// of planned: each prefix is planned once it has been still for
-    /// <see cref="KernelProtocolOptions.ExportSettleMin"/>, so the paths of one prefix that arrive
-    /// together are written once, while prefixes that came earlier in a burst are written as the burst
-    /// goes on, not after it. The batch is written on the thread pool while the next one is read and
+    /// next hop. In a batch that is not full (no backlog) a change to a prefix already in the kernel is
+    /// held per prefix (<see cref="Hold"/>) instead of planned: each such prefix is planned once it has
+    /// been still for <see cref="KernelProtocolOptions.ExportSettleMin"/>, so the paths of one prefix
+    /// that arrive together are written in one more write, while prefixes that came earlier in a burst
+    /// are written as the burst goes on, not after it. A new prefix with one path is written at once
+    /// (<see cref="IsNewLonePath"/>). The batch is written on the thread pool while the next one is read and
     /// planned (the kernel's work, done inside sendmsg, then overlaps ours, as the resync's chunks do);
     /// a prefix still being written is planned only once that write's results are in, as a plan starts
     /// from what the kernel holds. A batch that is not full is waited for before returning.
@@ -71,7 +73,7 @@ public sealed partial class KernelProtocol
             var prefix = entry.Prefix;
             if (!_options.Handles(prefix))
                 continue;
-            if (hold)
+            if (hold && !IsNewLonePath(prefix, entry, stamp))
             {
                 Hold(prefix, now);
                 continue;
@@ -149,6 +151,23 @@ public sealed partial class KernelProtocol
     private readonly List<Prefix> _released = [];
     // The earliest timestamp at which a held prefix is due (long.MaxValue: none held).
     private long _nextRelease = long.MaxValue;
+
+    /// <summary>
+    /// Whether <paramref name="entry"/> gives a prefix that has nothing of ours in the kernel (nothing
+    /// installed, no write in flight) and is not held, its first and only path: written at once, not
+    /// held, as BIRD writes every change at once. The hold is for merging paths into one multipath
+    /// route; a prefix that has one path so far (a Calico block from its node: nearly every prefix of
+    /// a mesh) gains nothing by waiting, and the settle step was most of a new block's time to the
+    /// kernel (P3). A second path arriving later changes a route that is there, and that change is held.
+    /// </summary>
+    private bool IsNewLonePath(Prefix prefix, RouteEntry entry, int stamp)
+    {
+        if (entry.Count > 1 || (_held.Count > 0 && _held.ContainsKey(prefix)))
+            return false;
+        ref var slot = ref _view.Find(prefix);
+        // Planned by this batch already (from a newer change of it): an older change is nothing more.
+        return Unsafe.IsNullRef(ref slot) || slot.Seen == stamp || (slot.Installed is null && !slot.Pending);
+    }
 
     /// <summary>Holds <paramref name="prefix"/>, changed at <paramref name="now"/>: it is planned once still for the settle time.</summary>
     private void Hold(Prefix prefix, long now)
