@@ -36,16 +36,20 @@ public static class Report
         sb.Append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
         foreach (var m in medians)
             sb.Append(c, $"| {m.Shape} | {m.Contender} | {m.Install.TotalSeconds:F3} | {m.InstallRate:N0} | {m.FirstToLast.TotalSeconds:F3} | {m.InstallCpu.TotalSeconds:F3} | {m.Remove.TotalSeconds:F3} | {m.RemoveRate:N0} | {m.RemoveCpu.TotalSeconds:F3} |\n");
-        sb.Append("\nTime ours / BIRD 2's (medians; the goal is at most 0.5):\n\n")
-          .Append("| shape | contender | install | install first→last | install CPU | remove | remove CPU |\n| --- | --- | ---: | ---: | ---: | ---: | ---: |\n");
+        sb.Append("\nTime ours / BIRD 2's (medians; the goal is at most 0.5). For ECMP against both BIRD 2 setups: its multipath static routes ")
+          .Append("(one route per prefix carrying every next hop: less work than ours, which merges N owners' routes) and one static per next hop ")
+          .Append("merged by `merge paths on` (our input):\n\n")
+          .Append("| shape | contender | against | install | install first→last | install CPU | remove | remove CPU |\n| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |\n");
         foreach (var shape in medians.Select(r => r.Shape).Distinct())
         {
-            if (medians.SingleOrDefault(r => r.Shape == shape && r.Contender == Scenarios.Bird2) is not { } bird)
-                continue;
-            foreach (var ours in medians.Where(r => r.Shape == shape && r.Contender.StartsWith("our", StringComparison.Ordinal)))
+            foreach (var bird in medians.Where(r => r.Shape == shape && r.Contender is Scenarios.Bird2 or Scenarios.Bird2Merge))
             {
-                sb.Append(c, $"| {shape} | {ours.Contender} | {Ratio(ours.Install, bird.Install)} | {Ratio(ours.FirstToLast, bird.FirstToLast)} | {Ratio(ours.InstallCpu, bird.InstallCpu)} ")
-                  .Append(c, $"| {Ratio(ours.Remove, bird.Remove)} | {Ratio(ours.RemoveCpu, bird.RemoveCpu)} |\n");
+                var against = bird.Contender == Scenarios.Bird2Merge ? "BIRD 2, merge paths" : "BIRD 2";
+                foreach (var ours in medians.Where(r => r.Shape == shape && r.Contender.StartsWith("our", StringComparison.Ordinal)))
+                {
+                    sb.Append(c, $"| {shape} | {ours.Contender} | {against} | {Ratio(ours.Install, bird.Install)} | {Ratio(ours.FirstToLast, bird.FirstToLast)} | {Ratio(ours.InstallCpu, bird.InstallCpu)} ")
+                      .Append(c, $"| {Ratio(ours.Remove, bird.Remove)} | {Ratio(ours.RemoveCpu, bird.RemoveCpu)} |\n");
+                }
             }
         }
         sb.Append("\nEvery run (install s / first→last s / install CPU s / remove s / remove CPU s):\n\n");

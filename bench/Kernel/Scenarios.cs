@@ -112,6 +112,7 @@ public static class Scenarios
     public const string ProtocolFed = "our KernelProtocol, table fed while it runs";
     public const string ProtocolFilled = "our KernelProtocol, table filled before its start";
     public const string Bird2 = "BIRD 2 (static → kernel export)";
+    public const string Bird2Merge = "BIRD 2 (one static per next hop, merge paths on)";
 
     /// <summary>
     /// Our KernelProtocol fed from a RoutingTable, as the daemon runs it (ECMP by merge paths of N
@@ -231,23 +232,33 @@ public static class Scenarios
     }
 
     /// <summary>BIRD 2: a static protocol with the routes and a kernel protocol exporting all; timed from its start.</summary>
-    public static async Task<Measurement> Bird2Async(Shape shape, int routes)
+    public static Task<Measurement> Bird2Async(Shape shape, int routes) => Bird2Async(shape, routes, merge: false);
+
+    /// <summary>
+    /// BIRD 2 timed from its start. <paramref name="merge"/> false: one static protocol whose routes
+    /// carry every next hop (a multipath static route, one route per prefix); true: one static
+    /// protocol per next hop and the kernel protocol's <c>merge paths on</c>, the same input as our
+    /// protocol's (N routes per prefix from N owners, merged on export, as Calico's BGP paths are).
+    /// </summary>
+    public static async Task<Measurement> Bird2Async(Shape shape, int routes, bool merge)
     {
-        var (lab, node) = await NodeAsync("bench-bird2");
+        var (lab, node) = await NodeAsync(merge ? "bench-bird2m" : "bench-bird2");
         await using var _ = lab;
         await using var counter = new RouteCounter(node.Netns, shape.Paths);
-        var via = string.Join(' ', shape.Gateways.Select(g => $"via {g}"));
-        var config = new StringBuilder("""
+        var config = new StringBuilder($$"""
             router id 172.16.0.1;
             protocol device { scan time 10; }
-            protocol kernel kernel1 { ipv4 { export all; }; }
-            protocol static static1 {
-              ipv4;
+            protocol kernel kernel1 { {{(merge ? "merge paths on; " : "")}}ipv4 { export all; }; }
 
             """);
-        for (var i = 0; i < routes; i++)
-            config.Append("  route ").Append(Shape.PrefixText(i)).Append(' ').Append(via).Append(";\n");
-        config.Append("}\n");
+        var statics = merge ? shape.Gateways.Select(g => $"via {g}").ToArray() : [string.Join(' ', shape.Gateways.Select(g => $"via {g}"))];
+        for (var p = 0; p < statics.Length; p++)
+        {
+            config.Append("protocol static static").Append(p + 1).Append(" {\n  ipv4;\n");
+            for (var i = 0; i < routes; i++)
+                config.Append("  route ").Append(Shape.PrefixText(i)).Append(' ').Append(statics[p]).Append(";\n");
+            config.Append("}\n");
+        }
         var path = node.WriteFile("bird2.conf", config.ToString());
         var socket = Path.Combine(node.Dir, "bird2.ctl");
 
@@ -262,12 +273,13 @@ public static class Scenarios
         Console.Error.WriteLine($"  bench process during BIRD 2's install (the route counter's share): {(counter.Cpu - self).TotalSeconds:F3} s of CPU");
 
         start = Stopwatch.GetTimestamp();
-        (await Shell.RunAsync(LabTools.Bird2Client, "-s", socket, "disable", "static1")).ThrowIfFailed("birdc disable static1");
+        // Every static protocol in one command (a pattern), so BIRD flushes them in one go.
+        (await Shell.RunAsync(LabTools.Bird2Client, "-s", socket, "disable", "\"static*\"")).ThrowIfFailed("birdc disable static*");
         var removed = await counter.WaitForAsync(0, Patience);
         var remove = Since(start, removed);
         var removeCpu = Cpu.Of(bird.Pid) - installCpu;
         await bird.StopAsync();
-        return new Measurement(shape.Name, Bird2, routes, install, remove) { InstallCpu = installCpu, RemoveCpu = removeCpu, FirstToLast = firstToLast };
+        return new Measurement(shape.Name, merge ? Bird2Merge : Bird2, routes, install, remove) { InstallCpu = installCpu, RemoveCpu = removeCpu, FirstToLast = firstToLast };
     }
 
     /// <summary><c>ip -batch</c>: iproute2 reading the adds (then the deletes) from a file, one request and ACK at a time.</summary>
