@@ -209,14 +209,14 @@ public sealed class KernelOverlapTests
         var fake = new FakeRouteNetlink();
         var table = new RoutingTable();
         var bgp = new TestProtocol(table);
-        // Three chunks of the resync (8,192 writes each) before the start: the initial feed is a resync.
+        // Chunks of the resync (a first of 1,024, then 8,192 writes each) before the start: the initial feed is a resync.
         const int routes = 3 * 8192;
         for (var i = 0; i < routes; i++)
             table.Update(TestRoutes.Bgp(table, bgp, P(i), "172.16.0.2"));
         var lost = 0;
         fake.BeforeWrite = changes =>
         {
-            // The first chunk's replies are lost once (ENOBUFS), found out while the second is planned.
+            // A full chunk's replies are lost once (ENOBUFS), found out while the next is planned.
             if (changes.Count == 8192 && Interlocked.Exchange(ref lost, 1) == 0)
                 throw new NetlinkException(Errno.Enobufs, "netlink receive buffer overflowed");
             return Task.CompletedTask;

@@ -212,7 +212,12 @@ public sealed partial class KernelProtocol : Protocol
                 // a fall behind the journal (its ENOBUFS) or a new export filter.
                 if (reader.NeedsResync || _refeedRequested)
                 {
-                    await SettleAsync(reader, ct).ConfigureAwait(false);
+                    // Not before the initial feed: what the table holds at start is written at once, and
+                    // what arrives meanwhile comes through the journal (a bulk stream planned in batches,
+                    // a prefix's paths held per prefix), so waiting for the table to be still would only
+                    // delay the first route (P5: 20-40 ms while a table was being fed).
+                    if (!initialFeed)
+                        await SettleAsync(reader, ct).ConfigureAwait(false);
                     await ResyncAsync(reader, initialFeed, ct).ConfigureAwait(false);
                     if (initialFeed && _pruneAllowed)
                         await PruneAsync(ct).ConfigureAwait(false);
