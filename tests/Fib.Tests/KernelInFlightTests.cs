@@ -23,7 +23,7 @@ public sealed class KernelInFlightTests
     [Fact]
     public async Task A_prefix_withdrawn_while_its_add_is_in_flight_is_deleted_once_the_add_answers()
     {
-        const int Batch = 4096; // the protocol's journal batch
+        const int Batch = HeldInitialFeed.Batch;
         var x = Prefix.Parse("10.0.100.0/24");
         var fake = new FakeRouteNetlink();
         var table = new RoutingTable();
@@ -34,25 +34,12 @@ public sealed class KernelInFlightTests
         var filter = new WithdrawOnce(x, () => table.Withdraw(x, bgp));
         var options = new KernelProtocolOptions { Name = "kernel1", ExportFilter = filter, ScanTime = 60, Persist = true };
         var kernel = new KernelProtocol(options, table, TimeProvider.System, NullLoggerFactory.Instance, () => fake);
-        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var writes = 0;
-        fake.BeforeWrite = async _ =>
-        {
-            // The initial feed's write is held until the burst is in: the loop then reads one full batch of it.
-            if (Interlocked.Increment(ref writes) == 1)
-            {
-                reached.TrySetResult();
-                await held.Task;
-            }
-        };
+        var feed = new HeldInitialFeed();
+        fake.BeforeWrite = _ => feed.BeforeWriteAsync();
         await kernel.StartAsync(CancellationToken.None);
         try
         {
-            await reached.Task.WaitAsync(Soon);
-            for (var i = 0; i < Batch; i++)
-                table.Update(TestRoutes.Bgp(table, bgp, $"10.{i / 256}.{i % 256}.0/24", "172.16.0.2"));
-            held.SetResult();
+            await feed.BurstAsync(table, bgp, Soon);
 
             await Wait.UntilAsync(() => kernel.Counters.RoutesInstalled == Batch && fake.Routes.Count == Batch, Soon, "every route but x");
             Assert.Null(fake.Find(x.ToString()));
@@ -62,7 +49,7 @@ public sealed class KernelInFlightTests
         }
         finally
         {
-            held.TrySetResult();
+            feed.Release();
             await kernel.StopAsync(CancellationToken.None);
         }
     }

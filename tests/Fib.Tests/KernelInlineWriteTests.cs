@@ -14,7 +14,7 @@ namespace Calico.Bgp.Fib.Tests;
 public sealed class KernelInlineWriteTests
 {
     private static readonly TimeSpan Soon = TimeSpan.FromSeconds(10);
-    private const int Batch = 4096; // the protocol's journal batch
+    private const int Batch = HeldInitialFeed.Batch;
 
     [Fact]
     public async Task A_small_batch_is_written_from_the_step_that_planned_it_and_a_full_one_on_the_thread_pool()
@@ -25,27 +25,18 @@ public sealed class KernelInlineWriteTests
         table.Update(TestRoutes.Bgp(table, bgp, "10.255.0.0/24", "172.16.0.2"));
         var options = new KernelProtocolOptions { Name = "kernel1", ExportFilter = RouteFilter.AcceptAll, ScanTime = 60, Persist = true };
         var kernel = new KernelProtocol(options, table, TimeProvider.System, NullLoggerFactory.Instance, () => fake);
-        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var feed = new HeldInitialFeed();
         var fromBatchStep = new List<(int Count, bool Inline)>();
         fake.BeforeWrite = async changes =>
         {
             lock (fromBatchStep)
                 fromBatchStep.Add((changes.Count, CalledFromBatchStep()));
-            // The initial feed's write is held until the burst is in: the loop then reads one full batch of it.
-            if (changes.Count == 1 && !reached.Task.IsCompleted)
-            {
-                reached.TrySetResult();
-                await held.Task;
-            }
+            await feed.BeforeWriteAsync();
         };
         await kernel.StartAsync(CancellationToken.None);
         try
         {
-            await reached.Task.WaitAsync(Soon);
-            for (var i = 0; i < Batch; i++)
-                table.Update(TestRoutes.Bgp(table, bgp, $"10.{i / 256}.{i % 256}.0/24", "172.16.0.2"));
-            held.SetResult();
+            await feed.BurstAsync(table, bgp, Soon);
             await Wait.UntilAsync(() => kernel.Counters.RoutesInstalled == Batch + 1, Soon, "the burst installed");
 
             // Then one route on its own: a batch of one change.
@@ -62,7 +53,7 @@ public sealed class KernelInlineWriteTests
         }
         finally
         {
-            held.TrySetResult();
+            feed.Release();
             await kernel.StopAsync(CancellationToken.None);
         }
     }
