@@ -1,6 +1,5 @@
 using System.Globalization;
 using Calico.Bgp.KernelBench;
-using Calico.Bgp.Lab;
 
 // P5: install then remove N IPv4 /24 routes in fresh lab namespaces — our writer alone, our
 // KernelProtocol fed from a RoutingTable (fed while running, and filled before its start), BIRD 2
@@ -45,11 +44,10 @@ for (var i = 0; i < args.Length; i++)
             only = args[++i].Split(',');
             break;
         default:
-            Console.Error.WriteLine("usage: calico-kernel-bench [--routes N] [--runs N] [--out FILE.md] [--only writer,fed,filled,bird2,ip] [--shapes 1,4] [--perf DIR] [--withdraw table|ascending]");
+            Console.Error.WriteLine("usage: calico-kernel-bench [--routes N] [--runs N] [--out FILE.md (the report is printed; also written there)] [--only writer,fed,filled,bird2,ip] [--shapes 1,4] [--perf DIR] [--withdraw table|ascending]");
             return 2;
     }
 }
-output ??= Path.Combine(LabTools.RepoRoot, "bench", "RESULTS-kernel.md");
 
 Shape[] shapes = [.. new Shape[] { new("1 next hop", 1), new("4-way ECMP", 4) }.Where(s => shapeFilter is null || shapeFilter.Contains(s.Paths.ToString(CultureInfo.InvariantCulture)))];
 (string Name, Func<Shape, int, Task<Measurement>> Run)[] contenders =
@@ -95,6 +93,11 @@ if (only is not null || shapeFilter is not null)
     return 0;
 var report = Report.Markdown(results, routes, runs, string.Join(" ", args));
 Console.WriteLine(report);
-await File.WriteAllTextAsync(output, report);
-Console.Error.WriteLine($"written to {output}");
+// Only where asked: bench/RESULTS-kernel.md is written by hand around these reports, and a run that
+// wrote over it by default lost its other sections.
+if (output is not null)
+{
+    await File.WriteAllTextAsync(output, report);
+    Console.Error.WriteLine($"written to {output}");
+}
 return 0;
