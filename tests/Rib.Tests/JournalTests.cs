@@ -120,6 +120,53 @@ public class JournalTests
     }
 
     [Fact]
+    public void The_ring_starts_small_and_grows_as_a_reader_falls_behind_without_losing_a_change()
+    {
+        using var reader = _table.SubscribeJournal("test");
+        reader.Resync([]);
+        Assert.Equal(ChangeJournal.InitialLength, _table.JournalLength);
+        var first = _table.Version + 1;
+        var changes = 3 * ChangeJournal.InitialLength + 5;
+        for (var i = 0; i < changes; i++)
+        {
+            if (i % 2 == 0)
+                _table.Update(new Route(P, _learned, _bgp));
+            else
+                _table.Withdraw(P, _bgp);
+        }
+        Assert.Equal(changes, reader.Lag);
+        Assert.InRange(_table.JournalLength, 4 * ChangeJournal.InitialLength, _table.JournalCapacity);
+
+        var versions = new List<long>();
+        var buffer = new TableChange[100];
+        while (reader.TryRead(buffer) is var n and > 0)
+            versions.AddRange(buffer[..n].Select(c => c.Version));
+        Assert.False(reader.Overflowed);
+        Assert.Equal(Enumerable.Range(0, changes).Select(i => first + i), versions);
+    }
+
+    [Fact]
+    public void A_ring_whose_readers_keep_up_stays_at_its_first_length()
+    {
+        using var reader = _table.SubscribeJournal("test");
+        reader.Resync([]);
+        var buffer = new TableChange[64];
+        var read = 0;
+        for (var i = 0; i < 10 * ChangeJournal.InitialLength; i++)
+        {
+            if (i % 2 == 0)
+                _table.Update(new Route(P, _learned, _bgp));
+            else
+                _table.Withdraw(P, _bgp);
+            if (i % 50 == 49)
+                read += reader.TryRead(buffer);
+        }
+        read += reader.TryRead(buffer);
+        Assert.Equal(10 * ChangeJournal.InitialLength, read);
+        Assert.Equal(ChangeJournal.InitialLength, _table.JournalLength);
+    }
+
+    [Fact]
     public void Back_pressure_corks_the_table_while_a_reader_lags_and_uncorks_when_it_catches_up()
     {
         using var reader = _table.SubscribeJournal("test", capacity: 8);
