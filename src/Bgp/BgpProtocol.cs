@@ -148,7 +148,17 @@ public sealed partial class BgpProtocol : Protocol
     private string StateName(BgpState s) => s == BgpState.Idle && Options.Passive || s == BgpState.Active && Options.Passive ? "Passive" : s.ToString();
 
     /// <summary>The capabilities we advertise, from the options (RFC 4760, 6793, 2918, 4724, 7911).</summary>
-    public static CapabilitySet LocalCapabilities(BgpProtocolOptions o)
+    /// <remarks>
+    /// One instance per distinct set of inputs, shared by every protocol that has them (a set is
+    /// never changed once made): a thousand neighbours from one template hold one, not a thousand of
+    /// some 400 bytes each (bench/RESULTS-perf.md, eighth round).
+    /// </remarks>
+    public static CapabilitySet LocalCapabilities(BgpProtocolOptions o) =>
+        SharedLocalCapabilities.GetOrAdd((o.Ipv4, o.Ipv6, o.AddPaths, o.LocalAs, o.GracefulRestart, o.GracefulRestartTime), BuildLocalCapabilities);
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(bool Ipv4, bool Ipv6, AddPathMode AddPaths, uint LocalAs, bool GracefulRestart, int GracefulRestartTime), CapabilitySet> SharedLocalCapabilities = new();
+
+    private static CapabilitySet BuildLocalCapabilities((bool Ipv4, bool Ipv6, AddPathMode AddPaths, uint LocalAs, bool GracefulRestart, int GracefulRestartTime) o)
     {
         var families = new List<AfiSafi>();
         if (o.Ipv4)

@@ -161,27 +161,30 @@ internal sealed partial class Parser
         return b;
     }
 
-    /// <summary><c>neighbor [IP] [port N] [as N]</c>.</summary>
+    /// <summary><c>neighbor [IP] [port N] [as N]</c>, taken into one copy of the record.</summary>
     private BgpProtocolConfig ParseNeighbor(BgpProtocolConfig b)
     {
+        var address = b.NeighborAddress;
+        var port = b.NeighborPort;
+        var asn = b.NeighborAs;
         var any = false;
         if (Peek().Kind is TokenKind.Ip4 or TokenKind.Ip6)
         {
-            b = b with { NeighborAddress = ExpectAddress("a neighbor address") };
+            address = ExpectAddress("a neighbor address");
             any = true;
         }
         if (AcceptWord("port"))
         {
-            b = b with { NeighborPort = (int)ExpectNumber("a port number", 1, 65535) };
+            port = (int)ExpectNumber("a port number", 1, 65535);
             any = true;
         }
         if (AcceptWord("as"))
         {
-            b = b with { NeighborAs = (uint)ExpectNumber("an AS number", 1) };
+            asn = (uint)ExpectNumber("an AS number", 1);
             any = true;
         }
         if (!any)
             throw Expected("a neighbor address, 'port' or 'as'");
-        return b;
+        return b with { NeighborAddress = address, NeighborPort = port, NeighborAs = asn };
     }
 }

@@ -19,6 +19,9 @@ internal static class Lexer
     public static List<Token> Tokenize(string text, string file)
     {
         var tokens = new List<Token>();
+        // Each distinct word, number, address or operator is one string however often it appears:
+        // a config of a thousand neighbours from one template repeats the same few dozen words.
+        var texts = new HashSet<string>(StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
         var i = 0;
         var line = 1;
         var lineStart = 0;
@@ -101,14 +104,14 @@ internal static class Lexer
 
             if (TryIpv6(text, i, loc, out var v6End, out var v6))
             {
-                tokens.Add(new Token(TokenKind.Ip6, text[i..v6End], loc) { Ip = v6 });
+                tokens.Add(new Token(TokenKind.Ip6, Intern(texts, text.AsSpan(i, v6End - i)), loc) { Ip = v6 });
                 i = v6End;
                 continue;
             }
 
             if (char.IsAsciiDigit(ch))
             {
-                i = LexNumberOrIpv4(text, i, loc, tokens);
+                i = LexNumberOrIpv4(text, i, loc, tokens, texts);
                 continue;
             }
 
@@ -117,7 +120,7 @@ internal static class Lexer
                 var end = i;
                 while (end < text.Length && (char.IsAsciiLetterOrDigit(text[end]) || text[end] == '_'))
                     end++;
-                var word = text[i..end];
+                var word = Intern(texts, text.AsSpan(i, end - i));
                 CheckSymbolLength(word, loc);
                 tokens.Add(new Token(TokenKind.Identifier, word, loc));
                 i = end;
@@ -126,8 +129,7 @@ internal static class Lexer
 
             if (i + 1 < text.Length)
             {
-                var two = text.Substring(i, 2);
-                if (Array.IndexOf(TwoCharOps, two) >= 0)
+                if (TwoCharOp(text.AsSpan(i, 2)) is { } two)
                 {
                     tokens.Add(new Token(TokenKind.Punct, two, loc));
                     i += 2;
@@ -136,7 +138,7 @@ internal static class Lexer
             }
             if (SingleCharOps.Contains(ch))
             {
-                tokens.Add(new Token(TokenKind.Punct, ch.ToString(), loc));
+                tokens.Add(new Token(TokenKind.Punct, Intern(texts, text.AsSpan(i, 1)), loc));
                 i++;
                 continue;
             }
@@ -170,7 +172,28 @@ internal static class Lexer
         return true;
     }
 
-    private static int LexNumberOrIpv4(string text, int i, SourceLocation loc, List<Token> tokens)
+    private static string? TwoCharOp(ReadOnlySpan<char> two)
+    {
+        foreach (var op in TwoCharOps)
+        {
+            if (two.SequenceEqual(op))
+                return op;
+        }
+        return null;
+    }
+
+    /// <summary>The pool's string equal to <paramref name="span"/>, added on first sight.</summary>
+    private static string Intern(HashSet<string>.AlternateLookup<ReadOnlySpan<char>> texts, ReadOnlySpan<char> span)
+    {
+        if (!texts.TryGetValue(span, out var s))
+        {
+            s = span.ToString();
+            texts.Add(s);
+        }
+        return s;
+    }
+
+    private static int LexNumberOrIpv4(string text, int i, SourceLocation loc, List<Token> tokens, HashSet<string>.AlternateLookup<ReadOnlySpan<char>> texts)
     {
         var end = i;
         if (text[i] == '0' && i + 1 < text.Length && (text[i + 1] == 'x' || text[i + 1] == 'X'))
@@ -180,12 +203,12 @@ internal static class Lexer
                 end++;
             if (!long.TryParse(text.AsSpan(i + 2, end - i - 2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var hex) || hex > uint.MaxValue)
                 throw new ConfigException(loc, $"invalid number '{text[i..end]}'");
-            tokens.Add(new Token(TokenKind.Number, text[i..end], loc) { Number = hex });
+            tokens.Add(new Token(TokenKind.Number, Intern(texts, text.AsSpan(i, end - i)), loc) { Number = hex });
             return end;
         }
         while (end < text.Length && (char.IsAsciiDigit(text[end]) || (text[end] == '.' && end + 1 < text.Length && char.IsAsciiDigit(text[end + 1]))))
             end++;
-        var word = text[i..end];
+        var word = Intern(texts, text.AsSpan(i, end - i));
         if (word.Contains('.'))
         {
             if (!IpAddr.TryParse(word, out var v4) || v4.IsV6)

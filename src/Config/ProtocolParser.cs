@@ -42,16 +42,18 @@ internal sealed partial class Parser
             var from = ExpectSymbol("a template name after 'from'");
             if (!_ctx.Templates.TryGetValue(from.Text, out var baseConfig))
                 throw Error(from, $"unknown template '{from.Text}'");
-            if (baseConfig.TypeName != NewConfig(type, "").TypeName)
+            // Each type's name is its keyword, capitalised (BGP, Kernel, …).
+            if (!baseConfig.TypeName.Equals(type, StringComparison.OrdinalIgnoreCase))
                 throw Error(from, $"template '{from.Text}' is a {baseConfig.TypeName.ToLowerInvariant()} template, not {type}");
             templateName = from.Text;
-            config = baseConfig with { Name = name };
+            // One copy of the template per protocol: a thousand neighbours from one template are a
+            // thousand of these records, each a few hundred bytes.
+            config = baseConfig with { Name = name, TemplateName = templateName, Location = keyword.Location };
         }
         else
         {
-            config = NewConfig(type, name);
+            config = NewConfig(type, name) with { Location = keyword.Location };
         }
-        config = config with { TemplateName = templateName, Location = keyword.Location };
 
         _ctx.Define(name, kind, nameLocation);
         ExpectPunct("{");

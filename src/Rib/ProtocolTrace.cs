@@ -15,17 +15,25 @@ public sealed class ProtocolTrace
     /// <summary>The category prefix of the class loggers; the class's name follows (<c>states</c>, <c>routes</c>, …).</summary>
     public const string CategoryPrefix = "Calico.Bgp.Debug.";
 
+    // Constants, not six strings made per protocol instance (a thousand configured neighbours).
+    private const string StatesCategory = CategoryPrefix + "states";
+    private const string RoutesCategory = CategoryPrefix + "routes";
+    private const string FiltersCategory = CategoryPrefix + "filters";
+    private const string InterfacesCategory = CategoryPrefix + "interfaces";
+    private const string EventsCategory = CategoryPrefix + "events";
+    private const string PacketsCategory = CategoryPrefix + "packets";
+
     /// <summary>A trace that writes nothing (tests, tools).</summary>
     public static readonly ProtocolTrace None = new(NullLoggerFactory.Instance);
 
     public ProtocolTrace(ILoggerFactory loggers)
     {
-        States = loggers.CreateLogger(CategoryOf("states"));
-        Routes = loggers.CreateLogger(CategoryOf("routes"));
-        Filters = loggers.CreateLogger(CategoryOf("filters"));
-        Interfaces = loggers.CreateLogger(CategoryOf("interfaces"));
-        Events = loggers.CreateLogger(CategoryOf("events"));
-        Packets = loggers.CreateLogger(CategoryOf("packets"));
+        States = loggers.CreateLogger(StatesCategory);
+        Routes = loggers.CreateLogger(RoutesCategory);
+        Filters = loggers.CreateLogger(FiltersCategory);
+        Interfaces = loggers.CreateLogger(InterfacesCategory);
+        Events = loggers.CreateLogger(EventsCategory);
+        Packets = loggers.CreateLogger(PacketsCategory);
     }
 
     /// <summary>The category of one class's logger (<paramref name="debugClass"/> as the config spells it).</summary>

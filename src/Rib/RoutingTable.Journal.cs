@@ -20,6 +20,9 @@ public sealed partial class RoutingTable
     /// </summary>
     public int JournalCapacity => _journal?.Capacity ?? 0;
 
+    /// <summary>The journal ring's length now: it starts small and grows towards <see cref="JournalCapacity"/> as readers fall behind.</summary>
+    internal int JournalLength => _journal?.Length ?? 0;
+
     /// <summary>
     /// Back-pressure ("cork", BIRD 3): true while some journal reader is more than three quarters of
     /// its capacity behind. Importers may pause reading from peers while it holds; nothing else waits
@@ -87,11 +90,23 @@ public sealed partial class RoutingTable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
         lock (_writer)
         {
-            _journal ??= new ChangeJournal(Math.Max(capacity, DefaultJournalCapacity), Version);
+            _journal ??= new ChangeJournal(Math.Max(capacity, DefaultJournalCapacity), Version, OldestWantedChange);
             var reader = new JournalReader(this, _journal, consumer, capacity, Version + 1);
             _journalReaders = _journalReaders.Add(reader);
             return reader;
         }
+    }
+
+    /// <summary>The oldest change a reader has yet to read; a reader due for a resync wants none. Asked by the writer once per quarter ring.</summary>
+    private long OldestWantedChange()
+    {
+        var oldest = long.MaxValue;
+        foreach (var r in _journalReaders)
+        {
+            if (!r.NeedsResync)
+                oldest = Math.Min(oldest, r.Position);
+        }
+        return oldest;
     }
 
     internal void Unsubscribe(JournalReader reader)

@@ -120,6 +120,104 @@ public class JournalTests
     }
 
     [Fact]
+    public void The_ring_starts_small_and_grows_as_a_reader_falls_behind_without_losing_a_change()
+    {
+        using var reader = _table.SubscribeJournal("test");
+        reader.Resync([]);
+        Assert.Equal(ChangeJournal.InitialLength, _table.JournalLength);
+        var first = _table.Version + 1;
+        var changes = 3 * ChangeJournal.InitialLength + 5;
+        for (var i = 0; i < changes; i++)
+        {
+            if (i % 2 == 0)
+                _table.Update(new Route(P, _learned, _bgp));
+            else
+                _table.Withdraw(P, _bgp);
+        }
+        Assert.Equal(changes, reader.Lag);
+        Assert.InRange(_table.JournalLength, 4 * ChangeJournal.InitialLength, _table.JournalCapacity);
+
+        var versions = new List<long>();
+        var buffer = new TableChange[100];
+        while (reader.TryRead(buffer) is var n and > 0)
+            versions.AddRange(buffer[..n].Select(c => c.Version));
+        Assert.False(reader.Overflowed);
+        Assert.Equal(Enumerable.Range(0, changes).Select(i => first + i), versions);
+    }
+
+    [Fact]
+    public async Task A_reader_on_another_thread_reads_each_change_whole_and_in_order_while_the_ring_grows()
+    {
+        using var reader = _table.SubscribeJournal("test");
+        reader.Resync([]);
+        var prefixes = Enumerable.Range(0, 256).Select(i => Prefix.Parse($"10.60.{i}.0/24")).ToArray();
+        var first = _table.Version + 1;
+        const int Changes = 200_000;
+        // Blocks of 256: every prefix announced, then every prefix withdrawn; change i (version first + i)
+        // is always about prefixes[i % 256].
+        var writer = Task.Run(() =>
+        {
+            for (var i = 0; i < Changes; i++)
+            {
+                if (i / 256 % 2 == 0)
+                    _table.Update(new Route(prefixes[i % 256], _learned, _bgp));
+                else
+                    _table.Withdraw(prefixes[i % 256], _bgp);
+            }
+        });
+        var buffer = new TableChange[128];
+        var snapshot = new List<RouteEntry>();
+        long next = first;
+        var read = 0;
+        while (!writer.IsCompleted || reader.NeedsResync || reader.Lag > 0)
+        {
+            if (reader.NeedsResync)
+            {
+                // Only a reader a whole capacity behind is sent to a resync; it starts again at the head.
+                reader.Resync(snapshot);
+                next = reader.Position;
+                continue;
+            }
+            var n = reader.TryRead(buffer);
+            for (var k = 0; k < n; k++)
+            {
+                Assert.Equal(next, buffer[k].Version);
+                Assert.Equal(prefixes[(int)((next - first) % 256)], buffer[k].Prefix);
+                next++;
+            }
+            read += n;
+            if (n == 0)
+                await Task.Yield();
+        }
+        await writer;
+        Assert.Equal(first + Changes, next);
+        Assert.InRange(_table.JournalLength, ChangeJournal.InitialLength, _table.JournalCapacity);
+        if (reader.OverflowCount == 0)
+            Assert.Equal(Changes, read);
+    }
+
+    [Fact]
+    public void A_ring_whose_readers_keep_up_stays_at_its_first_length()
+    {
+        using var reader = _table.SubscribeJournal("test");
+        reader.Resync([]);
+        var buffer = new TableChange[64];
+        var read = 0;
+        for (var i = 0; i < 10 * ChangeJournal.InitialLength; i++)
+        {
+            if (i % 2 == 0)
+                _table.Update(new Route(P, _learned, _bgp));
+            else
+                _table.Withdraw(P, _bgp);
+            if (i % 50 == 49)
+                read += reader.TryRead(buffer);
+        }
+        read += reader.TryRead(buffer);
+        Assert.Equal(10 * ChangeJournal.InitialLength, read);
+        Assert.Equal(ChangeJournal.InitialLength, _table.JournalLength);
+    }
+
+    [Fact]
     public void Back_pressure_corks_the_table_while_a_reader_lags_and_uncorks_when_it_catches_up()
     {
         using var reader = _table.SubscribeJournal("test", capacity: 8);

@@ -51,7 +51,8 @@ public sealed partial record CapabilitySet
     public bool GracefulRestartRestarting { get; init; }
     public int GracefulRestartTime { get; init; }
     public IReadOnlyList<AfiSafi> GracefulRestartFamilies { get; init; } = [];
-    public IReadOnlyDictionary<AfiSafi, AddPathMode> AddPath { get; init; } = new Dictionary<AfiSafi, AddPathMode>();
+    // One empty map for every set without ADD-PATH, not a dictionary per instance.
+    public IReadOnlyDictionary<AfiSafi, AddPathMode> AddPath { get; init; } = System.Collections.ObjectModel.ReadOnlyDictionary<AfiSafi, AddPathMode>.Empty;
 
     public AddPathMode AddPathFor(AfiSafi family) => AddPath.TryGetValue(family, out var m) ? m : AddPathMode.None;
 

@@ -116,6 +116,7 @@ internal sealed partial class RoutingDaemon : IHostedService, IAsyncDisposable, 
         BeginGracefulRecovery();
         _log.LogInformation("Started ({Family}, router id {RouterId}, {Count} protocols)", _cl.DualStack ? "IPv4 and IPv6" : _cl.Ipv6 ? "IPv6" : "IPv4", FormatRouterId(RouterId), _protocols.Count);
         _reloadLoop = ReloadLoopAsync(_stopping.Token);
+        ReturnStartupMemory();
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

@@ -6,20 +6,24 @@ namespace Calico.Bgp.Daemon.Logging;
 /// <summary>
 /// One debug class's logger of one protocol (a <see cref="Rib.ProtocolTrace"/> logger): Debug is
 /// enabled only while that class is on for the protocol, so the protocol's guard skips the message
-/// entirely otherwise. What passes is written by <paramref name="inner"/>, the protocol's own
-/// category, whose <see cref="ProtocolDebugLogger"/> still decides by event id.
+/// entirely otherwise. What passes is written by the protocol's own category logger
+/// (<see cref="ProtocolLoggerFactory.Logger"/>, made only when something passes), whose
+/// <see cref="ProtocolDebugLogger"/> still decides by event id.
 /// </summary>
-internal sealed class ProtocolClassLogger(ILogger inner, string protocol, ProtocolDebug debugClass, ProtocolDebugSwitch debug) : ILogger
+internal sealed class ProtocolClassLogger(ProtocolLoggerFactory owner, string protocol, ProtocolDebug debugClass, ProtocolDebugSwitch debug) : ILogger
 {
     // Whether the class is on, as of the switch's version: asked per route, so the switch's
-    // dictionary is read again only after some flags changed. One object, swapped whole.
-    private volatile Cached _cached = new(-1, false);
+    // dictionary is read again only after some flags changed. One object, swapped whole; every
+    // logger starts from the same "not read yet".
+    private volatile Cached _cached = NotRead;
+
+    private static readonly Cached NotRead = new(-1, false);
 
     private sealed record Cached(int Version, bool On);
 
-    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => inner.BeginScope(state);
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => owner.Logger.BeginScope(state);
 
-    public bool IsEnabled(LogLevel logLevel) => (logLevel >= LogLevel.Information || ClassOn()) && inner.IsEnabled(logLevel);
+    public bool IsEnabled(LogLevel logLevel) => (logLevel >= LogLevel.Information || ClassOn()) && owner.Logger.IsEnabled(logLevel);
 
     private bool ClassOn()
     {
@@ -33,5 +37,5 @@ internal sealed class ProtocolClassLogger(ILogger inner, string protocol, Protoc
     }
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-        inner.Log(logLevel, eventId, state, exception, formatter);
+        owner.Logger.Log(logLevel, eventId, state, exception, formatter);
 }

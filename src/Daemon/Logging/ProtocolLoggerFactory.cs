@@ -11,14 +11,26 @@ namespace Calico.Bgp.Daemon.Logging;
 /// With the <paramref name="debug"/> switch, the loggers of a <see cref="ProtocolTrace"/> (one per
 /// debug class) report Debug as enabled only while their class is on.
 /// </summary>
+/// <remarks>
+/// The category's logger is made at the first message, not with the protocol: the logging stack
+/// builds a logger per new category and provider (about 3.6 KiB per protocol, most of it garbage of
+/// its filter rules), and a configured neighbour that never comes up, or a debug class that stays
+/// off, never needs one (bench/RESULTS-perf.md, eighth round). All the protocol's loggers share it.
+/// </remarks>
 internal sealed class ProtocolLoggerFactory(ILoggerFactory inner, string protocol, ProtocolDebugSwitch? debug = null) : ILoggerFactory
 {
+    private readonly string _category = ProtocolLogEvents.Category(protocol);
+    private ILogger? _logger;
+
+    /// <summary>The protocol's category logger, made on first use (two threads racing get the factory's one cached instance).</summary>
+    internal ILogger Logger => _logger ??= inner.CreateLogger(_category);
+
     public ILogger CreateLogger(string categoryName)
     {
-        var logger = inner.CreateLogger(ProtocolLogEvents.Category(protocol));
-        return debug is not null && ClassOf(categoryName) is var cls && cls != ProtocolDebug.None
-            ? new ProtocolClassLogger(logger, protocol, cls, debug)
-            : logger;
+        var cls = debug is null ? ProtocolDebug.None : ClassOf(categoryName);
+        return cls != ProtocolDebug.None
+            ? new ProtocolClassLogger(this, protocol, cls, debug!)
+            : new DeferredLogger(this);
     }
 
     /// <summary>The debug class a <see cref="ProtocolTrace"/> category stands for; None for other categories.</summary>
@@ -40,5 +52,16 @@ internal sealed class ProtocolLoggerFactory(ILoggerFactory inner, string protoco
     // The daemon's factory outlives every protocol; it is not this wrapper's to dispose.
     public void Dispose()
     {
+    }
+
+    /// <summary>The protocol's logger for a category that is not a debug class: the category logger, made when first asked.</summary>
+    private sealed class DeferredLogger(ProtocolLoggerFactory owner) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => owner.Logger.BeginScope(state);
+
+        public bool IsEnabled(LogLevel logLevel) => owner.Logger.IsEnabled(logLevel);
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            owner.Logger.Log(logLevel, eventId, state, exception, formatter);
     }
 }

@@ -11,7 +11,12 @@ namespace Calico.Bgp.Fib.Netlink;
 /// </summary>
 public sealed class NetlinkSocket : INetlinkListener
 {
-    private const int ReceiveBufferSize = 256 * 1024;
+    // One datagram: the kernel builds each dump datagram in an skb of at most the last recvmsg
+    // length, capped at SKB_WITH_OVERHEAD(32768) (net/netlink/af_netlink.c, netlink_recvmsg), or a
+    // single message when that is bigger; a notification is one message.
+    // 64 KiB rather than 256: each daemon holds one per listener and the pool keeps the dumps', and
+    // a collection that moves one touches all of it (bench/RESULTS-perf.md, eighth round).
+    private const int ReceiveBufferSize = 64 * 1024;
     private const int SocketBufferBytes = 4 * 1024 * 1024;
     private const int SolSocket = 1;
     private const int SoRcvbuf = 8;

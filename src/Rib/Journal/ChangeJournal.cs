@@ -14,11 +14,22 @@ namespace Calico.Bgp.Rib;
 /// writes are releases); a reader reads entry, old best, entry again (volatile reads are acquires) and
 /// keeps the slot only when both entry reads are the same object with the version it expects. Entries
 /// are fresh objects per change, so the same object in both reads means no write came between.
+/// <para>
+/// The ring starts at <see cref="InitialLength"/> slots and doubles, up to <see cref="Capacity"/>,
+/// whenever a reader falls half its length behind: a table that changes a few routes at a time (a
+/// route reflector, a Calico node) keeps 16 KiB instead of the 1 MiB a full-table feed needs. The
+/// writer looks every quarter ring, and a reader's lag grows by one per change, so no reader is
+/// ever more than three quarters of the length behind, and no slot a reader still wants is
+/// overwritten before the ring is at its full capacity. A growth copies the live slots into a new
+/// array and publishes it before the next change; the old array is never written again, so a
+/// reader still holding it reads the same entries there.
+/// </para>
 /// </remarks>
 internal sealed class ChangeJournal
 {
-    private readonly Slot[] _slots;
-    private readonly int _mask;
+    private Slot[] _slots;
+    private readonly int _capacity;
+    private readonly Func<long> _oldestWanted;
     private TaskCompletionSource? _waiter;
     private long _head;
 
@@ -28,11 +39,14 @@ internal sealed class ChangeJournal
         public Route? OldBest;
     }
 
-    public ChangeJournal(int capacity, long head)
+    /// <param name="capacity">How far behind a reader may fall (rounded up to a power of two): the ring's final length.</param>
+    /// <param name="head">The version of the last change written.</param>
+    /// <param name="oldestWanted">The oldest version some reader has yet to read (<see cref="long.MaxValue"/> when none waits for one).</param>
+    public ChangeJournal(int capacity, long head, Func<long> oldestWanted)
     {
-        var size = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Clamp(capacity, MinCapacity, MaxCapacity));
-        _slots = new Slot[size];
-        _mask = size - 1;
+        _capacity = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Clamp(capacity, MinCapacity, MaxCapacity));
+        _slots = new Slot[Math.Min(_capacity, InitialLength)];
+        _oldestWanted = oldestWanted;
         _head = head;
     }
 
@@ -42,7 +56,14 @@ internal sealed class ChangeJournal
     /// <summary>A ring of 16 MiB; a reader further behind than this is cheaper to resync than to replay.</summary>
     public const int MaxCapacity = 1 << 20;
 
-    public int Capacity => _slots.Length;
+    /// <summary>The ring's first length: 16 KiB of slots.</summary>
+    public const int InitialLength = 1 << 10;
+
+    /// <summary>How far behind a reader may fall before its changes are overwritten: the ring's length once grown.</summary>
+    public int Capacity => _capacity;
+
+    /// <summary>The ring's length now (grows towards <see cref="Capacity"/>).</summary>
+    public int Length => Volatile.Read(ref _slots).Length;
 
     /// <summary>The version of the last change written (0 before any).</summary>
     public long Head => Volatile.Read(ref _head);
@@ -50,7 +71,11 @@ internal sealed class ChangeJournal
     /// <summary>Appends a change; called by the table's writer only, with consecutive versions.</summary>
     public void Append(RouteEntry entry, Route? oldBest)
     {
-        ref var slot = ref _slots[(int)(entry.Version & _mask)];
+        var slots = _slots;
+        var quarter = slots.Length / 4 - 1;
+        if ((entry.Version & quarter) == 0 && slots.Length < _capacity)
+            slots = GrowIfBehind(entry.Version, slots);
+        ref var slot = ref slots[(int)(entry.Version & (slots.Length - 1))];
         Volatile.Write(ref slot.Entry, null);
         Volatile.Write(ref slot.OldBest, oldBest);
         Volatile.Write(ref slot.Entry, entry);
@@ -60,10 +85,33 @@ internal sealed class ChangeJournal
         Interlocked.Exchange(ref _waiter, null)?.TrySetResult();
     }
 
+    /// <summary>
+    /// Doubles the ring (more than once if need be) while the oldest change a reader still wants is
+    /// more than half its length behind <paramref name="version"/>, the change about to be written.
+    /// </summary>
+    private Slot[] GrowIfBehind(long version, Slot[] slots)
+    {
+        var oldest = _oldestWanted();
+        var lag = version - oldest;
+        if (oldest == long.MaxValue || lag <= slots.Length / 2)
+            return slots;
+        var length = slots.Length;
+        while (length < _capacity && lag > length / 2)
+            length *= 2;
+        var grown = new Slot[length];
+        // Every change still in the ring, into its place in the new one.
+        for (var v = Math.Max(1, version - slots.Length); v < version; v++)
+            grown[(int)(v & (length - 1))] = slots[(int)(v & (slots.Length - 1))];
+        Volatile.Write(ref _slots, grown);
+        return grown;
+    }
+
     /// <summary>Reads the change with <paramref name="version"/>; false when it was overwritten (the reader fell behind).</summary>
     public bool TryGet(long version, out TableChange change)
     {
-        ref var slot = ref _slots[(int)(version & _mask)];
+        // After the head (the caller read it first): a ring that grew before the change was written is seen.
+        var slots = Volatile.Read(ref _slots);
+        ref var slot = ref slots[(int)(version & (slots.Length - 1))];
         var first = Volatile.Read(ref slot.Entry);
         var oldBest = Volatile.Read(ref slot.OldBest);
         var again = Volatile.Read(ref slot.Entry);

@@ -16,7 +16,15 @@ internal sealed class CaptureProvider : ILoggerProvider
         }
     }
 
-    public ILogger CreateLogger(string categoryName) => new Capture(this, categoryName);
+    /// <summary>The categories a logger was made for, in order.</summary>
+    public List<string> Created { get; } = [];
+
+    public ILogger CreateLogger(string categoryName)
+    {
+        lock (Created)
+            Created.Add(categoryName);
+        return new Capture(this, categoryName);
+    }
 
     public void Dispose()
     {

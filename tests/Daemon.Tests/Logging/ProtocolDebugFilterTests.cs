@@ -176,6 +176,26 @@ public class ProtocolDebugFilterTests
     }
 
     [Fact]
+    public void A_protocol_gets_its_category_logger_at_its_first_message_and_one_for_all_its_loggers()
+    {
+        var capture = new CaptureProvider();
+        var debug = new ProtocolDebugSwitch();
+        using var factory = LoggerFactory.Create(b => b.AddProvider(capture).SetMinimumLevel(LogLevel.Trace));
+        var loggers = new ProtocolLoggerFactory(factory, "Mesh_10_0_0_2", debug);
+        var trace = new ProtocolTrace(loggers);
+        var log = loggers.CreateLogger("Calico.Bgp.Speaker.Mesh_10_0_0_2");
+        // Built and asked about a class that is off: no logger made yet (a neighbour that never comes up needs none).
+        Assert.False(trace.Routes.IsEnabled(LogLevel.Debug));
+        Assert.Empty(capture.Created);
+
+        log.LogInformation("Mesh_10_0_0_2: session established");
+        debug["Mesh_10_0_0_2"] = ProtocolDebug.States;
+        trace.States.LogDebug(ProtocolEvents.BgpStateChanged, "Mesh_10_0_0_2: BGP state changed from OpenConfirm to Established");
+        Assert.Equal([ProtocolLogEvents.Category("Mesh_10_0_0_2")], capture.Created);
+        Assert.Equal(["Mesh_10_0_0_2: session established", "Mesh_10_0_0_2: BGP state changed from OpenConfirm to Established"], capture.Messages);
+    }
+
+    [Fact]
     public void Without_the_switch_the_protocol_factory_hands_out_plain_loggers()
     {
         var capture = new CaptureProvider();
