@@ -7,9 +7,9 @@ namespace Calico.Bgp.Fib.Tests;
 
 /// <summary>
 /// The kernel protocol's export settle, held per prefix (against an in-memory kernel,
-/// <see cref="FakeRouteNetlink"/>): a prefix is written once it has been still for the settle time,
-/// while the rest of the table may go on changing (the ECMP burst of one prefix written once is
-/// KernelJournalTests' four-path test).
+/// <see cref="FakeRouteNetlink"/>): a change of a route in the kernel is written once the prefix has
+/// been still for the settle time, while the rest of the table may go on changing (a new prefix's
+/// first path at once, and the ECMP paths after it in one more write, is KernelJournalTests' new-prefix test).
 /// </summary>
 public sealed class KernelSettleTests
 {
