@@ -43,10 +43,14 @@ public sealed class KernelDeleteOrderTests
         var deleted = monitor.Events.Where(e => e.Type == Rtnl.DelRoute && e.Route.Protocol == Rtnl.ProtoBird).Select(e => e.Route.Prefix).ToList();
         Assert.Equal(Routes, deleted.Count);
         Assert.Equal(Routes, deleted.Distinct().Count());
-        const int distance = 64;
-        var up = deleted.Skip(distance).Zip(deleted).Count(p => p.First.CompareTo(p.Second) > 0);
-        return (double)up / (deleted.Count - distance);
+        return UpShare(deleted, 64);
     }
+
+    /// <summary>The share of <paramref name="prefixes"/> above the one <paramref name="distance"/> before (about 0.5 scattered).</summary>
+    private static double UpShare(List<Prefix> prefixes, int distance) =>
+        (double)prefixes.Skip(distance).Zip(prefixes).Count(p => p.First.CompareTo(p.Second) > 0) / (prefixes.Count - distance);
+
+    private static double UpShare(List<RouteChange> changes, int distance) => UpShare([.. changes.Select(c => c.Route.Prefix)], distance);
 
     [Fact]
     public void Scatter_keeps_every_delete_and_breaks_the_ascending_order()
@@ -78,9 +82,6 @@ public sealed class KernelDeleteOrderTests
         Assert.InRange(UpShare(deletes, 1), 0.3, 0.7);
         Assert.InRange(UpShare(deletes, 64), 0.3, 0.7);
     }
-
-    private static double UpShare(List<RouteChange> changes, int distance) =>
-        (double)changes.Skip(distance).Zip(changes).Count(p => p.First.Route.Prefix.CompareTo(p.Second.Route.Prefix) > 0) / (changes.Count - distance);
 
     [Fact]
     public void Scatter_keeps_a_metric_changes_delete_before_its_add()
