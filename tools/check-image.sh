@@ -67,9 +67,11 @@ if [ "${CHECK_IMAGE_TESTS:-1}" = 1 ]; then
         --logger "trx;LogFileName=check-image.trx" --results-directory "$out/results" >"$out/tests.log" 2>&1 \
       || { cat "$out/tests.log" >&2
            # The quiet console says which tests failed; the trx says why.
-           # Every line of each message (an assertion's Expected/Actual follow its first line).
-           awk '/<Message>/ {p = 1} p {print} /<\/Message>/ {p = 0}' "$out/results/check-image.trx" \
-             | sed 's|.*<Message>||; s|</Message>.*||; s|^|check-image: |' | head -80 >&2 || true
+           # Every line of each message (an assertion's Expected/Actual follow its first line), and
+           # the stack trace's lines in the test's own sources (which assertion failed).
+           awk '/<Message>/ {p = 1} p {print} /<\/Message>/ {p = 0}
+                /<StackTrace>/ {s = 1} s && /Tests\.cs:line/ {print} /<\/StackTrace>/ {s = 0}' "$out/results/check-image.trx" \
+             | sed 's|.*<Message>||; s|</Message>.*||; s|<StackTrace> *||; s|^|check-image: |' | head -80 >&2 || true
            fail "tests against the published binaries failed (${spec%%|*})"; }
     grep -E '^(Passed|Failed)!' "$out/tests.log" | sed "s|^|check-image: published binaries: |"
   done
