@@ -37,8 +37,14 @@ public sealed record DirectProtocolConfig : ProtocolConfig
     public EquatableList<InterfacePattern> Interfaces { get; init; } = EquatableList<InterfacePattern>.Empty;
 }
 
-/// <summary>One <c>route P blackhole|unreachable|prohibit|via IP;</c>.</summary>
-public sealed record StaticRouteConfig(Prefix Prefix, RouteDest Dest, IpAddr? Gateway);
+/// <summary>
+/// One <c>route P blackhole|unreachable|prohibit|via IP;</c>, or <c>route P multipath via IP [weight N] …;</c>
+/// (<see cref="RouteDest.Multipath"/>, its gateways in <paramref name="NextHops"/>).
+/// </summary>
+public sealed record StaticRouteConfig(Prefix Prefix, RouteDest Dest, IpAddr? Gateway, EquatableList<StaticNextHopConfig>? NextHops = null);
+
+/// <summary>One <c>via IP [weight N]</c> of a multipath static route; weight 1..256 (BIRD 1.6's range).</summary>
+public sealed record StaticNextHopConfig(IpAddr Gateway, int Weight = 1);
 
 /// <summary><c>protocol static</c>.</summary>
 public sealed record StaticProtocolConfig : ProtocolConfig

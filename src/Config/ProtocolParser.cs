@@ -339,14 +339,56 @@ internal sealed partial class Parser
                 Next();
                 route = new StaticRouteConfig(prefix, RouteDest.Prohibit, null);
                 break;
-            case "via" when t.Kind == TokenKind.Identifier:
+            case "multipath" when t.Kind == TokenKind.Identifier:
                 Next();
-                route = new StaticRouteConfig(prefix, RouteDest.Router, ExpectAddress("a gateway address"));
+                if (!Peek().IsWord("via"))
+                    throw Expected("'via' (a multipath route needs at least one next hop)");
+                route = new StaticRouteConfig(prefix, RouteDest.Multipath, null, ParseNextHops(prefix));
+                break;
+            case "via" when t.Kind == TokenKind.Identifier:
+                var hops = ParseNextHops(prefix);
+                // BIRD 2 spells a multipath route without the keyword (route P via A via B;); one
+                // gateway with a weight other than 1 is a multipath route of one hop.
+                route = hops.Count == 1 && hops[0].Weight == 1
+                    ? new StaticRouteConfig(prefix, RouteDest.Router, hops[0].Gateway)
+                    : new StaticRouteConfig(prefix, RouteDest.Multipath, null, hops);
                 break;
             default:
-                throw Expected("'via', 'blackhole', 'unreachable' or 'prohibit'");
+                throw Expected("'via', 'multipath', 'blackhole', 'unreachable' or 'prohibit'");
         }
         EndStatement();
         return s with { Routes = new EquatableList<StaticRouteConfig>([.. s.Routes, route]) };
+    }
+
+    /// <summary>
+    /// <c>via IP [weight N]</c>, one or more (BIRD 1.6's <c>stat_multipath</c>): weight 1..256, default
+    /// 1. A gateway given twice is an error: the kernel refuses an IPv6 route with a repeated next hop.
+    /// </summary>
+    private EquatableList<StaticNextHopConfig> ParseNextHops(Prefix prefix)
+    {
+        var hops = new List<StaticNextHopConfig>();
+        while (AcceptWord("via"))
+        {
+            var at = Peek();
+            var gw = ExpectAddress("a gateway address");
+            if (gw.IsV6 != prefix.IsV6)
+                throw Error(at, $"gateway {gw} is not of the family of route {prefix}");
+            if (hops.Any(h => h.Gateway == gw))
+                throw Error(at, $"next hop {gw} is given twice");
+            var weight = 1;
+            if (Peek().IsWord("weight"))
+            {
+                Next();
+                var w = Peek();
+                if (w.Kind != TokenKind.Number)
+                    throw Expected("a weight");
+                Next();
+                if (w.Number is < 1 or > 256)
+                    throw Error(w, "Weight must be in range 1-256");
+                weight = (int)w.Number;
+            }
+            hops.Add(new StaticNextHopConfig(gw, weight));
+        }
+        return new EquatableList<StaticNextHopConfig>(hops);
     }
 }

@@ -24,6 +24,12 @@ public sealed record PathAttributes
     public string? Interface { get; init; }
     /// <summary>Address of the neighbour the route was received from (BIRD's <c>from</c>).</summary>
     public IpAddr? From { get; init; }
+    /// <summary>
+    /// The next hops of a <see cref="RouteDest.Multipath"/> route (BIRD's <c>nexthops</c>), in their
+    /// configured order; default (undefined) for any other destination. Routes with the same hops
+    /// share one array, so interning compares them cheaply.
+    /// </summary>
+    public ImmutableArray<MultipathHop> NextHops { get; init; }
 
     // BGP path attributes (RFC 4271 §5 and extensions).
     public BgpOrigin? Origin { get; init; }
@@ -72,6 +78,7 @@ public sealed record PathAttributes
             && Gateway == other.Gateway
             && Interface == other.Interface
             && From == other.From
+            && SameList(NextHops, other.NextHops)
             && Origin == other.Origin
             && Equals(AsPath, other.AsPath)
             && NextHop == other.NextHop
@@ -121,6 +128,7 @@ public sealed record PathAttributes
         h.Add(Gateway);
         h.Add(Interface);
         h.Add(From);
+        AddList(ref h, NextHops);
         h.Add(Origin);
         h.Add(AsPath);
         h.Add(NextHop);

@@ -35,6 +35,18 @@ internal static class RouteFormatter
     };
 
     /// <summary>
+    /// The next hops of a multipath route, one <c>1007</c> line each under its route line, as BIRD
+    /// 1.6's rt_show_rte prints them: <c>\tvia GW on IF weight N</c>.
+    /// </summary>
+    public static void WriteNextHops(ReplyWriter reply, PathAttributes a)
+    {
+        if (a.Dest != RouteDest.Multipath || a.NextHops.IsDefault)
+            return;
+        foreach (var h in a.NextHops)
+            reply.Line(1007, string.Create(CultureInfo.InvariantCulture, $"\tvia {h.Gateway} on {h.Interface} weight {h.Weight}"));
+    }
+
+    /// <summary>
     /// <c> (pref)</c>, or for BGP (<c>bgp_get_route_info</c>) <c> (pref/igp) [ASnnn origin]</c>.
     /// Calico's peers use <c>gateway recursive</c>, whose next hop BIRD resolves through the table
     /// with IGP metric 0 for a directly connected gateway: we print <c>/0</c> for every BGP route.

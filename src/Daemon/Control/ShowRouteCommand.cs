@@ -133,6 +133,7 @@ internal static partial class ShowRouteCommand
                 if (o.Stats < 2)
                 {
                     ctx.Reply.Line(1007, RouteFormatter.Line(prefixColumn, route, i == 0, now, zone, counters.Gateways));
+                    RouteFormatter.WriteNextHops(ctx.Reply, route.Attributes);
                     if (o.Verbose)
                         RouteFormatter.WriteAttributes(ctx.Reply, route);
                 }

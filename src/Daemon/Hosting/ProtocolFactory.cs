@@ -98,7 +98,8 @@ internal sealed class ProtocolFactory(BirdConfig config, RoutingTable table, Tim
     internal static StaticProtocolOptions StaticOptions(StaticProtocolConfig s) => new()
     {
         Name = s.Name,
-        Routes = [.. s.Routes.Select(r => new StaticRoute(r.Prefix, r.Dest, r.Gateway))],
+        Routes = [.. s.Routes.Select(r => new StaticRoute(r.Prefix, r.Dest, r.Gateway,
+            r.NextHops is { } hops ? [.. hops.Select(h => new StaticNextHop(h.Gateway, h.Weight))] : default))],
         ImportFilter = s.ImportFilter,
         Preference = s.Preference ?? StaticPreference,
     };

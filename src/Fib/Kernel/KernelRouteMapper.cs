@@ -39,6 +39,16 @@ public static class KernelRouteMapper
                     return null;
                 (gateway, oif, onlink) = (hop.Gateway, hop.InterfaceIndex, hop.Onlink);
                 break;
+            case RouteDest.Multipath:
+                var hops = MultipathHops(a, links);
+                if (hops.IsDefaultOrEmpty)
+                    return null;
+                if (hops.Length == 1)
+                {
+                    (gateway, oif) = (hops[0].Gateway, hops[0].InterfaceIndex);
+                    break;
+                }
+                return new KernelRouteSpec { Prefix = prefix, Metric = a.KrtMetric, Table = table, Type = type, NextHops = hops };
             case RouteDest.Device:
                 if (!deviceRoutes || a.Interface is null || links.ByName(a.Interface) is not { } d)
                     return null;
@@ -48,6 +58,37 @@ public static class KernelRouteMapper
                 return null;
         }
         return new KernelRouteSpec { Prefix = prefix, Metric = a.KrtMetric, Table = table, Type = type, Gateway = gateway, OutInterfaceIndex = oif, Onlink = onlink };
+    }
+
+    // The kernel hops of the last multipath route mapped: routes behind the same next hops share one
+    // interned attribute set, so one hop array serves them all (replaced whole, safe across threads).
+    private static volatile MultipathHopsMemo? _lastMultipath;
+
+    private sealed record MultipathHopsMemo(ImmutableArray<MultipathHop> From, InterfaceSnapshot Links, ImmutableArray<KernelNextHop> Hops);
+
+    /// <summary>
+    /// The kernel next hops of a multipath route (BIRD's <c>nl_add_multipath</c>: each hop's gateway,
+    /// interface and weight, rtnh_hops = weight - 1), without a hop whose interface is gone.
+    /// </summary>
+    /// <remarks>
+    /// The kernel's rtnh_hops is a byte and <see cref="KernelNextHop.Weight"/> one too: weight 256
+    /// (rtnh_hops 255) is written as 255.
+    /// </remarks>
+    public static ImmutableArray<KernelNextHop> MultipathHops(PathAttributes a, InterfaceSnapshot links)
+    {
+        if (a.NextHops.IsDefaultOrEmpty)
+            return default;
+        if (_lastMultipath is { } memo && memo.From == a.NextHops && ReferenceEquals(memo.Links, links))
+            return memo.Hops;
+        var hops = ImmutableArray.CreateBuilder<KernelNextHop>(a.NextHops.Length);
+        foreach (var h in a.NextHops)
+        {
+            if (links.ByName(h.Interface) is { } dev)
+                AddHop(hops, new KernelNextHop(h.Gateway, dev.Index, Weight: (byte)Math.Clamp(h.Weight, 1, 255)));
+        }
+        var result = hops.Count == hops.Capacity ? hops.MoveToImmutable() : hops.ToImmutable();
+        _lastMultipath = new MultipathHopsMemo(a.NextHops, links, result);
+        return result;
     }
 
     /// <summary>
@@ -138,8 +179,19 @@ public static class KernelRouteMapper
             // Never a route the kernel protocol learned itself back to the kernel.
             if (ReferenceEquals(r.Protocol, context.Self))
                 continue;
-            if (context.Filter.Apply(r, context.Cache) is { Attributes: { Dest: RouteDest.Router } e } && TryMapHop(e, context.Links, out var hop))
+            var exported = context.Filter.Apply(r, context.Cache)?.Attributes;
+            if (exported is { Dest: RouteDest.Router } && TryMapHop(exported, context.Links, out var hop))
                 AddHop(scratch, hop);
+            else if (exported is { Dest: RouteDest.Multipath })
+            {
+                // A multipath path joins with all its hops (BIRD's mpnh_merge_rta), up to the limit.
+                foreach (var h in MultipathHops(exported, context.Links))
+                {
+                    if (scratch.Count >= context.Limit)
+                        break;
+                    AddHop(scratch, h);
+                }
+            }
         }
         return Unicast(prefix, best, context.Table, scratch, ref lastHops);
     }

@@ -72,7 +72,8 @@ public sealed record KernelRouteSpec
                 var found = false;
                 foreach (var a in actual.NextHops)
                 {
-                    if (SameHop(hop.Gateway, hop.InterfaceIndex, hop.Onlink, a.Gateway, a.InterfaceIndex, a.Onlink))
+                    // The weight too: a reload that changes only weights must reach the kernel.
+                    if (SameHop(hop.Gateway, hop.InterfaceIndex, hop.Onlink, a.Gateway, a.InterfaceIndex, a.Onlink) && Math.Max((byte)1, hop.Weight) == Math.Max((byte)1, a.Weight))
                     {
                         found = true;
                         break;

@@ -13,7 +13,7 @@ public sealed partial class StaticProtocol
     /// <summary>
     /// Takes new routes and import filter: routes no longer configured are withdrawn, the rest go
     /// through the usual sync (unchanged ones are not touched). False when the change needs a restart:
-    /// another preference or check time, or <c>via</c> routes where none were (the gateway check
+    /// another preference or check time, or <c>via</c> (or multipath) routes where none were (the gateway check
     /// only runs for a protocol started with them).
     /// </summary>
     public bool TryReconfigure(StaticProtocolOptions options)
@@ -22,7 +22,7 @@ public sealed partial class StaticProtocol
         {
             if (options.Preference != _options.Preference || options.CheckTime != _options.CheckTime)
                 return false;
-            if (options.Routes.Any(r => r.Dest == RouteDest.Router) && !NeedsInterfaces && IsRunning)
+            if (options.Routes.Any(r => r.HasGateways) && !NeedsInterfaces && IsRunning)
                 return false;
             _options = options;
             var wanted = options.Routes.Select(r => r.Prefix).ToHashSet();

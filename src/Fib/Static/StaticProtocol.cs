@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Calico.Bgp.Fib.Interfaces;
 using Calico.Bgp.Fib.Netlink;
 using Calico.Bgp.Rib;
@@ -5,8 +6,18 @@ using Microsoft.Extensions.Logging;
 
 namespace Calico.Bgp.Fib.Static;
 
-/// <summary>One <c>route P blackhole;</c> / <c>route P via GW;</c> line.</summary>
-public sealed record StaticRoute(Prefix Prefix, RouteDest Dest, IpAddr? Gateway = null);
+/// <summary>
+/// One <c>route P blackhole;</c> / <c>route P via GW;</c> line, or <c>route P multipath via A [weight N] via B …;</c>
+/// (<see cref="RouteDest.Multipath"/> with its gateways in <paramref name="NextHops"/>).
+/// </summary>
+public sealed record StaticRoute(Prefix Prefix, RouteDest Dest, IpAddr? Gateway = null, ImmutableArray<StaticNextHop> NextHops = default)
+{
+    /// <summary>Whether the route depends on gateways being reachable (BIRD's neighbour check).</summary>
+    public bool HasGateways => Dest is RouteDest.Router or RouteDest.Multipath;
+}
+
+/// <summary>One <c>via GW [weight N]</c> of a multipath static route (weight 1..256).</summary>
+public readonly record struct StaticNextHop(IpAddr Gateway, int Weight = 1);
 
 /// <summary>A <c>protocol static</c> block.</summary>
 public sealed record StaticProtocolOptions
@@ -23,7 +34,8 @@ public sealed record StaticProtocolOptions
 /// BIRD's static protocol: puts its routes in the table. A <c>via</c> route is there only while its
 /// gateway lies on a directly connected subnet of an up interface (BIRD's neighbour check), which
 /// follows the shared interface source, or is re-checked every <see cref="StaticProtocolOptions.CheckTime"/>
-/// seconds without one.
+/// seconds without one. A multipath route carries the next hops whose gateways are reachable, is a
+/// plain <c>via</c> route while only one is, and is withdrawn when none is (BIRD 1.6's static_install).
 /// </summary>
 public sealed partial class StaticProtocol : InterfaceTrackingProtocol
 {
@@ -45,8 +57,8 @@ public sealed partial class StaticProtocol : InterfaceTrackingProtocol
 
     public override string TypeName => "Static";
 
-    /// <summary>Only <c>via</c> routes depend on interfaces (BIRD's neighbour check of their gateway).</summary>
-    protected override bool NeedsInterfaces => _options.Routes.Any(r => r.Dest == RouteDest.Router);
+    /// <summary>Only <c>via</c> and multipath routes depend on interfaces (BIRD's neighbour check of their gateways).</summary>
+    protected override bool NeedsInterfaces => _options.Routes.Any(r => r.HasGateways);
 
     protected override TimeSpan ScanInterval => TimeSpan.FromSeconds(Math.Max(1, _options.CheckTime));
 
@@ -68,13 +80,16 @@ public sealed partial class StaticProtocol : InterfaceTrackingProtocol
 
     private void SyncRoutes(InterfaceSnapshot links, ref long imported, ref long updates, ref long withdraws)
     {
+        // Multipath routes with the same next hops in a row (a block of prefixes behind the same
+        // gateways) share the attributes worked out for the first: nothing per route but the route.
+        var multipath = new MultipathMemo();
         foreach (var s in _options.Routes)
         {
-            var attrs = Attributes(s, links);
+            var attrs = s.Dest == RouteDest.Multipath ? multipath.Get(s.NextHops, links, Table.Attributes) : Intern(Attributes(s, links));
             Route? route = null;
             if (attrs is not null)
             {
-                route = _options.ImportFilter.Apply(new Route(s.Prefix, Table.Attributes.Intern(attrs), this), Table.Attributes);
+                route = _options.ImportFilter.Apply(new Route(s.Prefix, attrs, this), Table.Attributes);
                 if (route is null)
                     TraceFiltered(s.Prefix);
             }
@@ -88,7 +103,10 @@ public sealed partial class StaticProtocol : InterfaceTrackingProtocol
                     imported--;
                     withdraws++;
                     TraceRoute("removed", s.Prefix);
-                    Log.LogInformation("{Protocol}: {Prefix} withdrawn, gateway {Gateway} not reachable", Name, s.Prefix, s.Gateway);
+                    if (s.Dest == RouteDest.Multipath)
+                        Log.LogInformation("{Protocol}: {Prefix} withdrawn, no gateway of its next hops reachable", Name, s.Prefix);
+                    else
+                        Log.LogInformation("{Protocol}: {Prefix} withdrawn, gateway {Gateway} not reachable", Name, s.Prefix, s.Gateway);
                 }
                 continue;
             }
@@ -102,6 +120,8 @@ public sealed partial class StaticProtocol : InterfaceTrackingProtocol
             TraceRoute(old is null ? "added" : "updated", s.Prefix);
         }
     }
+
+    private PathAttributes? Intern(PathAttributes? a) => a is null ? null : Table.Attributes.Intern(a);
 
     private static PathAttributes? Attributes(StaticRoute s, InterfaceSnapshot links)
     {
