@@ -20,7 +20,7 @@ public class ErrorTests
         { "filter f { if x then accept; }", "e.cfg:1:15: unknown symbol 'x': expected an attribute, variable, function or constant" },
         { "protocol static { route 10.0.0.1/24 blackhole; }", "e.cfg:1:25: invalid prefix 10.0.0.1/24: host bits are set" },
         { "protocol static { route 10.0.0.0/33 blackhole; }", "e.cfg:1:34: prefix length 33 is out of range (0..32)" },
-        { "protocol static { route 10.0.0.0/8 nowhere; }", "e.cfg:1:36: expected 'via', 'blackhole', 'unreachable' or 'prohibit', found 'nowhere'" },
+        { "protocol static { route 10.0.0.0/8 nowhere; }", "e.cfg:1:36: expected 'via', 'multipath', 'blackhole', 'unreachable' or 'prohibit', found 'nowhere'" },
         { "protocol static { route 10.0.0.0/8 via 2001::1; }", "e.cfg:1:40: expected a gateway address (an IPv4 address), found IPv6 address '2001::1'" },
         { "protocol bgp b { local as 1; neighbor 1.2.3.4 as 2; description \"x; }", "e.cfg:1:65: unterminated string: expected '\"' before end of line" },
         { "/* never closed\nrouter id 1.2.3.4;", "e.cfg:1:1: unterminated comment: expected '*/'" },
