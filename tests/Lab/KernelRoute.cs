@@ -7,6 +7,9 @@ public sealed record KernelRoute(string Dst, string Type, string? Gateway, strin
 {
     public bool IsOnlink => Flags.Contains("onlink");
 
+    /// <summary>The next hops of a multipath route with device and weight (<c>nexthop via G dev D weight W</c>).</summary>
+    public IReadOnlyList<KernelRouteHop> Hops { get; init; } = [];
+
     /// <summary>Parses <c>ip -j route</c> output.</summary>
     public static IReadOnlyList<KernelRoute> ParseJson(string json)
     {
@@ -20,12 +23,14 @@ public sealed record KernelRoute(string Dst, string Type, string? Gateway, strin
             if (r.TryGetProperty("flags", out var f))
                 flags.AddRange(f.EnumerateArray().Select(x => x.GetString() ?? ""));
             var mp = new List<string>();
+            var hops = new List<KernelRouteHop>();
             if (r.TryGetProperty("nexthops", out var nh))
             {
                 foreach (var hop in nh.EnumerateArray())
                 {
                     if (hop.TryGetProperty("gateway", out var g))
                         mp.Add(g.GetString() ?? "");
+                    hops.Add(new KernelRouteHop(Str(hop, "gateway"), Str(hop, "dev"), hop.TryGetProperty("weight", out var w) ? w.GetInt32() : 1));
                     if (hop.TryGetProperty("flags", out var hf))
                         flags.AddRange(hf.EnumerateArray().Select(x => x.GetString() ?? ""));
                 }
@@ -38,7 +43,8 @@ public sealed record KernelRoute(string Dst, string Type, string? Gateway, strin
                 Protocol: Str(r, "protocol") ?? "",
                 Metric: r.TryGetProperty("metric", out var m) ? m.GetInt32() : null,
                 Flags: flags,
-                MultipathGateways: mp));
+                MultipathGateways: mp)
+            { Hops = hops });
         }
         return list;
     }
@@ -49,3 +55,6 @@ public sealed record KernelRoute(string Dst, string Type, string? Gateway, strin
     public override string ToString() =>
         $"{(Type != "unicast" ? Type + " " : "")}{Dst}{(Gateway is null ? "" : " via " + Gateway)}{(Dev is null ? "" : " dev " + Dev)} proto {Protocol}{(Metric is null ? "" : " metric " + Metric)}{(Flags.Count > 0 ? " " + string.Join(' ', Flags) : "")}";
 }
+
+/// <summary>One next hop of a multipath route read back from the kernel.</summary>
+public sealed record KernelRouteHop(string? Gateway, string? Dev, int Weight);

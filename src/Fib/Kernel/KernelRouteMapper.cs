@@ -60,9 +60,11 @@ public static class KernelRouteMapper
         return new KernelRouteSpec { Prefix = prefix, Metric = a.KrtMetric, Table = table, Type = type, Gateway = gateway, OutInterfaceIndex = oif, Onlink = onlink };
     }
 
-    // The kernel hops of the last multipath route mapped: routes behind the same next hops share one
-    // interned attribute set, so one hop array serves them all (replaced whole, safe across threads).
-    private static volatile MultipathHopsMemo? _lastMultipath;
+    // The kernel hops of the last multipath route mapped on this thread (a kernel protocol maps on
+    // its loop): routes behind the same next hops share one interned attribute set, so one hop array
+    // serves them all.
+    [ThreadStatic]
+    private static MultipathHopsMemo? _lastMultipath;
 
     private sealed record MultipathHopsMemo(ImmutableArray<MultipathHop> From, InterfaceSnapshot Links, ImmutableArray<KernelNextHop> Hops);
 
