@@ -164,4 +164,51 @@ public sealed class StaticMultipathTests
         }
         Assert.DoesNotContain(await host.RoutesAsync(), r => r.Dst.StartsWith("10.80.", StringComparison.Ordinal));
     }
+    [Fact]
+    public async Task Ipv6_multipath_route_is_one_kernel_route_read_back_without_rewrites()
+    {
+        await using var lab = await TestLab.CreateAsync("mp-kernel6");
+        var host = await lab.AddHostAsync("node");
+        var peer = await lab.AddHostAsync("peer");
+        await lab.ConnectAsync(host, "fd00:1::1/64", peer, "fd00:1::2/64", "eth0", "eth0");
+        await lab.ConnectAsync(host, "fd00:2::1/64", peer, "fd00:2::2/64", "eth1", "eth1");
+        var table = new RoutingTable();
+        var loggers = NullLoggerFactory.Instance;
+        var device = new DeviceProtocol(new DeviceProtocolOptions { Name = "device1", ScanTime = NoTimerScan }, table, TimeProvider.System, loggers, host.Netns);
+        var prefix = Prefix.Parse("fd00:80::/64");
+        var statics = new StaticProtocol(new StaticProtocolOptions
+        {
+            Name = "static1",
+            CheckTime = NoTimerScan,
+            Routes = [new StaticRoute(prefix, RouteDest.Multipath, NextHops: Hops(("fd00:1::2", 2), ("fd00:2::2", 1)))],
+        }, table, TimeProvider.System, loggers, host.Netns)
+        {
+            InterfaceSource = device,
+        };
+        var kernel = new KernelProtocol(new KernelProtocolOptions { Name = "kernel1", Ipv6 = true, ExportFilter = RouteFilter.AcceptAll, ScanTime = 1 }, table, TimeProvider.System, loggers, host.Netns)
+        {
+            InterfaceSource = device,
+        };
+        await device.StartAsync(CancellationToken.None);
+        await statics.StartAsync(CancellationToken.None);
+        await kernel.StartAsync(CancellationToken.None);
+        try
+        {
+            await Wait.UntilAsync(async () => (await host.RoutesAsync(ipv6: true)).Any(r => r.Dst == "fd00:80::/64" && r.Hops.Count == 2), Generous,
+                "IPv6 multipath kernel route", () => host.RoutesTextAsync(ipv6: true));
+            var route = (await host.RoutesAsync(ipv6: true)).Single(r => r.Dst == "fd00:80::/64");
+            Assert.Equal([new KernelRouteHop("fd00:1::2", "eth0", 2), new KernelRouteHop("fd00:2::2", "eth1", 1)], route.Hops.OrderBy(h => h.Gateway, StringComparer.Ordinal));
+            var writes = kernel.Counters.Writes;
+            var scans = kernel.Counters.Scans;
+            await Wait.UntilAsync(() => kernel.Counters.Scans >= scans + 3, Generous, "three scans");
+            Assert.Equal(writes, kernel.Counters.Writes);
+        }
+        finally
+        {
+            await kernel.StopAsync(CancellationToken.None);
+            await statics.StopAsync(CancellationToken.None);
+            await device.StopAsync(CancellationToken.None);
+        }
+        Assert.DoesNotContain(await host.RoutesAsync(ipv6: true), r => r.Dst == "fd00:80::/64");
+    }
 }
