@@ -2,7 +2,9 @@ using System.Collections.Immutable;
 using Calico.Bgp.Fib.Interfaces;
 using Calico.Bgp.Fib.Kernel;
 using Calico.Bgp.Fib.Netlink;
+using Calico.Bgp.Lab;
 using Calico.Bgp.Rib;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Calico.Bgp.Fib.Tests;
 
@@ -59,5 +61,39 @@ public sealed class KernelMultipathMapTests
         var reweighted = desired with { NextHops = [new(A.Gateway, 2, Weight: 1), new(B.Gateway, 3, Weight: 1)] };
         Assert.True(desired.Matches(same), "hop order does not matter");
         Assert.False(desired.Matches(reweighted));
+    }
+    /// <summary>A static protocol's stand-in: not a BGP session, so its routes merge with nothing (BIRD's rte_mergable).</summary>
+    private sealed class StaticOwner(RoutingTable table) : Protocol("static1", table, TimeProvider.System, 200)
+    {
+        public override string TypeName => "Static";
+        public override Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public override Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task The_kernel_protocol_writes_a_multipath_path_as_one_route_with_or_without_merge_paths(bool mergePaths)
+    {
+        var fake = new FakeRouteNetlink();
+        fake.Links.Add(new LinkInfo(3, "eth1", "veth", Rtnl.IffUp | Rtnl.IffLowerUp, 1500, 1));
+        var table = new RoutingTable();
+        var owner = new StaticOwner(table);
+        table.Update(new Route(Prefix.Parse("10.80.0.0/24"), table.Attributes.Intern(Multipath(A, B)), owner));
+        // A BGP path for the same prefix, less preferred: it neither wins nor joins the static route's hops.
+        table.Update(TestRoutes.Bgp(table, new TestProtocol(table), "10.80.0.0/24", "10.0.9.9"));
+        var kernel = new KernelProtocol(new KernelProtocolOptions { Name = "kernel1", ExportFilter = RouteFilter.AcceptAll, ScanTime = 60, MergePaths = mergePaths },
+            table, TimeProvider.System, NullLoggerFactory.Instance, () => fake);
+        await kernel.StartAsync(CancellationToken.None);
+        try
+        {
+            await Wait.UntilAsync(() => fake.Find("10.80.0.0/24") is not null, TimeSpan.FromSeconds(10), "route written");
+            var spec = fake.Find("10.80.0.0/24")!;
+            Assert.Equal<KernelNextHop>([new(A.Gateway, 2, Weight: 3), new(B.Gateway, 3, Weight: 1)], spec.NextHops.ToArray());
+        }
+        finally
+        {
+            await kernel.StopAsync(CancellationToken.None);
+        }
     }
 }
