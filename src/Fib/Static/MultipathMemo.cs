@@ -41,13 +41,12 @@ internal struct MultipathMemo
             if (links.FindConnected(h.Gateway) is { } dev)
                 reachable.Add(new MultipathHop(h.Gateway, dev.Name, h.Weight));
         }
-        var a = new PathAttributes { Source = RouteSource.Static };
-        a = reachable.Count switch
+        var a = reachable.Count switch
         {
             0 => null,
             // One next hop left is a route via it, as BIRD's fallback to a unipath route.
-            1 => a with { Dest = RouteDest.Router, Gateway = reachable[0].Gateway, Interface = reachable[0].Interface },
-            _ => a with { Dest = RouteDest.Multipath, NextHops = reachable.ToImmutable() },
+            1 => new PathAttributes { Source = RouteSource.Static, Dest = RouteDest.Router, Gateway = reachable[0].Gateway, Interface = reachable[0].Interface },
+            _ => new PathAttributes { Source = RouteSource.Static, Dest = RouteDest.Multipath, NextHops = reachable.ToImmutable() },
         };
         return a is null ? null : cache.Intern(a);
     }
