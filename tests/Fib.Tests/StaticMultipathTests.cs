@@ -127,8 +127,8 @@ public sealed class StaticMultipathTests
                 "multipath kernel route", () => host.RoutesTextAsync());
             var route = (await host.RoutesAsync()).Single(r => r.Dst == "10.80.0.0/24");
             Assert.Equal("bird", route.Protocol);
-            // rtnh_hops is a byte: weight 256 is written as 255 (see KernelRouteMapper.MultipathHops).
-            Assert.Equal([new KernelRouteHop("10.0.1.2", "eth0", 3), new KernelRouteHop("10.0.2.2", "eth1", 1), new KernelRouteHop("10.0.3.2", "eth2", 255)],
+            // Weight 256 is rtnh_hops 255, the most a byte holds.
+            Assert.Equal([new KernelRouteHop("10.0.1.2", "eth0", 3), new KernelRouteHop("10.0.2.2", "eth1", 1), new KernelRouteHop("10.0.3.2", "eth2", 256)],
                 route.Hops.OrderBy(h => h.Gateway, StringComparer.Ordinal));
 
             // Read back on every scan and matched: no rewrite.

@@ -72,10 +72,6 @@ public static class KernelRouteMapper
     /// The kernel next hops of a multipath route (BIRD's <c>nl_add_multipath</c>: each hop's gateway,
     /// interface and weight, rtnh_hops = weight - 1), without a hop whose interface is gone.
     /// </summary>
-    /// <remarks>
-    /// The kernel's rtnh_hops is a byte and <see cref="KernelNextHop.Weight"/> one too: weight 256
-    /// (rtnh_hops 255) is written as 255.
-    /// </remarks>
     public static ImmutableArray<KernelNextHop> MultipathHops(PathAttributes a, InterfaceSnapshot links)
     {
         if (a.NextHops.IsDefaultOrEmpty)
@@ -86,7 +82,7 @@ public static class KernelRouteMapper
         foreach (var h in a.NextHops)
         {
             if (links.ByName(h.Interface) is { } dev)
-                AddHop(hops, new KernelNextHop(h.Gateway, dev.Index, Weight: (byte)Math.Clamp(h.Weight, 1, 255)));
+                AddHop(hops, new KernelNextHop(h.Gateway, dev.Index, Weight: h.Weight));
         }
         var result = hops.Count == hops.Capacity ? hops.MoveToImmutable() : hops.ToImmutable();
         _lastMultipath = new MultipathHopsMemo(a.NextHops, links, result);

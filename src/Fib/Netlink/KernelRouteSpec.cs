@@ -17,8 +17,8 @@ public enum KernelRouteType : byte
     Throw = 9,
 }
 
-/// <summary>One next hop of a multipath route (struct rtnexthop + RTA_GATEWAY).</summary>
-public readonly record struct KernelNextHop(IpAddr? Gateway, int InterfaceIndex, bool Onlink = false, byte Weight = 1);
+/// <summary>One next hop of a multipath route (struct rtnexthop + RTA_GATEWAY); <paramref name="Weight"/> 1..256 is rtnh_hops + 1.</summary>
+public readonly record struct KernelNextHop(IpAddr? Gateway, int InterfaceIndex, bool Onlink = false, int Weight = 1);
 
 /// <summary>
 /// A route as the kernel's FIB holds it: what RTM_NEWROUTE writes and a dump reads back. The kernel
@@ -73,7 +73,7 @@ public sealed record KernelRouteSpec
                 foreach (var a in actual.NextHops)
                 {
                     // The weight too: a reload that changes only weights must reach the kernel.
-                    if (SameHop(hop.Gateway, hop.InterfaceIndex, hop.Onlink, a.Gateway, a.InterfaceIndex, a.Onlink) && Math.Max((byte)1, hop.Weight) == Math.Max((byte)1, a.Weight))
+                    if (SameHop(hop.Gateway, hop.InterfaceIndex, hop.Onlink, a.Gateway, a.InterfaceIndex, a.Onlink) && Math.Max(1, hop.Weight) == Math.Max(1, a.Weight))
                     {
                         found = true;
                         break;

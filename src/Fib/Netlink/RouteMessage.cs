@@ -39,7 +39,7 @@ public static class RouteMessage
                 var mp = w.BeginNested(Rtnl.RtaMultipath);
                 foreach (var hop in route.NextHops)
                 {
-                    var nh = w.BeginNexthop(hop.Onlink ? Rtnl.NhFOnlink : (byte)0, (byte)(Math.Max((byte)1, hop.Weight) - 1), hop.InterfaceIndex);
+                    var nh = w.BeginNexthop(hop.Onlink ? Rtnl.NhFOnlink : (byte)0, (byte)(Math.Clamp(hop.Weight, 1, 256) - 1), hop.InterfaceIndex);
                     if (hop.Gateway is { } g)
                         w.AttributeAddress(Rtnl.RtaGateway, g);
                     w.EndNested(nh);
@@ -207,7 +207,7 @@ public static class RouteMessage
                 if (attrs.Type == Rtnl.RtaGateway && attrs.Value.Length is 4 or 16)
                     gw = IpAddr.FromBytes(attrs.Value);
             }
-            Current = new KernelNextHop(gw, ifindex, (flags & Rtnl.NhFOnlink) != 0, (byte)(hops + 1));
+            Current = new KernelNextHop(gw, ifindex, (flags & Rtnl.NhFOnlink) != 0, hops + 1);
             _rest = v[Math.Min(Nl.Align(len), v.Length)..];
             return true;
         }
