@@ -44,7 +44,7 @@ for (var i = 0; i < args.Length; i++)
             only = args[++i].Split(',');
             break;
         default:
-            Console.Error.WriteLine("usage: calico-kernel-bench [--routes N] [--runs N] [--out FILE.md (the report is printed; also written there)] [--only writer,fed,filled,bird2,ip] [--shapes 1,4] [--perf DIR] [--withdraw table|ascending]");
+            Console.Error.WriteLine("usage: calico-kernel-bench [--routes N] [--runs N] [--out FILE.md (the report is printed; also written there)] [--only writer,fed,filled,fed-mp,filled-mp,bird2,bird2-merge,ip] [--shapes 1,4] [--perf DIR] [--withdraw table|ascending]");
             return 2;
     }
 }
@@ -56,6 +56,9 @@ Shape[] shapes = [.. new Shape[] { new("1 next hop", 1), new("4-way ECMP", 4) }.
     ("writer-random", (s, n) => Scenarios.WriterAsync(s, n, Scenarios.DeleteOrder.Random)),
     ("fed", (s, n) => Scenarios.KernelProtocolAsync(s, n, filled: false)),
     ("filled", (s, n) => Scenarios.KernelProtocolAsync(s, n, filled: true)),
+    // ECMP from one route per prefix carrying every next hop (a multipath static route): BIRD 2's input.
+    ("fed-mp", (s, n) => Scenarios.KernelProtocolAsync(s, n, filled: false, multipathRoutes: true)),
+    ("filled-mp", (s, n) => Scenarios.KernelProtocolAsync(s, n, filled: true, multipathRoutes: true)),
     ("bird2", Scenarios.Bird2Async),
     // ECMP from N routes merged on export (our protocol's input); one next hop is the same as bird2.
     ("bird2-merge", (s, n) => Scenarios.Bird2Async(s, n, merge: true)),
@@ -80,7 +83,8 @@ for (var run = 1; run <= runs; run++)
             // By default the writer deletes as added and in a random order; the other orders only when asked for.
             if (only is null ? name.StartsWith("writer-", StringComparison.Ordinal) && name != "writer-random" : !only.Contains(name))
                 continue;
-            if (name == "bird2-merge" && shape.Paths == 1)
+            // With one next hop these are the same input as bird2 and filled/fed.
+            if (name is "bird2-merge" or "fed-mp" or "filled-mp" && shape.Paths == 1)
                 continue;
             var m = await go(shape, routes);
             Console.Error.WriteLine($"run {run} {m.Shape,-11} {m.Contender,-50} install {m.Install.TotalSeconds,7:F3} s (first→last {m.FirstToLast.TotalSeconds,6:F3} s, CPU {m.InstallCpu.TotalSeconds,6:F3} s)  remove {m.Remove.TotalSeconds,7:F3} s (CPU {m.RemoveCpu.TotalSeconds,6:F3} s)");

@@ -113,6 +113,8 @@ public static class Scenarios
     public const string ProtocolFilled = "our KernelProtocol, table filled before its start";
     public const string Bird2 = "BIRD 2 (static → kernel export)";
     public const string Bird2Merge = "BIRD 2 (one static per next hop, merge paths on)";
+    public const string ProtocolFedMultipath = "our KernelProtocol, multipath routes, fed while it runs";
+    public const string ProtocolFilledMultipath = "our KernelProtocol, multipath routes, filled before its start";
 
     /// <summary>
     /// Our KernelProtocol fed from a RoutingTable, as the daemon runs it (ECMP by merge paths of N
@@ -121,26 +123,38 @@ public static class Scenarios
     /// kernel protocol starts); otherwise the routes are fed while it runs (timed from the first
     /// update: the feed of 100,000 or 400,000 <c>RoutingTable.Update</c>s is included).
     /// </summary>
-    public static async Task<Measurement> KernelProtocolAsync(Shape shape, int routes, bool filled)
+    /// <remarks>
+    /// <paramref name="multipathRoutes"/>: ECMP as BIRD 2's multipath static routes give it, one owner
+    /// whose route per prefix carries every next hop (a static <c>route P multipath via A via B …;</c>),
+    /// exported without <c>merge paths</c>: the same input as the <see cref="Bird2"/> row.
+    /// </remarks>
+    public static async Task<Measurement> KernelProtocolAsync(Shape shape, int routes, bool filled, bool multipathRoutes = false)
     {
         var (lab, node) = await NodeAsync(filled ? "bench-filled" : "bench-fed");
         await using var _ = lab;
         await using var counter = new RouteCounter(node.Netns, shape.Paths);
         var table = new RoutingTable();
-        var owners = Enumerable.Range(0, shape.Paths).Select(i => new BenchPeer(table, $"Mesh_{i}", i)).ToArray();
-        var attrs = shape.Gateways.Select(g => table.Attributes.Intern(new PathAttributes
-        {
-            Source = RouteSource.Bgp,
-            Dest = RouteDest.Router,
-            NextHop = IpAddr.Parse(g),
-            Gateway = IpAddr.Parse(g),
-            KrtTunnel = "",
-        })).ToArray();
+        var owners = Enumerable.Range(0, multipathRoutes ? 1 : shape.Paths).Select(i => new BenchPeer(table, $"Mesh_{i}", i)).ToArray();
+        var attrs = multipathRoutes
+            ? [table.Attributes.Intern(new PathAttributes
+            {
+                Source = RouteSource.Static,
+                Dest = RouteDest.Multipath,
+                NextHops = [.. shape.Gateways.Select(g => new MultipathHop(IpAddr.Parse(g), "eth0"))],
+            })]
+            : shape.Gateways.Select(g => table.Attributes.Intern(new PathAttributes
+            {
+                Source = RouteSource.Bgp,
+                Dest = RouteDest.Router,
+                NextHop = IpAddr.Parse(g),
+                Gateway = IpAddr.Parse(g),
+                KrtTunnel = "",
+            })).ToArray();
         var kernel = new KernelProtocol(new KernelProtocolOptions
         {
             Name = "kernel1",
             ExportFilter = RouteFilter.AcceptAll,
-            MergePaths = shape.Paths > 1,
+            MergePaths = shape.Paths > 1 && !multipathRoutes,
             ScanTime = 60,
             Persist = false,
             // Room for every change of the run (400,000 for ECMP), so a fall behind the journal never
@@ -217,7 +231,8 @@ public static class Scenarios
             var removeCpu = Cpu.Self() - cpu - removeCounterCpu;
             await profile.DisposeAsync();
             Console.Error.WriteLine($"  removal: {removeCpu.TotalSeconds:F3} s of CPU (protocol, withdrawals; the route counter's {removeCounterCpu.TotalSeconds:F3} s apart)");
-            return new Measurement(shape.Name, filled ? ProtocolFilled : ProtocolFed, routes, install, Since(start, removed))
+            var contender = multipathRoutes ? (filled ? ProtocolFilledMultipath : ProtocolFedMultipath) : (filled ? ProtocolFilled : ProtocolFed);
+            return new Measurement(shape.Name, contender, routes, install, Since(start, removed))
             {
                 InstallCpu = installCpu,
                 RemoveCpu = removeCpu,
