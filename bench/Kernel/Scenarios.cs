@@ -163,6 +163,7 @@ public static class Scenarios
         long start;
         var cpu = Cpu.Self();
         var counted = counter.Cpu;
+        var gc = GcWindow.Start();
         if (filled)
         {
             var feedStart = Stopwatch.GetTimestamp();
@@ -170,6 +171,7 @@ public static class Scenarios
             Console.Error.WriteLine($"  feed before the start (not timed): {Stopwatch.GetElapsedTime(feedStart).TotalSeconds:F3} s, {(Cpu.Self() - cpu).TotalSeconds:F3} s of CPU");
             cpu = Cpu.Self();
             counted = counter.Cpu;
+            gc = GcWindow.Start();
             start = Stopwatch.GetTimestamp();
             await kernel.StartAsync(CancellationToken.None);
         }
@@ -190,11 +192,12 @@ public static class Scenarios
             // The route counter listens on a thread of its own: its CPU is not the contender's.
             var counterCpu = counter.Cpu - counted;
             var installCpu = Cpu.Self() - cpu - counterCpu;
+            var installGc = gc.End();
             await profile.DisposeAsync();
             var firstToLast = counter.FirstSeen is > 0 and var first ? Since(first, installed) : install;
             var c = kernel.Counters;
             Console.Error.WriteLine($"  protocol after install: {c.Writes} writes, {c.WriteErrors} refused, {c.Resyncs} resyncs, {c.Scans} scans{(counter.FellBackToDumps ? ", the route counter lost notifications and counted by dumps" : "")}; "
-                + $"{installCpu.TotalSeconds:F3} s of CPU (protocol{(filled ? "" : ", feed")}; the route counter's {counterCpu.TotalSeconds:F3} s apart)");
+                + $"{installCpu.TotalSeconds:F3} s of CPU (protocol{(filled ? "" : ", feed")}; the route counter's {counterCpu.TotalSeconds:F3} s apart); {installGc}");
 
             // Every prefix loses all its paths at once, in the table's own order (its hash order, as
             // RoutingTable.WithdrawAll walks it when a session goes down; BIRD's `disable static1`
@@ -206,6 +209,7 @@ public static class Scenarios
             profile = await Profiler.StartAsync($"{tag}-remove");
             cpu = Cpu.Self();
             counted = counter.Cpu;
+            gc = GcWindow.Start();
             start = Stopwatch.GetTimestamp();
             foreach (var prefix in withdrawals)
             {
@@ -215,8 +219,9 @@ public static class Scenarios
             var removed = await counter.WaitForAsync(0, Patience);
             var removeCounterCpu = counter.Cpu - counted;
             var removeCpu = Cpu.Self() - cpu - removeCounterCpu;
+            var removeGc = gc.End();
             await profile.DisposeAsync();
-            Console.Error.WriteLine($"  removal: {removeCpu.TotalSeconds:F3} s of CPU (protocol, withdrawals; the route counter's {removeCounterCpu.TotalSeconds:F3} s apart)");
+            Console.Error.WriteLine($"  removal: {removeCpu.TotalSeconds:F3} s of CPU (protocol, withdrawals; the route counter's {removeCounterCpu.TotalSeconds:F3} s apart); {removeGc}");
             return new Measurement(shape.Name, filled ? ProtocolFilled : ProtocolFed, routes, install, Since(start, removed))
             {
                 InstallCpu = installCpu,
