@@ -66,6 +66,8 @@ Shape[] shapes = [.. new Shape[] { new("1 next hop", 1), new("4-way ECMP", 4) }.
     ("writer-chunkrandom", (s, n) => Scenarios.WriterAsync(s, n, Scenarios.DeleteOrder.ChunkRandom)),
     ("writer-chunksorted", (s, n) => Scenarios.WriterAsync(s, n, Scenarios.DeleteOrder.ChunkSorted)),
     ("writer-randomboth", (s, n) => Scenarios.WriterAsync(s, n, Scenarios.DeleteOrder.RandomBoth)),
+    // The floor like for like: the writer timed by the route counter, as ours and BIRD 2 are.
+    ("writer-counted", Scenarios.WriterCountedAsync),
     // A what-if floor: routes that refer to a kernel nexthop object instead of carrying their gateways.
     ("writer-nhid", NexthopObjectWriter.RunAsync),
 ];
@@ -77,8 +79,8 @@ for (var run = 1; run <= runs; run++)
     {
         foreach (var (name, go) in contenders)
         {
-            // By default the writer deletes as added and in a random order; the other orders only when asked for.
-            if (only is null ? name.StartsWith("writer-", StringComparison.Ordinal) && name != "writer-random" : !only.Contains(name))
+            // By default the writer deletes as added and in a random order (also timed by the route counter); the other orders only when asked for.
+            if (only is null ? name.StartsWith("writer-", StringComparison.Ordinal) && name is not ("writer-random" or "writer-counted") : !only.Contains(name))
                 continue;
             if (name == "bird2-merge" && shape.Paths == 1)
                 continue;
