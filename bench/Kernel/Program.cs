@@ -39,12 +39,21 @@ for (var i = 0; i < args.Length; i++)
                 var other => throw new ArgumentException($"--withdraw table|ascending, not {other}"),
             };
             break;
+        case "--counter":
+            // block (default: recv per notification, woken per route) or drain (every ~1 ms, recvmmsg; see RouteCounter.Mode).
+            RouteCounter.Mode = args[++i] switch
+            {
+                "block" => CounterMode.Block,
+                "drain" => CounterMode.Drain,
+                var other => throw new ArgumentException($"--counter block|drain, not {other}"),
+            };
+            break;
         case "--only":
             // While tuning: a comma-separated subset of writer, fed, filled, bird2, ip; the report is not written.
             only = args[++i].Split(',');
             break;
         default:
-            Console.Error.WriteLine("usage: calico-kernel-bench [--routes N] [--runs N] [--out FILE.md (the report is printed; also written there)] [--only writer,fed,filled,bird2,ip] [--shapes 1,4] [--perf DIR] [--withdraw table|ascending]");
+            Console.Error.WriteLine("usage: calico-kernel-bench [--routes N] [--runs N] [--out FILE.md (the report is printed; also written there)] [--only writer,fed,filled,bird2,ip] [--shapes 1,4] [--perf DIR] [--withdraw table|ascending] [--counter block|drain]");
             return 2;
     }
 }
