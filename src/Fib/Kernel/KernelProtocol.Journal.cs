@@ -296,44 +296,19 @@ public sealed partial class KernelProtocol
     // before its result is in).
     private Task<NetlinkResult[]>? _inflight;
     private List<RouteChange> _inflightChanges = [];
-    // The third list of the rotation: the chunk before the one in flight, while its results are taken in.
-    private List<RouteChange> _takingIn = [];
 
     /// <summary>
-    /// Starts writing <see cref="_changes"/> on the thread pool (at most one chunk in flight);
-    /// <see cref="_changes"/> is empty after. The kernel's work for a chunk (done inside sendmsg) then
-    /// overlaps with planning the next one, on another core. The chunk before is waited for first, but
-    /// its results are taken in only once this one is on its way, so the kernel does not sit idle while
-    /// the view takes in a chunk's thousands of results (P5: ~1-2 ms per 8,192 routes, between every two
-    /// chunks). That is safe because no prefix is in two chunks at once: a prefix whose write is in
-    /// flight is planned again only after its result is in (<see cref="PlanOnce"/>).
+    /// Starts writing <see cref="_changes"/> on the thread pool, after taking in the results of the
+    /// chunk before (at most one in flight); <see cref="_changes"/> is empty after. The kernel's work
+    /// for a chunk (done inside sendmsg) then overlaps with planning the next one, on another core.
     /// <paramref name="inline"/>: started on the calling thread instead, for a write that is waited
     /// for at once (no overlap to gain, and no queue to wait in).
     /// </summary>
     private async Task StartWriteAsync(bool inline = false)
     {
+        await FinishWriteAsync().ConfigureAwait(false);
         if (_changes.Count == 0)
-        {
-            await FinishWriteAsync().ConfigureAwait(false);
             return;
-        }
-        NetlinkResult[]? before = null;
-        if (_inflight is { } write)
-        {
-            _inflight = null;
-            try
-            {
-                before = await write.ConfigureAwait(false);
-            }
-            catch
-            {
-                // Failed whole: nothing of this chunk is started (as before), what the failed one did is read back by the next scan.
-                ClearPending(_inflightChanges);
-                _inflightChanges.Clear();
-                throw;
-            }
-            (_takingIn, _inflightChanges) = (_inflightChanges, _takingIn);
-        }
         (_inflightChanges, _changes) = (_changes, _inflightChanges);
         _changes.Clear();
         var changes = _inflightChanges;
@@ -343,17 +318,6 @@ public sealed partial class KernelProtocol
         _inflight = inline
             ? netlink.ApplyAsync(changes, CancellationToken.None)
             : Task.Run(() => netlink.ApplyAsync(changes, CancellationToken.None), CancellationToken.None);
-        if (before is not null)
-        {
-            try
-            {
-                TakeResults(_takingIn, before);
-            }
-            finally
-            {
-                _takingIn.Clear();
-            }
-        }
     }
 
     /// <summary>Waits for the chunk in flight, if any, and takes in its results (on the loop, which owns the view).</summary>
