@@ -39,12 +39,21 @@ for (var i = 0; i < args.Length; i++)
                 var other => throw new ArgumentException($"--withdraw table|ascending, not {other}"),
             };
             break;
+        case "--counter":
+            // block (default: recv per notification, woken per route) or drain (every ~1 ms, recvmmsg; see RouteCounter.Mode).
+            RouteCounter.Mode = args[++i] switch
+            {
+                "block" => CounterMode.Block,
+                "drain" => CounterMode.Drain,
+                var other => throw new ArgumentException($"--counter block|drain, not {other}"),
+            };
+            break;
         case "--only":
             // While tuning: a comma-separated subset of writer, fed, filled, bird2, ip; the report is not written.
             only = args[++i].Split(',');
             break;
         default:
-            Console.Error.WriteLine("usage: calico-kernel-bench [--routes N] [--runs N] [--out FILE.md (the report is printed; also written there)] [--only writer,fed,filled,fed-mp,filled-mp,bird2,bird2-merge,ip] [--shapes 1,4] [--perf DIR] [--withdraw table|ascending]");
+            Console.Error.WriteLine("usage: calico-kernel-bench [--routes N] [--runs N] [--out FILE.md (the report is printed; also written there)] [--only writer,writer-counted,fed,filled,fed-mp,filled-mp,bird2,bird2-merge,ip] [--shapes 1,4] [--perf DIR] [--withdraw table|ascending] [--counter block|drain]");
             return 2;
     }
 }
@@ -69,6 +78,8 @@ Shape[] shapes = [.. new Shape[] { new("1 next hop", 1), new("4-way ECMP", 4) }.
     ("writer-chunkrandom", (s, n) => Scenarios.WriterAsync(s, n, Scenarios.DeleteOrder.ChunkRandom)),
     ("writer-chunksorted", (s, n) => Scenarios.WriterAsync(s, n, Scenarios.DeleteOrder.ChunkSorted)),
     ("writer-randomboth", (s, n) => Scenarios.WriterAsync(s, n, Scenarios.DeleteOrder.RandomBoth)),
+    // The floor like for like: the writer timed by the route counter, as ours and BIRD 2 are.
+    ("writer-counted", Scenarios.WriterCountedAsync),
     // A what-if floor: routes that refer to a kernel nexthop object instead of carrying their gateways.
     ("writer-nhid", NexthopObjectWriter.RunAsync),
 ];
@@ -80,8 +91,8 @@ for (var run = 1; run <= runs; run++)
     {
         foreach (var (name, go) in contenders)
         {
-            // By default the writer deletes as added and in a random order; the other orders only when asked for.
-            if (only is null ? name.StartsWith("writer-", StringComparison.Ordinal) && name != "writer-random" : !only.Contains(name))
+            // By default the writer deletes as added and in a random order (also timed by the route counter); the other orders only when asked for.
+            if (only is null ? name.StartsWith("writer-", StringComparison.Ordinal) && name is not ("writer-random" or "writer-counted") : !only.Contains(name))
                 continue;
             // With one next hop these are the same input as bird2 and filled/fed.
             if (name is "bird2-merge" or "fed-mp" or "filled-mp" && shape.Paths == 1)

@@ -21,7 +21,7 @@ public static class Report
         sb.Append(c, $"- command: `{command}; as root)\n");
         sb.Append(c, $"- {runs} runs; in each run every contender goes once, back to back; the tables give the median of each figure over the runs.\n");
         sb.Append("- each contender runs in a fresh network namespace. install = until every route is in the kernel table with all its next hops ")
-          .Append("(our writer: every ACK; the others: the last RTM_NEWROUTE notification of proto bird), remove = until none is left. ")
+          .Append("(our writer: every ACK; the others, and the writer \"timed by the route counter\" (the floor like for like: the counter's thread parses every notification beside it, as it does beside ours and BIRD 2): the last RTM_NEWROUTE notification of proto bird), remove = until none is left. ")
           .Append("first→last = from the first complete route of ours in the kernel to the last (start-up, config parse and whatever precedes the first write left out). ")
           .Append("BIRD 2 is timed from process start (its parse of the 100,000-route static config included) and its removal from `birdc disable static1`; ")
           .Append("our KernelProtocol \"fed while it runs\" from the first `RoutingTable.Update` (the feed of 100,000 or, for ECMP, 400,000 updates ")

@@ -95,9 +95,22 @@ public sealed class RouteCounter : IAsyncDisposable
         throw new TimeoutException($"the namespace did not reach {count} routes of proto bird (has {await DumpCountAsync()})");
     }
 
+    /// <summary>
+    /// How the counter reads: <see cref="CounterMode.Block"/> (the default) sleeps in recv and is woken
+    /// per notification; <see cref="CounterMode.Drain"/> wakes every millisecond and drains what came
+    /// with recvmmsg, up to 256 notifications per call, so the contender's sendmsg wakes no reader and
+    /// the counter makes one call per batch, not per route (<c>--counter drain</c>).
+    /// </summary>
+    public static CounterMode Mode { get; set; } = CounterMode.Block;
+
     private void Listen()
     {
         Volatile.Write(ref _threadId, KernelBench.Cpu.CurrentThreadId());
+        if (Mode == CounterMode.Drain)
+        {
+            ListenDraining();
+            return;
+        }
         var buffer = NetlinkSocket.RentReceiveBuffer();
         try
         {
@@ -114,29 +127,58 @@ public sealed class RouteCounter : IAsyncDisposable
                     _lost = true;
                     continue;
                 }
-                var delta = 0;
-                foreach (var m in new NetlinkMessageReader(buffer.AsSpan(0, n)))
-                {
-                    // rtm_protocol is byte 5 of struct rtmsg, rtm_table byte 4 (the main table fits in it).
-                    if (m.Payload.Length < Rtnl.RtMsgLength || m.Payload[5] != Rtnl.ProtoBird || m.Payload[4] != Rtnl.TableMain)
-                        continue;
-                    if ((m.Type != Rtnl.DelRoute && m.Type != Rtnl.NewRoute) || !RouteMessage.TryParse(m.Payload, out RouteFields route, out var multipath) || route.Prefix.Length != 24 || route.Prefix.IsV6)
-                        continue;
-                    ref var complete = ref _complete[route.Prefix.Address.V4 >> 8];
-                    var now = m.Type == Rtnl.NewRoute && Hops(multipath) == Paths;
-                    if (now != complete)
-                        delta += now ? 1 : -1;
-                    complete = now;
-                }
-                if (delta > 0 && Interlocked.Read(ref _firstSeen) == 0)
-                    Interlocked.CompareExchange(ref _firstSeen, Stopwatch.GetTimestamp(), 0);
-                Interlocked.Add(ref _present, delta);
+                Take(buffer.AsSpan(0, n));
             }
         }
         finally
         {
             NetlinkSocket.ReturnReceiveBuffer(buffer);
         }
+    }
+
+    private void ListenDraining()
+    {
+        using var batch = new NotificationBatch(256, 1024);
+        var fd = _socket.Handle.DangerousGetHandle().ToInt32();
+        while (!_stop)
+        {
+            var got = batch.Receive(fd, out var errno);
+            if (got < 0)
+            {
+                if (errno == Errno.Enobufs)
+                    _lost = true;
+                else
+                    Thread.Sleep(1);
+                continue;
+            }
+            for (var i = 0; i < got; i++)
+                Take(batch.Message(i));
+            // Not a full batch: nothing more is queued now; wait for more to gather rather than be woken per route.
+            if (got < batch.Capacity)
+                Thread.Sleep(1);
+        }
+    }
+
+    /// <summary>Counts the routes of one datagram of notifications in or out.</summary>
+    private void Take(ReadOnlySpan<byte> datagram)
+    {
+        var delta = 0;
+        foreach (var m in new NetlinkMessageReader(datagram))
+        {
+            // rtm_protocol is byte 5 of struct rtmsg, rtm_table byte 4 (the main table fits in it).
+            if (m.Payload.Length < Rtnl.RtMsgLength || m.Payload[5] != Rtnl.ProtoBird || m.Payload[4] != Rtnl.TableMain)
+                continue;
+            if ((m.Type != Rtnl.DelRoute && m.Type != Rtnl.NewRoute) || !RouteMessage.TryParse(m.Payload, out RouteFields route, out var multipath) || route.Prefix.Length != 24 || route.Prefix.IsV6)
+                continue;
+            ref var complete = ref _complete[route.Prefix.Address.V4 >> 8];
+            var now = m.Type == Rtnl.NewRoute && Hops(multipath) == Paths;
+            if (now != complete)
+                delta += now ? 1 : -1;
+            complete = now;
+        }
+        if (delta > 0 && Interlocked.Read(ref _firstSeen) == 0)
+            Interlocked.CompareExchange(ref _firstSeen, Stopwatch.GetTimestamp(), 0);
+        Interlocked.Add(ref _present, delta);
     }
 
     public async ValueTask DisposeAsync()
@@ -146,4 +188,11 @@ public sealed class RouteCounter : IAsyncDisposable
         _socket.Dispose();
         _dumper.Dispose();
     }
+}
+
+/// <summary>How the route counter reads its notifications.</summary>
+public enum CounterMode
+{
+    Block,
+    Drain,
 }

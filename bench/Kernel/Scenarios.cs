@@ -70,6 +70,48 @@ public static class Scenarios
         return new Measurement(shape.Name, order == DeleteOrder.AsAdded ? Writer : $"{Writer}, deleting {order}", routes, install, remove) { InstallCpu = installCpu, RemoveCpu = removeCpu, FirstToLast = install };
     }
 
+    /// <summary>
+    /// The writer alone, deleting in a random order, with the route counter listening and timing it as
+    /// it times our protocol and BIRD 2 (until the counter has seen the last route come and go; its
+    /// CPU read apart). The counter parses every notification on its own thread beside the contender
+    /// on the two cores, which the plain writer rows do not pay: this is the floor like for like.
+    /// </summary>
+    public static async Task<Measurement> WriterCountedAsync(Shape shape, int routes)
+    {
+        var (lab, node) = await NodeAsync("bench-writerc");
+        await using var _ = lab;
+        await using var counter = new RouteCounter(node.Netns, shape.Paths);
+        using var nl = RtNetlinkClient.Open(node.Netns);
+        var eth0 = (await nl.DumpLinksAsync(CancellationToken.None)).Single(l => l.Name == "eth0").Index;
+        var gateways = shape.Gateways.Select(IpAddr.Parse).ToArray();
+        var specs = Enumerable.Range(0, routes).Select(i => new KernelRouteSpec
+        {
+            Prefix = new Prefix(IpAddr.FromV4(Shape.PrefixBits(i)), 24),
+            Gateway = shape.Paths == 1 ? gateways[0] : null,
+            OutInterfaceIndex = shape.Paths == 1 ? eth0 : 0,
+            NextHops = shape.Paths == 1 ? default : [.. gateways.Select(g => new KernelNextHop(g, eth0))],
+        }).ToList();
+        List<RouteChange> adds = [.. specs.Select(RouteChange.Add)];
+        List<RouteChange> deletes = [.. Order(specs, DeleteOrder.Random).Select(RouteChange.Delete)];
+
+        var cpu = Cpu.Self();
+        var counted = counter.Cpu;
+        var start = Stopwatch.GetTimestamp();
+        Check(await nl.ApplyAsync(adds, CancellationToken.None), "add");
+        var installed = await counter.WaitForAsync(routes, Patience);
+        var install = Since(start, installed);
+        var installCpu = Cpu.Self() - cpu - (counter.Cpu - counted);
+        var firstToLast = counter.FirstSeen is > 0 and var first ? Since(first, installed) : install;
+
+        cpu = Cpu.Self();
+        counted = counter.Cpu;
+        start = Stopwatch.GetTimestamp();
+        Check(await nl.ApplyAsync(deletes, CancellationToken.None), "delete");
+        var removed = await counter.WaitForAsync(0, Patience);
+        var removeCpu = Cpu.Self() - cpu - (counter.Cpu - counted);
+        return new Measurement(shape.Name, WriterCounted, routes, install, Since(start, removed)) { InstallCpu = installCpu, RemoveCpu = removeCpu, FirstToLast = firstToLast };
+    }
+
     /// <summary>The routes in the order they are deleted.</summary>
     private static IEnumerable<KernelRouteSpec> Order(List<KernelRouteSpec> specs, DeleteOrder order) => order switch
     {
@@ -109,6 +151,7 @@ public static class Scenarios
     public static bool WithdrawAscending { get; set; }
 
     public const string Writer = "our netlink writer (batched, the floor)";
+    public const string WriterCounted = "our netlink writer, deleting Random, timed by the route counter";
     public const string ProtocolFed = "our KernelProtocol, table fed while it runs";
     public const string ProtocolFilled = "our KernelProtocol, table filled before its start";
     public const string Bird2 = "BIRD 2 (static → kernel export)";
@@ -177,6 +220,7 @@ public static class Scenarios
         long start;
         var cpu = Cpu.Self();
         var counted = counter.Cpu;
+        var gc = GcWindow.Start();
         if (filled)
         {
             var feedStart = Stopwatch.GetTimestamp();
@@ -184,6 +228,7 @@ public static class Scenarios
             Console.Error.WriteLine($"  feed before the start (not timed): {Stopwatch.GetElapsedTime(feedStart).TotalSeconds:F3} s, {(Cpu.Self() - cpu).TotalSeconds:F3} s of CPU");
             cpu = Cpu.Self();
             counted = counter.Cpu;
+            gc = GcWindow.Start();
             start = Stopwatch.GetTimestamp();
             await kernel.StartAsync(CancellationToken.None);
         }
@@ -196,6 +241,9 @@ public static class Scenarios
             Feed();
             Console.Error.WriteLine($"  feed while running: {Stopwatch.GetElapsedTime(start).TotalSeconds:F3} s, {(Cpu.Self() - cpu).TotalSeconds:F3} s of CPU");
         }
+        // When the protocol itself counts every route installed (its results taken in), beside when the
+        // route counter has parsed the last notification: the difference is the counter's lag.
+        var ownCount = WhenAsync(() => kernel.Counters.RoutesInstalled == routes);
         try
         {
             // Every route must carry all its next hops before the time counts.
@@ -204,11 +252,13 @@ public static class Scenarios
             // The route counter listens on a thread of its own: its CPU is not the contender's.
             var counterCpu = counter.Cpu - counted;
             var installCpu = Cpu.Self() - cpu - counterCpu;
+            var installGc = gc.End();
+            Console.Error.WriteLine($"  the protocol counted {routes} installed at {Since(start, await ownCount).TotalSeconds:F3} s (one poll every ~1 ms; with ECMP before the last next hops), the route counter at {Since(start, installed).TotalSeconds:F3} s");
             await profile.DisposeAsync();
             var firstToLast = counter.FirstSeen is > 0 and var first ? Since(first, installed) : install;
             var c = kernel.Counters;
             Console.Error.WriteLine($"  protocol after install: {c.Writes} writes, {c.WriteErrors} refused, {c.Resyncs} resyncs, {c.Scans} scans{(counter.FellBackToDumps ? ", the route counter lost notifications and counted by dumps" : "")}; "
-                + $"{installCpu.TotalSeconds:F3} s of CPU (protocol{(filled ? "" : ", feed")}; the route counter's {counterCpu.TotalSeconds:F3} s apart)");
+                + $"{installCpu.TotalSeconds:F3} s of CPU (protocol{(filled ? "" : ", feed")}; the route counter's {counterCpu.TotalSeconds:F3} s apart); {installGc}{(installGc.Gen2 > 0 ? GcWindow.LastFull() : "")}");
 
             // Every prefix loses all its paths at once, in the table's own order (its hash order, as
             // RoutingTable.WithdrawAll walks it when a session goes down; BIRD's `disable static1`
@@ -220,7 +270,9 @@ public static class Scenarios
             profile = await Profiler.StartAsync($"{tag}-remove");
             cpu = Cpu.Self();
             counted = counter.Cpu;
+            gc = GcWindow.Start();
             start = Stopwatch.GetTimestamp();
+            ownCount = WhenAsync(() => kernel.Counters.RoutesInstalled == 0);
             foreach (var prefix in withdrawals)
             {
                 foreach (var owner in owners)
@@ -229,8 +281,10 @@ public static class Scenarios
             var removed = await counter.WaitForAsync(0, Patience);
             var removeCounterCpu = counter.Cpu - counted;
             var removeCpu = Cpu.Self() - cpu - removeCounterCpu;
+            var removeGc = gc.End();
+            Console.Error.WriteLine($"  the protocol counted 0 installed at {Since(start, await ownCount).TotalSeconds:F3} s, the route counter at {Since(start, removed).TotalSeconds:F3} s");
             await profile.DisposeAsync();
-            Console.Error.WriteLine($"  removal: {removeCpu.TotalSeconds:F3} s of CPU (protocol, withdrawals; the route counter's {removeCounterCpu.TotalSeconds:F3} s apart)");
+            Console.Error.WriteLine($"  removal: {removeCpu.TotalSeconds:F3} s of CPU (protocol, withdrawals; the route counter's {removeCounterCpu.TotalSeconds:F3} s apart); {removeGc}{(removeGc.Gen2 > 0 ? GcWindow.LastFull() : "")}");
             var contender = multipathRoutes ? (filled ? ProtocolFilledMultipath : ProtocolFedMultipath) : (filled ? ProtocolFilled : ProtocolFed);
             return new Measurement(shape.Name, contender, routes, install, Since(start, removed))
             {
@@ -245,6 +299,15 @@ public static class Scenarios
             await kernel.StopAsync(CancellationToken.None);
         }
     }
+
+    /// <summary>When <paramref name="done"/> first holds (Stopwatch ticks), polled about every millisecond on a thread of its own.</summary>
+    private static Task<long> WhenAsync(Func<bool> done) => Task.Factory.StartNew(() =>
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(Patience.TotalSeconds * Stopwatch.Frequency);
+        while (!done() && Stopwatch.GetTimestamp() < deadline)
+            Thread.Sleep(1);
+        return Stopwatch.GetTimestamp();
+    }, TaskCreationOptions.LongRunning);
 
     /// <summary>BIRD 2: a static protocol with the routes and a kernel protocol exporting all; timed from its start.</summary>
     public static Task<Measurement> Bird2Async(Shape shape, int routes) => Bird2Async(shape, routes, merge: false);

@@ -36,6 +36,9 @@ public sealed class NetlinkSocket : INetlinkListener
     /// <summary>The port id the kernel gave this socket; notifications caused by our own requests carry it.</summary>
     public uint PortId { get; }
 
+    /// <summary>The socket's descriptor, for calls the managed Socket cannot make (recvmmsg in bench/Kernel's route counter).</summary>
+    public SafeHandle Handle => _socket.SafeHandle;
+
     /// <summary>
     /// Opens a socket in the current network namespace, or, when <paramref name="netns"/> names one
     /// in /var/run/netns, in that namespace (for tests; the daemon itself runs inside its namespace).
