@@ -28,6 +28,19 @@ public static class Scenarios
     /// <summary>Our batched writer alone: every RTM_NEWROUTE, many per sendmsg, an ACK checked for each.</summary>
     public static Task<Measurement> WriterAsync(Shape shape, int routes) => WriterAsync(shape, routes, DeleteOrder.AsAdded);
 
+    /// <summary>The routes the writer rows write: the shape's gateways on eth0, one route per prefix.</summary>
+    private static List<KernelRouteSpec> Specs(Shape shape, int routes, int eth0)
+    {
+        var gateways = shape.Gateways.Select(IpAddr.Parse).ToArray();
+        return [.. Enumerable.Range(0, routes).Select(i => new KernelRouteSpec
+        {
+            Prefix = new Prefix(IpAddr.FromV4(Shape.PrefixBits(i)), 24),
+            Gateway = shape.Paths == 1 ? gateways[0] : null,
+            OutInterfaceIndex = shape.Paths == 1 ? eth0 : 0,
+            NextHops = shape.Paths == 1 ? default : [.. gateways.Select(g => new KernelNextHop(g, eth0))],
+        })];
+    }
+
     /// <summary>The writer alone, deleting in <paramref name="order"/> (the kernel's cost per delete may depend on it).</summary>
     public static async Task<Measurement> WriterAsync(Shape shape, int routes, DeleteOrder order)
     {
@@ -35,14 +48,7 @@ public static class Scenarios
         await using var _ = lab;
         using var nl = RtNetlinkClient.Open(node.Netns);
         var eth0 = (await nl.DumpLinksAsync(CancellationToken.None)).Single(l => l.Name == "eth0").Index;
-        var gateways = shape.Gateways.Select(IpAddr.Parse).ToArray();
-        var specs = Enumerable.Range(0, routes).Select(i => new KernelRouteSpec
-        {
-            Prefix = new Prefix(IpAddr.FromV4(Shape.PrefixBits(i)), 24),
-            Gateway = shape.Paths == 1 ? gateways[0] : null,
-            OutInterfaceIndex = shape.Paths == 1 ? eth0 : 0,
-            NextHops = shape.Paths == 1 ? default : [.. gateways.Select(g => new KernelNextHop(g, eth0))],
-        }).ToList();
+        var specs = Specs(shape, routes, eth0);
         List<RouteChange> adds = [.. (order == DeleteOrder.RandomBoth ? specs.OrderBy(_ => Random.Shared.Next()) : (IEnumerable<KernelRouteSpec>)specs).Select(RouteChange.Add)];
         List<RouteChange> deletes = [.. Order(specs, order).Select(RouteChange.Delete)];
 
@@ -83,14 +89,7 @@ public static class Scenarios
         await using var counter = new RouteCounter(node.Netns, shape.Paths);
         using var nl = RtNetlinkClient.Open(node.Netns);
         var eth0 = (await nl.DumpLinksAsync(CancellationToken.None)).Single(l => l.Name == "eth0").Index;
-        var gateways = shape.Gateways.Select(IpAddr.Parse).ToArray();
-        var specs = Enumerable.Range(0, routes).Select(i => new KernelRouteSpec
-        {
-            Prefix = new Prefix(IpAddr.FromV4(Shape.PrefixBits(i)), 24),
-            Gateway = shape.Paths == 1 ? gateways[0] : null,
-            OutInterfaceIndex = shape.Paths == 1 ? eth0 : 0,
-            NextHops = shape.Paths == 1 ? default : [.. gateways.Select(g => new KernelNextHop(g, eth0))],
-        }).ToList();
+        var specs = Specs(shape, routes, eth0);
         List<RouteChange> adds = [.. specs.Select(RouteChange.Add)];
         List<RouteChange> deletes = [.. Order(specs, DeleteOrder.Random).Select(RouteChange.Delete)];
 
