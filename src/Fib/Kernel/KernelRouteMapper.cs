@@ -177,19 +177,10 @@ public static class KernelRouteMapper
             // Never a route the kernel protocol learned itself back to the kernel.
             if (ReferenceEquals(r.Protocol, context.Self))
                 continue;
-            var exported = context.Filter.Apply(r, context.Cache)?.Attributes;
-            if (exported is { Dest: RouteDest.Router } && TryMapHop(exported, context.Links, out var hop))
+            // Only BGP paths merge (DecisionProcess.Mergeable), so a path here is never a static
+            // multipath route: each brings one next hop.
+            if (context.Filter.Apply(r, context.Cache) is { Attributes: { Dest: RouteDest.Router } e } && TryMapHop(e, context.Links, out var hop))
                 AddHop(scratch, hop);
-            else if (exported is { Dest: RouteDest.Multipath })
-            {
-                // A multipath path joins with all its hops (BIRD's mpnh_merge_rta), up to the limit.
-                foreach (var h in MultipathHops(exported, context.Links))
-                {
-                    if (scratch.Count >= context.Limit)
-                        break;
-                    AddHop(scratch, h);
-                }
-            }
         }
         return Unicast(prefix, best, context.Table, scratch, ref lastHops);
     }

@@ -45,7 +45,7 @@ internal struct MultipathMemo
         {
             0 => null,
             // One next hop left is a route via it, as BIRD's fallback to a unipath route.
-            1 => new PathAttributes { Source = RouteSource.Static, Dest = RouteDest.Router, Gateway = reachable[0].Gateway, Interface = reachable[0].Interface },
+            1 => StaticProtocol.Via(reachable[0].Gateway, reachable[0].Interface),
             _ => new PathAttributes { Source = RouteSource.Static, Dest = RouteDest.Multipath, NextHops = reachable.ToImmutable() },
         };
         return a is null ? null : cache.Intern(a);

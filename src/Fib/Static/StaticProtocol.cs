@@ -125,13 +125,16 @@ public sealed partial class StaticProtocol : InterfaceTrackingProtocol
 
     private static PathAttributes? Attributes(StaticRoute s, InterfaceSnapshot links)
     {
-        var a = new PathAttributes { Source = RouteSource.Static, Dest = s.Dest };
         if (s.Dest != RouteDest.Router)
-            return a;
+            return new PathAttributes { Source = RouteSource.Static, Dest = s.Dest };
         if (s.Gateway is not { } gw || links.FindConnected(gw) is not { } dev)
             return null;
-        return a with { Gateway = gw, Interface = dev.Name };
+        return Via(gw, dev.Name);
     }
+
+    /// <summary>A route via <paramref name="gateway"/>, reached on <paramref name="device"/> (a multipath route with one hop left is one too).</summary>
+    internal static PathAttributes Via(IpAddr gateway, string device) =>
+        new() { Source = RouteSource.Static, Dest = RouteDest.Router, Gateway = gateway, Interface = device };
 
     protected override void ForgetRoutes() => _present.Clear();
 }
