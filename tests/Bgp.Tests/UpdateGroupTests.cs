@@ -203,21 +203,28 @@ public class UpdateGroupTests
         var stat = new TestStatic(table);
         var registry = new UpdateGroupRegistry(maxPendingBytes: 4096);
         await using var peers = await StartAsync(table, registry, 2, receiveBuffer: 4096);
-        const int Count = 40000;
+        // In rounds, each read by the fast peer before the next: every round is at least one pass of the
+        // group, so the slow member's queue fills with several slices. Fed at once, a group thread that
+        // was not scheduled until the end saw every change in one pass, queued one slice (the first
+        // slice always fits) and never overflowed (a clean-clone CI run under load).
+        const int Rounds = 10, PerRound = 4000;
         var expected = new HashSet<Nlri>();
-        for (var i = 0; i < Count; i++)
-        {
-            var p = $"10.{i >> 8}.{i & 255}.0/24";
-            stat.AddBlackhole(p);
-            if (i % 4 != 0)
-                expected.Add(new Nlri(Prefix.Parse(p)));
-        }
-        for (var i = 0; i < Count; i += 4)
-            table.Withdraw(Prefix.Parse($"10.{i >> 8}.{i & 255}.0/24"), stat);
-
-        // Peer 0 reads at once and converges while peer 1 has not read a byte.
         var fast = new HashSet<Nlri>();
-        await ReadUpdatesAsync(peers.Remote[0], fast, false, p => p.SetEquals(expected));
+        for (var r = 0; r < Rounds; r++)
+        {
+            for (var i = r * PerRound; i < (r + 1) * PerRound; i++)
+            {
+                var p = $"10.{i >> 8}.{i & 255}.0/24";
+                stat.AddBlackhole(p);
+                if (i % 4 != 0)
+                    expected.Add(new Nlri(Prefix.Parse(p)));
+            }
+            for (var i = r * PerRound; i < (r + 1) * PerRound; i += 4)
+                table.Withdraw(Prefix.Parse($"10.{i >> 8}.{i & 255}.0/24"), stat);
+            // Peer 0 reads at once and converges while peer 1 has not read a byte.
+            await ReadUpdatesAsync(peers.Remote[0], fast, false, p => p.SetEquals(expected));
+        }
+
         var slow = new HashSet<Nlri>();
         await ReadUpdatesAsync(peers.Remote[1], slow, false, p => p.SetEquals(expected));
         Assert.True(peers.Protocols[1].UpdateGroupMember!.Overflows > 0, "the slow member should have overflowed its queue");
