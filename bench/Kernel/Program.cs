@@ -48,12 +48,16 @@ for (var i = 0; i < args.Length; i++)
                 var other => throw new ArgumentException($"--counter block|drain, not {other}"),
             };
             break;
+        case "--inline-nexthops":
+            // Every route written with its own gateways (the protocol's NexthopObjects off), as before nexthop objects and as BIRD writes.
+            Scenarios.NexthopObjects = false;
+            break;
         case "--only":
             // While tuning: a comma-separated subset of writer, fed, filled, bird2, ip; the report is not written.
             only = args[++i].Split(',');
             break;
         default:
-            Console.Error.WriteLine("usage: calico-kernel-bench [--routes N] [--runs N] [--out FILE.md (the report is printed; also written there)] [--only writer,writer-counted,fed,filled,fed-mp,filled-mp,bird2,bird2-merge,ip] [--shapes 1,4] [--perf DIR] [--withdraw table|ascending] [--counter block|drain]");
+            Console.Error.WriteLine("usage: calico-kernel-bench [--routes N] [--runs N] [--out FILE.md (the report is printed; also written there)] [--only writer,writer-counted,fed,filled,fed-mp,filled-mp,bird2,bird2-merge,ip] [--shapes 1,4] [--perf DIR] [--withdraw table|ascending] [--counter block|drain] [--inline-nexthops]");
             return 2;
     }
 }
@@ -80,8 +84,6 @@ Shape[] shapes = [.. new Shape[] { new("1 next hop", 1), new("4-way ECMP", 4) }.
     ("writer-randomboth", (s, n) => Scenarios.WriterAsync(s, n, Scenarios.DeleteOrder.RandomBoth)),
     // The floor like for like: the writer timed by the route counter, as ours and BIRD 2 are.
     ("writer-counted", Scenarios.WriterCountedAsync),
-    // A what-if floor: routes that refer to a kernel nexthop object instead of carrying their gateways.
-    ("writer-nhid", NexthopObjectWriter.RunAsync),
 ];
 var results = new List<Measurement>();
 for (var run = 1; run <= runs; run++)

@@ -30,6 +30,9 @@ public static class Report
           .Append("- our KernelProtocol's removal withdraws every prefix whole (all its paths) ")
           .Append(Scenarios.WithdrawAscending ? "from the lowest prefix up (`--withdraw ascending`). " : "in the table's own order (as `RoutingTable.WithdrawAll` walks it when a session goes down, and as BIRD's `disable` flushes its table in its own hash order). ")
           .Append("The writer deletes as it added (ascending), and in a random order (\"deleting Random\"): the kernel's cost per delete depends on the order.\n")
+          .Append(Scenarios.NexthopObjects
+              ? "- our writer and KernelProtocol write routes that name kernel nexthop objects (RTA_NH_ID; one object per gateway and one group per set of next hops, created before the first route that needs it), as the daemon does; BIRD 2 and ip write each route with its own gateways.\n"
+              : "- our writer and KernelProtocol write each route with its own gateways (`--inline-nexthops`), as BIRD 2 and ip do.\n")
           .Append("- CPU = user + system seconds of the contender's process (kernel work in its sendmsg included): ours from this process less the route counter's thread ")
           .Append("(it parses every notification; its CPU is read from /proc/self/task and printed apart), BIRD 2 from /proc/PID/stat (from its start), ip from its exit.\n\n");
         sb.Append("| shape | contender | install (s) | install routes/s | first→last (s) | install CPU (s) | remove (s) | remove routes/s | remove CPU (s) |\n");

@@ -46,7 +46,7 @@ public static class Scenarios
     {
         var (lab, node) = await NodeAsync("bench-writer");
         await using var _ = lab;
-        using var nl = RtNetlinkClient.Open(node.Netns);
+        using var nl = RtNetlinkClient.Open(node.Netns, NexthopObjects);
         var eth0 = (await nl.DumpLinksAsync(CancellationToken.None)).Single(l => l.Name == "eth0").Index;
         var specs = Specs(shape, routes, eth0);
         List<RouteChange> adds = [.. (order == DeleteOrder.RandomBoth ? specs.OrderBy(_ => Random.Shared.Next()) : (IEnumerable<KernelRouteSpec>)specs).Select(RouteChange.Add)];
@@ -87,7 +87,7 @@ public static class Scenarios
         var (lab, node) = await NodeAsync("bench-writerc");
         await using var _ = lab;
         await using var counter = new RouteCounter(node.Netns, shape.Paths);
-        using var nl = RtNetlinkClient.Open(node.Netns);
+        using var nl = RtNetlinkClient.Open(node.Netns, NexthopObjects);
         var eth0 = (await nl.DumpLinksAsync(CancellationToken.None)).Single(l => l.Name == "eth0").Index;
         var specs = Specs(shape, routes, eth0);
         List<RouteChange> adds = [.. specs.Select(RouteChange.Add)];
@@ -149,6 +149,12 @@ public static class Scenarios
     /// <summary>Our protocol's removal withdraws the prefixes from the lowest up rather than in the table's order (<c>--withdraw ascending</c>).</summary>
     public static bool WithdrawAscending { get; set; }
 
+    /// <summary>
+    /// Whether our writer and protocol name kernel nexthop objects (the daemon's default); off
+    /// (<c>--inline-nexthops</c>) writes every route with its own gateways, as BIRD does.
+    /// </summary>
+    public static bool NexthopObjects { get; set; } = true;
+
     public const string Writer = "our netlink writer (batched, the floor)";
     public const string WriterCounted = "our netlink writer, deleting Random, timed by the route counter";
     public const string ProtocolFed = "our KernelProtocol, table fed while it runs";
@@ -202,6 +208,7 @@ public static class Scenarios
             // Room for every change of the run (400,000 for ECMP), so a fall behind the journal never
             // turns into a resync of the whole table.
             JournalCapacity = 1 << 20,
+            NexthopObjects = NexthopObjects,
         }, table, TimeProvider.System, NullLoggerFactory.Instance, node.Netns);
 
         void Feed()

@@ -11,7 +11,7 @@ public sealed class KernelNamespaceTests
 {
     private static readonly TimeSpan Soon = TimeSpan.FromSeconds(10);
 
-    private static async Task<(TestLab Lab, LabHost Host)> NodeAsync(string name, bool tunnel = true)
+    internal static async Task<(TestLab Lab, LabHost Host)> NodeAsync(string name, bool tunnel = true)
     {
         var lab = await TestLab.CreateAsync(name);
         var host = await lab.AddHostAsync("node");

@@ -59,14 +59,14 @@ public class KernelDaemonTests
             """;
     }
 
-    private static async Task<(TestLab Lab, LabHost A, BirdPeer Bird, OurDaemon Ours)> StartAsync(string name, string birdConfig, string? ourConfig = null)
+    private static async Task<(TestLab Lab, LabHost A, BirdPeer Bird, OurDaemon Ours)> StartAsync(string name, string birdConfig, string? ourConfig = null, params string[] ourArgs)
     {
         var lab = await TestLab.CreateAsync(name);
         var a = await lab.AddHostAsync("a");
         var b = await lab.AddHostAsync("b");
         await lab.ConnectAsync(a, "10.0.0.1/24", b, "10.0.0.2/24");
         var bird = await BirdPeer.StartBird2Async(b, birdConfig);
-        var ours = await OurDaemon.StartAsync(a, ourConfig ?? OurConfig());
+        var ours = await OurDaemon.StartAsync(a, ourConfig ?? OurConfig(), ourArgs);
         return (lab, a, bird, ours);
     }
 
@@ -147,10 +147,27 @@ public class KernelDaemonTests
         Task<string> Describe() => DescribeAsync(lab, a, ours, full: false);
         await Wait.UntilAsync(async () => (await a.RoutesAsync()).Count(r => r.Protocol == "bird" && r.Gateway == "10.0.0.2") == prefixes.Length,
             TimeSpan.FromSeconds(120), "10k routes in the kernel", Describe);
+        // Every route through the peer names the one nexthop object that holds 10.0.0.2 on eth0.
+        var ids = (await a.RoutesAsync()).Where(r => r.Gateway == "10.0.0.2").Select(r => r.NexthopId).Distinct().ToList();
+        var nexthop = Assert.Single(await a.NexthopsAsync());
+        Assert.Equal([nexthop.Id], ids);
+        Assert.Equal(("10.0.0.2", "eth0", "bird"), (nexthop.Gateway, nexthop.Dev, nexthop.Protocol));
         await bird.ReconfigureAsync(Bird());
         await Wait.UntilAsync(async () => (await a.RoutesAsync()).Count(r => r.Protocol == "bird" && r.Gateway == "10.0.0.2") == 0,
             TimeSpan.FromSeconds(120), "10k routes withdrawn from the kernel", Describe);
         Assert.True(await HasAsync(a, "10.60.1.0/24"), "our own block stays");
+        // No route names the object any more: the next scan (2 s) removes it.
+        await Wait.UntilAsync(async () => (await a.NexthopsAsync()).Count == 0, TimeSpan.FromSeconds(15), "the unused nexthop object removed", Describe);
+    }
+
+    [Fact]
+    public async Task With_inline_nexthops_routes_carry_their_gateways_as_bird_writes_them()
+    {
+        var (lab, a, _, ours) = await StartAsync("kernel-inline", Bird("10.50.1.0/24"), null, "--inline-nexthops");
+        await using var _ = lab;
+        await Wait.UntilAsync(() => HasAsync(a, "10.50.1.0/24", "10.0.0.2"), Converge, "the peer's route in the kernel", () => DescribeAsync(lab, a, ours));
+        Assert.Null((await a.RoutesAsync()).Single(r => r.Dst == "10.50.1.0/24").NexthopId);
+        Assert.Empty(await a.NexthopsAsync());
     }
 
     private static async Task<string> DescribeAsync(TestLab lab, LabHost a, OurDaemon ours, bool full = true)

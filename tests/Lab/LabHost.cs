@@ -77,6 +77,14 @@ public sealed class LabHost
         return KernelRoute.ParseJson(r.StdOut);
     }
 
+    /// <summary>The namespace's nexthop objects, parsed.</summary>
+    public async Task<IReadOnlyList<KernelNexthop>> NexthopsAsync()
+    {
+        var r = await IpAsync("-j", "nexthop", "show").ConfigureAwait(false);
+        r.ThrowIfFailed($"{Name}: ip nexthop");
+        return KernelNexthop.ParseJson(r.StdOut);
+    }
+
     /// <summary>Routes as <c>ip route</c> prints them, for failure messages.</summary>
     public async Task<string> RoutesTextAsync(bool ipv6 = false)
     {

@@ -30,6 +30,13 @@ public sealed record CommandLine
     /// </summary>
     public bool DualStack { get; init; }
 
+    /// <summary>
+    /// <c>--inline-nexthops</c>: kernel routes carry their own gateways, exactly as BIRD writes them,
+    /// instead of naming shared kernel nexthop objects (<c>nhid N</c> in <c>ip route</c>; the
+    /// default where the kernel has them, Linux 5.3+).
+    /// </summary>
+    public bool InlineNexthops { get; init; }
+
     /// <summary>How the config file is read under this command line.</summary>
     public Calico.Bgp.Config.ConfigLoadOptions ConfigOptions => new() { Ipv6 = Ipv6, DualStack = DualStack };
     /// <summary><c>--metrics ADDR:PORT</c>: Prometheus and health listener.</summary>
@@ -62,6 +69,7 @@ public sealed record CommandLine
           --metrics <a:p>      Serve Prometheus metrics and /livez, /readyz on address:port
           --log-format <f>     Log as text (default) or json (one object per line)
           --dual-stack         Run IPv4 and IPv6 from one config (sessions take the neighbor's family)
+          --inline-nexthops    Write kernel routes with their own gateways, as BIRD does (no nexthop objects)
         """;
 }
 

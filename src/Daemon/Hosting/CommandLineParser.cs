@@ -34,6 +34,7 @@ public static class CommandLineParser
                     "--version" => cl with { ShowVersion = true },
                     "--metrics" => cl with { MetricsEndpoint = LongValue() },
                     "--dual-stack" => cl with { DualStack = true },
+                    "--inline-nexthops" => cl with { InlineNexthops = true },
                     "--log-format" => LongValue() switch
                     {
                         "text" => cl with { LogFormat = "text" },

@@ -122,6 +122,7 @@ internal sealed class ProtocolFactory(BirdConfig config, RoutingTable table, Tim
         Ipv6 = config.Ipv6,
         BothFamilies = config.DualStack,
         DeviceRoutes = k.DeviceRoutes,
+        NexthopObjects = !cl.InlineNexthops,
     };
 
     private BgpProtocol CreateBgp(BgpProtocolConfig b, ILoggerFactory loggers)

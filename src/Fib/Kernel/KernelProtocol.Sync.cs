@@ -183,6 +183,7 @@ public sealed partial class KernelProtocol
         _links = _interfaceSource?.Interfaces is { Interfaces.IsEmpty: false } shared
             ? shared
             : await InterfaceSnapshot.LoadAsync(_netlink!, ct).ConfigureAwait(false);
+        await _netlink!.SyncNexthopsAsync(ct).ConfigureAwait(false);
         await ReadKernelAsync(ct).ConfigureAwait(false);
         var replanAll = !links.SameIndexesAndNames(_links);
         var plan = _scanPlan;
@@ -230,6 +231,9 @@ public sealed partial class KernelProtocol
             _log.LogInformation("{Protocol}: scan found {Count} routes differing from the table; repairing", Name, repairs);
         }
         await ApplyAsync(changes, ct).ConfigureAwait(false);
+        // Nexthop objects no route read back names, and no write since used (the routes through a gateway are all gone).
+        if (await _netlink!.PruneNexthopsAsync(ct).ConfigureAwait(false) is var pruned and > 0 && Trace.Events.IsEnabled(LogLevel.Debug))
+            Trace.Events.LogDebug(ProtocolEvents.Scan, "{Protocol}: removed {Count} unused nexthop objects", Name, pruned);
     }
 
     /// <summary>Sends a batch and takes in each result: the view follows successes; failures are logged, counted and retried.</summary>

@@ -46,7 +46,7 @@ public sealed partial class KernelProtocol : Protocol
     private volatile bool _refeedRequested;
 
     public KernelProtocol(KernelProtocolOptions options, RoutingTable table, TimeProvider time, ILoggerFactory loggers, string? netns = null)
-        : this(options, table, time, loggers, () => RtNetlinkClient.Open(netns))
+        : this(options, table, time, loggers, () => RtNetlinkClient.Open(netns, options.NexthopObjects))
     {
     }
 
@@ -184,6 +184,15 @@ public sealed partial class KernelProtocol : Protocol
             KernelDeleteOrder.Scatter(changes);
             await ApplyAsync(changes, cancellationToken).ConfigureAwait(false);
             _log.LogInformation("{Protocol}: removed {Count} routes from the kernel", Name, changes.Count);
+            try
+            {
+                await _netlink.RemoveUnusedNexthopsAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is NetlinkException or IOException or System.Net.Sockets.SocketException)
+            {
+                // Objects no route names cost the kernel nothing; the next start's first scan removes them.
+                _log.LogWarning(e, "{Protocol}: could not remove unused nexthop objects", Name);
+            }
         }
         _netlink?.Dispose();
         _netlink = null;

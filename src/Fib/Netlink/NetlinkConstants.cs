@@ -58,7 +58,11 @@ public static class Rtnl
     public const ushort NewRoute = 24;
     public const ushort DelRoute = 25;
     public const ushort GetRoute = 26;
+    public const ushort NewNexthop = 104;
+    public const ushort DelNexthop = 105;
+    public const ushort GetNexthop = 106;
 
+    public const byte AfUnspec = 0;
     public const byte AfInet = 2;
     public const byte AfInet6 = 10;
 
@@ -70,6 +74,10 @@ public static class Rtnl
     public const int IfAddrMsgLength = 8;
     /// <summary>struct rtnexthop: len(u16), flags, hops, ifindex(i32).</summary>
     public const int RtNexthopLength = 8;
+    /// <summary>struct nhmsg: family, scope, protocol, resvd, flags(u32) (include/uapi/linux/nexthop.h).</summary>
+    public const int NhMsgLength = 8;
+    /// <summary>struct nexthop_grp: id(u32), weight (weight - 1), weight_high, resvd2(u16).</summary>
+    public const int NexthopGroupEntryLength = 8;
 
     // enum rtattr_type_t
     public const ushort RtaDst = 1;
@@ -79,6 +87,16 @@ public static class Rtnl
     public const ushort RtaPrefSrc = 7;
     public const ushort RtaMultipath = 9;
     public const ushort RtaTable = 15;
+    /// <summary>RTA_NH_ID: the route uses a nexthop object (Linux 5.3).</summary>
+    public const ushort RtaNhId = 30;
+
+    // enum nexthop attributes (include/uapi/linux/nexthop.h)
+    public const ushort NhaId = 1;
+    public const ushort NhaGroup = 2;
+    public const ushort NhaGroupType = 3;
+    public const ushort NhaBlackhole = 4;
+    public const ushort NhaOif = 5;
+    public const ushort NhaGateway = 6;
 
     // rtm_protocol
     public const byte ProtoUnspec = 0;
@@ -100,6 +118,8 @@ public static class Rtnl
 
     /// <summary>RTM_F_CLONED: a cache entry, not a route.</summary>
     public const uint RtmFCloned = 0x200;
+    /// <summary>RTM_F_FIB_MATCH: a lookup answers with the FIB route that matched, not a resolved one.</summary>
+    public const uint RtmFFibMatch = 0x2000;
 
     // rtnh_flags
     public const byte NhFOnlink = 4;
@@ -145,6 +165,8 @@ public static class Errno
     public const int Eexist = 17;
     public const int Enetunreach = 101;
     public const int Ehostunreach = 113;
+    public const int Eopnotsupp = 95;
+    public const int Eafnosupport = 97;
 
     /// <summary>The C library's text for an errno (strerror), for logs.</summary>
     public static string Describe(int errno) => errno switch
@@ -159,6 +181,8 @@ public static class Errno
         Enetunreach => "Network is unreachable",
         Ehostunreach => "No route to host",
         Enobufs => "No buffer space available",
+        Eopnotsupp => "Operation not supported",
+        Eafnosupport => "Address family not supported by protocol",
         _ => $"errno {errno}",
     };
 }

@@ -54,6 +54,18 @@ public interface IRouteNetlink : IDisposable
             sink.OnRoute(RouteFields.Of(r), r.IsMultipath ? r.NextHops.AsSpan() : default);
     }
 
+    /// <summary>
+    /// A scan's first step where routes name nexthop objects: reads the objects back from the
+    /// kernel, so one removed or changed by someone else is not named again.
+    /// </summary>
+    Task SyncNexthopsAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>A scan's last step: removes our nexthop objects no route read by the scan names; returns how many.</summary>
+    Task<int> PruneNexthopsAsync(CancellationToken cancellationToken) => Task.FromResult(0);
+
+    /// <summary>On stop, once our routes are gone: removes our nexthop objects no route names; returns how many.</summary>
+    Task<int> RemoveUnusedNexthopsAsync(CancellationToken cancellationToken) => Task.FromResult(0);
+
     Task<IReadOnlyList<LinkInfo>> DumpLinksAsync(CancellationToken cancellationToken);
 
     Task<IReadOnlyList<AddressInfo>> DumpAddressesAsync(bool ipv6, CancellationToken cancellationToken);

@@ -21,6 +21,8 @@ public struct RouteFields
     public byte Scope;
     public IpAddr? PreferredSource;
     public uint Flags;
+    /// <summary>RTA_NH_ID: the nexthop object the route names (0: its next hops are its own). Not compared: the next hops are.</summary>
+    public uint NexthopId;
 
     /// <summary>The fields of <paramref name="route"/> (its next hops are <c>route.NextHops</c>).</summary>
     public static RouteFields Of(KernelRouteSpec route) => new()

@@ -24,15 +24,24 @@ public static class RouteMessage
     /// NLM_F_CREATE|NLM_F_REPLACE when <paramref name="replace"/>; NLM_F_ACK unless <paramref name="ack"/>
     /// is false (the kernel answers a failure all the same, see <see cref="RtNetlinkClient.ApplyAsync"/>).
     /// </summary>
-    public static void WriteAdd(NetlinkWriter w, KernelRouteSpec route, uint sequence, bool replace = false, bool ack = true)
+    /// <remarks>
+    /// A <paramref name="nexthopId"/> other than 0 names the nexthop object that holds the route's next
+    /// hops (RTA_NH_ID) instead of writing them: the object carries the gateways, devices, onlink
+    /// flags and weights (see <see cref="NexthopRegistry"/>).
+    /// </remarks>
+    public static void WriteAdd(NetlinkWriter w, KernelRouteSpec route, uint sequence, bool replace = false, bool ack = true, uint nexthopId = 0)
     {
         w.BeginMessage(Rtnl.NewRoute, (ushort)(Nl.FRequest | (ack ? Nl.FAck : 0) | Nl.FCreate | (replace ? Nl.FReplace : Nl.FExcl)), sequence);
         var scope = route.Type == KernelRouteType.Unicast && route.Gateway is null && !route.IsMultipath ? Rtnl.ScopeLink : route.Scope;
-        var flags = route.Onlink && !route.IsMultipath ? Rtnl.NhFOnlink : 0u;
+        var flags = route.Onlink && !route.IsMultipath && nexthopId == 0 ? Rtnl.NhFOnlink : 0u;
         WriteRtMsg(w, route, scope, (byte)route.Type, flags);
         if (route.Metric is { } metric)
             w.AttributeU32(Rtnl.RtaPriority, metric);
-        if (route.Type == KernelRouteType.Unicast)
+        if (nexthopId != 0)
+        {
+            w.AttributeU32(Rtnl.RtaNhId, nexthopId);
+        }
+        else if (route.Type == KernelRouteType.Unicast)
         {
             if (route.IsMultipath)
             {
@@ -67,6 +76,21 @@ public static class RouteMessage
         w.BeginMessage(Rtnl.DelRoute, (ushort)(Nl.FRequest | (ack ? Nl.FAck : 0)), sequence);
         WriteRtMsg(w, route, ScopeNowhere, 0, 0);
         w.AttributeU32(Rtnl.RtaPriority, route.EffectiveMetric);
+        w.EndMessage();
+    }
+
+    /// <summary>
+    /// Writes an RTM_GETROUTE lookup of <paramref name="destination"/> answered with the FIB route that
+    /// matched (RTM_F_FIB_MATCH): a gateway's connected route gives the device it is on.
+    /// </summary>
+    public static void WriteLookup(NetlinkWriter w, IpAddr destination, uint sequence)
+    {
+        w.BeginMessage(Rtnl.GetRoute, Nl.FRequest, sequence);
+        var m = w.Reserve(Rtnl.RtMsgLength);
+        m[0] = destination.IsV6 ? Rtnl.AfInet6 : Rtnl.AfInet;
+        m[1] = (byte)(destination.IsV6 ? 128 : 32);
+        BinaryPrimitives.WriteUInt32LittleEndian(m[8..], Rtnl.RtmFFibMatch);
+        w.AttributeAddress(Rtnl.RtaDst, destination);
         w.EndMessage();
     }
 
@@ -154,6 +178,9 @@ public static class RouteMessage
                     break;
                 case Rtnl.RtaMultipath:
                     multipath = v;
+                    break;
+                case Rtnl.RtaNhId:
+                    route.NexthopId = NetlinkAttributeReader.U32(v);
                     break;
             }
         }

@@ -5,7 +5,7 @@ namespace Calico.Bgp.Fib.Netlink;
 /// are matched to their requests by sequence number, and dumps read until NLMSG_DONE (restarted when the kernel
 /// flags NLM_F_DUMP_INTR). One operation at a time.
 /// </summary>
-public sealed class RtNetlinkClient : IRouteNetlink
+public sealed partial class RtNetlinkClient : IRouteNetlink
 {
     /// <summary>
     /// Bytes of requests per sendmsg: well under the socket's send buffer (netlink_sendmsg refuses
@@ -22,15 +22,20 @@ public sealed class RtNetlinkClient : IRouteNetlink
     // The next hops of the route being read in a streamed dump (one operation at a time, under _gate).
     private readonly List<KernelNextHop> _hops = [];
 
-    /// <summary>A client over <paramref name="socket"/>; listeners are opened in <paramref name="netns"/> (null: the current namespace).</summary>
-    public RtNetlinkClient(NetlinkSocket socket, string? netns = null)
+    /// <summary>
+    /// A client over <paramref name="socket"/>; listeners are opened in <paramref name="netns"/> (null: the
+    /// current namespace). <paramref name="nexthopObjects"/>: routes with gateways name shared nexthop
+    /// objects where the kernel has them (<see cref="NexthopRegistry"/>).
+    /// </summary>
+    public RtNetlinkClient(NetlinkSocket socket, string? netns = null, bool nexthopObjects = false)
     {
         _socket = socket;
         _netns = netns;
+        _nexthops = nexthopObjects ? new NexthopRegistry() : null;
     }
 
     /// <summary>Opens a client on a new socket (in <paramref name="netns"/> when given, for tests).</summary>
-    public static RtNetlinkClient Open(string? netns = null) => new(NetlinkSocket.Open(netns), netns);
+    public static RtNetlinkClient Open(string? netns = null, bool nexthopObjects = false) => new(NetlinkSocket.Open(netns), netns, nexthopObjects);
 
     public NetlinkSocket Socket => _socket;
 
@@ -62,8 +67,11 @@ public sealed class RtNetlinkClient : IRouteNetlink
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         using var writer = new NetlinkWriter(BatchBytes + 4096);
         var buffer = NetlinkSocket.RentReceiveBuffer();
+        uint[]? nexthopIds = null;
         try
         {
+            if (_nexthops is not null)
+                nexthopIds = await PlanNexthopsAsync(changes, writer, buffer, cancellationToken).ConfigureAwait(false);
             var start = 0;
             while (start < changes.Count)
             {
@@ -77,22 +85,30 @@ public sealed class RtNetlinkClient : IRouteNetlink
                     if (c.Kind == RouteChangeKind.Delete)
                         RouteMessage.WriteDelete(writer, c.Route, seq, ack: false);
                     else
-                        RouteMessage.WriteAdd(writer, c.Route, seq, replace: c.Kind == RouteChangeKind.Replace, ack: false);
+                        RouteMessage.WriteAdd(writer, c.Route, seq, replace: c.Kind == RouteChangeKind.Replace, ack: false, nexthopId: nexthopIds is null ? 0 : nexthopIds[end]);
                     end++;
                 }
-                // The barrier: the one request of this sendmsg that is answered even when it succeeds.
-                writer.AddFlagsToLastMessage(Nl.FAck);
-                await _socket.SendAsync(writer.Written, cancellationToken).ConfigureAwait(false);
-                await CollectAcksAsync(buffer, first, results.AsMemory(start, end - start), cancellationToken).ConfigureAwait(false);
+                await SendBatchAsync(writer, first, buffer, results.AsMemory(start, end - start), cancellationToken).ConfigureAwait(false);
                 start = end;
             }
             return results;
         }
         finally
         {
+            if (nexthopIds is not null)
+                System.Buffers.ArrayPool<uint>.Shared.Return(nexthopIds);
             NetlinkSocket.ReturnReceiveBuffer(buffer);
             _gate.Release();
         }
+    }
+
+    /// <summary>Sends the requests in <paramref name="writer"/> (numbered from <paramref name="first"/>) in one sendmsg and takes in their answers.</summary>
+    private async Task SendBatchAsync(NetlinkWriter writer, uint first, byte[] buffer, Memory<NetlinkResult> results, CancellationToken cancellationToken)
+    {
+        // The barrier: the one request of this sendmsg that is answered even when it succeeds.
+        writer.AddFlagsToLastMessage(Nl.FAck);
+        await _socket.SendAsync(writer.Written, cancellationToken).ConfigureAwait(false);
+        await CollectAcksAsync(buffer, first, results, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Reads answers until the last request's (the barrier) arrives; a request with no answer succeeded.</summary>
@@ -125,24 +141,31 @@ public sealed class RtNetlinkClient : IRouteNetlink
         return done;
     }
 
-    public Task<IReadOnlyList<KernelRouteSpec>> DumpRoutesAsync(bool ipv6, CancellationToken cancellationToken) =>
-        DumpAsync<KernelRouteSpec>(
-            (w, seq) => RouteMessage.WriteDumpRequest(w, ipv6, seq),
-            static (payload, list) =>
-            {
-                if (RouteMessage.TryParse(payload, out var r))
-                    list.Add(r);
-            },
-            cancellationToken);
+    public async Task<IReadOnlyList<KernelRouteSpec>> DumpRoutesAsync(bool ipv6, CancellationToken cancellationToken)
+    {
+        var list = new List<KernelRouteSpec>();
+        await DumpRoutesAsync(ipv6, new ListSink(list), cancellationToken).ConfigureAwait(false);
+        return list;
+    }
+
+    /// <summary>Routes of a dump as objects of their own.</summary>
+    private sealed class ListSink(List<KernelRouteSpec> list) : IRouteDumpSink
+    {
+        public void OnRoute(in RouteFields route, ReadOnlySpan<KernelNextHop> hops) => list.Add(route.ToSpec(hops));
+
+        public void Restart() => list.Clear();
+    }
 
     /// <summary>
     /// Streams the dump into <paramref name="sink"/>: each route is parsed in place from the receive
     /// buffer, its next hops into a list reused from dump to dump, so nothing is allocated per route.
+    /// A route that names a nexthop object of ours is noted (the object is in use) and, when the kernel
+    /// gives only the id (nexthop_compat_mode 0), given the next hops the object holds.
     /// </summary>
     public async Task DumpRoutesAsync(bool ipv6, IRouteDumpSink sink, CancellationToken cancellationToken)
     {
-        var state = new RouteDumpState(sink, _hops);
-        await DumpAsync(
+        var state = new RouteDumpState(sink, _hops, _nexthops);
+        var whole = await DumpAsync(
             (w, seq) => RouteMessage.WriteDumpRequest(w, ipv6, seq),
             static (payload, s) =>
             {
@@ -151,14 +174,23 @@ public sealed class RtNetlinkClient : IRouteNetlink
                 s.Hops.Clear();
                 if (!multipath.IsEmpty)
                     RouteMessage.ReadHops(multipath, s.Hops);
+                if (r.NexthopId != 0 && s.Nexthops is { } registry)
+                {
+                    registry.Reference(r.NexthopId);
+                    if (r.Gateway is null && multipath.IsEmpty && registry.TryExpand(r.NexthopId, out var single, s.Hops) && !single.IsGroup && single.Id != 0)
+                        (r.Gateway, r.OutInterfaceIndex, r.Onlink) = (single.Gateway, single.InterfaceIndex, single.Onlink);
+                }
                 s.Sink.OnRoute(r, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(s.Hops));
             },
             state,
             static s => s.Sink.Restart(),
             cancellationToken).ConfigureAwait(false);
+        // Only a dump read whole lets objects no route named go (one that kept being interrupted may have missed some).
+        if (whole)
+            _nexthops?.MarkDumped(ipv6);
     }
 
-    private sealed record RouteDumpState(IRouteDumpSink Sink, List<KernelNextHop> Hops);
+    private sealed record RouteDumpState(IRouteDumpSink Sink, List<KernelNextHop> Hops, NexthopRegistry? Nexthops);
 
     public Task<IReadOnlyList<LinkInfo>> DumpLinksAsync(CancellationToken cancellationToken) =>
         DumpAsync<LinkInfo>(
@@ -180,7 +212,7 @@ public sealed class RtNetlinkClient : IRouteNetlink
             },
             cancellationToken);
 
-    private delegate void PayloadHandler<T>(ReadOnlySpan<byte> payload, T state);
+    internal delegate void PayloadHandler<T>(ReadOnlySpan<byte> payload, T state);
 
     /// <summary>A dump into a new list (one object per entry).</summary>
     private async Task<IReadOnlyList<T>> DumpAsync<T>(Action<NetlinkWriter, uint> request, PayloadHandler<List<T>> parse, CancellationToken cancellationToken)
@@ -193,11 +225,25 @@ public sealed class RtNetlinkClient : IRouteNetlink
     /// <summary>
     /// Sends the dump request and hands every entry's payload to <paramref name="parse"/> with
     /// <paramref name="state"/>; when the kernel flags the dump interrupted, <paramref name="restart"/>
-    /// runs and it is asked again (up to <see cref="DumpAttempts"/> times).
+    /// runs and it is asked again (up to <see cref="DumpAttempts"/> times). False when the last attempt
+    /// was interrupted too (what was read is then all there is).
     /// </summary>
-    private async Task DumpAsync<TState>(Action<NetlinkWriter, uint> request, PayloadHandler<TState> parse, TState state, Action<TState> restart, CancellationToken cancellationToken)
+    private async Task<bool> DumpAsync<TState>(Action<NetlinkWriter, uint> request, PayloadHandler<TState> parse, TState state, Action<TState> restart, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await DumpUngatedAsync(request, parse, state, restart, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary><see cref="DumpAsync{TState}(Action{NetlinkWriter, uint}, PayloadHandler{TState}, TState, Action{TState}, CancellationToken)"/> for a caller that holds the gate.</summary>
+    private async Task<bool> DumpUngatedAsync<TState>(Action<NetlinkWriter, uint> request, PayloadHandler<TState> parse, TState state, Action<TState> restart, CancellationToken cancellationToken)
+    {
         using var writer = new NetlinkWriter(256);
         var buffer = NetlinkSocket.RentReceiveBuffer();
         try
@@ -223,18 +269,17 @@ public sealed class RtNetlinkClient : IRouteNetlink
                     restart(state);
                     continue;
                 }
-                return;
+                return !interrupted;
             }
         }
         finally
         {
             NetlinkSocket.ReturnReceiveBuffer(buffer);
-            _gate.Release();
         }
     }
 
     /// <summary>Parses one datagram of a dump; true once NLMSG_DONE (or an ACK) ended it.</summary>
-    private static bool ParseDump<TState>(ReadOnlySpan<byte> datagram, uint seq, PayloadHandler<TState> parse, TState state, ref bool interrupted)
+    internal static bool ParseDump<TState>(ReadOnlySpan<byte> datagram, uint seq, PayloadHandler<TState> parse, TState state, ref bool interrupted)
     {
         foreach (var m in new NetlinkMessageReader(datagram))
         {
@@ -245,6 +290,11 @@ public sealed class RtNetlinkClient : IRouteNetlink
             switch (m.Type)
             {
                 case Nl.Done:
+                    // NLMSG_DONE carries the dump's own result (int error): a dump the kernel refused
+                    // at its start ends here, not in an NLMSG_ERROR (netlink_dump_done).
+                    var p = m.Payload;
+                    if (p.Length >= 4 && System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(p) is var error and < 0)
+                        throw new NetlinkException(-error, $"netlink dump failed: {new NetlinkResult(-error, null)}");
                     return true;
                 case Nl.Error:
                     var r = NetlinkResult.Parse(m);

@@ -44,6 +44,13 @@ public class CommandLineTests
     }
 
     [Fact]
+    public void Nexthop_objects_are_the_default_and_inline_nexthops_turns_them_off()
+    {
+        Assert.False(CommandLineParser.Parse([], "bird").InlineNexthops);
+        Assert.True(CommandLineParser.Parse(["--inline-nexthops"], "bird").InlineNexthops);
+    }
+
+    [Fact]
     public void Defaults_follow_Calicos_build_of_BIRD()
     {
         var cl = CommandLineParser.Parse([], "bird");
