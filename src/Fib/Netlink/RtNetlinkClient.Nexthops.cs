@@ -117,18 +117,7 @@ public sealed partial class RtNetlinkClient
     private async Task ResolveDevicesAsync(IReadOnlyList<RouteChange> changes, uint[] ids, NetlinkWriter writer, byte[] buffer, CancellationToken ct)
     {
         var registry = _nexthops!;
-        var gateways = new List<IpAddr>();
-        var seen = new HashSet<IpAddr>();
-        for (var i = 0; i < changes.Count; i++)
-        {
-            if (ids[i] != Missing)
-                continue;
-            foreach (var (gw, device, onlink) in Hops(changes[i].Route))
-            {
-                if (device == 0 && !onlink && !registry.KnowsDevice(gw) && seen.Add(gw))
-                    gateways.Add(gw);
-            }
-        }
+        var gateways = MissingHops(changes, ids).Where(h => h.Device == 0 && !h.Onlink && !registry.KnowsDevice(h.Gateway)).Select(h => h.Gateway).Distinct().ToList();
         if (gateways.Count == 0)
             return;
         // Unanswered (a timeout) stays unknown; found nothing (an error answer) is device 0.
@@ -180,18 +169,7 @@ public sealed partial class RtNetlinkClient
     private async Task CreateSinglesAsync(IReadOnlyList<RouteChange> changes, uint[] ids, NetlinkWriter writer, byte[] buffer, CancellationToken ct)
     {
         var registry = _nexthops!;
-        var keys = new List<NexthopKey>();
-        var seen = new HashSet<NexthopKey>();
-        for (var i = 0; i < changes.Count; i++)
-        {
-            if (ids[i] != Missing)
-                continue;
-            foreach (var (gw, device, onlink) in Hops(changes[i].Route))
-            {
-                if (registry.KeyOf(gw, device, onlink) is { } key && !registry.HasSingle(key) && seen.Add(key))
-                    keys.Add(key);
-            }
-        }
+        var keys = MissingHops(changes, ids).Select(h => registry.KeyOf(h.Gateway, h.Device, h.Onlink)).OfType<NexthopKey>().Where(k => !registry.HasSingle(k)).Distinct().ToList();
         if (keys.Count == 0)
             return;
         var newIds = new uint[keys.Count];
@@ -227,6 +205,18 @@ public sealed partial class RtNetlinkClient
         {
             if (results[i].IsOk)
                 registry.AddGroup(newIds[i], groups[i]);
+        }
+    }
+
+    /// <summary>The gateways of the routes still without an object (off the hot path: only when one is missing).</summary>
+    private static IEnumerable<(IpAddr Gateway, int Device, bool Onlink)> MissingHops(IReadOnlyList<RouteChange> changes, uint[] ids)
+    {
+        for (var i = 0; i < changes.Count; i++)
+        {
+            if (ids[i] != Missing)
+                continue;
+            foreach (var hop in Hops(changes[i].Route))
+                yield return hop;
         }
     }
 
