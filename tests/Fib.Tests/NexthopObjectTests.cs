@@ -178,6 +178,34 @@ public sealed class NexthopObjectTests
     }
 
     [Fact]
+    public async Task Six_hundred_new_gateways_in_one_batch_each_get_their_object()
+    {
+        // More gateways than one sendmsg of device lookups holds (a mesh of hundreds of nodes coming up at once).
+        var (lab, host) = await KernelNamespaceTests.NodeAsync("nhobj-many");
+        await using var _ = lab;
+        await host.AddAddressAsync("eth0", "172.20.0.1/22");
+        var table = new RoutingTable();
+        var owner = new TestProtocol(table, "Mesh_many");
+        const int Count = 600;
+        for (var i = 0; i < Count; i++)
+            table.Update(TestRoutes.Bgp(table, owner, $"10.{100 + i / 256}.{i % 256}.0/24", $"172.20.{(i + 2) / 256}.{(i + 2) % 256}"));
+        var kernel = Kernel(table, host);
+        await kernel.StartAsync(CancellationToken.None);
+        try
+        {
+            await WaitForAsync(host, (r, n) => r.Count == Count && r.Values.All(x => x.NexthopId is not null && x.Dev == "eth0") && n.Count == Count,
+                "600 routes, each naming its own gateway's object");
+            var nexthops = (await host.NexthopsAsync()).ToDictionary(n => n.Id);
+            Assert.All((await BirdRoutesAsync(host)).Values, r => Assert.Equal(r.Gateway, nexthops[r.NexthopId!.Value].Gateway));
+        }
+        finally
+        {
+            await kernel.StopAsync(CancellationToken.None);
+        }
+        Assert.Empty(await host.NexthopsAsync());
+    }
+
+    [Fact]
     public async Task With_nexthop_objects_off_routes_carry_their_own_gateways()
     {
         var (lab, host) = await KernelNamespaceTests.NodeAsync("nhobj-off");

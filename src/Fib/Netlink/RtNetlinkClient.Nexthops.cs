@@ -121,23 +121,29 @@ public sealed partial class RtNetlinkClient
         if (gateways.Count == 0)
             return;
         // Unanswered (a timeout) stays unknown; found nothing (an error answer) is device 0.
-        var devices = new int?[gateways.Count];
-        writer.Clear();
-        var first = _socket.ReserveSequence(gateways.Count);
-        for (var i = 0; i < gateways.Count; i++)
-            RouteMessage.WriteLookup(writer, gateways[i], first + (uint)i);
-        await _socket.SendAsync(writer.Written, ct).ConfigureAwait(false);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(ReplyTimeout);
-        var answered = 0;
-        while (answered < gateways.Count)
+        // A few hundred per sendmsg: each is answered with a whole route, and the answers must fit the socket's buffer.
+        foreach (var chunk in gateways.Chunk(LookupChunk))
         {
-            var n = await _socket.ReceiveAsync(buffer, timeout.Token).ConfigureAwait(false);
-            answered += TakeLookups(buffer.AsSpan(0, n), first, devices);
+            var devices = new int?[chunk.Length];
+            writer.Clear();
+            var first = _socket.ReserveSequence(chunk.Length);
+            for (var i = 0; i < chunk.Length; i++)
+                RouteMessage.WriteLookup(writer, chunk[i], first + (uint)i);
+            await _socket.SendAsync(writer.Written, ct).ConfigureAwait(false);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(ReplyTimeout);
+            var answered = 0;
+            while (answered < chunk.Length)
+            {
+                var n = await _socket.ReceiveAsync(buffer, timeout.Token).ConfigureAwait(false);
+                answered += TakeLookups(buffer.AsSpan(0, n), first, devices);
+            }
+            for (var i = 0; i < chunk.Length; i++)
+                registry.SetDevice(chunk[i], devices[i] ?? 0);
         }
-        for (var i = 0; i < gateways.Count; i++)
-            registry.SetDevice(gateways[i], devices[i] ?? 0);
     }
+
+    private const int LookupChunk = 256;
 
     /// <summary>Takes in one datagram of lookup answers; returns how many requests it answered.</summary>
     private static int TakeLookups(ReadOnlySpan<byte> datagram, uint first, int?[] devices)
