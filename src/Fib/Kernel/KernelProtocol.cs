@@ -184,6 +184,10 @@ public sealed partial class KernelProtocol : Protocol
             KernelDeleteOrder.Scatter(changes);
             await ApplyAsync(changes, cancellationToken).ConfigureAwait(false);
             _log.LogInformation("{Protocol}: removed {Count} routes from the kernel", Name, changes.Count);
+        }
+        // Also when no route of ours was left: objects whose last routes went since the last scan.
+        if (!_options.Persist && _netlink is not null)
+        {
             try
             {
                 await _netlink.RemoveUnusedNexthopsAsync(cancellationToken).ConfigureAwait(false);
