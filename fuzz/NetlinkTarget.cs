@@ -4,8 +4,8 @@ namespace Calico.Bgp.Fuzz;
 
 /// <summary>
 /// One datagram from the kernel, walked as <c>RtNetlinkClient</c> walks dumps, acks and
-/// notifications: route, link and address messages to their parsers, NLMSG_ERROR to the ack
-/// parser. A parsed route is written back as the kernel protocol would (replace, delete), since
+/// notifications: route, nexthop, link and address messages to their parsers, NLMSG_ERROR to the
+/// ack parser. A parsed route is written back as the kernel protocol would (replace, delete), since
 /// a route read from a dump is what a prune or a graceful-restart cleanup deletes.
 /// Returning false from a parser is the documented outcome; any exception is a finding.
 /// </summary>
@@ -29,6 +29,18 @@ internal static class NetlinkTarget
                         writer.Clear();
                         RouteMessage.WriteAdd(writer, route, m.Sequence, replace: true);
                         RouteMessage.WriteDelete(writer, route, m.Sequence);
+                    }
+                    break;
+                case Rtnl.NewNexthop or Rtnl.DelNexthop:
+                    // A nexthop object read back is written again as it would be re-created (or a group of its members).
+                    if (NexthopMessage.TryParse(m.Payload, out var nexthop))
+                    {
+                        writer.Clear();
+                        if (nexthop.IsGroup)
+                            NexthopMessage.WriteAddGroup(writer, nexthop.Id, nexthop.Group.AsSpan()[..Math.Min(nexthop.Group.Length, 256)], m.Sequence);
+                        else if (nexthop.Gateway is { } gateway)
+                            NexthopMessage.WriteAdd(writer, nexthop.Id, gateway, nexthop.InterfaceIndex, nexthop.Onlink, m.Sequence);
+                        NexthopMessage.WriteDelete(writer, nexthop.Id, m.Sequence);
                     }
                     break;
                 case Rtnl.NewLink or Rtnl.DelLink:

@@ -125,6 +125,17 @@ internal static class SeedWriter
             w.EndMessage();
         }));
         yield return ("route-delete", Datagram(w => RouteMessage.WriteDelete(w, routes[1], 7)));
+        yield return ("nexthop-dump", Datagram(w =>
+        {
+            NexthopMessage.WriteAdd(w, 0x0C000001, IpAddr.Parse("172.16.0.121"), 2, onlink: false, 1);
+            NexthopMessage.WriteAdd(w, 0x0C000002, IpAddr.Parse("172.16.0.120"), 5, onlink: true, 2);
+            NexthopMessage.WriteAdd(w, 0x0C000003, IpAddr.Parse("fd00::120"), 2, onlink: false, 3);
+            NexthopMessage.WriteAddGroup(w, 0x0C000004, [new NexthopGroupMember(0x0C000001, 1), new NexthopGroupMember(0x0C000002, 3)], 4);
+            w.BeginMessage(Nl.Done, Nl.FMulti, 5);
+            w.Reserve(4);
+            w.EndMessage();
+        }));
+        yield return ("route-nhid", Datagram(w => RouteMessage.WriteAdd(w, routes[1], 8, nexthopId: 0x0C000002)));
         yield return ("link-dump", Datagram(w =>
         {
             w.BeginMessage(Rtnl.NewLink, Nl.FMulti, 1);
