@@ -86,6 +86,8 @@ public sealed class NexthopObjectTests
             var group = Assert.Single(nexthops, n => n.Id == routes["10.233.71.0/24"].NexthopId);
             Assert.Equal(2, group.Group.Count);
             Assert.Contains(group.Group, m => m.Id == single.Id);
+            // The count for metrics follows once the write's results are taken in (a moment after the kernel has them).
+            await Wait.UntilAsync(() => Task.FromResult(kernel.Counters.NexthopObjects == 4), Soon, "four nexthop objects counted");
 
             // The multipath routes and the tunnel route go: the next scan removes the objects no route names.
             foreach (var p in (string[])["10.233.71.0/24", "10.233.72.0/24"])
@@ -95,6 +97,7 @@ public sealed class NexthopObjectTests
             }
             table.Withdraw(Prefix.Parse("10.233.70.0/24"), a);
             await WaitForAsync(host, (r, n) => r.Count == 2 && n.Count == 1 && n[0].Id == single.Id, "only 172.16.0.2's object left");
+            await Wait.UntilAsync(() => Task.FromResult(kernel.Counters.NexthopObjects == 1), Soon, "one nexthop object counted");
         }
         finally
         {

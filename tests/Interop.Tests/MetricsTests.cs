@@ -107,6 +107,9 @@ public partial class MetricsTests
         Assert.Equal(double.Parse(count.Groups[2].Value, CultureInfo.InvariantCulture), Value(scrape, "calico_bgp_rib_prefixes{table=\"master\"}"));
         Assert.Equal(1, Value(scrape, "calico_bgp_config_generation"));
         Assert.True(Value(scrape, "calico_bgp_kernel_routes_installed{protocol=\"kernel1\"}") >= 3, scrape);
+        // B's three blocks go through one gateway: one nexthop object, as the kernel itself says.
+        Assert.Equal((await a.NexthopsAsync()).Count, Value(scrape, "calico_bgp_kernel_nexthop_objects{protocol=\"kernel1\"}"));
+        Assert.Equal(1, Value(scrape, "calico_bgp_kernel_nexthop_objects{protocol=\"kernel1\"}"));
 
         var promtool = await Shell.RunAsync(Promtool, ["check", "metrics"], stdin: scrape);
         Assert.True(promtool.Ok, $"promtool check metrics:\n{promtool.StdOut}{promtool.StdErr}");

@@ -9,6 +9,7 @@ internal sealed class KernelMetrics
     private readonly ScrapedGauge _installed;
     private readonly ScrapedGauge _learned;
     private readonly ScrapedGauge _pruneHeld;
+    private readonly ScrapedGauge _nexthops;
     private readonly ScrapedCounter _writes;
     private readonly ScrapedCounter _writeErrors;
     private readonly ScrapedCounter _scans;
@@ -19,6 +20,7 @@ internal sealed class KernelMetrics
     {
         _installed = g.Gauge("calico_bgp_kernel_routes_installed", "Routes of ours (proto bird) in the kernel table now.", "protocol");
         _learned = g.Gauge("calico_bgp_kernel_routes_learned", "Alien kernel routes imported now (learn).", "protocol");
+        _nexthops = g.Gauge("calico_bgp_kernel_nexthop_objects", "Kernel nexthop objects of ours (proto bird) that routes name; 0 when routes carry their own gateways.", "protocol");
         _pruneHeld = g.Gauge("calico_bgp_kernel_graceful_prune_held", "1 while graceful-restart recovery holds back pruning stale kernel routes.", "protocol");
         _writes = g.Counter("calico_bgp_kernel_route_writes_total", "Route writes sent to the kernel (adds, replaces, deletes).", "protocol");
         _writeErrors = g.Counter("calico_bgp_kernel_route_write_errors_total", "Route writes the kernel refused, by errno.", "protocol", "errno");
@@ -36,6 +38,7 @@ internal sealed class KernelMetrics
             _installed.Set(c.RoutesInstalled, name);
             _learned.Set(c.RoutesLearned, name);
             _pruneHeld.Set(kernel.IsHoldingPrune ? 1 : 0, name);
+            _nexthops.Set(c.NexthopObjects, name);
             _writes.Set(c, c.Writes, name);
             foreach (var (errno, count) in c.WriteErrorsByErrno)
                 _writeErrors.Set(c, count, name, ErrnoName(errno));

@@ -14,6 +14,7 @@ public sealed class KernelCounters
     private long _scans;
     private long _resyncs;
     private long _repairs;
+    private long _nexthops;
 
     /// <summary>Routes of ours in the kernel now.</summary>
     public long RoutesInstalled => Interlocked.Read(ref _installed);
@@ -29,9 +30,12 @@ public sealed class KernelCounters
     public long Resyncs => Interlocked.Read(ref _resyncs);
     /// <summary>Routes put back or removed because the kernel drifted from what we wrote.</summary>
     public long Repairs => Interlocked.Read(ref _repairs);
+    /// <summary>Kernel nexthop objects of ours that routes name (0 when routes carry their gateways).</summary>
+    public long NexthopObjects => Interlocked.Read(ref _nexthops);
 
     internal void SetInstalled(long n) => Interlocked.Exchange(ref _installed, n);
     internal void SetLearned(long n) => Interlocked.Exchange(ref _learned, n);
+    internal void SetNexthopObjects(long n) => Interlocked.Exchange(ref _nexthops, n);
     internal void CountWrites(int n) => Interlocked.Add(ref _writes, n);
     internal void CountScan() => Interlocked.Increment(ref _scans);
     internal void CountResync() => Interlocked.Increment(ref _resyncs);

@@ -234,6 +234,7 @@ public sealed partial class KernelProtocol
         // Nexthop objects no route read back names, and no write since used (the routes through a gateway are all gone).
         if (await _netlink!.PruneNexthopsAsync(ct).ConfigureAwait(false) is var pruned and > 0 && Trace.Events.IsEnabled(LogLevel.Debug))
             Trace.Events.LogDebug(ProtocolEvents.Scan, "{Protocol}: removed {Count} unused nexthop objects", Name, pruned);
+        NoteNexthopObjects();
     }
 
     /// <summary>Sends a batch and takes in each result: the view follows successes; failures are logged, counted and retried.</summary>
@@ -305,5 +306,24 @@ public sealed partial class KernelProtocol
         FlushPlannedStats();
         Counters.SetInstalled(_view.InstalledCount);
         Stats.AddExported(_view.DesiredCount - Stats.Exported);
+        NoteNexthopObjects();
+    }
+
+    // Whether the log said yet how routes are written (known from the first write on).
+    private bool _nexthopModeLogged;
+
+    /// <summary>The count of nexthop objects for metrics, and once, in the log, whether routes name them.</summary>
+    private void NoteNexthopObjects()
+    {
+        if (_netlink is not { } netlink)
+            return;
+        Counters.SetNexthopObjects(netlink.NexthopObjectCount);
+        if (_nexthopModeLogged || netlink.NexthopObjectsInUse is not { } inUse)
+            return;
+        _nexthopModeLogged = true;
+        if (inUse)
+            _log.LogInformation("{Protocol}: routes with gateways name kernel nexthop objects (nhid); --inline-nexthops writes them as BIRD does", Name);
+        else if (_options.NexthopObjects)
+            _log.LogInformation("{Protocol}: the kernel has no nexthop objects; routes carry their own gateways", Name);
     }
 }

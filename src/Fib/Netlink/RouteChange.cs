@@ -54,6 +54,12 @@ public interface IRouteNetlink : IDisposable
             sink.OnRoute(RouteFields.Of(r), r.IsMultipath ? r.NextHops.AsSpan() : default);
     }
 
+    /// <summary>Whether routes name nexthop objects: null until known (the first write), false when they carry their gateways.</summary>
+    bool? NexthopObjectsInUse => false;
+
+    /// <summary>Our nexthop objects known now.</summary>
+    int NexthopObjectCount => 0;
+
     /// <summary>
     /// A scan's first step where routes name nexthop objects: reads the objects back from the
     /// kernel, so one removed or changed by someone else is not named again.

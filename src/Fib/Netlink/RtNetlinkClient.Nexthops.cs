@@ -17,11 +17,14 @@ public sealed partial class RtNetlinkClient
     private NexthopRegistry? _nexthops;
     private bool _nexthopsLoaded;
 
-    /// <summary>Whether routes are written naming nexthop objects (asked for, and the kernel has them).</summary>
-    public bool NexthopObjects => _nexthops is not null;
+    /// <summary>
+    /// Whether routes are written naming nexthop objects: true once the kernel's objects were read
+    /// (it has them), false when not asked for or the kernel has none, null before the first write.
+    /// </summary>
+    public bool? NexthopObjectsInUse => _nexthops is null ? false : _nexthopsLoaded ? true : null;
 
-    /// <summary>Our nexthop objects known now (for tests and the log).</summary>
-    public int NexthopCount => _nexthops?.Count ?? 0;
+    /// <summary>Our nexthop objects known now (read back at each scan, and those created since).</summary>
+    public int NexthopObjectCount => _nexthops?.Count ?? 0;
 
     /// <summary>
     /// The nexthop object each change's route names (0: written with its own next hops), creating the

@@ -142,6 +142,7 @@ public class DaemonMetricsTests
         Assert.Equal(0, s.Value("calico_bgp_kernel_route_writes_total", ("protocol", "kernel1")));
         Assert.Equal(0, s.Value("calico_bgp_kernel_scans_total", ("protocol", "kernel1")));
         Assert.Equal(kernel.IsHoldingPrune ? 1 : 0, s.Value("calico_bgp_kernel_graceful_prune_held", ("protocol", "kernel1")));
+        Assert.Equal(0, s.Value("calico_bgp_kernel_nexthop_objects", ("protocol", "kernel1")));
         Assert.Equal("ENETUNREACH", KernelMetrics.ErrnoName(101));
         Assert.Equal("E42", KernelMetrics.ErrnoName(42));
     }
