@@ -184,7 +184,7 @@ public sealed partial class RtNetlinkClient
         var newIds = new uint[keys.Count];
         for (var i = 0; i < keys.Count; i++)
             newIds[i] = registry.NextId();
-        var results = await CreateAsync(keys.Count, (w, i, seq) => NexthopMessage.WriteAdd(w, newIds[i], keys[i].Gateway, keys[i].InterfaceIndex, keys[i].Onlink, seq), writer, buffer, ct).ConfigureAwait(false);
+        var results = await WriteRequestsAsync(keys.Count, (w, i, seq) => NexthopMessage.WriteAdd(w, newIds[i], keys[i].Gateway, keys[i].InterfaceIndex, keys[i].Onlink, seq), writer, buffer, ct).ConfigureAwait(false);
         for (var i = 0; i < keys.Count; i++)
         {
             if (results[i].IsOk)
@@ -209,7 +209,7 @@ public sealed partial class RtNetlinkClient
         var newIds = new uint[groups.Count];
         for (var i = 0; i < groups.Count; i++)
             newIds[i] = registry.NextId();
-        var results = await CreateAsync(groups.Count, (w, i, seq) => NexthopMessage.WriteAddGroup(w, newIds[i], groups[i], seq), writer, buffer, ct).ConfigureAwait(false);
+        var results = await WriteRequestsAsync(groups.Count, (w, i, seq) => NexthopMessage.WriteAddGroup(w, newIds[i], groups[i], seq), writer, buffer, ct).ConfigureAwait(false);
         for (var i = 0; i < groups.Count; i++)
         {
             if (results[i].IsOk)
@@ -245,27 +245,6 @@ public sealed partial class RtNetlinkClient
             if (h.Gateway is { } g)
                 yield return (g, h.InterfaceIndex, h.Onlink);
         }
-    }
-
-    /// <summary>Writes <paramref name="count"/> requests, many per sendmsg, and returns each one's answer.</summary>
-    private async Task<NetlinkResult[]> CreateAsync(int count, Action<NetlinkWriter, int, uint> write, NetlinkWriter writer, byte[] buffer, CancellationToken ct)
-    {
-        var results = new NetlinkResult[count];
-        var start = 0;
-        while (start < count)
-        {
-            writer.Clear();
-            var first = _socket.ReserveSequence(count - start);
-            var end = start;
-            while (end < count && (writer.Length < BatchBytes || end == start))
-            {
-                write(writer, end, first + (uint)(end - start));
-                end++;
-            }
-            await SendBatchAsync(writer, first, buffer, results.AsMemory(start, end - start), ct).ConfigureAwait(false);
-            start = end;
-        }
-        return results;
     }
 
     /// <summary>
@@ -310,7 +289,7 @@ public sealed partial class RtNetlinkClient
             var buffer = NetlinkSocket.RentReceiveBuffer();
             try
             {
-                var results = await CreateAsync(unused.Count, (w, i, seq) => NexthopMessage.WriteDelete(w, unused[i], seq), writer, buffer, cancellationToken).ConfigureAwait(false);
+                var results = await WriteRequestsAsync(unused.Count, (w, i, seq) => NexthopMessage.WriteDelete(w, unused[i], seq), writer, buffer, cancellationToken).ConfigureAwait(false);
                 var removed = 0;
                 for (var i = 0; i < unused.Count; i++)
                 {

@@ -61,9 +61,8 @@ public sealed partial class RtNetlinkClient : IRouteNetlink
     /// </summary>
     public async Task<NetlinkResult[]> ApplyAsync(IReadOnlyList<RouteChange> changes, CancellationToken cancellationToken)
     {
-        var results = new NetlinkResult[changes.Count];
         if (changes.Count == 0)
-            return results;
+            return [];
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         using var writer = new NetlinkWriter(BatchBytes + 4096);
         var buffer = NetlinkSocket.RentReceiveBuffer();
@@ -72,26 +71,14 @@ public sealed partial class RtNetlinkClient : IRouteNetlink
         {
             if (_nexthops is not null)
                 nexthopIds = await PlanNexthopsAsync(changes, writer, buffer, cancellationToken).ConfigureAwait(false);
-            var start = 0;
-            while (start < changes.Count)
+            return await WriteRequestsAsync(changes.Count, (w, i, seq) =>
             {
-                writer.Clear();
-                var first = _socket.ReserveSequence(changes.Count - start);
-                var end = start;
-                while (end < changes.Count && (writer.Length < BatchBytes || end == start))
-                {
-                    var c = changes[end];
-                    var seq = first + (uint)(end - start);
-                    if (c.Kind == RouteChangeKind.Delete)
-                        RouteMessage.WriteDelete(writer, c.Route, seq, ack: false);
-                    else
-                        RouteMessage.WriteAdd(writer, c.Route, seq, replace: c.Kind == RouteChangeKind.Replace, ack: false, nexthopId: nexthopIds is null ? 0 : nexthopIds[end]);
-                    end++;
-                }
-                await SendBatchAsync(writer, first, buffer, results.AsMemory(start, end - start), cancellationToken).ConfigureAwait(false);
-                start = end;
-            }
-            return results;
+                var c = changes[i];
+                if (c.Kind == RouteChangeKind.Delete)
+                    RouteMessage.WriteDelete(w, c.Route, seq, ack: false);
+                else
+                    RouteMessage.WriteAdd(w, c.Route, seq, replace: c.Kind == RouteChangeKind.Replace, ack: false, nexthopId: nexthopIds is null ? 0 : nexthopIds[i]);
+            }, writer, buffer, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -100,6 +87,30 @@ public sealed partial class RtNetlinkClient : IRouteNetlink
             NetlinkSocket.ReturnReceiveBuffer(buffer);
             _gate.Release();
         }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="count"/> requests (<paramref name="write"/> writes request i with its
+    /// sequence number), as many per sendmsg as <see cref="BatchBytes"/> holds, and returns each one's answer.
+    /// </summary>
+    private async Task<NetlinkResult[]> WriteRequestsAsync(int count, Action<NetlinkWriter, int, uint> write, NetlinkWriter writer, byte[] buffer, CancellationToken ct)
+    {
+        var results = new NetlinkResult[count];
+        var start = 0;
+        while (start < count)
+        {
+            writer.Clear();
+            var first = _socket.ReserveSequence(count - start);
+            var end = start;
+            while (end < count && (writer.Length < BatchBytes || end == start))
+            {
+                write(writer, end, first + (uint)(end - start));
+                end++;
+            }
+            await SendBatchAsync(writer, first, buffer, results.AsMemory(start, end - start), ct).ConfigureAwait(false);
+            start = end;
+        }
+        return results;
     }
 
     /// <summary>Sends the requests in <paramref name="writer"/> (numbered from <paramref name="first"/>) in one sendmsg and takes in their answers.</summary>
