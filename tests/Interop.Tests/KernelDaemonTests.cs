@@ -161,6 +161,41 @@ public class KernelDaemonTests
     }
 
     [Fact]
+    public async Task Swapping_back_to_bird_16_and_forward_again_keeps_the_routes_and_clears_the_objects()
+    {
+        // An operator's rollback: ours stops (persist keeps its routes, which name a nexthop object), BIRD 1.6
+        // starts on the same config and takes the routes over as its own; then ours comes back.
+        // With a direct protocol, as Calico's config has: BIRD 1.6 resolves the iBGP next hop through it (recursive gateway).
+        var config = OurConfig().Replace("protocol device { scan time 2; }", "protocol device { scan time 2; }\nprotocol direct { interface \"eth0\"; }", StringComparison.Ordinal);
+        var (lab, a, _, ours) = await StartAsync("kernel-swap", Bird("10.50.1.0/24", "10.50.2.0/24"), config);
+        await using var _ = lab;
+        Task<string> Describe() => DescribeAsync(lab, a, ours);
+        await Wait.UntilAsync(async () => (await a.RoutesAsync()).Count(r => r.Dst.StartsWith("10.50.", StringComparison.Ordinal) && r.NexthopId is not null) == 2,
+            Converge, "the peer's routes naming a nexthop object", Describe);
+        await ours.StopAsync();
+        Assert.Single(await a.NexthopsAsync());
+
+        var bird = await BirdPeer.StartBird16Async(a, config, "bird16-a");
+        await Wait.UntilAsync(async () => await bird.IsEstablishedAsync("Node_10_0_0_2")
+                && (await bird.CommandAsync("show route 10.50.1.0/24")).Contains("10.0.0.2", StringComparison.Ordinal),
+            Converge, "BIRD 1.6 established with the peer's routes", async () => await a.RoutesTextAsync() + await bird.CommandAsync("show protocols all"));
+        // BIRD 1.6 reads the routes' gateways (the kernel reports them with the object's id) and keeps or rewrites them as its own.
+        await Task.Delay(3000);
+        Assert.True(await HasAsync(a, "10.50.1.0/24", "10.0.0.2") && await HasAsync(a, "10.50.2.0/24", "10.0.0.2") && await HasAsync(a, "10.60.1.0/24"), await a.RoutesTextAsync());
+        Assert.DoesNotContain("error", await bird.CommandAsync("show protocols all kernel1"), StringComparison.OrdinalIgnoreCase);
+        await bird.Process!.StopAsync();
+
+        // Ours again: its routes name a nexthop object again, and one no route names any more is removed at a scan.
+        await ours.StartAsync();
+        await Wait.UntilAsync(async () =>
+            {
+                var routes = (await a.RoutesAsync()).Where(r => r.Dst.StartsWith("10.50.", StringComparison.Ordinal)).ToList();
+                var objects = await a.NexthopsAsync();
+                return routes.Count == 2 && routes.All(r => r.Gateway == "10.0.0.2") && objects.All(o => routes.Any(r => r.NexthopId == o.Id));
+            }, Converge, "our routes back, and no object left that no route names", Describe);
+    }
+
+    [Fact]
     public async Task With_inline_nexthops_routes_carry_their_gateways_as_bird_writes_them()
     {
         var (lab, a, _, ours) = await StartAsync("kernel-inline", Bird("10.50.1.0/24"), null, "--inline-nexthops");
