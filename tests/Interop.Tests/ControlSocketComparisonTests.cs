@@ -72,7 +72,11 @@ public class ControlSocketComparisonTests
         }
     }
 
-    /// <summary>B Established with its routes in A's table, the workload route learned, C refused.</summary>
+    /// <summary>
+    /// B Established with its routes in A's table, the workload route learned, C refused, and the kernel
+    /// protocol's three routes exported (it reads the table's changes after the table has them, so its
+    /// count can lag the routes by a moment).
+    /// </summary>
     private static Task WaitConvergedAsync(ControlSocketNode node) =>
         Wait.UntilAsync(async () =>
         {
@@ -80,7 +84,8 @@ public class ControlSocketComparisonTests
             return (await node.InfoAsync(ControlSocketNode.PeerB)).StartsWith("Established", StringComparison.Ordinal)
                 && (await node.InfoAsync(ControlSocketNode.PeerC)).Contains("Socket:", StringComparison.Ordinal)
                 && routes.Contains("10.65.1.7/32", StringComparison.Ordinal)
-                && routes.Contains("10.65.2.5/32", StringComparison.Ordinal);
+                && routes.Contains("10.65.2.5/32", StringComparison.Ordinal)
+                && (await node.RawAsync("show protocols all kernel1")).Contains(" 3 exported", StringComparison.Ordinal);
         }, Converge, $"node A ({node.Daemon}) to converge", node.DescribeAsync);
 
     private static async Task<string> ReplyAsync(ControlSocketNode node, ControlAccess access, string command)

@@ -121,6 +121,9 @@ public sealed partial class KernelProtocol
     /// <summary>Adds the export changes planned since the last call to the protocol's statistics (once per batch, resync or scan).</summary>
     private void FlushPlannedStats()
     {
+        // The routes exported are the routes wanted in the kernel, counted when planned, as BIRD counts a
+        // route exported when its export filter accepts it, not once the kernel has answered the write.
+        Stats.AddExported(_view.DesiredCount - Stats.Exported);
         if (_plannedUpdates == 0 && _plannedWithdraws == 0)
             return;
         Stats.AddExportChanges(_plannedUpdates, _plannedWithdraws, _plannedWithdraws);
