@@ -12,6 +12,17 @@ public sealed class Scenarios(BenchOptions options)
 {
     private const int DutCore = 1;
     private const int GeneratorCore = 0;
+
+    /// <summary>Pins every thread of this process to the generator's core; threads started later inherit the mask.</summary>
+    public static void KeepDriverOffDutCore()
+    {
+        var mask = 1UL << GeneratorCore;
+        foreach (var task in Directory.EnumerateDirectories("/proc/self/task"))
+        {
+            if (int.TryParse(Path.GetFileName(task), out var tid))
+                ArrivalNative.SchedSetAffinity(tid, sizeof(ulong), ref mask);
+        }
+    }
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromMinutes(4);
 
     private static string I(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
