@@ -306,9 +306,9 @@ public sealed partial class KernelProtocol
                 refused.Pending = false;
             _log.LogWarning("{Protocol}: kernel refused to {Change}: {Error}", Name, c, r);
         }
+        // The exported count follows the wanted routes, in FlushPlannedStats; results do not change it.
         FlushPlannedStats();
         Counters.SetInstalled(_view.InstalledCount);
-        Stats.AddExported(_view.DesiredCount - Stats.Exported);
         NoteNexthopObjects();
     }
 

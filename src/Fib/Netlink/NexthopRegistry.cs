@@ -79,21 +79,11 @@ internal sealed class NexthopRegistry
         }
         if (hops.Length > _scratch.Length)
             return NexthopLookup.Inline;
-        var worst = NexthopLookup.Found;
-        for (var i = 0; i < hops.Length; i++)
-        {
-            var h = hops[i];
-            if (h.Gateway is not { } gw || gw.IsV6 != route.Prefix.IsV6)
-                return NexthopLookup.Inline;
-            var step = FindSingle(gw, h.InterfaceIndex, h.Onlink, out var member);
-            if (step == NexthopLookup.Inline)
-                return step;
-            worst = Max(worst, step);
-            _scratch[i] = new NexthopGroupMember(member, Math.Clamp(h.Weight, 1, 256));
-        }
-        if (worst != NexthopLookup.Found)
-            return worst;
-        if (!_groups.GetAlternateLookup<ReadOnlySpan<NexthopGroupMember>>().TryGetValue(_scratch.AsSpan(0, hops.Length), out id))
+        var members = _scratch.AsSpan(0, hops.Length);
+        var step = FindMembers(route, members);
+        if (step != NexthopLookup.Found)
+            return step;
+        if (!_groups.GetAlternateLookup<ReadOnlySpan<NexthopGroupMember>>().TryGetValue(members, out id))
             return NexthopLookup.NeedsCreate;
         (_lastHops, _lastHopsId) = (hops, id);
         return UseId(id);
@@ -104,22 +94,54 @@ internal sealed class NexthopRegistry
     {
         if (!route.IsMultipath || route.NextHops.Length > _scratch.Length)
             return null;
+        var members = new NexthopGroupMember[route.NextHops.Length];
+        return FindMembers(route, members) == NexthopLookup.Found ? members : null;
+    }
+
+    /// <summary>The object of each of a multipath route's hops, with its weight, into <paramref name="into"/>; the worst of what they need.</summary>
+    private NexthopLookup FindMembers(KernelRouteSpec route, Span<NexthopGroupMember> into)
+    {
+        var worst = NexthopLookup.Found;
         var hops = route.NextHops;
-        var members = new NexthopGroupMember[hops.Length];
         for (var i = 0; i < hops.Length; i++)
         {
             var h = hops[i];
-            if (h.Gateway is not { } gw || FindSingle(gw, h.InterfaceIndex, h.Onlink, out var member) != NexthopLookup.Found)
-                return null;
-            members[i] = new NexthopGroupMember(member, Math.Clamp(h.Weight, 1, 256));
+            if (h.Gateway is not { } gw || gw.IsV6 != route.Prefix.IsV6)
+                return NexthopLookup.Inline;
+            var step = FindSingle(gw, h.InterfaceIndex, h.Onlink, out var member);
+            if (step == NexthopLookup.Inline)
+                return step;
+            worst = Max(worst, step);
+            into[i] = new NexthopGroupMember(member, Math.Clamp(h.Weight, 1, 256));
         }
-        return members;
+        return worst;
     }
 
     /// <summary>The object of one gateway, or what it needs; a gateway without a device goes by the device the kernel gave.</summary>
     private NexthopLookup FindSingle(IpAddr gateway, int device, bool onlink, out uint id)
     {
         id = 0;
+        var step = ResolveKey(gateway, device, onlink, out var key);
+        if (step != NexthopLookup.Found)
+            return step;
+        if (_lastKeyId != 0 && key == _lastKey)
+        {
+            id = _lastKeyId;
+            return UseId(id);
+        }
+        if (!_singles.TryGetValue(key, out id))
+            return NexthopLookup.NeedsCreate;
+        (_lastKey, _lastKeyId) = (key, id);
+        return UseId(id);
+    }
+
+    /// <summary>
+    /// The key of one gateway: its own device, or for one without, the device the kernel's lookup gave
+    /// (<see cref="NexthopLookup.NeedsDevice"/> until asked; <see cref="NexthopLookup.Inline"/> when it is on no link).
+    /// </summary>
+    private NexthopLookup ResolveKey(IpAddr gateway, int device, bool onlink, out NexthopKey key)
+    {
+        key = default;
         if (device == 0)
         {
             // An onlink gateway means nothing without its device (the kernel refuses it as well).
@@ -130,16 +152,8 @@ internal sealed class NexthopRegistry
             if (device == 0)
                 return NexthopLookup.Inline;
         }
-        var key = new NexthopKey(gateway, device, onlink);
-        if (_lastKeyId != 0 && key == _lastKey)
-        {
-            id = _lastKeyId;
-            return UseId(id);
-        }
-        if (!_singles.TryGetValue(key, out id))
-            return NexthopLookup.NeedsCreate;
-        (_lastKey, _lastKeyId) = (key, id);
-        return UseId(id);
+        key = new NexthopKey(gateway, device, onlink);
+        return NexthopLookup.Found;
     }
 
     private NexthopLookup UseId(uint id)
@@ -170,12 +184,8 @@ internal sealed class NexthopRegistry
     public void SetDevice(IpAddr gateway, int device) => _devices[gateway] = device;
 
     /// <summary>The single key <paramref name="gateway"/> has for a route (its device resolved), or null when it has none.</summary>
-    public NexthopKey? KeyOf(IpAddr gateway, int device, bool onlink)
-    {
-        if (device == 0 && (onlink || !_devices.TryGetValue(gateway, out device) || device == 0))
-            return null;
-        return new NexthopKey(gateway, device, onlink);
-    }
+    public NexthopKey? KeyOf(IpAddr gateway, int device, bool onlink) =>
+        ResolveKey(gateway, device, onlink, out var key) == NexthopLookup.Found ? key : null;
 
     /// <summary>A fresh id for an object about to be created.</summary>
     public uint NextId() => _nextId == uint.MaxValue ? _nextId = FirstId : _nextId++;

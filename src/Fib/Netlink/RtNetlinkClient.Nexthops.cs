@@ -322,19 +322,21 @@ public sealed partial class RtNetlinkClient
         if (_nexthops is null || !_nexthopsLoaded)
             return 0;
         await SyncNexthopsAsync(cancellationToken).ConfigureAwait(false);
-        var sink = new CountingSink();
+        var sink = new NullSink();
         await DumpRoutesAsync(false, sink, cancellationToken).ConfigureAwait(false);
         await DumpRoutesAsync(true, sink, cancellationToken).ConfigureAwait(false);
         return await PruneNexthopsAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>A dump read only for the nexthop objects its routes name.</summary>
-    private sealed class CountingSink : IRouteDumpSink
+    private sealed class NullSink : IRouteDumpSink
     {
-        public int Routes { get; private set; }
+        public void OnRoute(in RouteFields route, ReadOnlySpan<KernelNextHop> hops)
+        {
+        }
 
-        public void OnRoute(in RouteFields route, ReadOnlySpan<KernelNextHop> hops) => Routes++;
-
-        public void Restart() => Routes = 0;
+        public void Restart()
+        {
+        }
     }
 }

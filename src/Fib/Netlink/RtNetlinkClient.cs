@@ -188,7 +188,7 @@ public sealed partial class RtNetlinkClient : IRouteNetlink
                 if (r.NexthopId != 0 && s.Nexthops is { } registry)
                 {
                     registry.Reference(r.NexthopId);
-                    if (r.Gateway is null && multipath.IsEmpty && registry.TryExpand(r.NexthopId, out var single, s.Hops) && !single.IsGroup && single.Id != 0)
+                    if (r.Gateway is null && multipath.IsEmpty && registry.TryExpand(r.NexthopId, out var single, s.Hops) && single.Id != 0)
                         (r.Gateway, r.OutInterfaceIndex, r.Onlink) = (single.Gateway, single.InterfaceIndex, single.Onlink);
                 }
                 s.Sink.OnRoute(r, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(s.Hops));
