@@ -30,6 +30,10 @@ namespace Calico.Bgp.Rib;
 /// <para>Within one array a key stays in the slot it first took: a removed key leaves its tombstone,
 /// and only the same key takes that slot again. So an enumeration meets each key at most once even
 /// while the writer removes and re-adds it, as a dictionary's enumeration would.</para>
+/// <para>Each key also has a number, kept in its cell: small, dense, handed out in arrival order, the
+/// same while the key has an entry or a tombstone, and given to another key only after a rebuild has
+/// dropped the tombstone. An exporter keeps its per-prefix state in an array indexed by it
+/// (BIRD numbers its nets the same way) instead of hashing every prefix into a map of its own.</para>
 /// </remarks>
 internal sealed class PrefixMap
 {
@@ -48,12 +52,27 @@ internal sealed class PrefixMap
     /// <summary>Per process, so which prefixes collide cannot be known from outside.</summary>
     private static readonly ulong Seed = (ulong)Random.Shared.NextInt64();
 
-    /// <summary>A slot, its key's hash, and whether the slot is a tombstone (the writer's own mark).</summary>
+    /// <summary>A slot, its key's hash, its key's number and whether the slot is a tombstone (the writer's own mark), in 16 bytes.</summary>
     private struct Cell
     {
+        private const int DeadBit = int.MinValue;
+
         public RouteEntry? Slot;
         public int Hash;
-        public bool Dead;
+        // The key's number (bits 0–30) and the tombstone mark (bit 31): one word, so the cell stays 16 bytes.
+        private int _tag;
+
+        public bool Dead
+        {
+            readonly get => (_tag & DeadBit) != 0;
+            set => _tag = value ? _tag | DeadBit : _tag & ~DeadBit;
+        }
+
+        public int Number
+        {
+            readonly get => _tag & ~DeadBit;
+            set => _tag = (_tag & DeadBit) | value;
+        }
     }
 
     /// <summary>
@@ -69,6 +88,10 @@ internal sealed class PrefixMap
     private Layout _layout = new(new Cell[MinCapacity], PrefixHash.Order(Seed, 0));
     private int _count;
     private int _tombstones;
+    // Key numbers: the next never used, and those a rebuild freed (reused last freed first).
+    private int _nextNumber;
+    private int[] _freeNumbers = [];
+    private int _freeCount;
 
     /// <summary>How many times the writer chose a new order (<see cref="Rebuild"/>).</summary>
     private int _reorders;
@@ -115,18 +138,18 @@ internal sealed class PrefixMap
         return c.Dead ? null : c.Slot;
     }
 
-    /// <summary>Adds or replaces the entry for its prefix. Writer only.</summary>
-    public void Set(RouteEntry entry)
+    /// <summary>Adds or replaces the entry for its prefix; returns the prefix's number. Writer only.</summary>
+    public int Set(RouteEntry entry)
     {
         var prefix = entry.Prefix;
-        Set(entry, prefix, Hash(prefix));
+        return Set(entry, prefix, Hash(prefix));
     }
 
-    /// <summary>Adds or replaces the entry for <paramref name="prefix"/> (its own), with its <see cref="Hash"/>. Writer only.</summary>
-    public void Set(RouteEntry entry, in Prefix prefix, int hash) => Set(entry, prefix, hash, Locate(prefix, hash));
+    /// <summary>Adds or replaces the entry for <paramref name="prefix"/> (its own), with its <see cref="Hash"/>; returns the prefix's number. Writer only.</summary>
+    public int Set(RouteEntry entry, in Prefix prefix, int hash) => Set(entry, prefix, hash, Locate(prefix, hash));
 
     /// <summary>As <see cref="Set(RouteEntry, in Prefix, int)"/> into the cell <see cref="Locate"/> gave. Writer only.</summary>
-    public void Set(RouteEntry entry, in Prefix prefix, int hash, int cell)
+    public int Set(RouteEntry entry, in Prefix prefix, int hash, int cell)
     {
         var cells = _layout.Cells;
         var i = cell;
@@ -134,7 +157,7 @@ internal sealed class PrefixMap
         if (slot is not null && !cells[i].Dead)
         {
             Volatile.Write(ref cells[i].Slot, entry);
-            return;
+            return cells[i].Number;
         }
         if (slot is null && _count + _tombstones + 1 > cells.Length * MaxLoad)
         {
@@ -147,12 +170,59 @@ internal sealed class PrefixMap
             slot = cells[i].Slot;
         }
         if (slot is not null)
-            _tombstones--; // this key's own tombstone, taken back
+            _tombstones--; // this key's own tombstone, taken back, with its number
         else
-            cells[i].Hash = hash; // before the slot: a reader that sees the slot sees its hash
+        {
+            // Before the slot: a reader that sees the slot sees its hash and number.
+            cells[i].Hash = hash;
+            cells[i].Number = TakeNumber();
+        }
         cells[i].Dead = false;
         Volatile.Write(ref cells[i].Slot, entry);
         Volatile.Write(ref _count, _count + 1);
+        return cells[i].Number;
+    }
+
+    private int TakeNumber()
+    {
+        if (_freeCount > 0)
+            return _freeNumbers[--_freeCount];
+        if (_nextNumber == int.MaxValue)
+            throw new InvalidOperationException("A table holds at most 2^31 - 1 prefixes.");
+        return _nextNumber++;
+    }
+
+    private void FreeNumber(int number)
+    {
+        if (_freeCount == _freeNumbers.Length)
+            Array.Resize(ref _freeNumbers, Math.Max(16, _freeNumbers.Length * 2));
+        _freeNumbers[_freeCount++] = number;
+    }
+
+    /// <summary>Numbers handed out so far, at most: every key's number is below it (an exporter sizes its arrays by it).</summary>
+    public int NumberLimit => Volatile.Read(ref _nextNumber);
+
+    /// <summary>
+    /// The number of <paramref name="prefix"/> (kept while it has an entry or a tombstone), or -1 when
+    /// the map does not know it. Any thread; a number read while the writer works may be a moment old.
+    /// </summary>
+    public int NumberOf(in Prefix prefix)
+    {
+        var hash = Hash(prefix);
+        var layout = Volatile.Read(ref _layout);
+        var cells = layout.Cells;
+        var i = PrefixHash.Home(hash, cells.Length, layout.Order);
+        while (true)
+        {
+            ref var cell = ref cells[i];
+            var slot = Volatile.Read(ref cell.Slot);
+            if (slot is null)
+                return -1;
+            if (cell.Hash == hash && slot.IsFor(prefix))
+                return cell.Number;
+            if (++i == cells.Length)
+                i = 0;
+        }
     }
 
     /// <summary>
@@ -166,17 +236,21 @@ internal sealed class PrefixMap
     }
 
     /// <summary>As <see cref="Remove(RouteEntry)"/>, with the prefix and its <see cref="Hash"/>. Writer only.</summary>
-    public bool Remove(RouteEntry tombstone, in Prefix prefix, int hash) => Remove(tombstone, prefix, hash, Locate(prefix, hash));
+    public bool Remove(RouteEntry tombstone, in Prefix prefix, int hash) => Remove(tombstone, prefix, hash, Locate(prefix, hash)) >= 0;
 
-    /// <summary>As <see cref="Remove(RouteEntry, in Prefix, int)"/> at the cell <see cref="Locate"/> gave. Writer only.</summary>
-    public bool Remove(RouteEntry tombstone, in Prefix prefix, int hash, int cell)
+    /// <summary>
+    /// As <see cref="Remove(RouteEntry, in Prefix, int)"/> at the cell <see cref="Locate"/> gave; returns
+    /// the prefix's number, or -1 when it had no entry. Writer only.
+    /// </summary>
+    public int Remove(RouteEntry tombstone, in Prefix prefix, int hash, int cell)
     {
         if (!tombstone.IsEmpty)
             throw new ArgumentException("A tombstone is an empty entry.", nameof(tombstone));
         var cells = _layout.Cells;
         var i = cell;
         if (cells[i].Slot is null || cells[i].Dead)
-            return false;
+            return -1;
+        var number = cells[i].Number;
         cells[i].Dead = true;
         Volatile.Write(ref cells[i].Slot, tombstone);
         Volatile.Write(ref _count, _count - 1);
@@ -186,7 +260,24 @@ internal sealed class PrefixMap
         // would pack into one run of the smaller array).
         if (_tombstones > _count && _tombstones > MinCapacity)
             Rebuild(SlotsFor(_count), keepOrder: false);
-        return true;
+        return number;
+    }
+
+    /// <summary>
+    /// Adds the entries as they are now to <paramref name="entries"/> and their numbers to
+    /// <paramref name="numbers"/>, at the same positions; each prefix appears once. Any thread.
+    /// </summary>
+    public void CopyTo(List<RouteEntry> entries, List<int> numbers)
+    {
+        var cells = Volatile.Read(ref _layout).Cells;
+        for (var i = 0; i < cells.Length; i++)
+        {
+            if (Volatile.Read(ref cells[i].Slot) is { } entry and not EmptyRouteEntry)
+            {
+                entries.Add(entry);
+                numbers.Add(cells[i].Number);
+            }
+        }
     }
 
     /// <summary>The entries as they are now; each one is a consistent snapshot, each prefix appears once.</summary>
@@ -243,8 +334,14 @@ internal sealed class PrefixMap
         for (var j = 0; j < cells.Length; j++)
         {
             // The mark, not the slot's type: placing an entry never loads it.
-            if (cells[j].Slot is not { } entry || cells[j].Dead)
+            if (cells[j].Slot is not { } entry)
                 continue;
+            if (cells[j].Dead)
+            {
+                // The tombstone goes, and with it the key's claim on its number.
+                FreeNumber(cells[j].Number);
+                continue;
+            }
             var hash = cells[j].Hash;
             var i = PrefixHash.Home(hash, capacity, order);
             while (fresh[i].Slot is not null)
@@ -253,6 +350,7 @@ internal sealed class PrefixMap
                     i = 0;
             }
             fresh[i].Hash = hash;
+            fresh[i].Number = cells[j].Number;
             fresh[i].Slot = entry;
         }
         _tombstones = 0;

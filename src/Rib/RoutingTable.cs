@@ -33,6 +33,14 @@ public sealed partial class RoutingTable
     /// <summary>The entries as they are now; each one is a consistent snapshot, and each prefix appears once.</summary>
     public IEnumerable<RouteEntry> Entries => _entries.Entries();
 
+    /// <summary>The number of <paramref name="prefix"/> in this table (<see cref="TableChange.Number"/>), or -1 when the table does not know it.</summary>
+    public int NumberOf(in Prefix prefix) => _entries.NumberOf(prefix);
+
+    /// <summary>Every number given to a prefix so far is below this (an exporter sizes its arrays by it).</summary>
+    public int NumberLimit => _entries.NumberLimit;
+
+    internal void CopyEntriesTo(List<RouteEntry> entries, List<int> numbers) => _entries.CopyTo(entries, numbers);
+
     /// <summary>
     /// Adds a route, or replaces the one with the same protocol and path id. Says which, so an
     /// importer need not look the prefix up first (one probe of the map per received path, not two).
@@ -184,10 +192,7 @@ public sealed partial class RoutingTable
         // A lone route that never was an entry becomes the entry itself; a removal's empty entry is
         // also the tombstone the map keeps, so each change costs one new object at most.
         var entry = RouteEntry.Seal(prefix, routes, version);
-        if (entry.IsEmpty)
-            _entries.Remove(entry, prefix, hash, cell);
-        else
-            _entries.Set(entry, prefix, hash, cell);
-        _journal?.Append(entry, old?.Best);
+        var number = entry.IsEmpty ? _entries.Remove(entry, prefix, hash, cell) : _entries.Set(entry, prefix, hash, cell);
+        _journal?.Append(entry, old?.Best, number);
     }
 }

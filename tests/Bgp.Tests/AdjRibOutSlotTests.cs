@@ -25,17 +25,12 @@ public class AdjRibOutSlotTests
         return Prefix.FromV6(0x20010DB8_00000000UL | (uint)random.Next(16), ((ulong)(uint)random.Next(16) << 60) | (uint)random.Next(4), l6);
     }
 
-    private static List<PathOut> Held(AdjRibOut map, Prefix prefix)
-    {
-        var one = default(PathOut);
-        var index = map.Find(prefix, AdjRibOut.Hash(prefix));
-        if (index >= 0)
-            Assert.Equal(prefix, map.PrefixAt(index));
-        return [.. map.PathsAt(index, ref one)];
-    }
+    private readonly PrefixNumbers _numbers = new();
+
+    private List<PathOut> Held(AdjRibOut map, Prefix prefix) => AdjRibOutTests.Held(map, prefix, _numbers);
 
     [Fact]
-    public void Random_paths_of_many_sources_and_sets_match_a_dictionary_and_free_every_number_when_withdrawn()
+    public void Random_paths_of_many_sources_and_sets_match_a_dictionary_and_free_every_number_and_page_when_withdrawn()
     {
         var table = new RoutingTable();
         var sources = Enumerable.Range(0, 5).Select(_ => (Protocol)new TestStatic(table)).ToArray();
@@ -57,8 +52,7 @@ public class AdjRibOutSlotTests
                 var sourcePathId = random.Next(6) == 0 ? (uint)random.Next(1, 9) : 0;
                 paths[k] = new PathOut(sources[random.Next(sources.Length)], sourcePathId, addPath ? (uint)(k + 1 + random.Next(2)) : 0, sets[random.Next(sets.Length)]);
             }
-            var hash = AdjRibOut.Hash(prefix);
-            map.Set(map.Find(prefix, hash), prefix, hash, paths);
+            Put(map, prefix, paths);
             if (count == 0)
                 model.Remove(prefix);
             else
@@ -72,11 +66,9 @@ public class AdjRibOutSlotTests
         Assert.True(map.OverflowCount < model.Count, "every prefix took the overflow form");
 
         foreach (var prefix in model.Keys)
-        {
-            var hash = AdjRibOut.Hash(prefix);
-            map.Set(map.Find(prefix, hash), prefix, hash, []);
-        }
+            Put(map, prefix);
         Assert.Equal(0, map.Count);
+        Assert.Equal(0, map.Pages);
         Assert.Equal(0, map.OverflowCount);
         Assert.Equal((0, 0), map.Numbered);
     }
@@ -136,9 +128,6 @@ public class AdjRibOutSlotTests
         Assert.Equal((2, 4), map.Numbered);
     }
 
-    private static void Put(AdjRibOut map, Prefix prefix, params PathOut[] paths)
-    {
-        var hash = AdjRibOut.Hash(prefix);
-        map.Set(map.Find(prefix, hash), prefix, hash, paths);
-    }
+    private void Put(AdjRibOut map, Prefix prefix, params PathOut[] paths) =>
+        map.Set(AdjRibOut.IndexOf(prefix, _numbers.Of(prefix)), prefix, paths);
 }

@@ -295,6 +295,69 @@ public class UpdateGroupTests
         Assert.Equal(expected.Count, peers.Protocols[0].Stats.Exported);
     }
 
+    /// <summary>
+    /// The Adj-RIB-Out is indexed by the table's prefix numbers, and a number the table forgets (its
+    /// prefix withdrawn, the tombstone dropped by a rebuild) is given to the next new prefix. While the
+    /// group is held, the table withdraws every prefix the peer has and adds as many new ones, which
+    /// take the old numbers: the peer must lose every old prefix and get every new one, from the
+    /// journal (the group reads on) and from a resync (it fell off), with and without ADD-PATH.
+    /// </summary>
+    [Theory]
+    [InlineData(0, false)]
+    [InlineData(16, false)]
+    [InlineData(0, true)]
+    [InlineData(16, true)]
+    public async Task Prefixes_that_take_over_the_numbers_of_withdrawn_ones_replace_them_at_the_peer(int journalCapacity, bool addPath)
+    {
+        var table = new RoutingTable();
+        var stat = new TestStatic(table);
+        var gate = Prefix.Parse("10.255.0.0/24");
+        var filter = new GateFilter(gate);
+        var registry = journalCapacity > 0 ? new UpdateGroupRegistry(journalCapacity: journalCapacity) : new UpdateGroupRegistry();
+        await using var peers = await StartAsync(table, registry, 1, addPath ? AddPathMode.Tx : AddPathMode.None, export: filter);
+        var id = addPath ? 1u : 0u;
+        var expected = new HashSet<Nlri>();
+        var oldNumbers = new HashSet<int>();
+        for (var i = 0; i < 200; i++)
+        {
+            var p = Prefix.Parse($"10.1.{i}.0/24");
+            stat.AddBlackhole(p.ToString());
+            expected.Add(new Nlri(p, id));
+            oldNumbers.Add(table.NumberOf(p));
+        }
+        var held = new HashSet<Nlri>();
+        await ReadUpdatesAsync(peers.Remote[0], held, addPath, p => p.SetEquals(expected));
+
+        stat.AddBlackhole(gate.ToString());
+        await filter.Entered.Task.WaitAsync(TimeSpan.FromMinutes(1));
+        expected.Clear();
+        expected.Add(new Nlri(gate, id));
+        for (var i = 0; i < 200; i++)
+            table.Withdraw(Prefix.Parse($"10.1.{i}.0/24"), stat);
+        var reused = 0;
+        for (var i = 0; i < 200; i++)
+        {
+            var p = Prefix.Parse($"10.2.{i}.0/24");
+            stat.AddBlackhole(p.ToString());
+            expected.Add(new Nlri(p, id));
+            reused += oldNumbers.Contains(table.NumberOf(p)) ? 1 : 0;
+        }
+        // The case under test happened: the new prefixes hold numbers the withdrawn ones had.
+        Assert.True(reused >= 150, $"{reused} of 200 new prefixes took a withdrawn prefix's number");
+        filter.Release.Set();
+
+        await ReadUpdatesAsync(peers.Remote[0], held, addPath, p => p.SetEquals(expected));
+        var reader = Assert.Single(table.JournalReaders, r => r.Consumer == "bgp-group");
+        Assert.Equal(journalCapacity > 0, reader.OverflowCount > 0);
+        Assert.Equal(201, peers.Protocols[0].Stats.Exported);
+        // Nothing more is coming: a route added now is the next thing the peer hears.
+        stat.AddBlackhole("10.3.0.0/24");
+        expected.Add(new Nlri(Prefix.Parse("10.3.0.0/24"), id));
+        await ReadUpdatesAsync(peers.Remote[0], held, addPath, p => p.Count == expected.Count);
+        Assert.Equal(expected, held);
+        Assert.Equal(BgpState.Established, peers.Protocols[0].BgpState);
+    }
+
     [Fact]
     public async Task Add_path_sends_every_route_with_stable_path_ids()
     {

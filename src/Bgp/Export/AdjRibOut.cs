@@ -16,24 +16,23 @@ internal readonly record struct PathOut(Protocol Source, uint SourcePathId, uint
 }
 
 /// <summary>
-/// An update group's Adj-RIB-Out: prefix → the paths sent. One open-addressed array per family
-/// (<see cref="AdjRibOutTable{TSlot}"/>) whose slots hold the prefix inline and, for a prefix with
-/// one path whose id of ours is 0 (every prefix without ADD-PATH) or 1, the path as two small numbers
-/// (<see cref="RefIndex{T}"/>): 16 bytes per IPv4 slot, 24 per IPv6, and no reference the GC has to
-/// follow or whose cards it has to scan. Other prefixes (ADD-PATH: several paths, higher ids) keep an
-/// array of paths in an overflow list the slot numbers. One writer; callers hold the group's lock.
+/// An update group's Adj-RIB-Out: prefix → the paths sent, indexed by the table's prefix number
+/// (<see cref="TableChange.Number"/>). One paged array per family (<see cref="PagedSlots{TSlot}"/>)
+/// whose slots hold the prefix inline and, for a prefix with one path whose id of ours is 0 (every
+/// prefix without ADD-PATH) or 1, the path as two small numbers (<see cref="RefIndex{T}"/>): 16 bytes
+/// per IPv4 slot, 24 per IPv6, and no reference the GC has to follow. Other prefixes (ADD-PATH:
+/// several paths, higher ids) keep an array of paths in an overflow list the slot numbers. One
+/// writer; callers hold the group's lock.
 /// </summary>
 /// <remarks>
-/// Slot indices run over the IPv4 array, then the IPv6 one; a negative index from <see cref="Find"/>
-/// is the complement of the free slot where the probe ended, which <see cref="Set"/> inserts into.
+/// A slot index is the prefix number twice, plus one for IPv6 (<see cref="IndexOf"/>). A slot may
+/// still hold a prefix the table has forgotten, whose number the table has since given to another:
+/// the caller checks with <see cref="Holds"/> and withdraws the old one first.
 /// </remarks>
-internal sealed class AdjRibOut
+internal sealed class AdjRibOut : IDisposable
 {
-    // Per process, so which prefixes collide cannot be chosen from outside (peers pick the prefixes).
-    private static readonly ulong Seed = (ulong)Random.Shared.NextInt64() | 1;
-
-    private readonly AdjRibOutTable<V4Slot> _v4 = new();
-    private readonly AdjRibOutTable<V6Slot> _v6 = new();
+    private readonly PagedSlots<V4Slot> _v4 = new();
+    private readonly PagedSlots<V6Slot> _v6 = new();
     private readonly RefIndex<Protocol> _sources = new();
     private readonly RefIndex<PathAttributes> _attributes = new();
     // Paths of overflow slots; free entries chain through _overflowFree.
@@ -42,14 +41,14 @@ internal sealed class AdjRibOut
     private int _overflowFreeHead = -1;
     private int _overflowNext;
 
-    /// <summary>The map's hash of <paramref name="prefix"/> (<see cref="PrefixHash.Of"/> with this map's seed): computed once per change and used for both the pass's de-duplication and the lookup.</summary>
-    public static int Hash(in Prefix prefix) => PrefixHash.Of(prefix, Seed);
-
     /// <summary>Prefixes with at least one path.</summary>
     public int Count => _v4.Count + _v6.Count;
 
-    /// <summary>Slots in both arrays (for enumeration with <see cref="IsUsed"/> and <see cref="PathsAt"/>).</summary>
-    public int Capacity => _v4.Capacity + _v6.Capacity;
+    /// <summary>Slot indices to enumerate with <see cref="IsUsed"/> and <see cref="PathsAt"/>: every used one is below it.</summary>
+    public int Capacity => 2 * Math.Max(_v4.Length, _v6.Length);
+
+    /// <summary>Pages of slots held now (tests).</summary>
+    internal int Pages => _v4.Pages + _v6.Pages;
 
     /// <summary>Prefixes kept in the overflow form (tests).</summary>
     internal int OverflowCount => _overflowNext - FreeOverflowEntries();
@@ -57,29 +56,31 @@ internal sealed class AdjRibOut
     /// <summary>Sources and attribute sets numbered now (tests: each is freed with its last slot).</summary>
     internal (int Sources, int Attributes) Numbered => (_sources.Count, _attributes.Count);
 
-    public int Find(in Prefix prefix, int hash)
+    /// <summary>The slot index of <paramref name="prefix"/> numbered <paramref name="number"/> in the group's table.</summary>
+    public static int IndexOf(in Prefix prefix, int number)
     {
-        if (!prefix.IsV6)
-            return _v4.Find(prefix, hash);
-        var i = _v6.Find(prefix, hash);
-        var offset = _v4.Capacity;
-        return i >= 0 ? offset + i : ~(offset + ~i);
+        if ((uint)number > int.MaxValue / 2)
+            throw new ArgumentOutOfRangeException(nameof(number), number, "prefix numbers run from 0 to 2^30 - 1");
+        return 2 * number + (prefix.IsV6 ? 1 : 0);
     }
 
-    public bool IsUsed(int index) => index < _v4.Capacity ? _v4[index].IsUsed : _v6[index - _v4.Capacity].IsUsed;
+    public bool IsUsed(int index) => (index & 1) == 0 ? _v4[index >> 1].IsUsed : _v6[index >> 1].IsUsed;
 
     /// <summary>The prefix of a used slot.</summary>
-    public Prefix PrefixAt(int index) => index < _v4.Capacity ? _v4[index].Prefix : _v6[index - _v4.Capacity].Prefix;
+    public Prefix PrefixAt(int index) => (index & 1) == 0 ? _v4[index >> 1].Prefix : _v6[index >> 1].Prefix;
 
-    /// <summary>The paths of slot <paramref name="index"/> (empty for a negative index, a miss); a single path is copied to <paramref name="one"/>, which the span then covers.</summary>
+    /// <summary>Whether slot <paramref name="index"/> holds <paramref name="prefix"/>.</summary>
+    public bool Holds(int index, in Prefix prefix) => (index & 1) == 0 ? _v4[index >> 1].Holds(prefix) : _v6[index >> 1].Holds(prefix);
+
+    /// <summary>The paths of slot <paramref name="index"/> (empty for a negative index or an empty slot); a single path is copied to <paramref name="one"/>, which the span then covers.</summary>
     public ReadOnlySpan<PathOut> PathsAt(int index, ref PathOut one)
     {
         if (index < 0)
             return [];
-        return index < _v4.Capacity ? PathsIn(in _v4[index], ref one) : PathsIn(in _v6[index - _v4.Capacity], ref one);
+        return (index & 1) == 0 ? PathsIn(_v4[index >> 1], ref one) : PathsIn(_v6[index >> 1], ref one);
     }
 
-    private ReadOnlySpan<PathOut> PathsIn<TSlot>(in TSlot s, ref PathOut one) where TSlot : unmanaged, IOutSlot<TSlot>
+    private ReadOnlySpan<PathOut> PathsIn<TSlot>(TSlot s, ref PathOut one) where TSlot : unmanaged, IOutSlot<TSlot>
     {
         if (!s.IsUsed)
             return [];
@@ -90,31 +91,31 @@ internal sealed class AdjRibOut
     }
 
     /// <summary>
-    /// Sets the paths of <paramref name="prefix"/>, whose slot is <paramref name="index"/> as
-    /// <see cref="Find"/> returned it (negative when it has none; nothing may change the map in
-    /// between): none removes it, one with our id 0 or 1 is kept in the slot, others in an overflow entry.
+    /// Sets the paths of <paramref name="prefix"/> in slot <paramref name="index"/>, which is empty or
+    /// holds that prefix: none empties it, one with our id 0 or 1 is kept in the slot, others in an overflow entry.
     /// </summary>
-    public void Set(int index, in Prefix prefix, int hash, ReadOnlySpan<PathOut> paths)
+    public void Set(int index, in Prefix prefix, ReadOnlySpan<PathOut> paths)
     {
-        if (!prefix.IsV6)
-        {
-            Set(_v4, index, prefix, hash, paths);
-            return;
-        }
-        var offset = _v4.Capacity;
-        Set(_v6, index >= 0 ? index - offset : ~(~index - offset), prefix, hash, paths);
+        if (prefix.IsV6 != ((index & 1) != 0))
+            throw new ArgumentException($"slot {index} is not of {prefix}'s family", nameof(index));
+        if ((index & 1) == 0)
+            Set(_v4, index >> 1, prefix, paths);
+        else
+            Set(_v6, index >> 1, prefix, paths);
     }
 
-    private void Set<TSlot>(AdjRibOutTable<TSlot> table, int index, in Prefix prefix, int hash, ReadOnlySpan<PathOut> paths)
+    private void Set<TSlot>(PagedSlots<TSlot> slots, int number, in Prefix prefix, ReadOnlySpan<PathOut> paths)
         where TSlot : unmanaged, IOutSlot<TSlot>
     {
-        var old = index >= 0 ? table[index] : default;
+        var old = slots[number];
+        if (old.IsUsed && !old.Holds(prefix))
+            throw new InvalidOperationException($"slot {number} holds {old.Prefix}, not {prefix}");
         if (paths.Length == 0)
         {
-            if (index < 0)
+            if (!old.IsUsed)
                 return;
             Release(old);
-            table.RemoveAt(index);
+            slots.Put(number, default);
             return;
         }
         TSlot slot;
@@ -127,7 +128,7 @@ internal sealed class AdjRibOut
             if (TSlot.TryInline(prefix, source, attributes, p.SourcePathId, p.Id, out slot))
             {
                 Release(old);
-                table.Write(index, hash, slot);
+                slots.Put(number, slot);
                 return;
             }
             _sources.Release(source);
@@ -146,11 +147,11 @@ internal sealed class AdjRibOut
             paths.CopyTo(kept);
         else
             _overflow[entry] = paths.ToArray();
-        table.Write(index, hash, TSlot.Overflow(prefix, (uint)entry));
+        slots.Put(number, TSlot.Overflow(prefix, (uint)entry));
     }
 
     /// <summary>Gives back what an old slot held: its numbers or its overflow entry.</summary>
-    private void Release<TSlot>(in TSlot old) where TSlot : unmanaged, IOutSlot<TSlot>
+    private void Release<TSlot>(TSlot old) where TSlot : unmanaged, IOutSlot<TSlot>
     {
         if (!old.IsUsed)
             return;
@@ -193,23 +194,9 @@ internal sealed class AdjRibOut
         return n;
     }
 
-    /// <summary>
-    /// Makes room for the prefixes of each family in all without a growth on the way: a resync knows
-    /// the table's size, where growing by ×1.5 steps to a million prefixes moves each one twice and
-    /// allocates an array per step.
-    /// </summary>
-    public void Reserve(int v4Prefixes, int v6Prefixes)
+    public void Dispose()
     {
-        _v4.Reserve(v4Prefixes);
-        _v6.Reserve(v6Prefixes);
+        _v4.Dispose();
+        _v6.Dispose();
     }
-
-    /// <summary>Arrays allocated since the map was made (tests and benchmarks).</summary>
-    internal int Rebuilds => _v4.Rebuilds + _v6.Rebuilds;
-
-    /// <summary>Prefixes moved by rebuilds since the map was made (tests and benchmarks: each is a slot written again).</summary>
-    internal long RebuildMoves => _v4.RebuildMoves + _v6.RebuildMoves;
-
-    /// <summary>Longest run of used slots in either array: the worst probe (tests and benchmarks).</summary>
-    internal int LongestRun() => Math.Max(_v4.LongestRun(), _v6.LongestRun());
 }

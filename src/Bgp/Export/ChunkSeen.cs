@@ -1,30 +1,32 @@
-using Calico.Bgp.Rib;
-
 namespace Calico.Bgp.Speaker.Export;
 
 /// <summary>
-/// The prefixes already brought up to date in one chunk of journal changes: a fixed open-addressed
-/// set of positions in the chunk, keyed by <see cref="AdjRibOut.Hash"/>. A new chunk bumps a stamp
-/// instead of clearing, and nothing is allocated per change (a <c>HashSet&lt;Prefix&gt;</c> was 5% of
-/// the export side's samples).
+/// The prefix numbers (<see cref="Rib.TableChange.Number"/>) already brought up to date in one chunk
+/// of journal changes: a fixed open-addressed set. A new chunk bumps a stamp instead of clearing, and
+/// nothing is allocated per change (a <c>HashSet&lt;Prefix&gt;</c> was 5% of the export side's samples).
 /// </summary>
+/// <remarks>
+/// Keyed by number, not prefix: a number taken over by another prefix within the chunk (the table
+/// forgot the first one) is brought once, for its newest holder, which withdraws the old one
+/// (<see cref="UpdateGroup"/>'s eviction).
+/// </remarks>
 internal sealed class ChunkSeen
 {
     private readonly int[] _stamp;
-    private readonly int[] _hash;
-    private readonly int[] _position;
+    private readonly int[] _number;
+    private readonly int _shift;
     private int _current = 1;
 
     /// <param name="chunkSize">Most changes in one chunk; the set keeps at least twice as many slots.</param>
     public ChunkSeen(int chunkSize)
     {
-        var size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)chunkSize * 2);
+        var size = System.Numerics.BitOperations.RoundUpToPowerOf2((uint)chunkSize * 2);
         _stamp = new int[size];
-        _hash = new int[size];
-        _position = new int[size];
+        _number = new int[size];
+        _shift = 32 - System.Numerics.BitOperations.Log2(size);
     }
 
-    /// <summary>Starts a chunk: forgets every prefix.</summary>
+    /// <summary>Starts a chunk: forgets every number.</summary>
     public void Clear()
     {
         if (++_current == int.MaxValue)
@@ -34,23 +36,20 @@ internal sealed class ChunkSeen
         }
     }
 
-    /// <summary>
-    /// Adds the prefix of <paramref name="changes"/>[<paramref name="position"/>]; false when a change
-    /// of the same prefix was added since <see cref="Clear"/>.
-    /// </summary>
-    public bool Add(ReadOnlySpan<TableChange> changes, int position, in Prefix prefix, int hash)
+    /// <summary>Adds <paramref name="number"/>; false when it was added since <see cref="Clear"/>.</summary>
+    public bool Add(int number)
     {
         var mask = _stamp.Length - 1;
-        var i = hash & mask;
+        // Fibonacci hashing: consecutive numbers (a table arriving in order) spread over the set.
+        var i = (int)(((uint)number * 0x9E3779B9u) >> _shift);
         while (_stamp[i] == _current)
         {
-            if (_hash[i] == hash && changes[_position[i]].Entry.Prefix.Equals(prefix))
+            if (_number[i] == number)
                 return false;
             i = (i + 1) & mask;
         }
         _stamp[i] = _current;
-        _hash[i] = hash;
-        _position[i] = position;
+        _number[i] = number;
         return true;
     }
 }

@@ -33,7 +33,7 @@ public sealed partial class UpdateGroup
     {
         var one = default(PathOut);
         var addPath = Codec.SendsPathId(n.Prefix.IsV6);
-        foreach (var p in _out.PathsAt(_out.Find(n.Prefix, AdjRibOut.Hash(n.Prefix)), ref one))
+        foreach (var p in _out.PathsAt(Find(n.Prefix), ref one))
         {
             if (!ReferenceEquals(p.Source, member) && (!addPath || p.Id == n.PathId))
                 return true;

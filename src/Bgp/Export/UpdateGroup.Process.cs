@@ -21,8 +21,8 @@ public sealed partial class UpdateGroup
 
     /// <summary>
     /// Brings the Adj-RIB-Out up to date for a chunk of journal changes and queues the UPDATEs. Each
-    /// change carries the prefix's whole entry, so only the newest change of a prefix in the chunk
-    /// counts (read newest first; older ones are skipped): churn within a chunk coalesces, and no
+    /// change carries the prefix's whole entry, so only the newest change of a prefix number in the
+    /// chunk counts (read newest first; older ones are skipped): churn within a chunk coalesces, and no
     /// prefix is announced and withdrawn in the same batch. Under <see cref="Sync"/>.
     /// </summary>
     internal void Process(ReadOnlySpan<TableChange> changes)
@@ -33,76 +33,79 @@ public sealed partial class UpdateGroup
         BeginPass();
         for (var i = changes.Length - 1; i >= 0; i--)
         {
-            var entry = changes[i].Entry;
-            var prefix = entry.Prefix;
-            var hash = AdjRibOut.Hash(prefix);
-            if (_seen.Add(changes, i, prefix, hash))
-                Bring(prefix, hash, entry);
+            ref readonly var change = ref changes[i];
+            // A removal of a prefix the table did not have: nothing was sent for it.
+            if (change.Number >= 0 && _seen.Add(change.Number))
+                Bring(change.Entry.Prefix, change.Number, change.Entry);
         }
         Finish();
     }
 
     /// <summary>
-    /// Compares the whole table (<paramref name="entries"/>, from a journal resync) with the
-    /// Adj-RIB-Out: every prefix in the table, and withdrawals for those the group sent that are
-    /// gone. Under <see cref="Sync"/>.
+    /// Compares the whole table (<paramref name="entries"/> and their prefix <paramref name="numbers"/>,
+    /// from a journal resync) with the Adj-RIB-Out: every prefix in the table, and withdrawals for
+    /// those the group sent that are gone. Under <see cref="Sync"/>.
     /// </summary>
-    private void ProcessResync(List<RouteEntry> entries)
+    private void ProcessResync(List<RouteEntry> entries, List<int> numbers)
     {
-        int keptV4 = 0, keptV6 = 0;
+        var kept = 0;
         BeginPass();
+        var limit = 0;
+        foreach (var n in numbers)
+            limit = Math.Max(limit, n + 1);
+        var inTable = new System.Collections.BitArray(limit);
         for (var i = 0; i < entries.Count; i++)
         {
-            // The table's size is known: once a sample says what share of it the group exports,
-            // per family, make room for that many at once.
-            if (i == ResyncSample)
-                _out.Reserve((int)((long)entries.Count * keptV4 / i), (int)((long)entries.Count * keptV6 / i));
             var entry = entries[i];
-            var prefix = entry.Prefix;
-            if (Bring(prefix, AdjRibOut.Hash(prefix), entry))
-            {
-                if (prefix.IsV6)
-                    keptV6++;
-                else
-                    keptV4++;
-            }
+            inTable[numbers[i]] = true;
+            if (Bring(entry.Prefix, numbers[i], entry))
+                kept++;
         }
-        var kept = keptV4 + keptV6;
         // Every prefix left in the Adj-RIB-Out that the table still has was counted: any more are gone.
         if (_out.Count > kept)
         {
-            var inTable = new HashSet<Prefix>(entries.Count);
-            foreach (var entry in entries)
-                inTable.Add(entry.Prefix);
-            var gone = new List<Prefix>();
             for (var i = 0; i < _out.Capacity; i++)
             {
-                if (_out.IsUsed(i) && !inTable.Contains(_out.PrefixAt(i)))
-                    gone.Add(_out.PrefixAt(i));
+                var number = i >> 1;
+                if (_out.IsUsed(i) && (number >= limit || !inTable[number]))
+                    Withdraw(i);
             }
-            foreach (var prefix in gone)
-                Bring(prefix, AdjRibOut.Hash(prefix), null);
         }
         Finish();
     }
-
-    /// <summary>Prefixes of a resync brought before the Adj-RIB-Out is sized for the rest.</summary>
-    private const int ResyncSample = 4096;
 
     /// <summary>
     /// Diffs one prefix's desired paths against what the members have, adding the UPDATEs to the
     /// pass's batches. True when the Adj-RIB-Out has paths for the prefix afterwards.
     /// </summary>
-    private bool Bring(in Prefix prefix, int hash, RouteEntry? entry)
+    private bool Bring(in Prefix prefix, int number, RouteEntry? entry)
     {
+        var index = AdjRibOut.IndexOf(prefix, number);
+        // The number was another prefix's, which the table has forgotten since: the members still
+        // have it from us, so it goes first (in either family's slot; the pass sends withdrawals first).
+        if (_out.IsUsed(index ^ 1))
+            Withdraw(index ^ 1);
+        if (_out.IsUsed(index) && !_out.Holds(index, prefix))
+            Withdraw(index);
         if (prefix.IsV6 ? !Key.Options.Ipv6 : !Key.Options.Ipv4)
             return false;
         _desired.Clear();
         Desired(entry, _desired);
-        var index = _out.Find(prefix, hash);
+        return Store(index, prefix, CollectionsMarshal.AsSpan(_desired));
+    }
+
+    /// <summary>Withdraws whatever slot <paramref name="index"/> holds: its prefix is gone from the table.</summary>
+    private void Withdraw(int index)
+    {
+        _passWithdrawsReceived++;
+        Store(index, _out.PrefixAt(index), []);
+    }
+
+    /// <summary>Diffs slot <paramref name="index"/> (empty or holding <paramref name="prefix"/>) against <paramref name="desired"/> and keeps the result.</summary>
+    private bool Store(int index, in Prefix prefix, Span<PathOut> desired)
+    {
         var one = default(PathOut);
         var old = _out.PathsAt(index, ref one);
-        var desired = CollectionsMarshal.AsSpan(_desired);
         var store = Codec.SendsPathId(prefix.IsV6) ? DiffAddPath(prefix, old, desired) : DiffBest(prefix, old, desired);
         if (!store)
             return old.Length > 0;
@@ -111,8 +114,22 @@ public sealed partial class UpdateGroup
         foreach (var p in desired)
             Exclude(p.Source, 1);
         _pathCount += desired.Length - old.Length;
-        _out.Set(index, prefix, hash, desired);
+        _out.Set(index, prefix, desired);
         return desired.Length > 0;
+    }
+
+    /// <summary>
+    /// The slot of <paramref name="prefix"/> if the Adj-RIB-Out holds it under its number in the table
+    /// now, else -1. A prefix the table has forgotten while the group still holds it (the group is
+    /// behind) is not found: the group's next pass withdraws it anyway.
+    /// </summary>
+    private int Find(in Prefix prefix)
+    {
+        var number = Key.Table.NumberOf(prefix);
+        if (number < 0)
+            return -1;
+        var index = AdjRibOut.IndexOf(prefix, number);
+        return _out.Holds(index, prefix) ? index : -1;
     }
 
     private void BeginPass()
@@ -399,7 +416,7 @@ public sealed partial class UpdateGroup
             foreach (var n in dirty)
             {
                 var found = false;
-                foreach (var p in _out.PathsAt(_out.Find(n.Prefix, AdjRibOut.Hash(n.Prefix)), ref one))
+                foreach (var p in _out.PathsAt(Find(n.Prefix), ref one))
                 {
                     if (p.Id == n.PathId && !ReferenceEquals(p.Source, me))
                     {

@@ -91,6 +91,7 @@ public sealed partial class UpdateGroup
         var reader = _reader!;
         var changes = new TableChange[ChunkSize];
         var resync = new List<RouteEntry>();
+        var resyncNumbers = new List<int>();
         try
         {
             while (!ct.IsCancellationRequested)
@@ -101,9 +102,10 @@ public sealed partial class UpdateGroup
                     {
                         // The initial feed, or the group fell a journal's length behind (BIRD 3's
                         // export resync): compare the whole table with the Adj-RIB-Out.
-                        reader.Resync(resync);
-                        ProcessResync(resync);
+                        reader.Resync(resync, resyncNumbers);
+                        ProcessResync(resync, resyncNumbers);
                         resync.Clear();
+                        resyncNumbers.Clear();
                     }
                     if (!_initialDone)
                     {

@@ -12,7 +12,8 @@ namespace Calico.Bgp.Rib;
 /// A change's position is its table version, so slot = version mod capacity. A slot is a small
 /// seqlock: the writer clears the entry, writes the old best, then writes the new entry (volatile
 /// writes are releases); a reader reads entry, old best, entry again (volatile reads are acquires) and
-/// keeps the slot only when both entry reads are the same object with the version it expects. Entries
+/// keeps the slot only when both entry reads are the same object with the version it expects (the
+/// prefix's number, written and read between the two, is covered the same way). Entries
 /// are fresh objects per change, so the same object in both reads means no write came between.
 /// <para>
 /// The ring starts at <see cref="InitialLength"/> slots and doubles, up to <see cref="Capacity"/>,
@@ -37,6 +38,7 @@ internal sealed class ChangeJournal
     {
         public RouteEntry? Entry;
         public Route? OldBest;
+        public int Number;
     }
 
     /// <param name="capacity">How far behind a reader may fall (rounded up to a power of two): the ring's final length.</param>
@@ -68,8 +70,8 @@ internal sealed class ChangeJournal
     /// <summary>The version of the last change written (0 before any).</summary>
     public long Head => Volatile.Read(ref _head);
 
-    /// <summary>Appends a change; called by the table's writer only, with consecutive versions.</summary>
-    public void Append(RouteEntry entry, Route? oldBest)
+    /// <summary>Appends a change of the prefix numbered <paramref name="number"/> in the table's map; called by the table's writer only, with consecutive versions.</summary>
+    public void Append(RouteEntry entry, Route? oldBest, int number)
     {
         var slots = _slots;
         var quarter = slots.Length / 4 - 1;
@@ -78,6 +80,7 @@ internal sealed class ChangeJournal
         ref var slot = ref slots[(int)(entry.Version & (slots.Length - 1))];
         Volatile.Write(ref slot.Entry, null);
         Volatile.Write(ref slot.OldBest, oldBest);
+        slot.Number = number; // ordered before the entry by the release below
         Volatile.Write(ref slot.Entry, entry);
         Volatile.Write(ref _head, entry.Version);
         // A full fence after the head store (Interlocked), paired with the one in WaitTask: either the
@@ -114,13 +117,14 @@ internal sealed class ChangeJournal
         ref var slot = ref slots[(int)(version & (slots.Length - 1))];
         var first = Volatile.Read(ref slot.Entry);
         var oldBest = Volatile.Read(ref slot.OldBest);
+        var number = Volatile.Read(ref slot.Number);
         var again = Volatile.Read(ref slot.Entry);
         if (first is null || !ReferenceEquals(first, again) || first.Version != version)
         {
             change = default;
             return false;
         }
-        change = new TableChange(first, oldBest);
+        change = new TableChange(first, oldBest, number);
         return true;
     }
 

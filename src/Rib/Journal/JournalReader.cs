@@ -101,13 +101,28 @@ public sealed class JournalReader : IDisposable
     public void Resync(List<RouteEntry> into)
     {
         into.Clear();
+        BeginResync();
+        foreach (var entry in _table.Entries)
+            into.Add(entry);
+        _table.PokeCork();
+    }
+
+    /// <summary>As <see cref="Resync(List{RouteEntry})"/>, with each entry's prefix number (<see cref="TableChange.Number"/>) at the same position in <paramref name="numbers"/>.</summary>
+    public void Resync(List<RouteEntry> into, List<int> numbers)
+    {
+        into.Clear();
+        numbers.Clear();
+        BeginResync();
+        _table.CopyEntriesTo(into, numbers);
+        _table.PokeCork();
+    }
+
+    private void BeginResync()
+    {
         // Cursor first, snapshot after: every change the snapshot might miss is at or after the cursor.
         Volatile.Write(ref _next, _journal.Head + 1);
         _needsResync = false;
         _overflowed = false;
-        foreach (var entry in _table.Entries)
-            into.Add(entry);
-        _table.PokeCork();
     }
 
     private void Overflow()

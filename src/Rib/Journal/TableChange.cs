@@ -7,10 +7,11 @@ namespace Calico.Bgp.Rib;
 /// </summary>
 public readonly struct TableChange
 {
-    internal TableChange(RouteEntry entry, Route? oldBest)
+    internal TableChange(RouteEntry entry, Route? oldBest, int number)
     {
         Entry = entry;
         OldBest = oldBest;
+        Number = number;
     }
 
     /// <summary>Every route of the prefix after the change, best first; <see cref="RouteEntry.IsEmpty"/> for a removal.</summary>
@@ -20,6 +21,13 @@ public readonly struct TableChange
     public Route? OldBest { get; }
 
     public Prefix Prefix => Entry.Prefix;
+
+    /// <summary>
+    /// The prefix's number in its table: small and dense, the same for as long as the table knows the
+    /// prefix, and another prefix's only after the table has forgotten this one (see the table's map).
+    /// An exporter indexes its own per-prefix state by it. -1 for a removal of a prefix the table did not have.
+    /// </summary>
+    public int Number { get; }
 
     /// <summary>The best route after the change, or null when the prefix is gone.</summary>
     public Route? NewBest => Entry.Best;
