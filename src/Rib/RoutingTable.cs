@@ -61,7 +61,7 @@ public sealed partial class RoutingTable
                     return RouteUpdate.Unchanged;
                 routes = RouteList.RemoveAt(routes!, index);
             }
-            Publish(prefix, hash, cell, old, RouteList.Insert(routes, route));
+            Publish(prefix, hash, cell, RouteList.Insert(routes, route));
             return index >= 0 ? RouteUpdate.Replaced : RouteUpdate.Added;
         }
     }
@@ -79,7 +79,7 @@ public sealed partial class RoutingTable
             var index = RouteList.IndexOfSlot(old.Payload, protocol, pathId);
             if (index < 0)
                 return false;
-            Publish(prefix, hash, cell, old, RouteList.RemoveAt(old.Payload!, index));
+            Publish(prefix, hash, cell, RouteList.RemoveAt(old.Payload!, index));
             return true;
         }
     }
@@ -108,7 +108,7 @@ public sealed partial class RoutingTable
                     }
                 }
                 if (routes is not null)
-                    Publish(entry.Prefix, entry, RouteList.FromArray(routes, routes.Length, sort: true));
+                    Publish(entry.Prefix, RouteList.FromArray(routes, routes.Length, sort: true));
             }
         }
         return n;
@@ -138,7 +138,7 @@ public sealed partial class RoutingTable
                     if (Goes(one, protocol, staleOnly))
                     {
                         n++;
-                        Publish(entry.Prefix, entry, null);
+                        Publish(entry.Prefix, null);
                     }
                     continue;
                 }
@@ -166,7 +166,7 @@ public sealed partial class RoutingTable
                 if (kept is not null)
                 {
                     n += count - k;
-                    Publish(entry.Prefix, entry, RouteList.FromArray(kept, k, sort: false));
+                    Publish(entry.Prefix, RouteList.FromArray(kept, k, sort: false));
                 }
             }
         }
@@ -176,23 +176,23 @@ public sealed partial class RoutingTable
     private static bool Goes(Route r, Protocol protocol, bool staleOnly) =>
         ReferenceEquals(r.Protocol, protocol) && (!staleOnly || r.Stale);
 
-    private void Publish(Prefix prefix, RouteEntry? old, object? routes)
+    private void Publish(Prefix prefix, object? routes)
     {
         var hash = PrefixMap.Hash(prefix);
-        Publish(prefix, hash, _entries.Locate(prefix, hash), old, routes);
+        Publish(prefix, hash, _entries.Locate(prefix, hash), routes);
     }
 
     /// <summary>
     /// Publishes the new routes of a prefix (whose map hash is <paramref name="hash"/>, at the map's
     /// <paramref name="cell"/> from <see cref="PrefixMap.Locate"/>): the entry for readers, then the journal.
     /// </summary>
-    private void Publish(in Prefix prefix, int hash, int cell, RouteEntry? old, object? routes)
+    private void Publish(in Prefix prefix, int hash, int cell, object? routes)
     {
         var version = Interlocked.Increment(ref _version);
         // A lone route that never was an entry becomes the entry itself; a removal's empty entry is
         // also the tombstone the map keeps, so each change costs one new object at most.
         var entry = RouteEntry.Seal(prefix, routes, version);
         var number = entry.IsEmpty ? _entries.Remove(entry, prefix, hash, cell) : _entries.Set(entry, prefix, hash, cell);
-        _journal?.Append(entry, old?.Best, number);
+        _journal?.Append(entry, number);
     }
 }

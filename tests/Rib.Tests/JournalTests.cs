@@ -23,7 +23,7 @@ public class JournalTests
     }
 
     [Fact]
-    public void A_new_reader_resyncs_to_the_table_then_reads_each_change_with_old_and_new_best()
+    public void A_new_reader_resyncs_to_the_table_then_reads_each_change_with_its_entry_and_number()
     {
         var existing = new Route(P, _learned, _bgp);
         _table.Update(existing);
@@ -51,13 +51,12 @@ public class JournalTests
         var c = buffer[..n].ToArray();
         Assert.Equal([P, Q, P, Q], c.Select(x => x.Prefix));
         Assert.Equal(Enumerable.Range(0, 4).Select(i => c[0].Version + i), c.Select(x => x.Version));
-        Assert.Same(existing, c[0].OldBest);
         Assert.Same(better, c[0].NewBest);
         Assert.Equal(2, c[0].Entry.Routes.Length);
-        Assert.Null(c[1].OldBest);
-        Assert.True(c[1].BestChanged);
-        Assert.Same(better, c[2].OldBest);
-        Assert.False(c[2].BestChanged);
+        Assert.Same(better, c[2].NewBest);
+        Assert.Equal(1, c[2].Entry.Count);
+        Assert.Equal([_table.NumberOf(P), _table.NumberOf(Q), _table.NumberOf(P), _table.NumberOf(Q)], c.Select(x => x.Number));
+        Assert.NotEqual(c[0].Number, c[1].Number);
         Assert.True(c[3].Entry.IsEmpty);
         Assert.Null(c[3].NewBest);
         Assert.Equal(_table.Version, c[3].Version);

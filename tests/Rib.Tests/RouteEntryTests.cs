@@ -111,7 +111,7 @@ public class RouteEntryTests
         Assert.Equal(p, gone.Prefix);
         Assert.Null(gone.Best);
         Assert.Empty(gone.Routes);
-        Assert.Same(fromA, changes[0].OldBest);
+        Assert.Equal(_table.NumberOf(p), changes[0].Number);
     }
 
     [Fact]

@@ -104,10 +104,9 @@ public class SingleRouteEntryTests
 
         Span<TableChange> changes = new TableChange[4];
         Assert.Equal(2, reader.TryRead(changes));
-        Assert.False(changes[0].BestChanged);
-        Assert.False(changes[1].BestChanged);
-        Assert.Same(first, changes[1].OldBest);
+        Assert.Same(first, changes[0].NewBest);
         Assert.Same(first, changes[1].NewBest);
+        Assert.Equal(changes[0].Number, changes[1].Number);
 
         // Replacing it with a fresh route of the same slot makes the new route the entry again.
         var replaced = new Route(P, _blackhole, _static, preference: 300);
@@ -188,19 +187,16 @@ public class SingleRouteEntryTests
             Assert.All(c, x => Assert.Equal(P, x.Prefix));
             Assert.Equal(6, c.Select(x => x.Entry).Distinct(ReferenceEqualityComparer.Instance).Count());
 
+            // One prefix, one number, through every change including its removal and return.
+            Assert.All(c, x => Assert.Equal(_table.NumberOf(P), x.Number));
             Assert.Same(first, c[0].Entry);
-            Assert.Null(c[0].OldBest);
-            Assert.Same(first, c[1].OldBest);
             Assert.Same(second, c[1].NewBest);
-            Assert.Same(second, c[2].OldBest);
             Assert.Same(first, c[2].NewBest);
             Assert.NotSame(first, c[2].Entry);
             Assert.Same(stale, c[3].Entry);
             Assert.True(stale.Stale);
-            Assert.Same(first, c[3].OldBest);
             Assert.True(c[4].Entry.IsEmpty);
             Assert.Null(c[4].NewBest);
-            Assert.Same(stale, c[4].OldBest);
             Assert.Same(first, c[5].NewBest);
             Assert.NotSame(first, c[5].Entry);
         }

@@ -10,11 +10,11 @@ namespace Calico.Bgp.Rib;
 /// </summary>
 /// <remarks>
 /// A change's position is its table version, so slot = version mod capacity. A slot is a small
-/// seqlock: the writer clears the entry, writes the old best, then writes the new entry (volatile
-/// writes are releases); a reader reads entry, old best, entry again (volatile reads are acquires) and
-/// keeps the slot only when both entry reads are the same object with the version it expects (the
-/// prefix's number, written and read between the two, is covered the same way). Entries
-/// are fresh objects per change, so the same object in both reads means no write came between.
+/// seqlock: the writer clears the entry, writes the prefix's number, then writes the new entry
+/// (volatile writes are releases); a reader reads entry, number, entry again (volatile reads are
+/// acquires) and keeps the slot only when both entry reads are the same object with the version it
+/// expects. Entries are fresh objects per change, so the same object in both reads means no write
+/// came between. A slot is 16 bytes: the ring is 16 MiB at its full million changes.
 /// <para>
 /// The ring starts at <see cref="InitialLength"/> slots and doubles, up to <see cref="Capacity"/>,
 /// whenever a reader falls half its length behind: a table that changes a few routes at a time (a
@@ -37,7 +37,6 @@ internal sealed class ChangeJournal
     private struct Slot
     {
         public RouteEntry? Entry;
-        public Route? OldBest;
         public int Number;
     }
 
@@ -71,7 +70,7 @@ internal sealed class ChangeJournal
     public long Head => Volatile.Read(ref _head);
 
     /// <summary>Appends a change of the prefix numbered <paramref name="number"/> in the table's map; called by the table's writer only, with consecutive versions.</summary>
-    public void Append(RouteEntry entry, Route? oldBest, int number)
+    public void Append(RouteEntry entry, int number)
     {
         var slots = _slots;
         var quarter = slots.Length / 4 - 1;
@@ -79,8 +78,7 @@ internal sealed class ChangeJournal
             slots = GrowIfBehind(entry.Version, slots);
         ref var slot = ref slots[(int)(entry.Version & (slots.Length - 1))];
         Volatile.Write(ref slot.Entry, null);
-        Volatile.Write(ref slot.OldBest, oldBest);
-        slot.Number = number; // ordered before the entry by the release below
+        Volatile.Write(ref slot.Number, number);
         Volatile.Write(ref slot.Entry, entry);
         Volatile.Write(ref _head, entry.Version);
         // A full fence after the head store (Interlocked), paired with the one in WaitTask: either the
@@ -116,7 +114,6 @@ internal sealed class ChangeJournal
         var slots = Volatile.Read(ref _slots);
         ref var slot = ref slots[(int)(version & (slots.Length - 1))];
         var first = Volatile.Read(ref slot.Entry);
-        var oldBest = Volatile.Read(ref slot.OldBest);
         var number = Volatile.Read(ref slot.Number);
         var again = Volatile.Read(ref slot.Entry);
         if (first is null || !ReferenceEquals(first, again) || first.Version != version)
@@ -124,7 +121,7 @@ internal sealed class ChangeJournal
             change = default;
             return false;
         }
-        change = new TableChange(first, oldBest, number);
+        change = new TableChange(first, number);
         return true;
     }
 

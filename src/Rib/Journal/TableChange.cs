@@ -2,23 +2,20 @@ namespace Calico.Bgp.Rib;
 
 /// <summary>
 /// One change of a table as its journal records it: the entry the prefix has from now on (empty when
-/// its last route went) and the best route it had before. The entry is the whole state of the prefix,
-/// not a delta, so applying any run of changes in order ends in the table's state.
+/// its last route went) and the prefix's number. The entry is the whole state of the prefix, not a
+/// delta, so applying any run of changes in order ends in the table's state.
 /// </summary>
 public readonly struct TableChange
 {
-    internal TableChange(RouteEntry entry, Route? oldBest, int number)
+    internal TableChange(RouteEntry entry, int number)
     {
         Entry = entry;
-        OldBest = oldBest;
         Number = number;
     }
 
     /// <summary>Every route of the prefix after the change, best first; <see cref="RouteEntry.IsEmpty"/> for a removal.</summary>
     public RouteEntry Entry { get; }
 
-    /// <summary>The best route before the change, or null when the prefix had none.</summary>
-    public Route? OldBest { get; }
 
     public Prefix Prefix => Entry.Prefix;
 
@@ -35,8 +32,6 @@ public readonly struct TableChange
     /// <summary>The table version of the change; consecutive changes have consecutive versions.</summary>
     public long Version => Entry.Version;
 
-    /// <summary>Whether the best route is another object than before (an exporter of best paths only can skip the rest).</summary>
-    public bool BestChanged => !ReferenceEquals(OldBest, NewBest);
 
-    public override string ToString() => $"{Prefix} v{Version}: {OldBest?.Protocol.Name ?? "-"} -> {NewBest?.Protocol.Name ?? "-"}";
+    public override string ToString() => $"{Prefix} #{Number} v{Version}: {NewBest?.Protocol.Name ?? "-"}";
 }
