@@ -36,9 +36,15 @@ public sealed partial class BgpProtocol
         // One UPDATE's changes to the Adj-RIB-In and the table go together, never interleaved with a
         // re-evaluation under a new import filter (a reload).
         lock (_adjRibIn.Sync)
+        {
             Apply(update, d, codec);
+            Stats.Add(ref _tally);
+        }
         return TakeImportLimitAction();
     }
+
+    // The counts of the UPDATE (or re-evaluation) being applied, added to Stats when it ends. Under _adjRibIn.Sync.
+    private ImportTally _tally;
 
     private void Apply(in UpdateMessage update, in DecodedAttributes d, in BgpCodec codec)
     {
@@ -99,10 +105,10 @@ public sealed partial class BgpProtocol
             // withdrawal, as BIRD 1.6 makes it.
             if (invalid)
             {
-                Stats.CountImportUpdateRejected();
+                _tally.UpdatesRejected++;
                 _adjRibIn.Remove(n);
                 if (Table.Withdraw(n.Prefix, this, n.PathId))
-                    Stats.AddImported(-1);
+                    _tally.Imported--;
             }
             else
                 Withdraw(n);
@@ -115,7 +121,8 @@ public sealed partial class BgpProtocol
 
     /// <summary>
     /// Runs the import filter over one received path and puts the outcome in the table; true when
-    /// accepted. Counted as BIRD's <c>rte_update</c> does: filtered, ignored (the same route again) or accepted.
+    /// accepted. Counted as BIRD's <c>rte_update</c> does: filtered, ignored (the same route again) or
+    /// accepted, in <see cref="_tally"/> (the caller adds it to the stats). Under <c>_adjRibIn.Sync</c>.
     /// </summary>
     private bool ApplyImportFilter(in Nlri n, PathAttributes attrs, DateTimeOffset since)
     {
@@ -124,9 +131,9 @@ public sealed partial class BgpProtocol
         TraceImportFilter(n.Prefix, accepted is not null);
         if (accepted is null)
         {
-            Stats.CountImportUpdate(false);
+            _tally.Update(false);
             if (Table.Withdraw(n.Prefix, this, n.PathId))
-                Stats.AddImported(-1);
+                _tally.Imported--;
             return false;
         }
         // Only a route new to the table counts against the import limit; a replacement does not.
@@ -137,14 +144,14 @@ public sealed partial class BgpProtocol
         switch (outcome)
         {
             case RouteUpdate.Unchanged:
-                Stats.CountImportUpdateIgnored();
+                _tally.UpdatesIgnored++;
                 break;
             case RouteUpdate.Added:
-                Stats.CountImportUpdate(true);
-                Stats.AddImported(1);
+                _tally.Update(true);
+                _tally.Imported++;
                 break;
             default:
-                Stats.CountImportUpdate(true);
+                _tally.Update(true);
                 break;
         }
         if (Trace.Routes.IsEnabled(LogLevel.Debug))
@@ -156,10 +163,10 @@ public sealed partial class BgpProtocol
     {
         _adjRibIn.Remove(n);
         var removed = Table.Withdraw(n.Prefix, this, n.PathId);
-        Stats.CountImportWithdraw(removed);
+        _tally.Withdraw(removed);
         if (removed)
         {
-            Stats.AddImported(-1);
+            _tally.Imported--;
             TraceImport("removed", n.Prefix, null);
         }
     }

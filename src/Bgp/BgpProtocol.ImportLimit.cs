@@ -59,7 +59,8 @@ public sealed partial class BgpProtocol
         }
         if (_limitTripped)
             return Drop();
-        var count = Stats.Imported;
+        // With this UPDATE's routes so far, which are added to the stats when it ends.
+        var count = Stats.Imported + _tally.Imported;
         if (count < limit.Limit)
         {
             // Below the limit again: block lets new routes in, and the next crossing is logged.
@@ -98,7 +99,7 @@ public sealed partial class BgpProtocol
     /// <summary>A route over the limit: BIRD's "ignored [limit]", neither accepted nor filtered.</summary>
     private bool Drop()
     {
-        Stats.CountImportUpdateIgnored();
+        _tally.UpdatesIgnored++;
         return false;
     }
 

@@ -86,6 +86,7 @@ public sealed partial class BgpProtocol
             // version of them: keep the copy until they are gone.
             if (MirrorsAdjRibIn(Options.ImportFilter) && !stale)
                 _adjRibIn.Mirror();
+            Stats.Add(ref _tally);
         }
         return (accepted, rejected);
     }

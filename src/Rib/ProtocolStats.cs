@@ -95,6 +95,30 @@ public sealed class ProtocolStats
         if (withdrawsReceived != 0)
             Interlocked.Add(ref _exportWithdrawsReceived, withdrawsReceived);
     }
+
+    /// <summary>Adds a batch's counts (one interlocked add per counter that moved) and clears the tally.</summary>
+    public void Add(ref ImportTally tally)
+    {
+        if (tally.Imported != 0)
+            Interlocked.Add(ref _imported, tally.Imported);
+        var received = tally.UpdatesAccepted + tally.UpdatesFiltered + tally.UpdatesIgnored + tally.UpdatesRejected;
+        if (received != 0)
+            Interlocked.Add(ref _importUpdatesReceived, received);
+        if (tally.UpdatesAccepted != 0)
+            Interlocked.Add(ref _importUpdatesAccepted, tally.UpdatesAccepted);
+        if (tally.UpdatesFiltered != 0)
+            Interlocked.Add(ref _importUpdatesFiltered, tally.UpdatesFiltered);
+        if (tally.UpdatesIgnored != 0)
+            Interlocked.Add(ref _importUpdatesIgnored, tally.UpdatesIgnored);
+        if (tally.UpdatesRejected != 0)
+            Interlocked.Add(ref _importUpdatesRejected, tally.UpdatesRejected);
+        if (tally.WithdrawsReceived != 0)
+            Interlocked.Add(ref _importWithdrawsReceived, tally.WithdrawsReceived);
+        if (tally.WithdrawsAccepted != 0)
+            Interlocked.Add(ref _importWithdrawsAccepted, tally.WithdrawsAccepted);
+        tally = default;
+    }
+
     /// <summary>
     /// Import outcomes a protocol gathered over one pass of its own (a static protocol's sync, a
     /// kernel scan's learned routes), added at once: one interlocked add per counter and pass instead

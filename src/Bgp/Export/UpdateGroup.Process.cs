@@ -300,28 +300,33 @@ public sealed partial class UpdateGroup
             _scratch = new ArrayBufferWriter<byte>(ScratchInitial);
         foreach (var m in _members)
         {
-            var from = -1;
+            // Counted per pass and before any byte is queued, not per path: an interlocked add per
+            // route and member was a full mesh's cost.
+            long updates = 0, withdraws = 0;
             for (var i = 0; i < spans.Count; i++)
             {
                 var key = _batches.KeyAt(spans[i].Batch);
                 if (!key.Targets(m))
+                    continue;
+                var nlri = _batches.NlriAt(spans[i].Batch);
+                m.Protocol.TraceExport(key.Withdraw, nlri, key.Attributes);
+                if (key.Withdraw)
+                    withdraws += nlri.Count;
+                else
+                    updates += nlri.Count;
+            }
+            m.Protocol.Stats.AddExportChanges(updates, 0, withdraws);
+            var from = -1;
+            for (var i = 0; i < spans.Count; i++)
+            {
+                if (!_batches.KeyAt(spans[i].Batch).Targets(m))
                 {
                     if (from >= 0)
                         QueueRun(m, bytes, from, i);
                     from = -1;
-                    continue;
                 }
-                if (from < 0)
+                else if (from < 0)
                     from = i;
-                var nlri = _batches.NlriAt(spans[i].Batch);
-                m.Protocol.TraceExport(key.Withdraw, nlri, key.Attributes);
-                for (var n = 0; n < nlri.Count; n++)
-                {
-                    if (key.Withdraw)
-                        m.Protocol.Stats.CountExportWithdraw();
-                    else
-                        m.Protocol.Stats.CountExportUpdate(true);
-                }
             }
             if (from >= 0)
                 QueueRun(m, bytes, from, spans.Count);
