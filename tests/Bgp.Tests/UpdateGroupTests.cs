@@ -358,6 +358,78 @@ public class UpdateGroupTests
         Assert.Equal(BgpState.Established, peers.Protocols[0].BgpState);
     }
 
+    /// <summary>
+    /// Random churn of two sources over a table whose map keeps forgetting prefixes and giving their
+    /// numbers to new ones (most of the table withdrawn, then new prefixes added). Both groups are held
+    /// in their export filter for half the rounds, so they meet numbers that changed hands while they
+    /// held the old prefix: read from the journal (a long one) or from a resync (a short one they fall
+    /// off). A plain peer and an ADD-PATH peer must each end holding exactly what the table has.
+    /// </summary>
+    [Theory]
+    [InlineData(256)]
+    [InlineData(1 << 16)]
+    public async Task Random_churn_with_prefix_numbers_changing_hands_ends_with_each_peer_holding_the_table(int journalCapacity)
+    {
+        var table = new RoutingTable();
+        var a = new TestStatic(table, "staticA");
+        var b = new TestStatic(table, "staticB");
+        var gate = Prefix.Parse("10.255.0.0/24");
+        var filter = new GateFilter(gate);
+        var registry = new UpdateGroupRegistry(journalCapacity: journalCapacity);
+        await using var plain = await StartAsync(table, registry, 1, export: filter);
+        await using var addPath = await StartAsync(table, registry, 1, AddPathMode.Tx, export: filter);
+        var random = new Random(2611);
+        var next = 0;
+        var live = new List<string>();
+        var heldNumbers = new HashSet<int>();
+        var reused = 0;
+        for (var round = 0; round < 10; round++)
+        {
+            if (round == 3)
+            {
+                a.AddBlackhole(gate.ToString());
+                live.Add(gate.ToString());
+                await filter.Entered.Task.WaitAsync(TimeSpan.FromMinutes(1));
+                // What the groups hold while they wait: any of these numbers a new prefix takes is the case under test.
+                foreach (var p in live)
+                    heldNumbers.Add(table.NumberOf(Prefix.Parse(p)));
+            }
+            // New prefixes, some from both sources (two paths with ADD-PATH, one best without).
+            for (var i = 0; i < 1500; i++)
+            {
+                var p = $"10.{(next >> 8) & 255}.{next & 255}.0/24";
+                next++;
+                a.AddBlackhole(p);
+                if (random.Next(3) == 0)
+                    b.AddBlackhole(p);
+                live.Add(p);
+                if (round > 3 && round < 8 && heldNumbers.Contains(table.NumberOf(Prefix.Parse(p))))
+                    reused++;
+            }
+            // Most of the table withdrawn, in random order: the map's tombstones outnumber its entries,
+            // it rebuilds and frees their numbers for the next round's prefixes.
+            foreach (var p in live.Where(p => p != gate.ToString()).OrderBy(_ => random.Next()).Take(live.Count * 4 / 5).ToList())
+            {
+                table.Withdraw(Prefix.Parse(p), a);
+                if (random.Next(2) == 0)
+                    table.Withdraw(Prefix.Parse(p), b);
+                if (table.Find(Prefix.Parse(p)) is null)
+                    live.Remove(p);
+            }
+            if (round == 7)
+                filter.Release.Set();
+        }
+        Assert.True(reused > 100, $"only {reused} new prefixes took a number the held groups still had");
+        var expected = table.Entries.Select(e => new Nlri(e.Prefix)).ToHashSet();
+        Assert.Equal(live.Count, expected.Count);
+        await ReadUpdatesAsync(plain.Remote[0], [], false, p => p.SetEquals(expected));
+        var paths = table.Entries.Sum(e => e.Count);
+        await ReadUpdatesAsync(addPath.Remote[0], [], true, p => p.Count == paths && p.Select(n => n.Prefix).ToHashSet().SetEquals(expected.Select(n => n.Prefix)));
+        Assert.Equal(journalCapacity < 1000, table.JournalReaders.Any(r => r.Consumer == "bgp-group" && r.OverflowCount > 0));
+        Assert.Equal(expected.Count, plain.Protocols[0].Stats.Exported);
+        Assert.Equal(paths, addPath.Protocols[0].Stats.Exported);
+    }
+
     [Fact]
     public async Task Add_path_sends_every_route_with_stable_path_ids()
     {
