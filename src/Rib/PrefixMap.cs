@@ -107,17 +107,28 @@ internal sealed class PrefixMap
     /// <summary>The entry of <paramref name="prefix"/>, whose <see cref="Hash"/> the caller has already.</summary>
     public RouteEntry? Find(in Prefix prefix, int hash)
     {
+        ReadIndex(prefix, hash, out _, out var slot);
+        return slot is EmptyRouteEntry ? null : slot;
+    }
+
+    /// <summary>
+    /// A reader's probe: the cell of <paramref name="prefix"/>'s entry or tombstone in the array it
+    /// read (<paramref name="cells"/>), and what the cell held (<paramref name="slot"/>), or -1 and null.
+    /// Volatile reads, so any thread may probe while the writer works.
+    /// </summary>
+    private int ReadIndex(in Prefix prefix, int hash, out Cell[] cells, out RouteEntry? slot)
+    {
         var layout = Volatile.Read(ref _layout);
-        var cells = layout.Cells;
+        cells = layout.Cells;
         var i = PrefixHash.Home(hash, cells.Length, layout.Order);
         while (true)
         {
             ref var cell = ref cells[i];
-            var slot = Volatile.Read(ref cell.Slot);
+            slot = Volatile.Read(ref cell.Slot);
             if (slot is null)
-                return null;
+                return -1;
             if (cell.Hash == hash && slot.IsFor(prefix))
-                return slot is EmptyRouteEntry ? null : slot;
+                return i;
             if (++i == cells.Length)
                 i = 0;
         }
@@ -206,24 +217,8 @@ internal sealed class PrefixMap
     /// The number of <paramref name="prefix"/> (kept while it has an entry or a tombstone), or -1 when
     /// the map does not know it. Any thread; a number read while the writer works may be a moment old.
     /// </summary>
-    public int NumberOf(in Prefix prefix)
-    {
-        var hash = Hash(prefix);
-        var layout = Volatile.Read(ref _layout);
-        var cells = layout.Cells;
-        var i = PrefixHash.Home(hash, cells.Length, layout.Order);
-        while (true)
-        {
-            ref var cell = ref cells[i];
-            var slot = Volatile.Read(ref cell.Slot);
-            if (slot is null)
-                return -1;
-            if (cell.Hash == hash && slot.IsFor(prefix))
-                return cell.Number;
-            if (++i == cells.Length)
-                i = 0;
-        }
-    }
+    public int NumberOf(in Prefix prefix) =>
+        ReadIndex(prefix, Hash(prefix), out var cells, out _) is var i and >= 0 ? cells[i].Number : -1;
 
     /// <summary>
     /// Removes the entry for <paramref name="tombstone"/>'s prefix, leaving that empty entry as its

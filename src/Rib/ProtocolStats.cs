@@ -96,26 +96,23 @@ public sealed class ProtocolStats
             Interlocked.Add(ref _exportWithdrawsReceived, withdrawsReceived);
     }
 
+    private static void AddIfMoved(ref long counter, long delta)
+    {
+        if (delta != 0)
+            Interlocked.Add(ref counter, delta);
+    }
+
     /// <summary>Adds a batch's counts (one interlocked add per counter that moved) and clears the tally.</summary>
     public void Add(ref ImportTally tally)
     {
-        if (tally.Imported != 0)
-            Interlocked.Add(ref _imported, tally.Imported);
-        var received = tally.UpdatesAccepted + tally.UpdatesFiltered + tally.UpdatesIgnored + tally.UpdatesRejected;
-        if (received != 0)
-            Interlocked.Add(ref _importUpdatesReceived, received);
-        if (tally.UpdatesAccepted != 0)
-            Interlocked.Add(ref _importUpdatesAccepted, tally.UpdatesAccepted);
-        if (tally.UpdatesFiltered != 0)
-            Interlocked.Add(ref _importUpdatesFiltered, tally.UpdatesFiltered);
-        if (tally.UpdatesIgnored != 0)
-            Interlocked.Add(ref _importUpdatesIgnored, tally.UpdatesIgnored);
-        if (tally.UpdatesRejected != 0)
-            Interlocked.Add(ref _importUpdatesRejected, tally.UpdatesRejected);
-        if (tally.WithdrawsReceived != 0)
-            Interlocked.Add(ref _importWithdrawsReceived, tally.WithdrawsReceived);
-        if (tally.WithdrawsAccepted != 0)
-            Interlocked.Add(ref _importWithdrawsAccepted, tally.WithdrawsAccepted);
+        AddIfMoved(ref _imported, tally.Imported);
+        AddIfMoved(ref _importUpdatesReceived, tally.UpdatesAccepted + tally.UpdatesFiltered + tally.UpdatesIgnored + tally.UpdatesRejected);
+        AddIfMoved(ref _importUpdatesAccepted, tally.UpdatesAccepted);
+        AddIfMoved(ref _importUpdatesFiltered, tally.UpdatesFiltered);
+        AddIfMoved(ref _importUpdatesIgnored, tally.UpdatesIgnored);
+        AddIfMoved(ref _importUpdatesRejected, tally.UpdatesRejected);
+        AddIfMoved(ref _importWithdrawsReceived, tally.WithdrawsReceived);
+        AddIfMoved(ref _importWithdrawsAccepted, tally.WithdrawsAccepted);
         tally = default;
     }
 
