@@ -95,9 +95,17 @@ public class AdjRibOutTests
         Assert.Throws<ArgumentException>(() => map.Set(index, V6(1), [path]));
         // The same number's IPv6 slot is a slot of its own.
         Assert.False(map.IsUsed(AdjRibOut.IndexOf(V6(1), 5)));
+        Assert.Equal(index, map.StaleSlot(index, V4(2)));
+        Assert.Equal(-1, map.StaleSlot(index, V4(1)));
+        // The IPv6 slot of the same number sees the IPv4 one as stale, and the other way round.
+        Assert.Equal(index, map.StaleSlot(AdjRibOut.IndexOf(V6(1), 5), V6(1)));
         map.Set(index, V4(1), []);
         map.Set(index, V4(2), [path]);
         Assert.True(map.Holds(index, V4(2)));
+        map.Set(index, V4(2), []);
+        map.Set(AdjRibOut.IndexOf(V6(1), 5), V6(1), [path]);
+        Assert.Equal(AdjRibOut.IndexOf(V6(1), 5), map.StaleSlot(index, V4(2)));
+        Assert.Equal(-1, map.StaleSlot(AdjRibOut.IndexOf(V6(1), 5), V6(1)));
         Assert.Throws<ArgumentOutOfRangeException>(() => AdjRibOut.IndexOf(V4(1), int.MaxValue));
     }
 

@@ -72,6 +72,27 @@ internal sealed class AdjRibOut : IDisposable
     /// <summary>Whether slot <paramref name="index"/> holds <paramref name="prefix"/>.</summary>
     public bool Holds(int index, in Prefix prefix) => (index & 1) == 0 ? _v4[index >> 1].Holds(prefix) : _v6[index >> 1].Holds(prefix);
 
+    /// <summary>
+    /// A slot of <paramref name="prefix"/>'s number that holds another prefix, one the table has
+    /// forgotten since: slot <paramref name="index"/> holding another prefix, or the same number's slot
+    /// of the other family in use; -1 when there is none. One page lookup when the other family is empty.
+    /// </summary>
+    public int StaleSlot(int index, in Prefix prefix)
+    {
+        var number = index >> 1;
+        if ((index & 1) == 0)
+        {
+            var s = _v4[number];
+            if (s.IsUsed && !s.Holds(prefix))
+                return index;
+            return _v6.Count > 0 && _v6[number].IsUsed ? index ^ 1 : -1;
+        }
+        var t = _v6[number];
+        if (t.IsUsed && !t.Holds(prefix))
+            return index;
+        return _v4.Count > 0 && _v4[number].IsUsed ? index ^ 1 : -1;
+    }
+
     /// <summary>The paths of slot <paramref name="index"/> (empty for a negative index or an empty slot); a single path is copied to <paramref name="one"/>, which the span then covers.</summary>
     public ReadOnlySpan<PathOut> PathsAt(int index, ref PathOut one)
     {

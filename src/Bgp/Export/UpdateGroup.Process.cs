@@ -83,10 +83,8 @@ public sealed partial class UpdateGroup
         var index = AdjRibOut.IndexOf(prefix, number);
         // The number was another prefix's, which the table has forgotten since: the members still
         // have it from us, so it goes first (in either family's slot; the pass sends withdrawals first).
-        if (_out.IsUsed(index ^ 1))
-            Withdraw(index ^ 1);
-        if (_out.IsUsed(index) && !_out.Holds(index, prefix))
-            Withdraw(index);
+        for (var stale = _out.StaleSlot(index, prefix); stale >= 0; stale = _out.StaleSlot(index, prefix))
+            Withdraw(stale);
         if (prefix.IsV6 ? !Key.Options.Ipv6 : !Key.Options.Ipv4)
             return false;
         _desired.Clear();
