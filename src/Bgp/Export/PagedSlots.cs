@@ -13,12 +13,17 @@ namespace Calico.Bgp.Speaker.Export;
 /// million routes: a cache and TLB miss per change, and each growth a new array written at random
 /// (bench/RESULTS-perf.md, eighth and eleventh rounds). Pages are never copied or moved. One writer
 /// (the group's lock); the GC never sees the pages (no references in them).
+/// <para>The price is paid by a group that exports a thin, scattered share of a big table: each page
+/// that holds one of its prefixes costs the whole page (16 KiB), so a group exporting 1 % of a
+/// million prefixes at random holds all the pages (16 MB), where a map held a few hundred KiB.
+/// Calico's groups are the other kind: a reflector or a mesh exports nearly its whole table, and a
+/// node's own few blocks arrive first and share the first pages.</para>
 /// </remarks>
 internal sealed unsafe class PagedSlots<TSlot> : IDisposable where TSlot : unmanaged, IOutSlot<TSlot>
 {
-    private const int PageBits = 12;
+    private const int PageBits = 10;
 
-    /// <summary>Slots per page: 64 KiB of IPv4 slots, 96 KiB of IPv6.</summary>
+    /// <summary>Slots per page: 16 KiB of IPv4 slots, 24 KiB of IPv6.</summary>
     public const int PageSize = 1 << PageBits;
 
     private const int PageMask = PageSize - 1;
