@@ -22,8 +22,9 @@ public sealed partial class UpdateGroup
     /// <summary>
     /// Brings the Adj-RIB-Out up to date for a chunk of journal changes and queues the UPDATEs. Each
     /// change carries the prefix's whole entry, so only the newest change of a prefix number in the
-    /// chunk counts (read newest first; older ones are skipped): churn within a chunk coalesces, and no
-    /// prefix is announced and withdrawn in the same batch. Under <see cref="Sync"/>.
+    /// chunk counts (read newest first; older ones are skipped): churn within a chunk coalesces. A
+    /// prefix that left and came back under another number within the chunk is withdrawn and announced
+    /// in one pass, whose withdrawals go out first. Under <see cref="Sync"/>.
     /// </summary>
     internal void Process(ReadOnlySpan<TableChange> changes)
     {
