@@ -27,7 +27,8 @@ internal readonly record struct PathOut(Protocol Source, uint SourcePathId, uint
 /// <remarks>
 /// A slot index is the prefix number twice, plus one for IPv6 (<see cref="IndexOf"/>). A slot may
 /// still hold a prefix the table has forgotten, whose number the table has since given to another:
-/// the caller checks with <see cref="Holds"/> and withdraws the old one first.
+/// the caller finds it with <see cref="StaleSlot"/> and withdraws it first. The group never disposes
+/// its map (its loop may still be in a pass when it stops); the pages' finalizer frees them.
 /// </remarks>
 internal sealed class AdjRibOut : IDisposable
 {
