@@ -359,6 +359,59 @@ public class UpdateGroupTests
     }
 
     /// <summary>
+    /// One table holding both families (`--dual-stack`): IPv6 prefixes take the numbers of IPv4 prefixes
+    /// the table has forgotten while an IPv4 peer's group was held. The group keeps no IPv6 path, so only
+    /// the other family's slot of the number tells it the IPv4 prefix is gone: the peer must lose it all
+    /// the same, from the journal and from a resync.
+    /// </summary>
+    [Theory]
+    [InlineData(16)]
+    [InlineData(1 << 16)]
+    public async Task Ipv6_prefixes_taking_the_numbers_of_withdrawn_ipv4_ones_withdraw_those_from_an_ipv4_peer(int journalCapacity)
+    {
+        var table = new RoutingTable();
+        var stat = new TestStatic(table);
+        var gate = Prefix.Parse("10.255.0.0/24");
+        var filter = new GateFilter(gate);
+        var registry = new UpdateGroupRegistry(journalCapacity: journalCapacity);
+        await using var peers = await StartAsync(table, registry, 1, export: filter);
+        var expected = new HashSet<Nlri>();
+        var v4Numbers = new HashSet<int>();
+        for (var i = 0; i < 200; i++)
+        {
+            var p = Prefix.Parse($"10.1.{i}.0/24");
+            stat.AddBlackhole(p.ToString());
+            expected.Add(new Nlri(p));
+            v4Numbers.Add(table.NumberOf(p));
+        }
+        var held = new HashSet<Nlri>();
+        await ReadUpdatesAsync(peers.Remote[0], held, false, p => p.SetEquals(expected));
+
+        stat.AddBlackhole(gate.ToString());
+        await filter.Entered.Task.WaitAsync(TimeSpan.FromMinutes(1));
+        for (var i = 0; i < 200; i++)
+            table.Withdraw(Prefix.Parse($"10.1.{i}.0/24"), stat);
+        var taken = 0;
+        for (var i = 0; i < 200; i++)
+        {
+            var p = Prefix.Parse($"2001:db8:{i:x}::/48");
+            stat.AddBlackhole(p.ToString());
+            taken += v4Numbers.Contains(table.NumberOf(p)) ? 1 : 0;
+        }
+        Assert.True(taken >= 150, $"{taken} of 200 IPv6 prefixes took a withdrawn IPv4 prefix's number");
+        filter.Release.Set();
+
+        expected = [new Nlri(gate)];
+        await ReadUpdatesAsync(peers.Remote[0], held, false, p => p.SetEquals(expected));
+        Assert.Equal(1, peers.Protocols[0].Stats.Exported);
+        // A route added now is the next thing the peer hears: nothing of the old prefixes is left to come.
+        stat.AddBlackhole("10.3.0.0/24");
+        expected.Add(new Nlri(Prefix.Parse("10.3.0.0/24")));
+        await ReadUpdatesAsync(peers.Remote[0], held, false, p => p.Count == expected.Count);
+        Assert.Equal(expected, held);
+    }
+
+    /// <summary>
     /// Random churn of two sources over a table whose map keeps forgetting prefixes and giving their
     /// numbers to new ones (most of the table withdrawn, then new prefixes added). Both groups are held
     /// in their export filter for half the rounds, so they meet numbers that changed hands while they
