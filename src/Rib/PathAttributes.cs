@@ -16,6 +16,12 @@ public sealed record PathAttributes
 {
     public static readonly PathAttributes Empty = new();
 
+    /// <summary>
+    /// <see cref="IgpMetric"/> of a next hop resolved through a route that carries no cost of its own
+    /// (BIRD's <c>IGP_METRIC_UNKNOWN</c>, shown as <c>/?</c>): it loses to any known cost.
+    /// </summary>
+    public const uint IgpMetricUnknown = 0x80000000;
+
     public RouteSource Source { get; init; }
     public RouteDest Dest { get; init; }
     /// <summary>Gateway for <see cref="RouteDest.Router"/> routes (BIRD's <c>gw</c>).</summary>
@@ -61,6 +67,12 @@ public sealed record PathAttributes
     /// Undefined counts as 0, a next hop on a connected network, as Calico's are.
     /// </summary>
     public uint? IgpMetric { get; init; }
+    /// <summary>
+    /// The destination was resolved from the BGP next hop through a table (<c>gateway recursive</c>,
+    /// BIRD's rta with a hostentry): such a route cannot resolve another one, and <c>show route</c>
+    /// prints its IGP metric.
+    /// </summary>
+    public bool Recursive { get; init; }
 
     // Kernel attributes (BIRD's krt_*; krt_tunnel is Calico's fork).
     public uint? KrtMetric { get; init; }
@@ -96,6 +108,7 @@ public sealed record PathAttributes
             && SameList(Unknown, other.Unknown)
             && NextHopUnresolved == other.NextHopUnresolved
             && IgpMetric == other.IgpMetric
+            && Recursive == other.Recursive
             && KrtMetric == other.KrtMetric
             && KrtTunnel == other.KrtTunnel
             && KrtSource == other.KrtSource;
@@ -146,6 +159,7 @@ public sealed record PathAttributes
         AddList(ref h, Unknown);
         h.Add(NextHopUnresolved);
         h.Add(IgpMetric);
+        h.Add(Recursive);
         h.Add(KrtMetric);
         h.Add(KrtTunnel);
         h.Add(KrtSource);

@@ -11,6 +11,7 @@ public sealed partial class RoutingTable
 {
     private readonly PrefixMap _entries = new();
     private readonly Lock _writer = new();
+    private HostCache? _hosts;
     private long _version;
 
     public RoutingTable(string name = "master", AttributeCache? attributes = null)
@@ -21,6 +22,21 @@ public sealed partial class RoutingTable
 
     public string Name { get; }
     public AttributeCache Attributes { get; }
+
+    /// <summary>The next hops resolved through this table (<c>gateway recursive</c>); made on first use.</summary>
+    public HostCache Hosts
+    {
+        get
+        {
+            if (Volatile.Read(ref _hosts) is { } hosts)
+                return hosts;
+            Interlocked.CompareExchange(ref _hosts, new HostCache(this), null);
+            return _hosts!;
+        }
+    }
+
+    /// <summary>Held by whoever changes the table; the host cache looks up under it too.</summary>
+    internal Lock Writer => _writer;
 
     /// <summary>Number of prefixes with at least one route.</summary>
     public int PrefixCount => _entries.Count;
@@ -194,5 +210,6 @@ public sealed partial class RoutingTable
         var entry = RouteEntry.Seal(prefix, routes, version);
         var number = entry.IsEmpty ? _entries.Remove(entry, prefix, hash, cell) : _entries.Set(entry, prefix, hash, cell);
         _journal?.Append(entry, number);
+        _hosts?.Touch(prefix, hash);
     }
 }

@@ -1,0 +1,176 @@
+using System.Collections.Concurrent;
+
+namespace Calico.Bgp.Rib;
+
+/// <summary>
+/// The next hops that <c>gateway recursive</c> routes are resolved through, with how each is reached
+/// now (BIRD's hostcache): one lookup per next hop, not per route, and looked again whenever the
+/// table changes a prefix that could decide it.
+/// </summary>
+/// <remarks>
+/// <para>A next hop resolves through the longest prefix of the table that covers it and has a route
+/// (BIRD's <c>net_route</c> and <c>rt_update_hostentry</c>): a directly connected network makes the
+/// next hop itself the gateway on that network's interface; a route via a router lends its gateway
+/// and interface; a multipath route its next hops; a blackhole, unreachable or prohibit route its
+/// destination. Nothing covering it, or a best route that was itself resolved this way (one level of
+/// indirection only, as BIRD allows), leaves it unreachable.</para>
+/// <para>Which changes matter: for each next hop, the prefixes that contain it and are at least as
+/// long as the one that decided it (any length when nothing did). The table's writer checks each
+/// change against them, a bit in a small filter keyed by the table's own prefix hash first, so a
+/// change that cannot matter costs a load. One that can schedules a refresh on the thread pool,
+/// which looks every next hop up again and, if any resolves differently, raises
+/// <see cref="Changed"/> for the protocols to resolve their routes anew.</para>
+/// <para>Lookups run under the table's writer lock, so no change can slip between a lookup and the
+/// ranges it sets. Next hops are kept while the daemon runs (one per address ever seen as a next
+/// hop, a few dozen bytes each): a node's peers are the next hops, and they are few.</para>
+/// </remarks>
+public sealed class HostCache
+{
+    // The filter: 2^18 bits (32 KiB), indexed by the low bits of the table's prefix hash.
+    private const int FilterWords = 1 << 12;
+
+    private readonly RoutingTable _table;
+    private readonly ConcurrentDictionary<HostKey, Host> _hosts = new();
+    private volatile Ranges? _ranges;
+    private int _dirty;
+    private long _refreshes;
+
+    internal HostCache(RoutingTable table) => _table = table;
+
+    /// <summary>
+    /// Raised on the thread pool after a refresh found next hops that resolve differently now, with
+    /// their addresses; <see cref="Resolve"/> already answers the new way. Handlers must not block long.
+    /// </summary>
+    public event Action<IReadOnlySet<IpAddr>>? Changed;
+
+    /// <summary>Next hops known.</summary>
+    public int Count => _hosts.Count;
+
+    /// <summary>Refreshes run so far (each looked every next hop up again).</summary>
+    public long Refreshes => Interlocked.Read(ref _refreshes);
+
+    /// <summary>
+    /// How <paramref name="address"/> is reached now; <paramref name="link"/> is its IPv6 link-local
+    /// companion (RFC 2545 §3), the gateway when the next hop is on a directly connected network.
+    /// </summary>
+    public HostResolution Resolve(IpAddr address, IpAddr? link = null)
+    {
+        var key = new HostKey(address, link ?? address);
+        if (_hosts.TryGetValue(key, out var host))
+            return host.Resolution;
+        lock (_table.Writer)
+        {
+            if (_hosts.TryGetValue(key, out host))
+                return host.Resolution;
+            host = new Host(key, Lookup(key));
+            _hosts[key] = host;
+            _ranges = BuildRanges();
+            return host.Resolution;
+        }
+    }
+
+    /// <summary>
+    /// The table's writer published a change of <paramref name="prefix"/> (whose map hash is
+    /// <paramref name="hash"/>): schedules a refresh if it could change how a next hop resolves.
+    /// Under the table's writer lock.
+    /// </summary>
+    internal void Touch(in Prefix prefix, int hash)
+    {
+        var ranges = _ranges;
+        if (ranges is null || (ranges.Filter[(hash >> 6) & (FilterWords - 1)] & (1UL << hash)) == 0 || !ranges.Prefixes.Contains(prefix))
+            return;
+        if (Interlocked.Exchange(ref _dirty, 1) == 0)
+            ThreadPool.UnsafeQueueUserWorkItem(static cache => cache.Refresh(), this, preferLocal: false);
+    }
+
+    private void Refresh()
+    {
+        HashSet<IpAddr>? changed = null;
+        lock (_table.Writer)
+        {
+            // Under the writer: a change after this point is checked against the ranges set below.
+            Volatile.Write(ref _dirty, 0);
+            foreach (var host in _hosts.Values)
+            {
+                var now = Lookup(host.Key);
+                if (!now.Equals(host.Resolution))
+                {
+                    host.Resolution = now;
+                    (changed ??= []).Add(host.Key.Address);
+                }
+            }
+            if (changed is not null)
+                _ranges = BuildRanges();
+        }
+        Interlocked.Increment(ref _refreshes);
+        if (changed is not null)
+            Changed?.Invoke(changed);
+    }
+
+    /// <summary>BIRD's <c>rt_update_hostentry</c> (see the remarks).</summary>
+    private HostResolution Lookup(HostKey key)
+    {
+        var address = key.Address;
+        for (var length = address.BitLength; length >= 0; length--)
+        {
+            if (_table.Find(new Prefix(address, length)) is not { Best: { } best })
+                continue;
+            var a = best.Attributes;
+            // One level only: a route resolved through the table must not resolve another.
+            if (a.Recursive)
+                return HostResolution.None with { MatchLength = length };
+            return a.Dest switch
+            {
+                RouteDest.Device => new(RouteDest.Router, key.Link, a.Interface, default, 0, length),
+                RouteDest.Router when a.Gateway is null => new(RouteDest.Router, key.Link, a.Interface, default, IgpMetricOf(a), length),
+                RouteDest.Router => new(RouteDest.Router, a.Gateway, a.Interface, default, IgpMetricOf(a), length),
+                RouteDest.Multipath => new(RouteDest.Multipath, null, null, a.NextHops, IgpMetricOf(a), length),
+                var dest => new(dest, null, null, default, IgpMetricOf(a), length),
+            };
+        }
+        return HostResolution.None;
+    }
+
+    /// <summary>BIRD 1.6's <c>rt_get_igp_metric</c>: the route's own, 0 for a connected network, else unknown.</summary>
+    private static uint IgpMetricOf(PathAttributes a) =>
+        a.IgpMetric ?? (a.Source == RouteSource.Device ? 0 : PathAttributes.IgpMetricUnknown);
+
+    private Ranges? BuildRanges()
+    {
+        if (_hosts.IsEmpty)
+            return null;
+        var filter = new ulong[FilterWords];
+        var prefixes = new HashSet<Prefix>();
+        foreach (var host in _hosts.Values)
+        {
+            var address = host.Key.Address;
+            for (var length = Math.Max(host.Resolution.MatchLength, 0); length <= address.BitLength; length++)
+            {
+                var prefix = new Prefix(address, length);
+                if (!prefixes.Add(prefix))
+                    continue;
+                var hash = PrefixMap.Hash(prefix);
+                filter[(hash >> 6) & (FilterWords - 1)] |= 1UL << hash;
+            }
+        }
+        return new Ranges(filter, prefixes);
+    }
+
+    private readonly record struct HostKey(IpAddr Address, IpAddr Link);
+
+    private sealed class Host(HostKey key, HostResolution resolution)
+    {
+        private volatile HostResolution _resolution = resolution;
+
+        public HostKey Key { get; } = key;
+
+        public HostResolution Resolution
+        {
+            get => _resolution;
+            set => _resolution = value;
+        }
+    }
+
+    /// <summary>The prefixes whose change can matter; never written once published.</summary>
+    private sealed record Ranges(ulong[] Filter, HashSet<Prefix> Prefixes);
+}
