@@ -46,6 +46,7 @@ public sealed partial class BgpProtocol
     // The counts of the UPDATE (or re-evaluation) being applied, added to Stats when it ends. Under _adjRibIn.Sync.
     private ImportTally _tally;
 
+    /// <summary>Under <c>_adjRibIn.Sync</c>, so a next hop's new resolution (<see cref="ResolveAgain"/>) is never overtaken by an UPDATE resolved the old way.</summary>
     private void Apply(in UpdateMessage update, in DecodedAttributes d, in BgpCodec codec)
     {
         foreach (var w in new NlriReader(update.Withdrawn, false, codec.ReceivesPathId(false)))
@@ -72,7 +73,7 @@ public sealed partial class BgpProtocol
             if (IsLooped(d.Attributes))
                 withdrawAll = true;
             else
-                attrs = Table.Attributes.Intern(d.Attributes);
+                attrs = Table.Attributes.Intern(ResolveNextHop(d.Attributes));
         }
         foreach (var n in new NlriReader(update.Nlri, false, codec.ReceivesPathId(false)))
             Announce(n, attrs, withdrawAll, invalid, since);

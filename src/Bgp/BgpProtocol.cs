@@ -194,6 +194,7 @@ public sealed partial class BgpProtocol : Protocol
             _fsm.ClearError();
             SetState(ProtocolState.Start);
             _listener?.Register(this);
+            WatchNextHops();
             _loop = Task.Run(() => RunAsync(_cts.Token), CancellationToken.None);
         }
         return Task.CompletedTask;
@@ -278,6 +279,7 @@ public sealed partial class BgpProtocol : Protocol
         }
         lock (_adjRibIn.Sync)
         {
+            StopWatchingNextHops();
             _adjRibIn.Clear();
             Table.WithdrawAll(this);
         }

@@ -29,12 +29,12 @@ internal sealed partial class Parser
             case "multihop":
                 Next();
                 b = Peek().Kind == TokenKind.Number
-                    ? b with { Multihop = true, MultihopTtl = (int)ExpectNumber("a TTL", 1, 255) }
-                    : b with { Multihop = true, MultihopTtl = null };
+                    ? b with { Multihop = true, MultihopTtl = (int)ExpectNumber("a TTL", 1, 255), Direct = false }
+                    : b with { Multihop = true, MultihopTtl = null, Direct = false };
                 break;
             case "direct":
                 Next();
-                b = b with { Multihop = false, MultihopTtl = null };
+                b = b with { Multihop = false, MultihopTtl = null, Direct = true };
                 break;
             case "ttl":
                 Next();

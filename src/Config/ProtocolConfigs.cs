@@ -81,6 +81,11 @@ public sealed record BgpProtocolConfig : ProtocolConfig
     public uint NeighborAs { get; init; }
     public IpAddr? SourceAddress { get; init; }
     public bool Multihop { get; init; }
+    /// <summary>
+    /// <c>direct</c> given (and no later <c>multihop</c>): an iBGP neighbour on a shared network, whose
+    /// gateway is then direct by default, as an eBGP one's is.
+    /// </summary>
+    public bool Direct { get; init; }
     /// <summary>TTL of <c>multihop N</c>; null with a bare <c>multihop</c> (BIRD then uses 64).</summary>
     public int? MultihopTtl { get; init; }
     public bool TtlSecurity { get; init; }

@@ -112,7 +112,9 @@ public sealed class DualStackTests
 
         // Learned into the kernel tables of their own family, through the neighbor of that family.
         Assert.Contains(await a.RoutesAsync(), r => r.Dst == "10.50.1.0/24" && r.Gateway == "10.0.0.2" && r.Dev == "eth0" && r.Protocol == "bird");
-        Assert.Contains(await a.RoutesAsync(ipv6: true), r => r.Dst == "fd00:50:1::/48" && r.Gateway == "fd00::2" && r.Dev == "eth0" && r.Protocol == "bird");
+        // IPv6 through the link-local next hop sent beside the global one (RFC 2545 §3): `gateway recursive`
+        // finds fd00::2 on eth0's connected network and, as BIRD 1.6 does, forwards to its link-local companion.
+        Assert.Contains(await a.RoutesAsync(ipv6: true), r => r.Dst == "fd00:50:1::/48" && r.Gateway!.StartsWith("fe80::", StringComparison.Ordinal) && r.Dev == "eth0" && r.Protocol == "bird");
         // Each session carried only its own family: BIRD 2 learned our IPv4 block from peer4 and the IPv6 one from peer6.
         Assert.Contains("peer4", await bird.CommandAsync("show route 10.60.1.0/26 all"), StringComparison.Ordinal);
         Assert.Contains("peer6", await bird.CommandAsync("show route fd00:60:1::/122 all"), StringComparison.Ordinal);

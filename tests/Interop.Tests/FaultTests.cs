@@ -18,6 +18,7 @@ public class FaultTests
         router id 10.0.0.1;
         protocol kernel { persist; scan time 2; import all; export all; }
         protocol device { scan time 2; }
+        protocol direct { interface -"cali*", -"kube-ipvs*", "*"; }
         protocol static {
           route 10.60.1.0/24 blackhole;
         {{extraStatic}}}

@@ -14,6 +14,7 @@ public class GobgpAddPathTests
     private static string OurConfig => $$"""
         router id 10.0.0.1;
         protocol device { scan time 2; }
+        protocol direct { interface -"cali*", -"kube-ipvs*", "*"; }
         protocol kernel { scan time 2; import none; export all; }
         protocol bgp {{Protocol}} {
           local as 64512;

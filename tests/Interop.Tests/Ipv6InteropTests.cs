@@ -22,6 +22,7 @@ public sealed class Ipv6InteropTests : IDisposable
         protocol device {
           scan time 2;
         }
+        protocol direct { interface -"cali*", -"kube-ipvs*", "*"; }
 
         protocol static {
           route fd00:60:1::/48 blackhole;
@@ -96,7 +97,8 @@ public sealed class Ipv6InteropTests : IDisposable
         await Wait.UntilAsync(async () =>
             (await Ours("show protocols Node_fd00__2")).Contains("Established", StringComparison.Ordinal)
             && await bird.IsEstablishedAsync("peer1")
-            && (await a.RoutesAsync(ipv6: true)).Any(r => r.Dst == "fd00:50:1::/48" && r.Gateway == "fd00::2" && r.Protocol == "bird")
+            // Through BIRD 2's link-local next hop on eth0, as BIRD 1.6 resolves it (`gateway recursive`, RFC 2545 §3).
+            && (await a.RoutesAsync(ipv6: true)).Any(r => r.Dst == "fd00:50:1::/48" && r.Gateway!.StartsWith("fe80::", StringComparison.Ordinal) && r.Dev == "eth0" && r.Protocol == "bird")
             && (await bird.CommandAsync("show route")).Contains("fd00:60:1::/48", StringComparison.Ordinal),
             Converge, "the IPv6 session to establish and routes to be exchanged", Describe);
 
@@ -104,7 +106,7 @@ public sealed class Ipv6InteropTests : IDisposable
         Assert.Contains("Established", await Ours("show protocols"), StringComparison.Ordinal);
         Assert.Contains("Established", await bird.CommandAsync("show protocols all peer1"), StringComparison.Ordinal);
         Assert.Contains(await a.RoutesAsync(ipv6: true),
-            r => r.Dst == "fd00:50:1::/48" && r.Gateway == "fd00::2" && r.Dev == "eth0" && r.Protocol == "bird");
+            r => r.Dst == "fd00:50:1::/48" && r.Gateway!.StartsWith("fe80::", StringComparison.Ordinal) && r.Dev == "eth0" && r.Protocol == "bird");
 
         // BIRD 2 prints the global and, when one was sent, the link-local next hop on one line; the global one must be ours.
         var birdRoute = await bird.CommandAsync("show route all fd00:60:1::/48");

@@ -22,6 +22,7 @@ public class KernelDaemonTests
           export all;
         }
         protocol device { scan time 2; }
+        protocol direct { interface -"cali*", -"kube-ipvs*", "*"; }
         protocol static { route 10.60.1.0/24 blackhole; }
         protocol bgp Node_10_0_0_2 {
           local as 64512;
@@ -165,8 +166,8 @@ public class KernelDaemonTests
     {
         // An operator's rollback: ours stops (persist keeps its routes, which name a nexthop object), BIRD 1.6
         // starts on the same config and takes the routes over as its own; then ours comes back.
-        // With a direct protocol, as Calico's config has: BIRD 1.6 resolves the iBGP next hop through it (recursive gateway).
-        var config = OurConfig().Replace("protocol device { scan time 2; }", "protocol device { scan time 2; }\nprotocol direct { interface \"eth0\"; }", StringComparison.Ordinal);
+        // OurConfig has a direct protocol, as Calico's config has: either daemon resolves the iBGP next hop through it (recursive gateway).
+        var config = OurConfig();
         var (lab, a, _, ours) = await StartAsync("kernel-swap", Bird("10.50.1.0/24", "10.50.2.0/24"), config);
         await using var _ = lab;
         Task<string> Describe() => DescribeAsync(lab, a, ours);

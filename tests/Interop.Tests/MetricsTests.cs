@@ -28,6 +28,7 @@ public partial class MetricsTests
         protocol device {
           scan time 2;
         }
+        protocol direct { interface -"cali*", -"kube-ipvs*", "*"; }
         protocol static {
           route 10.60.1.0/24 blackhole;
           route 10.60.2.0/24 blackhole;

@@ -34,6 +34,7 @@ internal static class ReloadConfigs
         protocol device {
           scan time 2;
         }
+        protocol direct { interface -"cali*", -"kube-ipvs*", "*"; }
 
         protocol static {
           route 10.60.1.0/24 blackhole;

@@ -26,8 +26,10 @@ public class RouteReflectorTests
     private static string Reflector(string routerId, bool gracefulRestart, params (string Name, string Ip, bool Client)[] peers)
     {
         var sb = new StringBuilder($"router id {routerId};\nprotocol device {{ scan time 2; }}\n");
+        // With a kernel to program, the clients' next hops resolve through the connected network
+        // (iBGP's gateway is recursive); a reflector alone reflects them unresolved, as BIRD does.
         if (gracefulRestart)
-            sb.Append("protocol kernel { persist; scan time 2; import all; export all; }\n");
+            sb.Append("protocol kernel { persist; scan time 2; import all; export all; }\nprotocol direct { interface -\"cali*\", -\"kube-ipvs*\", \"*\"; }\n");
         foreach (var (name, ip, client) in peers)
         {
             sb.Append($$"""

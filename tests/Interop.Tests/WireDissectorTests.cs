@@ -26,6 +26,7 @@ public sealed partial class WireDissectorTests
         protocol device {
           scan time 2;
         }
+        protocol direct { interface -"cali*", -"kube-ipvs*", "*"; }
 
         protocol static {
         {{(withStatic ? "  route 10.60.1.0/24 blackhole;" : "")}}

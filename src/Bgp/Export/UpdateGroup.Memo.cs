@@ -53,6 +53,11 @@ public sealed partial class UpdateGroup
             Dest = RouteDest.Router,
             Gateway = null,
             Interface = null,
+            NextHops = default,
+            // How the route's next hop resolved here means nothing to the peer.
+            NextHopUnresolved = false,
+            IgpMetric = null,
+            Recursive = false,
             From = null,
             KrtMetric = null,
             KrtTunnel = null,

@@ -47,9 +47,10 @@ internal static class RouteFormatter
     }
 
     /// <summary>
-    /// <c> (pref)</c>, or for BGP (<c>bgp_get_route_info</c>) <c> (pref/igp) [ASnnn origin]</c>.
-    /// Calico's peers use <c>gateway recursive</c>, whose next hop BIRD resolves through the table
-    /// with IGP metric 0 for a directly connected gateway: we print <c>/0</c> for every BGP route.
+    /// <c> (pref)</c>, or for BGP (<c>bgp_get_route_info</c>) <c> (pref/igp) [ASnnn origin]</c>, the
+    /// <c>/igp</c> part only for a next hop resolved through the table (<c>gateway recursive</c>):
+    /// <c>/-</c> when it did not resolve, <c>/?</c> through a route of unknown cost, else the cost
+    /// (0 through a directly connected network, as Calico's peers are).
     /// </summary>
     public static string Info(Route route)
     {
@@ -58,7 +59,11 @@ internal static class RouteFormatter
             return $" ({route.Preference})";
         var origin = a.Origin is { } o ? "ie?"[(int)o].ToString() : "";
         var originAs = a.AsPath is { } path && path.LastAs != 0 ? $"AS{path.LastAs}" : "";
-        return $" ({route.Preference}/0) [{originAs}{origin}]";
+        var igp = !a.Recursive ? ""
+            : a.NextHopUnresolved ? "/-"
+            : a.IgpMetric is not { } metric || metric >= PathAttributes.IgpMetricUnknown ? "/?"
+            : string.Create(CultureInfo.InvariantCulture, $"/{metric}");
+        return $" ({route.Preference}{igp}) [{originAs}{origin}]";
     }
 
     /// <summary><c>show route all</c>: the <c>Type:</c> line and one line per extended attribute.</summary>

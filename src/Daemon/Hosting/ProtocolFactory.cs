@@ -159,8 +159,8 @@ internal sealed class ProtocolFactory(BirdConfig config, RoutingTable table, Tim
             Description = b.Description,
             NextHopSelf = b.NextHopSelf,
             NextHopKeep = b.NextHopKeep,
-            // BIRD: iBGP defaults to recursive gateways, eBGP to direct.
-            GatewayRecursive = b.Gateway is { } g ? g == GatewayMode.Recursive : b.IsInternal,
+            // BIRD: recursive for a multihop session, which iBGP is unless `direct`; direct otherwise.
+            GatewayRecursive = b.Gateway is { } g ? g == GatewayMode.Recursive : b.Multihop || (b.IsInternal && !b.Direct),
             GracefulRestart = b.GracefulRestart,
             GracefulRestartTime = b.GracefulRestartTime ?? 120,
             AddPaths = b.AddPaths switch

@@ -102,6 +102,8 @@ public class CalicoParserTests
             AsPath = AsPath.FromSequence(64513),
             NextHop = IpAddr.Parse("10.99.0.50"),
             LocalPref = 100,
+            Recursive = true,
+            IgpMetric = 0,
         };
         b.Table.Update(new Route(Prefix.Parse("10.65.3.0/26"), b.Table.Attributes.Intern(attrs), node50, since: ManualTime.At("11:01:00")));
         var reply = Transcript.Run(b, t, "show route 10.65.3.0/26");

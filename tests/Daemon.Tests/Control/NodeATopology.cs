@@ -112,6 +112,9 @@ internal static class NodeATopology
         AsPath = AsPath.Empty,
         NextHop = IpAddr.Parse(nextHop),
         LocalPref = localPref,
+        // As `gateway recursive` resolves a peer on eth0's connected network (BIRD prints "/0").
+        Recursive = true,
+        IgpMetric = 0,
     };
 
     private static void Add(FakeControlBackend b, string prefix, PathAttributes attributes, Protocol protocol, string since, int? preference = null) =>
