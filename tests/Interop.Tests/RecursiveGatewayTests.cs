@@ -121,9 +121,11 @@ public class RecursiveGatewayTests
             "10.51.0.0/24 unreachable [Global_10_98_2_2 T from 10.98.2.2] * (100/-) [i]",
             "10.52.0.0/24 via 10.98.1.7 on eth0 [Global_10_98_2_2 T from 10.98.2.2] * (100/0) [i]",
         ];
-        await Wait.UntilAsync(async () => Same(expectedKernel, await KernelAsync()) && expectedRoutes.All(Lines(await ShowRouteAsync()).Contains),
-            Timeout, $"{daemon}: the three routes resolved as BIRD resolves them", async () =>
-                $"kernel:\n{string.Join('\n', (await KernelAsync()).Select(kv => $"{kv.Key} {kv.Value}"))}\nshow route:\n{await ShowRouteAsync()}\n{lab.Diagnostics()}");
+        Task ConvergeAsync(string what) =>
+            Wait.UntilAsync(async () => Same(expectedKernel, await KernelAsync()) && expectedRoutes.All(Lines(await ShowRouteAsync()).Contains),
+                Timeout, $"{daemon}: {what}", async () =>
+                    $"kernel:\n{string.Join('\n', (await KernelAsync()).Select(kv => $"{kv.Key} {kv.Value}"))}\nshow route:\n{await ShowRouteAsync()}\n{lab.Diagnostics()}");
+        await ConvergeAsync("the three routes resolved as BIRD resolves them");
 
         // A static route to the far next hop arrives by reload: its route now goes via r.
         await File.WriteAllTextAsync(config, NodeConfig(farRoute: true));
@@ -131,9 +133,7 @@ public class RecursiveGatewayTests
         expectedKernel["10.51.0.0/24"] = "unicast 10.98.1.1 eth0";
         expectedKernel["10.97.0.0/16"] = "unicast 10.98.1.1 eth0";
         expectedRoutes[1] = "10.51.0.0/24 via 10.98.1.1 on eth0 [Global_10_98_2_2 T from 10.98.2.2] * (100/?) [i]";
-        await Wait.UntilAsync(async () => Same(expectedKernel, await KernelAsync()) && expectedRoutes.All(Lines(await ShowRouteAsync()).Contains),
-            Timeout, $"{daemon}: 10.51.0.0/24 resolved through the new static route", async () =>
-                $"kernel:\n{string.Join('\n', (await KernelAsync()).Select(kv => $"{kv.Key} {kv.Value}"))}\nshow route:\n{await ShowRouteAsync()}");
+        await ConvergeAsync("10.51.0.0/24 resolved through the new static route");
 
         // And it goes again: unreachable once more, while the session never dropped.
         await File.WriteAllTextAsync(config, NodeConfig(farRoute: false));
@@ -141,9 +141,7 @@ public class RecursiveGatewayTests
         expectedKernel["10.51.0.0/24"] = "unreachable";
         expectedKernel.Remove("10.97.0.0/16");
         expectedRoutes[1] = "10.51.0.0/24 unreachable [Global_10_98_2_2 T from 10.98.2.2] * (100/-) [i]";
-        await Wait.UntilAsync(async () => Same(expectedKernel, await KernelAsync()) && expectedRoutes.All(Lines(await ShowRouteAsync()).Contains),
-            Timeout, $"{daemon}: 10.51.0.0/24 unreachable again", async () =>
-                $"kernel:\n{string.Join('\n', (await KernelAsync()).Select(kv => $"{kv.Key} {kv.Value}"))}\nshow route:\n{await ShowRouteAsync()}");
+        await ConvergeAsync("10.51.0.0/24 unreachable again");
         Assert.Contains("Established", await ControlSocketClient.RawAsync(socket, "show protocols all Global_10_98_2_2"));
         Assert.False(node.HasExited);
     }
