@@ -46,6 +46,20 @@ public sealed class HostCache
     /// <summary>Next hops known.</summary>
     public int Count => _hosts.Count;
 
+    /// <summary>Next hops known, by whether they resolve now (<see cref="HostResolution.Resolvable"/>).</summary>
+    public (int Resolvable, int Unresolvable) CountByState()
+    {
+        int yes = 0, no = 0;
+        foreach (var host in _hosts.Values)
+        {
+            if (host.Resolution.Resolvable)
+                yes++;
+            else
+                no++;
+        }
+        return (yes, no);
+    }
+
     /// <summary>Refreshes run so far (each looked every next hop up again).</summary>
     public long Refreshes => Interlocked.Read(ref _refreshes);
 

@@ -15,6 +15,9 @@ internal sealed class RibMetrics
     private readonly ScrapedGauge _routes;
     private readonly ScrapedGauge _bestRoutes;
     private readonly ScrapedGauge _staleRoutes;
+    private readonly ScrapedGauge _unresolvedRoutes;
+    private readonly ScrapedGauge _nextHops;
+    private readonly ScrapedCounter _nextHopRefreshes;
     private readonly ScrapedGauge _attributeSets;
     private readonly ScrapedCounter _changes;
     private readonly ScrapedGauge _journalLag;
@@ -26,6 +29,9 @@ internal sealed class RibMetrics
         _routes = g.Gauge("calico_bgp_rib_routes", "Routes in the table, best or not, by family and source.", "table", "family", "source");
         _bestRoutes = g.Gauge("calico_bgp_rib_best_routes", "Best routes (one per prefix), by family and source.", "table", "family", "source");
         _staleRoutes = g.Gauge("calico_bgp_rib_stale_routes", "Routes kept stale for a gracefully restarting neighbor.", "table");
+        _unresolvedRoutes = g.Gauge("calico_bgp_rib_unresolved_routes", "Routes whose BGP next hop does not resolve through the table (gateway recursive): unreachable, and never preferred over a resolvable one.", "table");
+        _nextHops = g.Gauge("calico_bgp_rib_next_hops", "BGP next hops resolved through the table (gateway recursive), by whether they resolve now.", "table", "state");
+        _nextHopRefreshes = g.Counter("calico_bgp_rib_next_hop_refreshes_total", "Times a table change made the next hops be looked up again.", "table");
         _attributeSets = g.Gauge("calico_bgp_rib_attribute_sets", "Interned path attribute sets shared by the routes.", "table");
         _changes = g.Counter("calico_bgp_rib_changes_total", "Route changes published by the table (adds, replacements, withdrawals).", "table");
         _journalLag = g.Gauge("calico_bgp_rib_journal_lag_changes", "Changes in the table's journal a consumer (BGP update groups, kernel) has not read yet.", "table", "consumer");
@@ -40,6 +46,7 @@ internal sealed class RibMetrics
         var all = new long[2, SourceNames.Length];
         var best = new long[2, SourceNames.Length];
         long stale = 0;
+        long unresolved = 0;
         foreach (var entry in table.Entries)
         {
             var routes = entry.Routes;
@@ -52,6 +59,8 @@ internal sealed class RibMetrics
                 all[family, SourceIndex(r.Attributes.Source)]++;
                 if (r.Stale)
                     stale++;
+                if (r.Attributes.NextHopUnresolved)
+                    unresolved++;
             }
         }
         _prefixes.Set(table.PrefixCount, name);
@@ -68,6 +77,11 @@ internal sealed class RibMetrics
             }
         }
         _staleRoutes.Set(stale, name);
+        _unresolvedRoutes.Set(unresolved, name);
+        var (resolvable, unresolvable) = table.Hosts.CountByState();
+        _nextHops.Set(resolvable, name, "resolved");
+        _nextHops.Set(unresolvable, name, "unresolved");
+        _nextHopRefreshes.Set(table, table.Hosts.Refreshes, name);
         _attributeSets.Set(table.Attributes.Count, name);
         _changes.Set(table, table.Version, name);
         // Several update groups share a consumer name: sum them.

@@ -208,4 +208,36 @@ public class DaemonMetricsTests
         foreach (var name in metrics.Names)
             Assert.Contains(name, s.Families);
     }
+
+    [Fact]
+    public async Task Rib_metrics_count_unresolved_routes_and_next_hops_by_state()
+    {
+        var (source, time, metrics) = Build();
+        var table = source.Table;
+        var direct = new FakeProtocol("direct1", "Direct", table, time, 240);
+        var mesh = new FakeProtocol("Mesh_10_0_0_2", "BGP", table, time, 100);
+        table.Update(new Route(Prefix.Parse("10.0.0.0/24"), table.Attributes.Intern(new PathAttributes { Source = RouteSource.Device, Dest = RouteDest.Device, Interface = "eth0" }), direct));
+        var received = new PathAttributes { Source = RouteSource.Bgp, Dest = RouteDest.Router };
+        var near = table.Hosts.Resolve(IpAddr.Parse("10.0.0.2")).ApplyTo(received with { NextHop = IpAddr.Parse("10.0.0.2") });
+        var far = table.Hosts.Resolve(IpAddr.Parse("10.225.0.4")).ApplyTo(received with { NextHop = IpAddr.Parse("10.225.0.4") });
+        table.Update(new Route(Prefix.Parse("10.50.1.0/24"), table.Attributes.Intern(near), mesh));
+        table.Update(new Route(Prefix.Parse("10.50.2.0/24"), table.Attributes.Intern(far), mesh));
+        table.Update(new Route(Prefix.Parse("10.50.3.0/24"), table.Attributes.Intern(far), mesh));
+
+        var s = await Scrape.TakeAsync(metrics);
+        Assert.Equal(2, s.Value("calico_bgp_rib_unresolved_routes", ("table", "master")));
+        Assert.Equal(1, s.Value("calico_bgp_rib_next_hops", ("table", "master"), ("state", "resolved")));
+        Assert.Equal(1, s.Value("calico_bgp_rib_next_hops", ("table", "master"), ("state", "unresolved")));
+        Assert.Equal(0, s.Value("calico_bgp_rib_next_hop_refreshes_total", ("table", "master")));
+
+        // A route to the far next hop arrives: the cache looks again and it resolves.
+        table.Update(new Route(Prefix.Parse("10.225.0.4/32"), table.Attributes.Intern(new PathAttributes { Source = RouteSource.Static, Dest = RouteDest.Router, Gateway = IpAddr.Parse("10.0.0.1"), Interface = "eth0" }), direct));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (table.Hosts.Refreshes == 0 && DateTime.UtcNow < deadline)
+            await Task.Delay(10);
+        s = await Scrape.TakeAsync(metrics);
+        Assert.Equal(2, s.Value("calico_bgp_rib_next_hops", ("table", "master"), ("state", "resolved")));
+        Assert.Equal(0, s.Value("calico_bgp_rib_next_hops", ("table", "master"), ("state", "unresolved")));
+        Assert.Equal(1, s.Value("calico_bgp_rib_next_hop_refreshes_total", ("table", "master")));
+    }
 }
