@@ -147,19 +147,49 @@ public class HostCacheTests
         await WaitAsync(() => Count(changes) == 4);
     }
 
+    [Fact]
+    public async Task A_next_hop_first_asked_for_while_the_route_that_decides_it_arrives_still_follows_it()
+    {
+        // The race a lookup has with the writers: the cache looks a new next hop up, and before it has
+        // said which changes concern it, a writer publishes one that does. Each round starts both at
+        // once, on a next hop of its own; whichever goes first, the cache must end via the new route.
+        // (A lookup outside the writer's lock loses this race in some rounds: checked by mutation.)
+        Connected("10.0.0.0/8", "eth0");
+        var via = _table.Attributes.Intern(new PathAttributes { Source = RouteSource.Static, Dest = RouteDest.Router, Gateway = Ip("10.255.0.1"), Interface = "eth0" });
+        for (var round = 0; round < 500; round++)
+        {
+            var host = IpAddr.FromV4(0x0A010000u + (uint)round);
+            using var start = new Barrier(2);
+            var asker = Task.Run(() =>
+            {
+                start.SignalAndWait();
+                _table.Hosts.Resolve(host);
+            });
+            var writer = Task.Run(() =>
+            {
+                start.SignalAndWait();
+                _table.Update(new Route(new Prefix(host, 32), via, _static));
+            });
+            await Task.WhenAll(asker, writer);
+            await WaitAsync(() => _table.Hosts.Resolve(host).Gateway == Ip("10.255.0.1"), TimeSpan.FromSeconds(2), $"round {round}: {host} via the new /32");
+        }
+    }
+
     private static int Count(List<IReadOnlySet<IpAddr>> changes)
     {
         lock (changes)
             return changes.Count;
     }
 
-    private static async Task WaitAsync(Func<bool> condition)
+    private static Task WaitAsync(Func<bool> condition) => WaitAsync(condition, Timeout, "the condition");
+
+    private static async Task WaitAsync(Func<bool> condition, TimeSpan timeout, string what)
     {
-        var deadline = DateTime.UtcNow + Timeout;
+        var deadline = DateTime.UtcNow + timeout;
         while (!condition())
         {
-            Assert.True(DateTime.UtcNow < deadline, "timed out");
-            await Task.Delay(10);
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
+            await Task.Delay(1);
         }
     }
 }
