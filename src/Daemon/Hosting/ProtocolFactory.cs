@@ -125,6 +125,13 @@ internal sealed class ProtocolFactory(BirdConfig config, RoutingTable table, Tim
         NexthopObjects = !cl.InlineNexthops,
     };
 
+    /// <summary>
+    /// <c>gateway recursive</c> or <c>direct</c>, and BIRD's default without either: recursive for a
+    /// multihop session, which iBGP is unless <c>direct</c> is given; direct otherwise.
+    /// </summary>
+    internal static bool GatewayRecursive(BgpProtocolConfig b) =>
+        b.Gateway is { } g ? g == GatewayMode.Recursive : b.Multihop || (b.IsInternal && !b.Direct);
+
     private BgpProtocol CreateBgp(BgpProtocolConfig b, ILoggerFactory loggers)
     {
         var routerId = config.RouterId ?? throw new InvalidOperationException($"{b.Location}: BGP needs a router id");
@@ -159,8 +166,7 @@ internal sealed class ProtocolFactory(BirdConfig config, RoutingTable table, Tim
             Description = b.Description,
             NextHopSelf = b.NextHopSelf,
             NextHopKeep = b.NextHopKeep,
-            // BIRD: recursive for a multihop session, which iBGP is unless `direct`; direct otherwise.
-            GatewayRecursive = b.Gateway is { } g ? g == GatewayMode.Recursive : b.Multihop || (b.IsInternal && !b.Direct),
+            GatewayRecursive = GatewayRecursive(b),
             GracefulRestart = b.GracefulRestart,
             GracefulRestartTime = b.GracefulRestartTime ?? 120,
             AddPaths = b.AddPaths switch
