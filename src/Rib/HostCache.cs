@@ -21,7 +21,9 @@ namespace Calico.Bgp.Rib;
 /// which looks every next hop up again and, if any resolves differently, raises
 /// <see cref="Changed"/> for the protocols to resolve their routes anew.</para>
 /// <para>Lookups run under the table's writer lock, so no change can slip between a lookup and the
-/// ranges it sets. Next hops are kept while the daemon runs (one per address ever seen as a next
+/// ranges it sets, and the ranges are only read and written under it: a new next hop adds its own
+/// (a few dozen prefixes), whatever the number of next hops known; only a refresh that changed
+/// something builds them anew. Next hops are kept while the daemon runs (one per address ever seen as a next
 /// hop, a few dozen bytes each): a node's peers are the next hops, and they are few.</para>
 /// </remarks>
 public sealed class HostCache
@@ -31,7 +33,9 @@ public sealed class HostCache
 
     private readonly RoutingTable _table;
     private readonly ConcurrentDictionary<HostKey, Host> _hosts = new();
-    private volatile Ranges? _ranges;
+    // The ranges (see the remarks), under the table's writer lock; the filter is made with the first next hop.
+    private readonly HashSet<Prefix> _ranges = [];
+    private ulong[]? _filter;
     private int _dirty;
     private long _refreshes;
 
@@ -78,7 +82,7 @@ public sealed class HostCache
                 return host.Resolution;
             host = new Host(key, Lookup(key));
             _hosts[key] = host;
-            _ranges = BuildRanges();
+            AddRanges(host);
             return host.Resolution;
         }
     }
@@ -90,8 +94,7 @@ public sealed class HostCache
     /// </summary>
     internal void Touch(in Prefix prefix, int hash)
     {
-        var ranges = _ranges;
-        if (ranges is null || (ranges.Filter[(hash >> 6) & (FilterWords - 1)] & (1UL << hash)) == 0 || !ranges.Prefixes.Contains(prefix))
+        if (_filter is not { } filter || (filter[(hash >> 6) & (FilterWords - 1)] & (1UL << hash)) == 0 || !_ranges.Contains(prefix))
             return;
         if (Interlocked.Exchange(ref _dirty, 1) == 0)
             ThreadPool.UnsafeQueueUserWorkItem(static cache => cache.Refresh(), this, preferLocal: false);
@@ -114,7 +117,13 @@ public sealed class HostCache
                 }
             }
             if (changed is not null)
-                _ranges = BuildRanges();
+            {
+                // Ranges of next hops that now resolve through other prefixes go: start again.
+                _ranges.Clear();
+                Array.Clear(_filter!);
+                foreach (var host in _hosts.Values)
+                    AddRanges(host);
+            }
         }
         Interlocked.Increment(ref _refreshes);
         if (changed is not null)
@@ -149,25 +158,19 @@ public sealed class HostCache
     private static uint IgpMetricOf(PathAttributes a) =>
         a.IgpMetric ?? (a.Source == RouteSource.Device ? 0 : PathAttributes.IgpMetricUnknown);
 
-    private Ranges? BuildRanges()
+    /// <summary>The prefixes whose change could decide <paramref name="host"/> anew. Under the table's writer lock.</summary>
+    private void AddRanges(Host host)
     {
-        if (_hosts.IsEmpty)
-            return null;
-        var filter = new ulong[FilterWords];
-        var prefixes = new HashSet<Prefix>();
-        foreach (var host in _hosts.Values)
+        var filter = _filter ??= new ulong[FilterWords];
+        var address = host.Key.Address;
+        for (var length = Math.Max(host.Resolution.MatchLength, 0); length <= address.BitLength; length++)
         {
-            var address = host.Key.Address;
-            for (var length = Math.Max(host.Resolution.MatchLength, 0); length <= address.BitLength; length++)
-            {
-                var prefix = new Prefix(address, length);
-                if (!prefixes.Add(prefix))
-                    continue;
-                var hash = PrefixMap.Hash(prefix);
-                filter[(hash >> 6) & (FilterWords - 1)] |= 1UL << hash;
-            }
+            var prefix = new Prefix(address, length);
+            if (!_ranges.Add(prefix))
+                continue;
+            var hash = PrefixMap.Hash(prefix);
+            filter[(hash >> 6) & (FilterWords - 1)] |= 1UL << hash;
         }
-        return new Ranges(filter, prefixes);
     }
 
     private readonly record struct HostKey(IpAddr Address, IpAddr Link);
@@ -184,7 +187,4 @@ public sealed class HostCache
             set => _resolution = value;
         }
     }
-
-    /// <summary>The prefixes whose change can matter; never written once published.</summary>
-    private sealed record Ranges(ulong[] Filter, HashSet<Prefix> Prefixes);
 }
