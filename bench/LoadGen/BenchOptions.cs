@@ -9,7 +9,7 @@ public sealed record BenchOptions
     public const string Usage = """
         usage: calico-loadgen [--quick] [--runs N] [--scenarios self,P1,P2,P3,P4,P6] [--daemons ours,bird2,bird16,gobgp,frr]
                               [--p1 N] [--p1v6 N] [--p2 K,K] [--p3 N] [--p4 R,R] [--p4-seconds S] [--p4-trace DIR]
-                              [--p6 PEERS] [--p6-seconds S] [--out FILE.md]
+                              [--p6 PEERS] [--p6-seconds S] [--gateway direct|recursive] [--out FILE.md]
         """;
 
     public bool Quick { get; init; }
@@ -31,6 +31,11 @@ public sealed record BenchOptions
     public int P6Seconds { get; init; } = 300;
     /// <summary>Cap per run; GoBGP is known to take very long at P1 and is reported as not finished.</summary>
     public int TimeoutSeconds { get; init; } = 300;
+    /// <summary>
+    /// <c>gateway recursive</c> (Calico's templates) instead of <c>direct</c> on the DUT's sessions, with a
+    /// direct protocol for the next hops to resolve through; BIRD and ours only (GoBGP and FRR resolve as they always do).
+    /// </summary>
+    public bool GatewayRecursive { get; init; }
     public string Output { get; init; } = Path.Combine(LabTools.RepoRoot, "bench", "RESULTS.md");
 
     public bool Has(string scenario) => ScenarioSet.Contains(scenario);
@@ -65,6 +70,12 @@ public sealed record BenchOptions
                     "--p6" => options with { P6Peers = Ints(Next())[0] },
                     "--p6-seconds" => options with { P6Seconds = Ints(Next())[0] },
                     "--timeout" => options with { TimeoutSeconds = Ints(Next())[0] },
+                    "--gateway" => Next() switch
+                    {
+                        "direct" => options with { GatewayRecursive = false },
+                        "recursive" => options with { GatewayRecursive = true },
+                        var g => throw new FormatException($"--gateway takes direct or recursive, not '{g}'"),
+                    },
                     "--out" => options with { Output = Path.GetFullPath(Next()) },
                     _ => throw new ArgumentException($"unknown option {args[i]}"),
                 };

@@ -16,13 +16,18 @@ public sealed partial class BgpProtocol
 
     /// <summary>The received attributes with the destination they resolve to (unchanged without <c>gateway recursive</c>).</summary>
     private PathAttributes ResolveNextHop(PathAttributes a) =>
-        Options.GatewayRecursive && a.NextHop is { } nextHop ? Table.Hosts.Resolve(nextHop, a.NextHopLinkLocal).ApplyTo(a) : a;
+        Options.GatewayRecursive && a.NextHop is { } nextHop ? Table.Hosts.Resolve(nextHop).ApplyTo(a) : a;
 
-    /// <summary>From the start of the protocol: learn when next hops resolve differently.</summary>
+    /// <summary>
+    /// From the start of the protocol: learn when next hops resolve differently. The neighbour's own
+    /// address, the next hop of most of its routes, is looked up now rather than in its first UPDATE.
+    /// </summary>
     private void WatchNextHops()
     {
-        if (Options.GatewayRecursive && Interlocked.Exchange(ref _watchingNextHops, 1) == 0)
-            Table.Hosts.Changed += OnNextHopsChanged;
+        if (!Options.GatewayRecursive || Interlocked.Exchange(ref _watchingNextHops, 1) == 1)
+            return;
+        Table.Hosts.Changed += OnNextHopsChanged;
+        Table.Hosts.Resolve(Options.NeighborAddress);
     }
 
     private void StopWatchingNextHops()

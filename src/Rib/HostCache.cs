@@ -32,7 +32,7 @@ public sealed class HostCache
     private const int FilterWords = 1 << 12;
 
     private readonly RoutingTable _table;
-    private readonly ConcurrentDictionary<HostKey, Host> _hosts = new();
+    private readonly ConcurrentDictionary<IpAddr, Host> _hosts = new();
     // The ranges (see the remarks), under the table's writer lock; the filter is made with the first next hop.
     private readonly HashSet<Prefix> _ranges = [];
     private ulong[]? _filter;
@@ -67,21 +67,17 @@ public sealed class HostCache
     /// <summary>Refreshes run so far (each looked every next hop up again).</summary>
     public long Refreshes => Interlocked.Read(ref _refreshes);
 
-    /// <summary>
-    /// How <paramref name="address"/> is reached now; <paramref name="link"/> is its IPv6 link-local
-    /// companion (RFC 2545 §3), the gateway when the next hop is on a directly connected network.
-    /// </summary>
-    public HostResolution Resolve(IpAddr address, IpAddr? link = null)
+    /// <summary>How the next hop <paramref name="address"/> is reached now.</summary>
+    public HostResolution Resolve(IpAddr address)
     {
-        var key = new HostKey(address, link ?? address);
-        if (_hosts.TryGetValue(key, out var host))
+        if (_hosts.TryGetValue(address, out var host))
             return host.Resolution;
         lock (_table.Writer)
         {
-            if (_hosts.TryGetValue(key, out host))
+            if (_hosts.TryGetValue(address, out host))
                 return host.Resolution;
-            host = new Host(key, Lookup(key));
-            _hosts[key] = host;
+            host = new Host(address, Lookup(address));
+            _hosts[address] = host;
             AddRanges(host);
             return host.Resolution;
         }
@@ -109,11 +105,11 @@ public sealed class HostCache
             Volatile.Write(ref _dirty, 0);
             foreach (var host in _hosts.Values)
             {
-                var now = Lookup(host.Key);
+                var now = Lookup(host.Address);
                 if (!now.Equals(host.Resolution))
                 {
                     host.Resolution = now;
-                    (changed ??= []).Add(host.Key.Address);
+                    (changed ??= []).Add(host.Address);
                 }
             }
             if (changed is not null)
@@ -131,9 +127,8 @@ public sealed class HostCache
     }
 
     /// <summary>BIRD's <c>rt_update_hostentry</c> (see the remarks).</summary>
-    private HostResolution Lookup(HostKey key)
+    private HostResolution Lookup(IpAddr address)
     {
-        var address = key.Address;
         for (var length = address.BitLength; length >= 0; length--)
         {
             if (_table.Find(new Prefix(address, length)) is not { Best: { } best })
@@ -144,8 +139,8 @@ public sealed class HostCache
                 return HostResolution.None with { MatchLength = length };
             return a.Dest switch
             {
-                RouteDest.Device => new(RouteDest.Router, key.Link, a.Interface, default, 0, length),
-                RouteDest.Router when a.Gateway is null => new(RouteDest.Router, key.Link, a.Interface, default, IgpMetricOf(a), length),
+                // On a connected network the next hop is its own gateway (HostResolution.ApplyTo).
+                RouteDest.Device => new(RouteDest.Router, null, a.Interface, default, 0, length),
                 RouteDest.Router => new(RouteDest.Router, a.Gateway, a.Interface, default, IgpMetricOf(a), length),
                 RouteDest.Multipath => new(RouteDest.Multipath, null, null, a.NextHops, IgpMetricOf(a), length),
                 var dest => new(dest, null, null, default, IgpMetricOf(a), length),
@@ -162,7 +157,7 @@ public sealed class HostCache
     private void AddRanges(Host host)
     {
         var filter = _filter ??= new ulong[FilterWords];
-        var address = host.Key.Address;
+        var address = host.Address;
         for (var length = Math.Max(host.Resolution.MatchLength, 0); length <= address.BitLength; length++)
         {
             var prefix = new Prefix(address, length);
@@ -173,13 +168,11 @@ public sealed class HostCache
         }
     }
 
-    private readonly record struct HostKey(IpAddr Address, IpAddr Link);
-
-    private sealed class Host(HostKey key, HostResolution resolution)
+    private sealed class Host(IpAddr address, HostResolution resolution)
     {
         private volatile HostResolution _resolution = resolution;
 
-        public HostKey Key { get; } = key;
+        public IpAddr Address { get; } = address;
 
         public HostResolution Resolution
         {

@@ -8,8 +8,9 @@ namespace Calico.Bgp.Rib;
 /// </summary>
 /// <param name="Dest">Router or multipath when the next hop resolves; the covering route's own
 /// destination when that is a blackhole, unreachable or prohibit route; unreachable when nothing covers it.</param>
-/// <param name="Gateway">The immediate gateway: the covering route's, or the next hop itself (its
-/// link-local address, with one) when the covering route is a directly connected network.</param>
+/// <param name="Gateway">The immediate gateway the covering route names; null for a router destination
+/// on a directly connected network, where the next hop itself is the gateway (its IPv6 link-local
+/// companion, when the route carries one: RFC 2545 §3), filled in by <see cref="ApplyTo"/>.</param>
 /// <param name="Interface">The interface the gateway is on, as the covering route names it.</param>
 /// <param name="NextHops">The covering route's next hops when it is a multipath route.</param>
 /// <param name="IgpMetric">The cost to the next hop (BIRD's <c>igp_metric</c>): 0 through a directly
@@ -34,13 +35,14 @@ public sealed record HostResolution(RouteDest Dest, IpAddr? Gateway, string? Int
     public PathAttributes ApplyTo(PathAttributes a)
     {
         var unresolved = !Resolvable;
-        if (a.Recursive && a.Dest == Dest && a.Gateway == Gateway && a.Interface == Interface
+        var gateway = Gateway ?? (Dest == RouteDest.Router ? a.NextHopLinkLocal ?? a.NextHop : null);
+        if (a.Recursive && a.Dest == Dest && a.Gateway == gateway && a.Interface == Interface
             && a.NextHops == NextHops && a.IgpMetric == IgpMetric && a.NextHopUnresolved == unresolved)
             return a;
         return a with
         {
             Dest = Dest,
-            Gateway = Gateway,
+            Gateway = gateway,
             Interface = Interface,
             NextHops = NextHops,
             IgpMetric = IgpMetric,

@@ -39,8 +39,10 @@ public class HostCacheTests
     {
         Connected("10.1.0.0/24", "eth0");
         var r = _table.Hosts.Resolve(Ip("10.1.0.5"));
-        Assert.Equal(new HostResolution(RouteDest.Router, Ip("10.1.0.5"), "eth0", default, 0, 24), r);
+        Assert.Equal(new HostResolution(RouteDest.Router, null, "eth0", default, 0, 24), r);
         Assert.True(r.Resolvable);
+        // The route through it forwards to the next hop itself.
+        Assert.Equal(Ip("10.1.0.5"), r.ApplyTo(new PathAttributes { Source = RouteSource.Bgp, NextHop = Ip("10.1.0.5") }).Gateway);
     }
 
     [Fact]
@@ -87,8 +89,10 @@ public class HostCacheTests
         Assert.Equal(hops, r.NextHops);
 
         Connected("2001:db8::/64", "eth0");
-        var v6 = _table.Hosts.Resolve(Ip("2001:db8::5"), Ip("fe80::5"));
-        Assert.Equal(new HostResolution(RouteDest.Router, Ip("fe80::5"), "eth0", default, 0, 64), v6);
+        var v6 = _table.Hosts.Resolve(Ip("2001:db8::5"));
+        Assert.Equal(new HostResolution(RouteDest.Router, null, "eth0", default, 0, 64), v6);
+        var received = new PathAttributes { Source = RouteSource.Bgp, NextHop = Ip("2001:db8::5"), NextHopLinkLocal = Ip("fe80::5") };
+        Assert.Equal((Ip("fe80::5"), "eth0"), (v6.ApplyTo(received).Gateway!.Value, v6.ApplyTo(received).Interface));
     }
 
     [Fact]

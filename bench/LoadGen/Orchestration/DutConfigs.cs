@@ -33,10 +33,11 @@ public static class DutConfigs
     private const uint SenderAs = 65001;
     private const uint MonitorAs = 65002;
 
-    public static string For(DutKind kind, DutRole role, int peers, bool v6) => kind switch
+    /// <param name="recursive">BIRD's and ours: <c>gateway recursive</c>, next hops resolved through a direct protocol's routes.</param>
+    public static string For(DutKind kind, DutRole role, int peers, bool v6, bool recursive = false) => kind switch
     {
-        DutKind.Ours or DutKind.Bird16 => Bird16(role, peers, v6),
-        DutKind.Bird2 => Bird2(role, peers, v6),
+        DutKind.Ours or DutKind.Bird16 => Bird16(role, peers, v6, recursive),
+        DutKind.Bird2 => Bird2(role, peers, v6, recursive),
         DutKind.Gobgp => Gobgp(role, peers, v6),
         DutKind.Frr => Frr(role, peers, v6),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
@@ -46,12 +47,12 @@ public static class DutConfigs
         ? [(Topology.Speaker(0, v6), SenderAs), (Topology.Speaker(1, v6), MonitorAs)]
         : [.. Enumerable.Range(0, peers).Select(i => (Topology.Speaker(i, v6), Topology.DutAs))];
 
-    private static string Bird16(DutRole role, int peers, bool v6)
+    private static string Bird16(DutRole role, int peers, bool v6, bool recursive)
     {
         var sb = new StringBuilder($"router id {Topology.DutV4};\nprotocol device {{ scan time 2; }}\n");
         if (role is DutRole.MeshNode or DutRole.IdleNode)
             sb.Append("protocol kernel { learn; persist; scan time 2; import all; export all; graceful restart; merge paths on; }\n");
-        if (role == DutRole.IdleNode)
+        if (role == DutRole.IdleNode || recursive)
             sb.Append("protocol direct { interface -\"cali*\", -\"kube-ipvs*\", \"*\"; }\n");
         var rr = role == DutRole.Reflector ? $"  rr client;\n  rr cluster id {Topology.ClusterId};\n  add paths on;\n" : "";
         sb.Append($$"""
@@ -59,7 +60,7 @@ public static class DutConfigs
               local as {{Topology.DutAs}};
               passive on;
               direct;
-              gateway direct;
+              gateway {{(recursive ? "recursive" : "direct")}};
             {{rr}}  import all;
               export all;
             }
@@ -71,13 +72,13 @@ public static class DutConfigs
         return sb.ToString();
     }
 
-    private static string Bird2(DutRole role, int peers, bool v6)
+    private static string Bird2(DutRole role, int peers, bool v6, bool recursive)
     {
         var family = v6 ? "ipv6" : "ipv4";
         var sb = new StringBuilder($"router id {Topology.DutV4};\nprotocol device {{ scan time 2; }}\n");
         if (role is DutRole.MeshNode or DutRole.IdleNode)
             sb.Append($"protocol kernel {{ {family} {{ import all; export all; }}; learn; persist; scan time 2; graceful restart; merge paths on; }}\n");
-        if (role == DutRole.IdleNode)
+        if (role == DutRole.IdleNode || recursive)
             sb.Append($"protocol direct {{ {family}; interface -\"cali*\", -\"kube-ipvs*\", \"*\"; }}\n");
         var rr = role == DutRole.Reflector ? $"  rr client;\n  rr cluster id {Topology.ClusterId};\n" : "";
         var addPaths = role == DutRole.Reflector ? " add paths on;" : "";
@@ -86,7 +87,7 @@ public static class DutConfigs
               local as {{Topology.DutAs}};
               passive on;
               direct;
-            {{rr}}  {{family}} { import all; export all; gateway direct;{{addPaths}} };
+            {{rr}}  {{family}} { import all; export all; gateway {{(recursive ? "recursive" : "direct")}};{{addPaths}} };
             }
 
             """);

@@ -71,7 +71,7 @@ public sealed class Scenarios(BenchOptions options)
         for (var r = 0; r < options.Runs; r++)
         {
             await using var lab = await BenchLab.CreateAsync("p3", nodes, false).ConfigureAwait(false);
-            var dut = await Dut.StartAsync(kind, lab.DutHost, DutConfigs.For(kind, DutRole.MeshNode, nodes, false), false, DutCore).ConfigureAwait(false);
+            var dut = await Dut.StartAsync(kind, lab.DutHost, DutConfigs.For(kind, DutRole.MeshNode, nodes, false, options.GatewayRecursive), false, DutCore).ConfigureAwait(false);
             await using var agent = AgentProcess.Start(lab.Generator, GeneratorCore, "nodes", I($"nodes={nodes}"));
             await agent.ExpectAsync("READY", ReadyTimeout, dut).ConfigureAwait(false);
             // The listener shares core 0 with the generator, which is done sending before the DUT writes.
@@ -138,7 +138,7 @@ public sealed class Scenarios(BenchOptions options)
         {
             await using var lab = await BenchLab.CreateAsync("p6", nodes, false).ConfigureAwait(false);
             await lab.AddWorkloadsAsync(interfaces, routes).ConfigureAwait(false);
-            var dut = Dut.Start(kind, lab.DutHost, DutConfigs.For(kind, DutRole.IdleNode, nodes, false), false, DutCore);
+            var dut = Dut.Start(kind, lab.DutHost, DutConfigs.For(kind, DutRole.IdleNode, nodes, false, options.GatewayRecursive), false, DutCore);
             await using var agent = AgentProcess.Start(lab.Generator, GeneratorCore, "nodes", I($"nodes={nodes}"));
             await agent.ExpectAsync("READY", ReadyTimeout, dut).ConfigureAwait(false);
             await agent.SayAsync("GO").ConfigureAwait(false);
@@ -199,7 +199,7 @@ public sealed class Scenarios(BenchOptions options)
         for (var r = 0; r < options.Runs; r++)
         {
             await using var lab = await BenchLab.CreateAsync(agentScenario, peers, v6).ConfigureAwait(false);
-            var dut = Dut.Start(kind, lab.DutHost, DutConfigs.For(kind, role, peers, v6), v6, DutCore);
+            var dut = Dut.Start(kind, lab.DutHost, DutConfigs.For(kind, role, peers, v6, options.GatewayRecursive), v6, DutCore);
             await using var agent = AgentProcess.Start(lab.Generator, GeneratorCore, agentScenario, agentArgs);
             await agent.ExpectAsync("READY", ReadyTimeout, dut).ConfigureAwait(false);
             var cpu0 = dut.CpuSeconds();
