@@ -105,6 +105,10 @@ public partial class ManifestTests
             var bgp = config.Protocols.OfType<BgpProtocolConfig>().ToList();
             Assert.Equal(2, bgp.Count);
             Assert.All(bgp, b => Assert.Matches("^Node_", b.Name));
+            // Learns the pod's routes for the next hops to resolve through, and writes nothing.
+            var kernel = Assert.Single(config.Protocols.OfType<KernelProtocolConfig>());
+            Assert.True(kernel.Learn);
+            Assert.Same(Calico.Bgp.Rib.RouteFilter.RejectAll, kernel.ExportFilter);
         }
         finally
         {
