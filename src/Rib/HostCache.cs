@@ -12,8 +12,8 @@ namespace Calico.Bgp.Rib;
 /// (BIRD's <c>net_route</c> and <c>rt_update_hostentry</c>): a directly connected network makes the
 /// next hop itself the gateway on that network's interface; a route via a router lends its gateway
 /// and interface; a multipath route its next hops; a blackhole, unreachable or prohibit route its
-/// destination. Nothing covering it, or a best route that was itself resolved this way (one level of
-/// indirection only, as BIRD allows), leaves it unreachable.</para>
+/// destination. Nothing covering it, a best route that was itself resolved this way (one level of
+/// indirection only, as BIRD allows), or a next hop that is our own address leaves it unreachable.</para>
 /// <para>Which changes matter: for each next hop, the prefixes that contain it and are at least as
 /// long as the one that decided it (any length when nothing did). The table's writer checks each
 /// change against them, a bit in a small filter keyed by the table's own prefix hash first, so a
@@ -64,6 +64,16 @@ public sealed class HostCache
         return (yes, no);
     }
 
+    /// <summary>
+    /// Whether an address is one of ours on the named interface (set by the daemon from its interface
+    /// list): such a next hop on a connected network is no gateway, and stays unresolved, as in BIRD.
+    /// Call <see cref="Invalidate"/> when the answer may have changed.
+    /// </summary>
+    public Func<IpAddr, string, bool>? IsLocalAddress { get; set; }
+
+    /// <summary>Looks every next hop up again soon (the local addresses changed).</summary>
+    public void Invalidate() => ScheduleRefresh();
+
     /// <summary>Refreshes run so far (each looked every next hop up again).</summary>
     public long Refreshes => Interlocked.Read(ref _refreshes);
 
@@ -92,6 +102,11 @@ public sealed class HostCache
     {
         if (_filter is not { } filter || (filter[(hash >> 6) & (FilterWords - 1)] & (1UL << hash)) == 0 || !_ranges.Contains(prefix))
             return;
+        ScheduleRefresh();
+    }
+
+    private void ScheduleRefresh()
+    {
         if (Interlocked.Exchange(ref _dirty, 1) == 0)
             ThreadPool.UnsafeQueueUserWorkItem(static cache => cache.Refresh(), this, preferLocal: false);
     }
@@ -134,8 +149,9 @@ public sealed class HostCache
             if (_table.Find(new Prefix(address, length)) is not { Best: { } best })
                 continue;
             var a = best.Attributes;
-            // One level only: a route resolved through the table must not resolve another.
-            if (a.Recursive)
+            // One level only: a route resolved through the table must not resolve another. And our own
+            // address on a connected network is no gateway (BIRD warns of both and leaves them unresolved).
+            if (a.Recursive || (a.Dest == RouteDest.Device && a.Interface is { } device && IsLocalAddress?.Invoke(address, device) == true))
                 return HostResolution.None with { MatchLength = length };
             return a.Dest switch
             {

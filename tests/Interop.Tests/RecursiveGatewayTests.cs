@@ -6,7 +6,7 @@ namespace Calico.Bgp.Interop.Tests;
 /// <c>gateway recursive</c> against BIRD 1.6, run once with BIRD 1.6 as the node and once with ours
 /// from the same config: the node (a) reaches its iBGP peer b (BIRD 2) only through the router r, by a
 /// static /32 as Calico's <c>reachable_by</c> writes it. b sends routes with three next hops: itself
-/// (behind r), an address on a's own network, and one nothing leads to. Each must forward as BIRD
+/// (behind r), an address on a's own network, another address of a's, and one nothing leads to. Each must forward as BIRD
 /// resolves it, in a's kernel and in <c>show route</c>, and follow a static route that comes and goes.
 /// </summary>
 public class RecursiveGatewayTests
@@ -54,6 +54,7 @@ public class RecursiveGatewayTests
           route 10.50.0.0/24 blackhole;
           route 10.51.0.0/24 blackhole;
           route 10.52.0.0/24 blackhole;
+          route 10.53.0.0/24 blackhole;
         }
         protocol bgp node {
           local 10.98.2.2 as 65001;
@@ -65,6 +66,7 @@ public class RecursiveGatewayTests
             export filter {
               if net = 10.51.0.0/24 then bgp_next_hop = 10.97.0.9;
               if net = 10.52.0.0/24 then bgp_next_hop = 10.98.1.7;
+              if net = 10.53.0.0/24 then bgp_next_hop = 10.98.1.3;
               accept;
             };
           };
@@ -83,6 +85,7 @@ public class RecursiveGatewayTests
         await lab.ConnectAsync(a, "10.98.1.2/24", r, "10.98.1.1/24");
         await lab.ConnectAsync(r, "10.98.2.1/24", b, "10.98.2.2/24");
         (await r.RunAsync("sysctl", "-qw", "net.ipv4.ip_forward=1")).ThrowIfFailed("forwarding on r");
+        await a.AddAddressAsync("eth0", "10.98.1.3/24");
         (await b.IpAsync("route", "add", "10.98.1.0/24", "via", "10.98.2.1")).ThrowIfFailed("b's way back");
         await BirdPeer.StartBird2Async(b, PeerConfig);
 
@@ -114,12 +117,16 @@ public class RecursiveGatewayTests
             ["10.50.0.0/24"] = "unicast 10.98.1.1 eth0",
             ["10.52.0.0/24"] = "unicast 10.98.1.7 eth0",
             ["10.51.0.0/24"] = "unreachable",
+            // Another address of the node's own is no gateway: unresolved too (its session's address
+            // would not even be taken, RFC 4271 §6.3).
+            ["10.53.0.0/24"] = "unreachable",
         };
         string[] expectedRoutes =
         [
             "10.50.0.0/24 via 10.98.1.1 on eth0 [Global_10_98_2_2 T from 10.98.2.2] * (100/?) [i]",
             "10.51.0.0/24 unreachable [Global_10_98_2_2 T from 10.98.2.2] * (100/-) [i]",
             "10.52.0.0/24 via 10.98.1.7 on eth0 [Global_10_98_2_2 T from 10.98.2.2] * (100/0) [i]",
+            "10.53.0.0/24 unreachable [Global_10_98_2_2 T from 10.98.2.2] * (100/-) [i]",
         ];
         Task ConvergeAsync(string what) =>
             Wait.UntilAsync(async () => Same(expectedKernel, await KernelAsync()) && expectedRoutes.All(Lines(await ShowRouteAsync()).Contains),

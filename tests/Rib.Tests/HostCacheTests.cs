@@ -80,6 +80,22 @@ public class HostCacheTests
     }
 
     [Fact]
+    public async Task An_address_of_our_own_is_no_gateway_and_the_cache_looks_again_when_our_addresses_change()
+    {
+        Connected("10.1.0.0/24", "eth0");
+        var ours = new HashSet<IpAddr> { Ip("10.1.0.3") };
+        _table.Hosts.IsLocalAddress = (address, device) => device == "eth0" && ours.Contains(address);
+        var r = _table.Hosts.Resolve(Ip("10.1.0.3"));
+        Assert.Equal((RouteDest.Unreachable, 24), (r.Dest, r.MatchLength));
+        Assert.Equal(RouteDest.Router, _table.Hosts.Resolve(Ip("10.1.0.4")).Dest);
+
+        // The address goes from the interface; nothing in the table changed, so the daemon says so.
+        ours.Clear();
+        _table.Hosts.Invalidate();
+        await WaitAsync(() => _table.Hosts.Resolve(Ip("10.1.0.3")).Dest == RouteDest.Router);
+    }
+
+    [Fact]
     public void A_multipath_route_lends_its_next_hops_and_an_ipv6_link_local_companion_is_the_gateway_on_a_link()
     {
         var hops = ImmutableArray.Create(new MultipathHop(Ip("10.1.0.1"), "eth0"), new MultipathHop(Ip("10.2.0.1"), "eth1"));

@@ -273,6 +273,36 @@ internal sealed partial class RoutingDaemon
     /// Lets the new direct, static and kernel protocols follow the device protocol's interface
     /// events (as BIRD's protocols follow its interface list) instead of polling on their own.
     /// </summary>
+    private Fib.Interfaces.DeviceProtocol? _localAddressesFrom;
+    private HashSet<IpAddr> _localAddresses = [];
+
+    /// <summary>
+    /// Tells the table's next-hop cache which addresses are ours, from the device protocol's interface
+    /// list (a next hop that is one resolves to nothing, as in BIRD), and has it look again when they change.
+    /// </summary>
+    private void WatchLocalAddresses(Fib.Interfaces.DeviceProtocol device)
+    {
+        if (ReferenceEquals(device, _localAddressesFrom))
+            return;
+        if (_localAddressesFrom is { } old)
+            old.Changed -= OnInterfacesChanged;
+        _localAddressesFrom = device;
+        device.Changed += OnInterfacesChanged;
+        Table.Hosts.IsLocalAddress = (address, name) =>
+            _localAddressesFrom?.Interfaces.ByName(name) is { } link && link.Addresses.Any(a => a.Address == address);
+        OnInterfacesChanged(device.Interfaces);
+    }
+
+    /// <summary>Workload interfaces come and go without addresses: only a change of our addresses looks the next hops up again.</summary>
+    private void OnInterfacesChanged(Fib.Interfaces.InterfaceSnapshot links)
+    {
+        var now = links.Interfaces.SelectMany(i => i.Addresses).Select(a => a.Address).ToHashSet();
+        if (now.SetEquals(Volatile.Read(ref _localAddresses)))
+            return;
+        Volatile.Write(ref _localAddresses, now);
+        Table.Hosts.Invalidate();
+    }
+
     private void ConnectInterfaceSource(List<RunningProtocol> created)
     {
         Fib.Interfaces.DeviceProtocol? device;
@@ -280,6 +310,7 @@ internal sealed partial class RoutingDaemon
             device = _protocols.Values.Select(p => p.Instance).OfType<Fib.Interfaces.DeviceProtocol>().FirstOrDefault();
         if (device is null)
             return;
+        WatchLocalAddresses(device);
         foreach (var p in created)
         {
             switch (p.Instance)
