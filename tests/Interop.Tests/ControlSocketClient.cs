@@ -54,6 +54,19 @@ public static class ControlSocketClient
         return text.ToString();
     }
 
+    /// <summary>One command's raw reply, or "" while no daemon answers on the socket yet (for a wait's condition or its description).</summary>
+    public static async Task<string> RawOrEmptyAsync(string socketPath, string command)
+    {
+        try
+        {
+            return await RawAsync(socketPath, command);
+        }
+        catch (SocketException)
+        {
+            return "";
+        }
+    }
+
     /// <summary>Runs one command through <paramref name="access"/> and returns what it printed (stdout, then stderr).</summary>
     public static async Task<string> RunAsync(ControlAccess access, string socketPath, string command)
     {

@@ -174,16 +174,7 @@ public sealed class ControlSocketNode : IAsyncDisposable
         {
             if (Process.HasExited)
                 throw new InvalidOperationException($"{Daemon} exited with {Process.ExitCode}:\n{Process.Output}");
-            if (!File.Exists(Socket))
-                return false;
-            try
-            {
-                return (await ControlSocketClient.RawAsync(Socket, "show status")).Contains("0013 ", StringComparison.Ordinal);
-            }
-            catch (System.Net.Sockets.SocketException)
-            {
-                return false;
-            }
+            return File.Exists(Socket) && (await ControlSocketClient.RawOrEmptyAsync(Socket, "show status")).Contains("0013 ", StringComparison.Ordinal);
         }, TimeSpan.FromSeconds(20), $"{Daemon} on node A to answer on its control socket");
     }
 

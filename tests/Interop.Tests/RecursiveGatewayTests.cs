@@ -95,17 +95,7 @@ public class RecursiveGatewayTests
         string[] args = ["-d", "-c", config, "-s", socket];
         var node = daemon == NodeADaemon.Bird16 ? a.Start("bird", LabTools.Bird16, args) : a.Start("calico-bgpd", LabTools.Daemon, args);
 
-        async Task<string> ShowRouteAsync()
-        {
-            try
-            {
-                return await ControlSocketClient.RawAsync(socket, "show route");
-            }
-            catch (System.Net.Sockets.SocketException)
-            {
-                return "";
-            }
-        }
+        Task<string> ShowRouteAsync() => ControlSocketClient.RawOrEmptyAsync(socket, "show route");
         async Task<Dictionary<string, string>> KernelAsync() =>
             (await a.RoutesAsync()).Where(k => k.Protocol == "bird").ToDictionary(k => k.Dst, k => $"{k.Type} {k.Gateway} {k.Dev}".Trim());
 

@@ -48,17 +48,7 @@ public class RouteReflectorDeploymentTests
         var one = await BirdPeer.StartBird2Async(c1, Client("10.0.0.21", "10.65.21.0/26"));
         var two = await BirdPeer.StartBird2Async(c2, Client("10.0.0.22", "10.65.22.0/26"));
 
-        async Task<string> ShowRouteAsync()
-        {
-            try
-            {
-                return await ControlSocketClient.RawAsync(socket, "show route");
-            }
-            catch (System.Net.Sockets.SocketException)
-            {
-                return "";
-            }
-        }
+        Task<string> ShowRouteAsync() => ControlSocketClient.RawOrEmptyAsync(socket, "show route");
         await Wait.UntilAsync(async () =>
                 (await one.CommandAsync("show route")).Contains("10.65.22.0/26", StringComparison.Ordinal)
                 && (await two.CommandAsync("show route")).Contains("10.65.21.0/26", StringComparison.Ordinal),
