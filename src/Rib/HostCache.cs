@@ -16,8 +16,9 @@ namespace Calico.Bgp.Rib;
 /// indirection only, as BIRD allows), or a next hop that is our own address leaves it unreachable.</para>
 /// <para>Which changes matter: for each next hop, the prefixes that contain it and are at least as
 /// long as the one that decided it (any length when nothing did). The table's writer checks each
-/// change against them, a bit in a small filter keyed by the table's own prefix hash first, so a
-/// change that cannot matter costs a load. One that can schedules a refresh on the thread pool,
+/// change against them, first in a bitmap of the address blocks (/16 for IPv4, a fold of the /32 for
+/// IPv6) that hold a next hop, so a change in a block without one (a pod block beside the nodes'
+/// network) costs a load from 8 KiB. One that can matter schedules a refresh on the thread pool,
 /// which looks every next hop up again and, if any resolves differently, raises
 /// <see cref="Changed"/> for the protocols to resolve their routes anew.</para>
 /// <para>Lookups run under the table's writer lock, so no change can slip between a lookup and the
@@ -28,14 +29,19 @@ namespace Calico.Bgp.Rib;
 /// </remarks>
 public sealed class HostCache
 {
-    // The filter: 2^18 bits (32 KiB), indexed by the low bits of the table's prefix hash.
-    private const int FilterWords = 1 << 12;
+    // A bit per address block that holds a next hop: 2^16 blocks a family (8 KiB each).
+    private const int BlockWords = (1 << 16) / 64;
 
     private readonly RoutingTable _table;
     private readonly ConcurrentDictionary<IpAddr, Host> _hosts = new();
     // The ranges (see the remarks), under the table's writer lock; the filter is made with the first next hop.
     private readonly HashSet<Prefix> _ranges = [];
-    private ulong[]? _filter;
+    // Made with the first next hop; then the ranges at block lengths and up are marked in these, and
+    // the shorter ones (to /0) by length alone.
+    private ulong[]? _v4Blocks;
+    private ulong[]? _v6Blocks;
+    private ulong _v4Short;
+    private ulong _v6Short;
     private int _dirty;
     private long _refreshes;
 
@@ -94,16 +100,29 @@ public sealed class HostCache
     }
 
     /// <summary>
-    /// The table's writer published a change of <paramref name="prefix"/> (whose map hash is
-    /// <paramref name="hash"/>): schedules a refresh if it could change how a next hop resolves.
-    /// Under the table's writer lock.
+    /// The table's writer published a change of <paramref name="prefix"/>: schedules a refresh if it
+    /// could change how a next hop resolves. Under the table's writer lock.
     /// </summary>
-    internal void Touch(in Prefix prefix, int hash)
+    internal void Touch(in Prefix prefix)
     {
-        if (_filter is not { } filter || (filter[(hash >> 6) & (FilterWords - 1)] & (1UL << hash)) == 0 || !_ranges.Contains(prefix))
+        if (_v4Blocks is null)
             return;
-        ScheduleRefresh();
+        var marked = prefix.IsV6
+            ? prefix.Length >= V6BlockLength ? Has(_v6Blocks!, V6Block(prefix.Hi)) : (_v6Short & (1UL << prefix.Length)) != 0
+            : prefix.Length >= V4BlockLength ? Has(_v4Blocks, V4Block(prefix.Lo)) : (_v4Short & (1UL << prefix.Length)) != 0;
+        if (marked && _ranges.Contains(prefix))
+            ScheduleRefresh();
     }
+
+    private const int V4BlockLength = 16;
+    private const int V6BlockLength = 32;
+
+    // IPv4: the /16 (a prefix's address is in its low word). IPv6: the /32, folded to 16 bits.
+    private static int V4Block(ulong lo) => (int)((uint)lo >> 16);
+
+    private static int V6Block(ulong hi) => (int)(PrefixHash.Fmix32((uint)(hi >> 32)) & 0xFFFF);
+
+    private static bool Has(ulong[] blocks, int block) => (blocks[block >> 6] & (1UL << block)) != 0;
 
     private void ScheduleRefresh()
     {
@@ -131,7 +150,9 @@ public sealed class HostCache
             {
                 // Ranges of next hops that now resolve through other prefixes go: start again.
                 _ranges.Clear();
-                Array.Clear(_filter!);
+                Array.Clear(_v4Blocks!);
+                Array.Clear(_v6Blocks!);
+                _v4Short = _v6Short = 0;
                 foreach (var host in _hosts.Values)
                     AddRanges(host);
             }
@@ -172,17 +193,29 @@ public sealed class HostCache
     /// <summary>The prefixes whose change could decide <paramref name="host"/> anew. Under the table's writer lock.</summary>
     private void AddRanges(Host host)
     {
-        var filter = _filter ??= new ulong[FilterWords];
+        _v4Blocks ??= new ulong[BlockWords];
+        _v6Blocks ??= new ulong[BlockWords];
         var address = host.Address;
         for (var length = Math.Max(host.Resolution.MatchLength, 0); length <= address.BitLength; length++)
         {
             var prefix = new Prefix(address, length);
             if (!_ranges.Add(prefix))
                 continue;
-            var hash = PrefixMap.Hash(prefix);
-            filter[(hash >> 6) & (FilterWords - 1)] |= 1UL << hash;
+            if (prefix.IsV6)
+            {
+                if (length >= V6BlockLength)
+                    Mark(_v6Blocks, V6Block(prefix.Hi));
+                else
+                    _v6Short |= 1UL << length;
+            }
+            else if (length >= V4BlockLength)
+                Mark(_v4Blocks, V4Block(prefix.Lo));
+            else
+                _v4Short |= 1UL << length;
         }
     }
+
+    private static void Mark(ulong[] blocks, int block) => blocks[block >> 6] |= 1UL << block;
 
     private sealed class Host(IpAddr address, HostResolution resolution)
     {

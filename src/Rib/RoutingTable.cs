@@ -210,6 +210,6 @@ public sealed partial class RoutingTable
         var entry = RouteEntry.Seal(prefix, routes, version);
         var number = entry.IsEmpty ? _entries.Remove(entry, prefix, hash, cell) : _entries.Set(entry, prefix, hash, cell);
         _journal?.Append(entry, number);
-        _hosts?.Touch(prefix, hash);
+        _hosts?.Touch(prefix);
     }
 }

@@ -167,6 +167,28 @@ public class HostCacheTests
         await WaitAsync(() => Count(changes) == 4);
     }
 
+    [Theory]
+    [InlineData("192.0.2.77", "0.0.0.0/0")]
+    [InlineData("192.0.2.77", "192.0.0.0/8")]
+    [InlineData("192.0.2.77", "192.0.0.0/16")]
+    [InlineData("192.0.2.77", "192.0.2.64/26")]
+    [InlineData("2001:db8:1::5", "::/0")]
+    [InlineData("2001:db8:1::5", "2001::/16")]
+    [InlineData("2001:db8:1::5", "2001:db8::/32")]
+    [InlineData("2001:db8:1::5", "2001:db8:1::/48")]
+    public async Task A_route_of_any_length_in_either_family_that_covers_an_unresolved_next_hop_resolves_it(string nextHop, string covering)
+    {
+        var gateway = Ip(nextHop).IsV6 ? Ip("fe80::1") : Ip("10.1.0.1");
+        Assert.Equal(RouteDest.Unreachable, _table.Hosts.Resolve(Ip(nextHop)).Dest);
+        // Routes beside it, in another block and of the other family, change nothing.
+        Via(Ip(nextHop).IsV6 ? "2001:db9::/32" : "198.51.0.0/16", Ip(nextHop).IsV6 ? "fe80::2" : "10.1.0.2", "eth0");
+        Via(Ip(nextHop).IsV6 ? "10.0.0.0/8" : "2001:db8::/32", Ip(nextHop).IsV6 ? "10.1.0.2" : "fe80::2", "eth0");
+        Assert.Equal(0, _table.Hosts.Refreshes);
+        Via(covering, gateway.ToString(), "eth0");
+        await WaitAsync(() => _table.Hosts.Resolve(Ip(nextHop)).Gateway == gateway);
+        Assert.Equal(Prefix.Parse(covering).Length, _table.Hosts.Resolve(Ip(nextHop)).MatchLength);
+    }
+
     [Fact]
     public async Task A_next_hop_first_asked_for_while_the_route_that_decides_it_arrives_still_follows_it()
     {
