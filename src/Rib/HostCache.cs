@@ -24,8 +24,8 @@ namespace Calico.Bgp.Rib;
 /// <para>Lookups run under the table's writer lock, so no change can slip between a lookup and the
 /// ranges it sets, and the ranges are only read and written under it: a new next hop adds its own
 /// (a few dozen prefixes), whatever the number of next hops known; only a refresh that changed
-/// something builds them anew. Next hops are kept while the daemon runs (one per address ever seen as a next
-/// hop, a few dozen bytes each): a node's peers are the next hops, and they are few.</para>
+/// something builds them anew. Next hops are kept while the daemon runs (one per address ever seen as
+/// a next hop, a few dozen bytes each): a node's peers are the next hops, and they are few.</para>
 /// </remarks>
 public sealed class HostCache
 {
@@ -34,7 +34,7 @@ public sealed class HostCache
 
     private readonly RoutingTable _table;
     private readonly ConcurrentDictionary<IpAddr, Host> _hosts = new();
-    // The ranges (see the remarks), under the table's writer lock; the filter is made with the first next hop.
+    // The ranges (see the remarks), under the table's writer lock.
     private readonly HashSet<Prefix> _ranges = [];
     // Made with the first next hop; then the ranges at block lengths and up are marked in these, and
     // the shorter ones (to /0) by length alone.
