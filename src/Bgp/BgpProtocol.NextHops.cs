@@ -14,9 +14,18 @@ public sealed partial class BgpProtocol
     // 1 while subscribed to the host cache; set by a start, cleared by the stop that follows it.
     private int _watchingNextHops;
 
+    // The next hops this session's paths were resolved through, so a change elsewhere (a reflector has
+    // a next hop per client) costs the other sessions no walk of their paths. Under _adjRibIn.Sync.
+    private readonly HashSet<IpAddr> _nextHopsUsed = [];
+
     /// <summary>The received attributes with the destination they resolve to (unchanged without <c>gateway recursive</c>).</summary>
-    private PathAttributes ResolveNextHop(PathAttributes a) =>
-        Options.GatewayRecursive && a.NextHop is { } nextHop ? Table.Hosts.Resolve(nextHop).ApplyTo(a) : a;
+    private PathAttributes ResolveNextHop(PathAttributes a)
+    {
+        if (!Options.GatewayRecursive || a.NextHop is not { } nextHop)
+            return a;
+        _nextHopsUsed.Add(nextHop);
+        return Table.Hosts.Resolve(nextHop).ApplyTo(a);
+    }
 
     /// <summary>
     /// From the start of the protocol: learn when next hops resolve differently. The neighbour's own
@@ -62,6 +71,8 @@ public sealed partial class BgpProtocol
         var count = 0;
         lock (_adjRibIn.Sync)
         {
+            if (!_nextHopsUsed.Overlaps(changed))
+                return 0;
             var since = Time.GetUtcNow();
             // Paths share their attribute sets: each set is resolved once.
             Dictionary<PathAttributes, PathAttributes>? resolved = null;

@@ -280,6 +280,7 @@ public sealed partial class BgpProtocol : Protocol
         lock (_adjRibIn.Sync)
         {
             StopWatchingNextHops();
+            _nextHopsUsed.Clear();
             _adjRibIn.Clear();
             Table.WithdrawAll(this);
         }
