@@ -29,8 +29,11 @@ namespace Calico.Bgp.Rib;
 /// </remarks>
 public sealed class HostCache
 {
-    // A bit per address block that holds a next hop: 2^16 blocks a family (8 KiB each).
+    // A bit per address block that holds a next hop: 2^16 blocks a family (8 KiB each), a block being
+    // an IPv4 /16 or an IPv6 /32.
     private const int BlockWords = (1 << 16) / 64;
+    private const int V4BlockLength = 16;
+    private const int V6BlockLength = 32;
 
     private readonly RoutingTable _table;
     private readonly ConcurrentDictionary<IpAddr, Host> _hosts = new();
@@ -113,9 +116,6 @@ public sealed class HostCache
         if (marked && _ranges.Contains(prefix))
             ScheduleRefresh();
     }
-
-    private const int V4BlockLength = 16;
-    private const int V6BlockLength = 32;
 
     // IPv4: the /16 (a prefix's address is in its low word). IPv6: the /32, folded to 16 bits.
     private static int V4Block(ulong lo) => (int)((uint)lo >> 16);
