@@ -53,7 +53,7 @@ public sealed record HostResolution(RouteDest Dest, IpAddr? Gateway, string? Int
 
     public bool Equals(HostResolution? other) =>
         other is not null && Dest == other.Dest && Gateway == other.Gateway && Interface == other.Interface
-        && (NextHops.IsDefault ? other.NextHops.IsDefault : !other.NextHops.IsDefault && NextHops.AsSpan().SequenceEqual(other.NextHops.AsSpan()))
+        && PathAttributes.SameList(NextHops, other.NextHops)
         && IgpMetric == other.IgpMetric && MatchLength == other.MatchLength;
 
     public override int GetHashCode() => HashCode.Combine(Dest, Gateway, Interface, NextHops.IsDefault ? -1 : NextHops.Length, IgpMetric, MatchLength);

@@ -114,7 +114,8 @@ public sealed record PathAttributes
             && KrtSource == other.KrtSource;
     }
 
-    private static bool SameList<T>(ImmutableArray<T> a, ImmutableArray<T> b)
+    /// <summary>Lists compared as the sets do: undefined equals only undefined, else element by element.</summary>
+    internal static bool SameList<T>(ImmutableArray<T> a, ImmutableArray<T> b)
     {
         if (a.IsDefault || b.IsDefault)
             return a.IsDefault == b.IsDefault;
