@@ -2,42 +2,39 @@ namespace Calico.Bgp.Rib;
 
 /// <summary>
 /// The table's prefix → <see cref="RouteEntry"/> map: open addressing with linear probing over one
-/// array of cells, keyed by each entry's own prefix, so a prefix costs one cell (a reference and its
-/// key's hash, 16 bytes over the load factor) instead of a dictionary node with a second copy of the key.
+/// array of 8-byte cells that hold no references (a key's hash and number), and the entries in pages
+/// indexed by that number, so a prefix costs a cell over the load factor and one reference.
 /// </summary>
 /// <remarks>
 /// <para>One writer (the table's lock) and any number of readers that never lock and never wait.
-/// A slot holds null (never used) or a <see cref="RouteEntry"/>: one with routes, or an empty one
-/// (the removal as the journal records it) as a tombstone that remembers which key left. The
-/// writer changes a slot with one volatile write of a reference, and grows or cleans the map by building a new array and publishing it with one
-/// volatile write; it never changes an array after replacing it. A reader takes the array once and
-/// probes it with volatile reads, so it sees each slot either before or after a write.</para>
-/// <para>Beside each slot, in the same cell, its key's hash is kept (written before the slot, so a
-/// reader that sees the slot sees its hash): a probe passes slots of other keys without touching
-/// their entries — an entry's prefix is a dependent load away (two for a many-route entry), and at
-/// three quarters load a missing key probes about eight slots — and a rebuild places every entry
-/// from the hashes alone, reading the old array in order. With a one-byte tag instead, the rebuilds
-/// of a table filling up to a million routes were a third of the daemon's CPU (each entry's prefix a
-/// cache miss to rehash); with the hashes in an array of their own, a probe of a big table missed
-/// the cache twice, once per array.</para>
-/// <para>Beside the hash, the writer marks a tombstone's cell (in the cell's padding), so its own
-/// walks — a rebuild above all — tell entries from tombstones without loading either: at a million
-/// routes, the type check per cell made a rebuild miss the cache once per entry. Readers ignore the
-/// mark and check the slot's type, which is what they read anyway.</para>
+/// A cell is empty (never used) or holds its key's hash, number and whether the key is gone, packed
+/// in one word the writer writes with one volatile write: a reader sees all of a cell or none of it.
+/// The entry of a number is one with routes or an empty one (the removal as the journal records it)
+/// as a tombstone that remembers which key left. The writer grows or cleans the map by building a
+/// new array of cells and publishing it with one volatile write; it never changes an array after
+/// replacing it. A reader takes the array once and probes it with volatile reads.</para>
+/// <para>The cells hold no references, so the GC never marks through them (at a million routes the
+/// array is a large object whose cards, pointing at young routes, it scanned at every young
+/// collection), and half as many bytes as a reference and a hash: a cache line holds eight, a
+/// rebuild reads half as much, and the array a growth leaves for the next full collection is half
+/// the size (bench/RESULTS-perf.md, thirteenth round).</para>
+/// <para>A probe passes cells of other keys on the hash alone; on a match it loads the entry by the
+/// number and compares its prefix (a dependent load, as the entry's prefix always was). A rebuild
+/// places every key from its cell alone, reading the old array in order and no entry.</para>
 /// <para>The hash is the map's own (<see cref="Hash"/>): four neighbouring prefixes share a home, so
-/// a table that arrives in order (a peer sends its table sorted) touches a cache line per four
+/// a table that arrives in order (a peer sends its table sorted) touches a cache line per several
 /// prefixes instead of one each; the probe for a new prefix was the table writer's costliest miss.</para>
-/// <para>Within one array a key stays in the slot it first took: a removed key leaves its tombstone,
-/// and only the same key takes that slot again. So an enumeration meets each key at most once even
-/// while the writer removes and re-adds it, as a dictionary's enumeration would.</para>
-/// <para>Each key also has a number, kept in its cell: small, dense, handed out in arrival order, the
-/// same while the key has an entry or a tombstone, and given to another key only after a rebuild has
-/// dropped the tombstone. An exporter keeps its per-prefix state in an array indexed by it
-/// (BIRD numbers its nets the same way) instead of hashing every prefix into a map of its own.</para>
+/// <para>Within one array a key stays in the cell it first took: a removed key leaves its tombstone,
+/// and only the same key takes that cell again. Each key's number is small, dense, handed out in
+/// arrival order, the same while the key has an entry or a tombstone, and given to another key only
+/// after a rebuild has dropped the tombstone. An exporter keeps its per-prefix state in an array
+/// indexed by it (BIRD numbers its nets the same way) instead of hashing every prefix into a map of
+/// its own. A reader still probing an old array may meet a number that has since gone to another
+/// key: the entry's prefix (on a lookup) or its hash (on an enumeration) tells it, and it reads on.</para>
 /// </remarks>
 internal sealed class PrefixMap
 {
-    /// <summary>Grow or clean when used slots (entries and tombstones) pass this share of the array.</summary>
+    /// <summary>Grow or clean when used cells (entries and tombstones) pass this share of the array.</summary>
     private const double MaxLoad = 0.75;
 
     /// <summary>
@@ -49,49 +46,53 @@ internal sealed class PrefixMap
 
     private const int MinCapacity = 16;
 
+    /// <summary>Entries a page holds (a power of two): 8 KiB of references, small enough for the GC's small-object heap.</summary>
+    private const int PageBits = 10;
+    private const int PageSize = 1 << PageBits;
+
     /// <summary>Per process, so which prefixes collide cannot be known from outside.</summary>
     private static readonly ulong Seed = (ulong)Random.Shared.NextInt64();
 
-    /// <summary>A slot, its key's hash, its key's number and whether the slot is a tombstone (the writer's own mark), in 16 bytes.</summary>
-    private struct Cell
+    /// <summary>
+    /// A cell's parts in one word: the key's hash in bits 0–31, and above them its tag: 0 for an
+    /// empty cell, else the key's number plus one (bits 32–62) and the tombstone mark (bit 63).
+    /// </summary>
+    private static class Cell
     {
-        private const int DeadBit = int.MinValue;
+        private const uint DeadBit = 0x8000_0000u;
 
-        public RouteEntry? Slot;
-        public int Hash;
-        // The key's number (bits 0–30) and the tombstone mark (bit 31): one word, so the cell stays 16 bytes.
-        private int _tag;
+        public static long Of(int hash, int number, bool dead) =>
+            (long)(((ulong)((uint)(number + 1) | (dead ? DeadBit : 0)) << 32) | (uint)hash);
 
-        public bool Dead
-        {
-            readonly get => (_tag & DeadBit) != 0;
-            set => _tag = value ? _tag | DeadBit : _tag & ~DeadBit;
-        }
+        public static bool IsEmpty(long cell) => cell == 0;
 
-        public int Number
-        {
-            readonly get => _tag & ~DeadBit;
-            set => _tag = (_tag & DeadBit) | value;
-        }
+        public static int Hash(long cell) => (int)cell;
+
+        public static int Number(long cell) => (int)((uint)((ulong)cell >> 32) & ~DeadBit) - 1;
+
+        public static bool IsDead(long cell) => cell < 0;
     }
 
     /// <summary>
     /// An array of cells and the order its homes follow (<see cref="Home"/>), published together with
     /// one volatile write so a reader probes an array with the order it was built with.
     /// </summary>
-    private sealed class Layout(Cell[] cells, uint order)
+    private sealed class Layout(long[] cells, uint order)
     {
-        public readonly Cell[] Cells = cells;
+        public readonly long[] Cells = cells;
         public readonly uint Order = order;
     }
 
-    private Layout _layout = new(new Cell[MinCapacity], PrefixHash.Order(Seed, 0));
+    private Layout _layout = new(new long[MinCapacity], PrefixHash.Order(Seed, 0));
     private int _count;
     private int _tombstones;
     // Key numbers: the next never used, and those a rebuild freed (reused last freed first).
     private int _nextNumber;
     private int[] _freeNumbers = [];
     private int _freeCount;
+    // The entries by number, in pages; a page goes when none of its numbers is taken.
+    private RouteEntry?[]?[] _pages = [];
+    private int[] _pageUse = [];
 
     /// <summary>How many times the writer chose a new order (<see cref="Rebuild"/>).</summary>
     private int _reorders;
@@ -99,7 +100,7 @@ internal sealed class PrefixMap
     /// <summary>Entries in the map (tombstones not counted).</summary>
     public int Count => Volatile.Read(ref _count);
 
-    /// <summary>Slots in the current array (for tests and the memory notes).</summary>
+    /// <summary>Cells in the current array (for tests and the memory notes).</summary>
     public int Capacity => Volatile.Read(ref _layout).Cells.Length;
 
     public RouteEntry? Find(in Prefix prefix) => Find(prefix, Hash(prefix));
@@ -107,31 +108,62 @@ internal sealed class PrefixMap
     /// <summary>The entry of <paramref name="prefix"/>, whose <see cref="Hash"/> the caller has already.</summary>
     public RouteEntry? Find(in Prefix prefix, int hash)
     {
-        ReadIndex(prefix, hash, out _, out var slot);
-        return slot is EmptyRouteEntry ? null : slot;
+        ReadIndex(prefix, hash, out _, out var entry);
+        return entry is EmptyRouteEntry ? null : entry;
     }
 
     /// <summary>
-    /// A reader's probe: the cell of <paramref name="prefix"/>'s entry or tombstone in the array it
-    /// read (<paramref name="cells"/>), and what the cell held (<paramref name="slot"/>), or -1 and null.
-    /// Volatile reads, so any thread may probe while the writer works.
+    /// A reader's probe: the number of <paramref name="prefix"/> and its entry or tombstone
+    /// (<paramref name="entry"/>), or -1 and null. Volatile reads, so any thread may probe while the
+    /// writer works.
     /// </summary>
-    private int ReadIndex(in Prefix prefix, int hash, out Cell[] cells, out RouteEntry? slot)
+    private int ReadIndex(in Prefix prefix, int hash, out int number, out RouteEntry? entry)
     {
         var layout = Volatile.Read(ref _layout);
-        cells = layout.Cells;
+        var cells = layout.Cells;
         var i = PrefixHash.Home(hash, cells.Length, layout.Order);
         while (true)
         {
-            ref var cell = ref cells[i];
-            slot = Volatile.Read(ref cell.Slot);
-            if (slot is null)
+            var cell = Volatile.Read(ref cells[i]);
+            if (Cell.IsEmpty(cell))
+            {
+                number = -1;
+                entry = null;
                 return -1;
-            if (cell.Hash == hash && slot.IsFor(prefix))
-                return i;
+            }
+            if (Cell.Hash(cell) == hash)
+            {
+                number = Cell.Number(cell);
+                entry = ReadEntry(number);
+                // Null or another key's: a number a rebuild freed since this array was replaced.
+                if (entry is not null && entry.IsFor(prefix))
+                    return i;
+            }
             if (++i == cells.Length)
                 i = 0;
         }
+    }
+
+    /// <summary>The entry or tombstone numbered <paramref name="number"/>, or null. Any thread.</summary>
+    private RouteEntry? ReadEntry(int number)
+    {
+        var pages = Volatile.Read(ref _pages);
+        var p = number >> PageBits;
+        if ((uint)p >= (uint)pages.Length || Volatile.Read(ref pages[p]) is not { } page)
+            return null;
+        return Volatile.Read(ref page[number & (PageSize - 1)]);
+    }
+
+    /// <summary>The writer's own read of a taken number's entry or tombstone.</summary>
+    private RouteEntry WriterEntry(int number) => _pages[number >> PageBits]![number & (PageSize - 1)]!;
+
+    /// <summary>Writes a taken number's entry or tombstone, adding its page if it has none. Writer only.</summary>
+    private void WriteEntry(int number, RouteEntry entry)
+    {
+        ref var page = ref _pages[number >> PageBits];
+        if (page is null)
+            Volatile.Write(ref page, new RouteEntry?[PageSize]);
+        Volatile.Write(ref page[number & (PageSize - 1)], entry);
     }
 
     /// <summary>
@@ -140,13 +172,13 @@ internal sealed class PrefixMap
     /// <see cref="Remove(RouteEntry, in Prefix, int, int)"/>: the table's writer probes once per change,
     /// not once to look and again to write. Writer only; valid until the writer's next change.
     /// </summary>
-    public int Locate(in Prefix prefix, int hash) => IndexOf(_layout, prefix, hash);
+    public int Locate(in Prefix prefix, int hash) => IndexOf(prefix, hash);
 
     /// <summary>The entry in a <see cref="Locate"/>d cell, or null when it is empty or a tombstone. Writer only.</summary>
     public RouteEntry? EntryAt(int cell)
     {
-        ref var c = ref _layout.Cells[cell];
-        return c.Dead ? null : c.Slot;
+        var c = _layout.Cells[cell];
+        return Cell.IsEmpty(c) || Cell.IsDead(c) ? null : WriterEntry(Cell.Number(c));
     }
 
     /// <summary>Adds or replaces the entry for its prefix; returns the prefix's number. Writer only.</summary>
@@ -164,43 +196,57 @@ internal sealed class PrefixMap
     {
         var cells = _layout.Cells;
         var i = cell;
-        var slot = cells[i].Slot;
-        if (slot is not null && !cells[i].Dead)
+        var c = cells[i];
+        if (!Cell.IsEmpty(c) && !Cell.IsDead(c))
         {
-            Volatile.Write(ref cells[i].Slot, entry);
-            return cells[i].Number;
+            var live = Cell.Number(c);
+            WriteEntry(live, entry);
+            return live;
         }
-        if (slot is null && _count + _tombstones + 1 > cells.Length * MaxLoad)
+        if (Cell.IsEmpty(c) && _count + _tombstones + 1 > cells.Length * MaxLoad)
         {
             // Growing a map that has had no removal since its last rebuild keeps the order: every
-            // entry's new home is its old one scaled, so the rebuild writes the new array front to
-            // back instead of at random (a 32 MB array at a million routes).
+            // key's new home is its old one scaled, so the rebuild writes the new array front to
+            // back instead of at random.
             Rebuild(SlotsFor(_count + 1), keepOrder: _tombstones == 0);
             cells = _layout.Cells;
             i = Locate(prefix, hash);
-            slot = cells[i].Slot;
+            c = cells[i];
         }
-        if (slot is not null)
-            _tombstones--; // this key's own tombstone, taken back, with its number
-        else
+        int number;
+        if (!Cell.IsEmpty(c))
         {
-            // Before the slot: a reader that sees the slot sees its hash and number.
-            cells[i].Hash = hash;
-            cells[i].Number = TakeNumber();
+            _tombstones--; // this key's own tombstone, taken back, with its number
+            number = Cell.Number(c);
         }
-        cells[i].Dead = false;
-        Volatile.Write(ref cells[i].Slot, entry);
+        else
+            number = TakeNumber();
+        // The entry before the cell: a reader that sees the cell finds the entry.
+        WriteEntry(number, entry);
+        Volatile.Write(ref cells[i], Cell.Of(hash, number, dead: false));
         Volatile.Write(ref _count, _count + 1);
-        return cells[i].Number;
+        return number;
     }
 
     private int TakeNumber()
     {
-        if (_freeCount > 0)
-            return _freeNumbers[--_freeCount];
-        if (_nextNumber == int.MaxValue)
-            throw new InvalidOperationException("A table holds at most 2^31 - 1 prefixes.");
-        return _nextNumber++;
+        var number = _freeCount > 0 ? _freeNumbers[--_freeCount] : _nextNumber;
+        if (number == _nextNumber)
+        {
+            if (_nextNumber == int.MaxValue - 1)
+                throw new InvalidOperationException("A table holds at most 2^31 - 2 prefixes.");
+            _nextNumber++;
+        }
+        var p = number >> PageBits;
+        if (p >= _pages.Length)
+        {
+            var grown = new RouteEntry?[]?[Math.Max(p + 1, _pages.Length * 2)];
+            Array.Copy(_pages, grown, _pages.Length);
+            Array.Resize(ref _pageUse, grown.Length);
+            Volatile.Write(ref _pages, grown);
+        }
+        _pageUse[p]++;
+        return number;
     }
 
     private void FreeNumber(int number)
@@ -208,6 +254,11 @@ internal sealed class PrefixMap
         if (_freeCount == _freeNumbers.Length)
             Array.Resize(ref _freeNumbers, Math.Max(16, _freeNumbers.Length * 2));
         _freeNumbers[_freeCount++] = number;
+        var p = number >> PageBits;
+        var page = _pages[p]!;
+        Volatile.Write(ref page[number & (PageSize - 1)], null);
+        if (--_pageUse[p] == 0)
+            Volatile.Write(ref _pages[p], null); // readers still holding it read nulls or an old tombstone: both "not here"
     }
 
     /// <summary>Numbers handed out so far, at most: every key's number is below it (an exporter sizes its arrays by it).</summary>
@@ -217,8 +268,11 @@ internal sealed class PrefixMap
     /// The number of <paramref name="prefix"/> (kept while it has an entry or a tombstone), or -1 when
     /// the map does not know it. Any thread; a number read while the writer works may be a moment old.
     /// </summary>
-    public int NumberOf(in Prefix prefix) =>
-        ReadIndex(prefix, Hash(prefix), out var cells, out _) is var i and >= 0 ? cells[i].Number : -1;
+    public int NumberOf(in Prefix prefix)
+    {
+        ReadIndex(prefix, Hash(prefix), out var number, out _);
+        return number;
+    }
 
     /// <summary>
     /// Removes the entry for <paramref name="tombstone"/>'s prefix, leaving that empty entry as its
@@ -242,16 +296,16 @@ internal sealed class PrefixMap
         if (!tombstone.IsEmpty)
             throw new ArgumentException("A tombstone is an empty entry.", nameof(tombstone));
         var cells = _layout.Cells;
-        var i = cell;
-        if (cells[i].Slot is null || cells[i].Dead)
+        var c = cells[cell];
+        if (Cell.IsEmpty(c) || Cell.IsDead(c))
             return -1;
-        var number = cells[i].Number;
-        cells[i].Dead = true;
-        Volatile.Write(ref cells[i].Slot, tombstone);
+        var number = Cell.Number(c);
+        WriteEntry(number, tombstone);
+        Volatile.Write(ref cells[cell], Cell.Of(hash, number, dead: true));
         Volatile.Write(ref _count, _count - 1);
         _tombstones++;
         // Tombstones beyond the entries are mostly a full table withdrawn: give the memory back, in a
-        // new order (removals in slot order leave one range of the old order, which the old order
+        // new order (removals in cell order leave one range of the old order, which the old order
         // would pack into one run of the smaller array).
         if (_tombstones > _count && _tombstones > MinCapacity)
             Rebuild(SlotsFor(_count), keepOrder: false);
@@ -267,10 +321,10 @@ internal sealed class PrefixMap
         var cells = Volatile.Read(ref _layout).Cells;
         for (var i = 0; i < cells.Length; i++)
         {
-            if (Volatile.Read(ref cells[i].Slot) is { } entry and not EmptyRouteEntry)
+            if (LiveAt(cells, i, out var number) is { } entry)
             {
                 entries.Add(entry);
-                numbers.Add(cells[i].Number);
+                numbers.Add(number);
             }
         }
     }
@@ -281,24 +335,36 @@ internal sealed class PrefixMap
         var cells = Volatile.Read(ref _layout).Cells;
         for (var i = 0; i < cells.Length; i++)
         {
-            // The slot's type, not the writer's mark: a reader may see a slot before its mark.
-            if (Volatile.Read(ref cells[i].Slot) is { } entry and not EmptyRouteEntry)
+            if (LiveAt(cells, i, out _) is { } entry)
                 yield return entry;
         }
     }
 
-    /// <summary>Cell of <paramref name="prefix"/>'s entry or tombstone, else the empty cell that ends its probe.</summary>
-    private static int IndexOf(Layout layout, in Prefix prefix, int hash)
+    /// <summary>
+    /// An enumeration's read of cell <paramref name="i"/>: its key's entry, or null for an empty cell,
+    /// a tombstone, or a number that went to another key after <paramref name="cells"/> was replaced
+    /// (that key's hash is not the cell's; it has its own cell in a newer array, not in this one). So a
+    /// key is met once per array, at its own cell.
+    /// </summary>
+    private RouteEntry? LiveAt(long[] cells, int i, out int number)
     {
+        var cell = Volatile.Read(ref cells[i]);
+        number = Cell.Number(cell);
+        if (Cell.IsEmpty(cell) || Cell.IsDead(cell) || ReadEntry(number) is not { } entry || entry is EmptyRouteEntry)
+            return null;
+        return Hash(entry.Prefix) == Cell.Hash(cell) ? entry : null;
+    }
+
+    /// <summary>Cell of <paramref name="prefix"/>'s entry or tombstone, else the empty cell that ends its probe. Writer only.</summary>
+    private int IndexOf(in Prefix prefix, int hash)
+    {
+        var layout = _layout;
         var cells = layout.Cells;
         var i = PrefixHash.Home(hash, cells.Length, layout.Order);
         while (true)
         {
-            ref var cell = ref cells[i];
-            var slot = cell.Slot;
-            if (slot is null)
-                return i;
-            if (cell.Hash == hash && slot.IsFor(prefix))
+            var cell = cells[i];
+            if (Cell.IsEmpty(cell) || (Cell.Hash(cell) == hash && WriterEntry(Cell.Number(cell)).IsFor(prefix)))
                 return i;
             if (++i == cells.Length)
                 i = 0;
@@ -309,7 +375,7 @@ internal sealed class PrefixMap
         Math.Max(MinCapacity, (int)Math.Min(Array.MaxLength, Math.Ceiling(entries / LoadAfterRebuild)));
 
     /// <summary>
-    /// Copies the entries (not the tombstones) into an array of <paramref name="capacity"/> cells and
+    /// Copies the keys (not the tombstones) into an array of <paramref name="capacity"/> cells and
     /// publishes it. Readers still probing the old array finish there: it is never written again.
     /// The keys are distinct, so each goes to the first empty cell from its home without comparing
     /// keys, and its home comes from the kept hash without touching the entry.
@@ -322,31 +388,28 @@ internal sealed class PrefixMap
     /// </param>
     private void Rebuild(int capacity, bool keepOrder)
     {
-        var fresh = new Cell[capacity];
+        var fresh = new long[capacity];
         var old = _layout;
         var order = keepOrder ? old.Order : PrefixHash.Order(Seed, ++_reorders);
         var cells = old.Cells;
         for (var j = 0; j < cells.Length; j++)
         {
-            // The mark, not the slot's type: placing an entry never loads it.
-            if (cells[j].Slot is not { } entry)
+            var cell = cells[j];
+            if (Cell.IsEmpty(cell))
                 continue;
-            if (cells[j].Dead)
+            if (Cell.IsDead(cell))
             {
                 // The tombstone goes, and with it the key's claim on its number.
-                FreeNumber(cells[j].Number);
+                FreeNumber(Cell.Number(cell));
                 continue;
             }
-            var hash = cells[j].Hash;
-            var i = PrefixHash.Home(hash, capacity, order);
-            while (fresh[i].Slot is not null)
+            var i = PrefixHash.Home(Cell.Hash(cell), capacity, order);
+            while (!Cell.IsEmpty(fresh[i]))
             {
                 if (++i == capacity)
                     i = 0;
             }
-            fresh[i].Hash = hash;
-            fresh[i].Number = cells[j].Number;
-            fresh[i].Slot = entry;
+            fresh[i] = cell;
         }
         _tombstones = 0;
         Volatile.Write(ref _layout, new Layout(fresh, order));
@@ -360,7 +423,7 @@ internal sealed class PrefixMap
         // Twice round, so a run that wraps past the end is measured whole.
         for (var i = 0; i < 2 * cells.Length && run < cells.Length; i++)
         {
-            run = cells[i % cells.Length].Slot is null ? 0 : run + 1;
+            run = Cell.IsEmpty(cells[i % cells.Length]) ? 0 : run + 1;
             longest = Math.Max(longest, run);
         }
         return longest;
