@@ -3,17 +3,26 @@ using System.Numerics;
 namespace Calico.Bgp.Rib;
 
 /// <summary>
-/// The hash shared by the open-addressed prefix maps (the table's <see cref="PrefixMap"/> and an update
-/// group's Adj-RIB-Out), and the mix both order their homes with (<see cref="Fmix32"/>). Each map keeps
-/// its own per-process seed, so which prefixes collide cannot be chosen from outside (peers pick the prefixes).
+/// The hash of the table's open-addressed prefix map (<see cref="PrefixMap"/>), and the mix it orders
+/// its homes with (<see cref="Fmix32"/>). The map keeps its own per-process seed, so which prefixes
+/// collide cannot be chosen from outside (peers pick the prefixes).
 /// </summary>
 public static class PrefixHash
 {
     /// <summary>
-    /// The hash of <paramref name="prefix"/>: the two low bits tell four neighbouring prefixes of one
-    /// length (those that differ only in their last two network bits) apart, the rest comes from their
-    /// common part, so the four share a home (<see cref="Home"/> ignores the low bits) and sit in
-    /// adjacent slots: a table arriving in order touches a cache line per four prefixes. Probes compare
+    /// Low hash bits that tell neighbouring prefixes apart: eight share a home, the cells a cache line
+    /// of the table's map holds (8 bytes each).
+    /// </summary>
+    public const int NeighbourBits = 3;
+
+    private const int NeighbourMask = (1 << NeighbourBits) - 1;
+
+    /// <summary>
+    /// The hash of <paramref name="prefix"/>: the <see cref="NeighbourBits"/> low bits tell eight
+    /// neighbouring prefixes of one length (those that differ only in their last three network bits)
+    /// apart, the rest comes from their common part, so the eight share a home (<see cref="Home"/>
+    /// ignores the low bits) and sit in adjacent cells: a table arriving in order touches a cache line
+    /// per eight prefixes. Probes compare
     /// whole hashes, so neighbours still pass each other without loading a key.
     /// </summary>
     public static int Of(in Prefix prefix, ulong seed)
@@ -23,24 +32,26 @@ public static class PrefixHash
         ulong hi = prefix.Hi, lo = prefix.Lo;
         var length = prefix.Length;
         var neighbour = 0;
-        if (length >= 2)
+        if (length >= NeighbourBits)
         {
             var hostBits = (prefix.IsV6 ? 128 : 32) - length;
-            if (hostBits < 64)
+            if (hostBits <= 64 - NeighbourBits)
             {
-                neighbour = (int)(lo >> hostBits) & 3;
-                lo &= ~(3UL << hostBits);
-                if (hostBits == 63)
-                {
-                    // The two bits straddle the words (a /65): the upper one is the high word's last.
-                    neighbour |= (int)(hi & 1) << 1;
-                    hi &= ~1UL;
-                }
+                neighbour = (int)(lo >> hostBits) & NeighbourMask;
+                lo &= ~((ulong)NeighbourMask << hostBits);
+            }
+            else if (hostBits >= 64)
+            {
+                neighbour = (int)(hi >> (hostBits - 64)) & NeighbourMask;
+                hi &= ~((ulong)NeighbourMask << (hostBits - 64));
             }
             else
             {
-                neighbour = (int)(hi >> (hostBits - 64)) & 3;
-                hi &= ~(3UL << (hostBits - 64));
+                // The bits straddle the words (a /65 or /66): the low word's last ones, then the high word's first.
+                var inLo = 64 - hostBits;
+                neighbour = (int)(lo >> hostBits) | ((int)hi & (NeighbourMask >> inLo)) << inLo;
+                lo &= ~(ulong.MaxValue << hostBits);
+                hi &= ~(ulong)(NeighbourMask >> inLo);
             }
         }
         var h = hi ^ BitOperations.RotateLeft(lo, 23) ^ ((ulong)length << 56) ^ (prefix.IsV6 ? 1UL << 63 : 0) ^ seed;
@@ -50,7 +61,7 @@ public static class PrefixHash
         h ^= h >> 33;
         h *= 0xc4ceb9fe1a85ec53UL;
         h ^= h >> 33;
-        return (int)((uint)(h >> 32) & ~3u) | neighbour;
+        return (int)((uint)(h >> 32) & ~(uint)NeighbourMask) | neighbour;
     }
 
     /// <summary>
@@ -71,13 +82,13 @@ public static class PrefixHash
     /// The first slot to probe for <paramref name="hash"/> in <paramref name="length"/> slots laid out in
     /// <paramref name="order"/>: a bijection of the hash without its neighbour bits (fmix32 is
     /// invertible, so the order is a permutation of the hashes), scaled to the array by multiply-shift.
-    /// Four neighbouring prefixes share a home, and for one order the home is monotonic in that
+    /// Eight neighbouring prefixes share a home, and for one order the home is monotonic in that
     /// bijection at every length, so a rebuild that keeps the order reads the old array and writes the
     /// new one in the same direction.
     /// </summary>
     public static int Home(int hash, int length, uint order)
     {
-        var h = Fmix32(((uint)hash >> 2) ^ order);
+        var h = Fmix32(((uint)hash >> NeighbourBits) ^ order);
         return (int)((ulong)h * (ulong)length >> 32);
     }
 

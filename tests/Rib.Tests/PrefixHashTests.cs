@@ -16,11 +16,11 @@ public class PrefixHashTests
         var bits = ((UInt128)prefix.Hi << 64) | prefix.Lo;
         var length = prefix.Length;
         var neighbour = 0;
-        if (length >= 2)
+        if (length >= 3)
         {
             var hostBits = (prefix.IsV6 ? 128 : 32) - length;
-            neighbour = (int)(bits >> hostBits) & 3;
-            bits &= ~((UInt128)3 << hostBits);
+            neighbour = (int)(bits >> hostBits) & 7;
+            bits &= ~((UInt128)7 << hostBits);
         }
         var h = (ulong)(bits >> 64) ^ BitOperations.RotateLeft((ulong)bits, 23) ^ ((ulong)length << 56) ^ (prefix.IsV6 ? 1UL << 63 : 0) ^ seed;
         h ^= h >> 33;
@@ -28,7 +28,7 @@ public class PrefixHashTests
         h ^= h >> 33;
         h *= 0xc4ceb9fe1a85ec53UL;
         h ^= h >> 33;
-        return (int)((uint)(h >> 32) & ~3u) | neighbour;
+        return (int)((uint)(h >> 32) & ~7u) | neighbour;
     }
 
     [Fact]

@@ -3,7 +3,7 @@ using Calico.Bgp.Rib;
 namespace Calico.Bgp.Rib.Tests;
 
 /// <summary>
-/// The map's own hash: four neighbouring prefixes of one length share all but the two low bits (so
+/// The map's own hash: eight neighbouring prefixes of one length share all but the three low bits (so
 /// they share a home and sit in adjacent cells), and everything else about a prefix reaches the rest.
 /// </summary>
 public class PrefixMapHashTests
@@ -15,26 +15,37 @@ public class PrefixMapHashTests
     public PrefixMapHashTests() => _protocol = new TestProtocol("p", _owner);
 
     [Theory]
-    [InlineData("10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24", "10.0.3.0/24")]
-    [InlineData("192.168.0.0/26", "192.168.0.64/26", "192.168.0.128/26", "192.168.0.192/26")]
-    [InlineData("fd00:1::/48", "fd00:1:1::/48", "fd00:1:2::/48", "fd00:1:3::/48")]
-    [InlineData("2001:db8::/64", "2001:db8:0:1::/64", "2001:db8:0:2::/64", "2001:db8:0:3::/64")]
-    [InlineData("fd00::/63", "fd00:0:0:2::/63", "fd00:0:0:4::/63", "fd00:0:0:6::/63")]
-    [InlineData("fd00::/65", "fd00::8000:0:0:0/65", "fd00:0:0:1::/65", "fd00:0:0:1:8000::/65")] // the two bits straddle the halves
-    public void Four_neighbours_share_the_high_bits_and_differ_in_the_low_two(string a, string b, string c, string d)
+    [InlineData("10.0.0.0/24")]
+    [InlineData("192.168.0.0/26")]
+    [InlineData("fd00:1::/48")]
+    [InlineData("2001:db8::/64")]
+    [InlineData("fd00::/63")]
+    [InlineData("fd00::/65")] // the three bits straddle the halves
+    [InlineData("fd00::/66")] // the three bits straddle the halves
+    public void Eight_neighbours_share_the_high_bits_and_differ_in_the_low_three(string first)
     {
-        var hashes = new[] { a, b, c, d }.Select(p => PrefixMap.Hash(Prefix.Parse(p))).ToArray();
-        Assert.All(hashes, h => Assert.Equal(hashes[0] & ~3, h & ~3));
-        Assert.Equal([0, 1, 2, 3], hashes.Select(h => h & 3));
+        var start = Prefix.Parse(first);
+        var hashes = Enumerable.Range(0, 8).Select(i => PrefixMap.Hash(Neighbour(start, i))).ToArray();
+        Assert.All(hashes, h => Assert.Equal(hashes[0] & ~7, h & ~7));
+        Assert.Equal([0, 1, 2, 3, 4, 5, 6, 7], hashes.Select(h => h & 7));
+    }
+
+    /// <summary>The <paramref name="n"/>th prefix of the same length after <paramref name="p"/>.</summary>
+    private static Prefix Neighbour(Prefix p, int n)
+    {
+        if (!p.IsV6)
+            return Prefix.FromV4((uint)p.Lo + ((uint)n << (32 - p.Length)), p.Length);
+        var bits = (((UInt128)p.Hi << 64) | p.Lo) + ((UInt128)(uint)n << (128 - p.Length));
+        return Prefix.FromV6((ulong)(bits >> 64), (ulong)bits, p.Length);
     }
 
     [Theory]
-    [InlineData("10.0.0.0/24", "10.0.4.0/24")]   // the next group of four
+    [InlineData("10.0.0.0/24", "10.0.8.0/24")]   // the next group of eight
     [InlineData("10.0.0.0/24", "10.0.0.0/23")]   // another length
     [InlineData("0.0.0.0/0", "::/0")]            // another family
     [InlineData("10.0.0.0/24", "10.1.0.0/24")]
     public void Other_groups_have_other_high_bits(string a, string b) =>
-        Assert.NotEqual(PrefixMap.Hash(Prefix.Parse(a)) & ~3, PrefixMap.Hash(Prefix.Parse(b)) & ~3);
+        Assert.NotEqual(PrefixMap.Hash(Prefix.Parse(a)) & ~7, PrefixMap.Hash(Prefix.Parse(b)) & ~7);
 
     [Fact]
     public void A_table_in_prefix_order_probes_no_further_than_one_in_random_order()
