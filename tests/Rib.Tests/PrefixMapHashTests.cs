@@ -55,14 +55,16 @@ public class PrefixMapHashTests
         var prefixes = Enumerable.Range(0, 200_000).Select(i => new Prefix(IpAddr.FromV4(0x0A000000u + ((uint)i << 8)), 24)).ToArray();
         var ordered = new PrefixMap();
         foreach (var p in prefixes)
-            ordered.Set(RouteEntry.Seal(p, new Route(p, PathAttributes.Empty, _protocol), ++_version));
+            ordered.Set(RouteEntry.Seal(p, Route.Create(p, PathAttributes.Empty, _protocol), ++_version));
         var shuffled = new PrefixMap();
         foreach (var p in prefixes.OrderBy(_ => Random.Shared.Next()))
-            shuffled.Set(RouteEntry.Seal(p, new Route(p, PathAttributes.Empty, _protocol), ++_version));
+            shuffled.Set(RouteEntry.Seal(p, Route.Create(p, PathAttributes.Empty, _protocol), ++_version));
         Assert.Equal(prefixes.Length, ordered.Count);
         // Same keys, same hashes, same array: the runs are the same whatever the order of insertion.
         Assert.Equal(shuffled.LongestRun(), ordered.LongestRun());
-        Assert.InRange(ordered.LongestRun(), 4, 400);
+        // Eight to a home, homes at random: a 200k table's longest run is 330–850 cells (230 simulated
+        // fills of 320,126 cells), against 200–460 for four to a home; twice the worst seen is the bound.
+        Assert.InRange(ordered.LongestRun(), 8, 1600);
         foreach (var p in prefixes)
             Assert.Equal(p, ordered.Find(p)!.Prefix);
     }
@@ -73,7 +75,7 @@ public class PrefixMapHashTests
         var map = new PrefixMap();
         var prefixes = Enumerable.Range(0, 5_000).Select(i => new Prefix(IpAddr.FromV4(0x0B000000u + ((uint)i << 8)), 24)).ToArray();
         foreach (var p in prefixes)
-            map.Set(RouteEntry.Seal(p, new Route(p, PathAttributes.Empty, _protocol), ++_version));
+            map.Set(RouteEntry.Seal(p, Route.Create(p, PathAttributes.Empty, _protocol), ++_version));
         // Remove every other prefix, then add new ones until the map grows: the rebuild must tell
         // tombstones from entries by the writer's mark alone.
         for (var i = 0; i < prefixes.Length; i += 2)
@@ -83,7 +85,7 @@ public class PrefixMapHashTests
         for (var i = 0; map.Capacity == capacity; i++)
         {
             var p = new Prefix(IpAddr.FromV4(0x0C000000u + ((uint)i << 8)), 24);
-            map.Set(RouteEntry.Seal(p, new Route(p, PathAttributes.Empty, _protocol), ++_version));
+            map.Set(RouteEntry.Seal(p, Route.Create(p, PathAttributes.Empty, _protocol), ++_version));
             added.Add(p);
         }
         Assert.Equal(prefixes.Length / 2 + added.Count, map.Count);
@@ -92,7 +94,7 @@ public class PrefixMapHashTests
             Assert.Equal(i % 2 == 1, map.Find(prefixes[i]) is not null);
         Assert.All(added, p => Assert.NotNull(map.Find(p)));
         // A removed prefix comes back after the rebuild.
-        map.Set(RouteEntry.Seal(prefixes[0], new Route(prefixes[0], PathAttributes.Empty, _protocol), ++_version));
+        map.Set(RouteEntry.Seal(prefixes[0], Route.Create(prefixes[0], PathAttributes.Empty, _protocol), ++_version));
         Assert.NotNull(map.Find(prefixes[0]));
     }
 }
