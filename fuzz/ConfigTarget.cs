@@ -26,8 +26,8 @@ internal static partial class ConfigTarget
 
     private static readonly Route[] Routes =
     [
-        new(Prefix.Parse("10.233.89.0/26"), new PathAttributes { Source = RouteSource.Static, Dest = RouteDest.Blackhole }, Static, preference: 200),
-        new(Prefix.Parse("10.233.68.0/26"), new PathAttributes
+        Route.Create(Prefix.Parse("10.233.89.0/26"), new PathAttributes { Source = RouteSource.Static, Dest = RouteDest.Blackhole }, Static, preference: 200),
+        Route.Create(Prefix.Parse("10.233.68.0/26"), new PathAttributes
         {
             Source = RouteSource.Bgp,
             Dest = RouteDest.Router,

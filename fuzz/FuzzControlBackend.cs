@@ -20,8 +20,8 @@ internal sealed class FuzzControlBackend : IControlBackend
         var stat = new FuzzProtocol("static1", "Static", Table);
         var mesh = new FuzzProtocol("Mesh_10_0_0_2", "BGP", Table);
         _protocols = [kernel, stat, mesh];
-        Table.Update(new Route(Prefix.Parse("10.233.89.0/26"), new PathAttributes { Source = RouteSource.Static, Dest = RouteDest.Blackhole }, stat, preference: 200));
-        Table.Update(new Route(Prefix.Parse("10.233.68.0/26"), new PathAttributes
+        Table.Update(Route.Create(Prefix.Parse("10.233.89.0/26"), new PathAttributes { Source = RouteSource.Static, Dest = RouteDest.Blackhole }, stat, preference: 200));
+        Table.Update(Route.Create(Prefix.Parse("10.233.68.0/26"), new PathAttributes
         {
             Source = RouteSource.Bgp,
             Dest = RouteDest.Router,
@@ -32,7 +32,7 @@ internal sealed class FuzzControlBackend : IControlBackend
             Origin = BgpOrigin.Igp,
             Communities = [Community.FromRaw(0xFDE80001)],
         }, mesh, preference: 100));
-        Table.Update(new Route(Prefix.Parse("0.0.0.0/0"), new PathAttributes { Source = RouteSource.Inherit, Dest = RouteDest.Device, Interface = "eth0" }, kernel, preference: 10));
+        Table.Update(Route.Create(Prefix.Parse("0.0.0.0/0"), new PathAttributes { Source = RouteSource.Inherit, Dest = RouteDest.Device, Interface = "eth0" }, kernel, preference: 10));
     }
 
     public string Version => "1.6.8";

@@ -217,7 +217,7 @@ public static class Scenarios
             {
                 var prefix = new Prefix(IpAddr.FromV4(Shape.PrefixBits(i)), 24);
                 for (var o = 0; o < owners.Length; o++)
-                    table.Update(new Route(prefix, attrs[o], owners[o]));
+                    table.Update(Route.Create(prefix, attrs[o], owners[o]));
             }
         }
 

@@ -36,7 +36,7 @@ public class AdjRibOutBenchmarks
         for (var i = 0; i < Prefixes; i++)
         {
             _prefixes[i] = RibBenchProtocol.PrefixAt(i);
-            _paths[i] = new PathOut(new Route(_prefixes[i], attrs, source), 0, attrs);
+            _paths[i] = new PathOut(Route.Create(_prefixes[i], attrs, source), 0, attrs);
         }
         _order = Order == "Ascending"
             ? [.. Enumerable.Range(0, Prefixes)]

@@ -72,7 +72,7 @@ public class FilterBenchmarks
         _export = config.Protocols[0].ExportFilter;
         _communities = config.Filters["communities"].Filter;
         var protocol = new BenchProtocol();
-        _bgpRoute = new Route(Prefix.Parse("192.168.5.0/26"), _cache.Intern(new PathAttributes
+        _bgpRoute = Route.Create(Prefix.Parse("192.168.5.0/26"), _cache.Intern(new PathAttributes
         {
             Source = RouteSource.Bgp,
             Dest = RouteDest.Router,
@@ -83,8 +83,8 @@ public class FilterBenchmarks
             Origin = BgpOrigin.Igp,
         }), protocol);
         // A BGP route in the service range: the kernel filter writes krt_metric, then rejects it.
-        _serviceRoute = new Route(Prefix.Parse("10.96.0.0/24"), _bgpRoute.Attributes, protocol);
-        _staticRoute = new Route(Prefix.Parse("192.168.221.192/26"),
+        _serviceRoute = Route.Create(Prefix.Parse("10.96.0.0/24"), _bgpRoute.Attributes, protocol);
+        _staticRoute = Route.Create(Prefix.Parse("192.168.221.192/26"),
             _cache.Intern(new PathAttributes { Source = RouteSource.Static, Dest = RouteDest.Blackhole }), protocol);
     }
 

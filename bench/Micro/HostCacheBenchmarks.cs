@@ -40,6 +40,6 @@ public class HostCacheBenchmarks
     public void InsertFullTable()
     {
         foreach (var p in _prefixes)
-            _table.Update(new Route(p, _attrs, _peer));
+            _table.Update(Route.Create(p, _attrs, _peer));
     }
 }

@@ -38,7 +38,7 @@ public class KernelMergeBenchmarks
         for (var p = 0; p < Prefixes; p++)
         {
             for (var o = 0; o < owners.Length; o++)
-                table.Update(new Route(RibBenchProtocol.PrefixAt(p), attrs[o], owners[o]));
+                table.Update(Route.Create(RibBenchProtocol.PrefixAt(p), attrs[o], owners[o]));
         }
         _entries = [.. Enumerable.Range(0, Prefixes).Select(p => table.Find(RibBenchProtocol.PrefixAt(p))!)];
         _best = [.. _entries.Select(e => e.Best!.Attributes)];

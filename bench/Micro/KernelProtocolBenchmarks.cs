@@ -43,7 +43,7 @@ public class KernelProtocolBenchmarks
             Gateway = IpAddr.Parse("172.16.0.2"),
         });
         foreach (var p in _prefixes)
-            _table.Update(new Route(p, attrs, _owner));
+            _table.Update(Route.Create(p, attrs, _owner));
         var options = new KernelProtocolOptions { Name = "kernel1", ExportFilter = RouteFilter.AcceptAll, ScanTime = 3600, Persist = true, Notifications = false };
         _kernel = new KernelProtocol(options, _table, TimeProvider.System, NullLoggerFactory.Instance, () => new AnsweringNetlink());
     }

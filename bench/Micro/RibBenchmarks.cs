@@ -37,9 +37,9 @@ public class RibBenchmarks
         var high = _churn.Attributes.Intern(RibBenchProtocol.Attributes(200));
         var low = _churn.Attributes.Intern(RibBenchProtocol.Attributes(50));
         for (var i = 0; i < ChurnPrefixes; i++)
-            _churn.Update(new Route(_prefixes[i], normal, b));
-        _better = [.. Enumerable.Range(0, ChurnPrefixes).Select(i => new Route(_prefixes[i], high, a))];
-        _worse = [.. Enumerable.Range(0, ChurnPrefixes).Select(i => new Route(_prefixes[i], low, a))];
+            _churn.Update(Route.Create(_prefixes[i], normal, b));
+        _better = [.. Enumerable.Range(0, ChurnPrefixes).Select(i => Route.Create(_prefixes[i], high, a))];
+        _worse = [.. Enumerable.Range(0, ChurnPrefixes).Select(i => Route.Create(_prefixes[i], low, a))];
     }
 
     /// <summary>Heap kept by a table of <paramref name="prefixes"/>.Length routes from one peer, per route.</summary>
@@ -50,7 +50,7 @@ public class RibBenchmarks
         var peer = new RibBenchProtocol("peer", table, 1);
         var attrs = table.Attributes.Intern(RibBenchProtocol.Attributes());
         foreach (var p in prefixes)
-            table.Update(new Route(p, attrs, peer));
+            table.Update(Route.Create(p, attrs, peer));
         var after = GC.GetTotalMemory(forceFullCollection: true);
         GC.KeepAlive(table);
         return (after - before) / (double)prefixes.Length;
@@ -69,7 +69,7 @@ public class RibBenchmarks
     public void InsertFullTable()
     {
         foreach (var p in _prefixes)
-            _table.Update(new Route(p, _attrs, _peer));
+            _table.Update(Route.Create(p, _attrs, _peer));
     }
 
     /// <summary>Peer A's route for every prefix goes from better than B's to worse and back: the best changes each time.</summary>

@@ -27,8 +27,8 @@ public class RibJournalBenchmarks
         var peer = new RibBenchProtocol("peer", _table, 1);
         var a = _table.Attributes.Intern(RibBenchProtocol.Attributes());
         var b = _table.Attributes.Intern(RibBenchProtocol.Attributes(200));
-        _one = [.. Enumerable.Range(0, Changes).Select(i => new Route(RibBenchProtocol.PrefixAt(i), a, peer))];
-        _two = [.. Enumerable.Range(0, Changes).Select(i => new Route(RibBenchProtocol.PrefixAt(i), b, peer))];
+        _one = [.. Enumerable.Range(0, Changes).Select(i => Route.Create(RibBenchProtocol.PrefixAt(i), a, peer))];
+        _two = [.. Enumerable.Range(0, Changes).Select(i => Route.Create(RibBenchProtocol.PrefixAt(i), b, peer))];
         _readers = [.. Enumerable.Range(0, Consumers).Select(i => _table.SubscribeJournal($"peer{i}", 2 * Changes))];
         var snapshot = new List<RouteEntry>();
         foreach (var r in _readers)

@@ -45,12 +45,12 @@ public class UpdateGroupBenchmarks
         reader.Resync([]);
         // Capture the table's own changes (immutable entries) once; each operation replays a chunk.
         for (var i = 0; i < Prefixes; i++)
-            _table.Update(new Route(RibBenchProtocol.PrefixAt(i), a, source));
+            _table.Update(Route.Create(RibBenchProtocol.PrefixAt(i), a, source));
         var initial = Read(reader);
         if (Case == "Replace")
         {
             for (var i = 0; i < Prefixes; i++)
-                _table.Update(new Route(RibBenchProtocol.PrefixAt(i), b, source));
+                _table.Update(Route.Create(RibBenchProtocol.PrefixAt(i), b, source));
             _second = Read(reader);
             _first = initial;
         }
@@ -60,7 +60,7 @@ public class UpdateGroupBenchmarks
                 _table.Withdraw(RibBenchProtocol.PrefixAt(i), source);
             _second = Read(reader);
             for (var i = 0; i < Prefixes; i += 2)
-                _table.Update(new Route(RibBenchProtocol.PrefixAt(i), a, source));
+                _table.Update(Route.Create(RibBenchProtocol.PrefixAt(i), a, source));
             _first = Read(reader);
         }
         reader.Dispose();

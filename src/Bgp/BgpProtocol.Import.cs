@@ -127,7 +127,7 @@ public sealed partial class BgpProtocol
     /// </summary>
     private bool ApplyImportFilter(in Nlri n, PathAttributes attrs, DateTimeOffset since)
     {
-        var route = new Route(n.Prefix, attrs, this, n.PathId, since: since);
+        var route = Route.Create(n.Prefix, attrs, this, n.PathId, since: since);
         var accepted = Options.ImportFilter.Apply(route, Table.Attributes);
         TraceImportFilter(n.Prefix, accepted is not null);
         if (accepted is null)

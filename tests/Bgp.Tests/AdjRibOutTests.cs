@@ -52,7 +52,7 @@ public class AdjRibOutTests
             var count = growing ? (random.Next(10) == 0 ? 2 + random.Next(3) : random.Next(4) == 0 ? 0 : 1) : random.Next(8) == 0 ? 1 : 0;
             var paths = new PathOut[count];
             for (var k = 0; k < count; k++)
-                paths[k] = new PathOut(new Route(prefix, Attrs, source, (uint)k), (uint)(k + 1), Attrs);
+                paths[k] = new PathOut(Route.Create(prefix, Attrs, source, (uint)k), (uint)(k + 1), Attrs);
             map.Set(AdjRibOut.IndexOf(prefix, numbers.Of(prefix)), prefix, paths);
             if (count == 0)
                 model.Remove(prefix);

@@ -12,7 +12,7 @@ internal sealed class TestStatic(RoutingTable table, string name = "static1") : 
     public override Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public void AddBlackhole(string prefix) =>
-        Table.Update(new Route(Prefix.Parse(prefix), Table.Attributes.Intern(new PathAttributes { Source = RouteSource.Static, Dest = RouteDest.Blackhole }), this));
+        Table.Update(Route.Create(Prefix.Parse(prefix), Table.Attributes.Intern(new PathAttributes { Source = RouteSource.Static, Dest = RouteDest.Blackhole }), this));
 }
 
 /// <summary>Our speaker against a real BIRD 2 in network namespaces.</summary>

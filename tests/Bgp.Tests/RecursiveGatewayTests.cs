@@ -21,7 +21,7 @@ public class RecursiveGatewayTests
         public override string TypeName => "Static";
         public override Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
         public override Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-        public void Add(string prefix, PathAttributes a) => Table.Update(new Route(Prefix.Parse(prefix), Table.Attributes.Intern(a), this));
+        public void Add(string prefix, PathAttributes a) => Table.Update(Route.Create(Prefix.Parse(prefix), Table.Attributes.Intern(a), this));
         public void Remove(string prefix) => Table.Withdraw(Prefix.Parse(prefix), this);
     }
 

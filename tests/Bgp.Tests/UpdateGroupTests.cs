@@ -126,7 +126,7 @@ public class UpdateGroupTests
         for (var i = 0; i < 3000; i++)
         {
             var attrs = table.Attributes.Intern(new PathAttributes { Source = RouteSource.Static, Dest = RouteDest.Blackhole, Med = (uint)(i % 30) });
-            table.Update(new Route(Prefix.Parse($"10.{i >> 8}.{i & 255}.0/24"), attrs, stat));
+            table.Update(Route.Create(Prefix.Parse($"10.{i >> 8}.{i & 255}.0/24"), attrs, stat));
         }
         foreach (var r in peers.Remote)
             await ReadUpdatesAsync(r, [], false, p => p.Count == 3000);

@@ -80,7 +80,7 @@ public class ConfigFuzzRegressionTests
         const int depth = 200;
         var text = string.Concat(Enumerable.Repeat("(", depth)) + "net.len = 26" + string.Concat(Enumerable.Repeat(")", depth));
         var filter = WhereCondition.Compile(text);
-        var route = new Rib.Route(Rib.Prefix.Parse("10.233.68.0/26"), new Rib.PathAttributes { Source = Rib.RouteSource.Static, Dest = Rib.RouteDest.Blackhole }, new TestProtocol("static1"));
+        var route = Rib.Route.Create(Rib.Prefix.Parse("10.233.68.0/26"), new Rib.PathAttributes { Source = Rib.RouteSource.Static, Dest = Rib.RouteDest.Blackhole }, new TestProtocol("static1"));
         Assert.True(filter.Evaluate(route, new Rib.AttributeCache()).Accepted);
     }
 
@@ -107,7 +107,7 @@ public class ConfigFuzzRegressionTests
         // The bound is 1024 operators per statement (Parser.MaxOperators).
         var text = string.Concat(Enumerable.Repeat("net.len > 1 && ", 1000)) + "net.len = 26";
         var filter = WhereCondition.Compile(text);
-        var route = new Rib.Route(Rib.Prefix.Parse("10.233.68.0/26"), new Rib.PathAttributes { Source = Rib.RouteSource.Static, Dest = Rib.RouteDest.Blackhole }, new TestProtocol("static1"));
+        var route = Rib.Route.Create(Rib.Prefix.Parse("10.233.68.0/26"), new Rib.PathAttributes { Source = Rib.RouteSource.Static, Dest = Rib.RouteDest.Blackhole }, new TestProtocol("static1"));
         Assert.True(filter.Evaluate(route, new Rib.AttributeCache()).Accepted);
     }
 }

@@ -67,7 +67,7 @@ public class ErrorTests
         // As BIRD 1.6's bird6: 192.168.0.0/16 in a filter is quad / int, a type error at run time;
         // the same prefix where an address is wanted (a static route) is a parse error.
         var c = ConfigLoader.Parse("filter t { if net ~ 192.168.0.0/16 then accept; reject; }", "q6.cfg", new ConfigLoadOptions { Ipv6 = true });
-        var route = new Calico.Bgp.Rib.Route(Calico.Bgp.Rib.Prefix.Parse("fd00::/64"),
+        var route = Calico.Bgp.Rib.Route.Create(Calico.Bgp.Rib.Prefix.Parse("fd00::/64"),
             new Calico.Bgp.Rib.PathAttributes { Source = Calico.Bgp.Rib.RouteSource.Static, Dest = Calico.Bgp.Rib.RouteDest.Blackhole },
             new TestProtocol("static1"), preference: 200);
         var r = c.Filters["t"].Filter.Evaluate(route, new Calico.Bgp.Rib.AttributeCache());

@@ -12,7 +12,7 @@ public class FilterReuseTests
     private static readonly TestProtocol Owner = new("static1");
 
     private static Route Route(string prefix, PathAttributes attributes, int preference = 200) =>
-        new(Prefix.Parse(prefix), attributes, Owner, preference: preference);
+        Rib.Route.Create(Prefix.Parse(prefix), attributes, Owner, preference: preference);
 
     private static PathAttributes Bgp(uint? localPref) => new()
     {

@@ -17,10 +17,10 @@ public class FilterTests
     private static readonly BirdConfig V332 = ConfigLoader.Load(Corpus.Path_("releases/v3.32.0/mesh/ipip-cross-subnet/bird.cfg"));
 
     private static Route Static(string prefix) =>
-        new(Prefix.Parse(prefix), new PathAttributes { Source = RouteSource.Static, Dest = RouteDest.Blackhole }, new TestProtocol("static1"), preference: 200);
+        Route.Create(Prefix.Parse(prefix), new PathAttributes { Source = RouteSource.Static, Dest = RouteDest.Blackhole }, new TestProtocol("static1"), preference: 200);
 
     private static Route Bgp(string prefix, string nextHop, uint? localPref = 100) =>
-        new(Prefix.Parse(prefix), new PathAttributes
+        Route.Create(Prefix.Parse(prefix), new PathAttributes
         {
             Source = RouteSource.Bgp,
             Dest = RouteDest.Router,
@@ -32,7 +32,7 @@ public class FilterTests
         }, new TestProtocol("Mesh_10_192_0_3"), preference: 100);
 
     private static Route Kernel(string prefix, string ifname, uint? metric) =>
-        new(Prefix.Parse(prefix), new PathAttributes { Source = RouteSource.Inherit, Dest = RouteDest.Device, Interface = ifname, KrtMetric = metric },
+        Route.Create(Prefix.Parse(prefix), new PathAttributes { Source = RouteSource.Inherit, Dest = RouteDest.Device, Interface = ifname, KrtMetric = metric },
             new TestProtocol("kernel1"), preference: 10);
 
     [Fact]
@@ -201,7 +201,7 @@ public class FilterTests
         Assert.Equal([new LargeCommunity(4, 5, 6), new LargeCommunity(1, 2, 3)], first.LargeCommunities.ToArray());
         // The next route with the same attribute set ends with the same interned set (a second run of
         // the edits goes through ListEdits' memo: bench/Micro FilterBenchmarks shows no list allocated).
-        var second = f.Evaluate(new Route(Prefix.Parse("10.1.0.0/16"), route.Attributes, route.Protocol), Cache).Route!.Attributes;
+        var second = f.Evaluate(Route.Create(Prefix.Parse("10.1.0.0/16"), route.Attributes, route.Protocol), Cache).Route!.Attributes;
         Assert.Same(first, second);
         // Adding what is there already changes nothing.
         var again = Compile("{ bgp_community.add((65000, 7)); accept; }").Evaluate(route, Cache).Route!.Attributes;

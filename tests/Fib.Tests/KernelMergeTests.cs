@@ -30,7 +30,7 @@ public sealed class KernelMergeTests
         for (var i = 0; i < paths.Length; i++)
         {
             var owner = new TestProtocol(table, $"Mesh_172_16_0_{i + 2}");
-            table.Update(new Route(Prefix.Parse(Prefix24), table.Attributes.Intern(new PathAttributes
+            table.Update(Route.Create(Prefix.Parse(Prefix24), table.Attributes.Intern(new PathAttributes
             {
                 Source = RouteSource.Bgp,
                 Dest = RouteDest.Router,

@@ -79,7 +79,7 @@ public sealed class KernelMultipathMapTests
         fake.Links.Add(new LinkInfo(3, "eth1", "veth", Rtnl.IffUp | Rtnl.IffLowerUp, 1500, 1));
         var table = new RoutingTable();
         var owner = new StaticOwner(table);
-        table.Update(new Route(Prefix.Parse("10.80.0.0/24"), table.Attributes.Intern(Multipath(A, B)), owner));
+        table.Update(Route.Create(Prefix.Parse("10.80.0.0/24"), table.Attributes.Intern(Multipath(A, B)), owner));
         // A BGP path for the same prefix, less preferred: it neither wins nor joins the static route's hops.
         table.Update(TestRoutes.Bgp(table, new TestProtocol(table), "10.80.0.0/24", "10.0.9.9"));
         var kernel = new KernelProtocol(new KernelProtocolOptions { Name = "kernel1", ExportFilter = RouteFilter.AcceptAll, ScanTime = 60, MergePaths = mergePaths },

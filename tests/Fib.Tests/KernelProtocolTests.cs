@@ -38,7 +38,7 @@ public sealed class KernelProtocolTests
     }
 
     private static Route BgpRoute(RoutingTable table, Protocol bgp, string prefix, string nextHop, string? tunnel) =>
-        new(Prefix.Parse(prefix), table.Attributes.Intern(new PathAttributes
+        Route.Create(Prefix.Parse(prefix), table.Attributes.Intern(new PathAttributes
         {
             Source = RouteSource.Bgp,
             Dest = RouteDest.Router,
@@ -63,7 +63,7 @@ public sealed class KernelProtocolTests
         {
             table.Update(BgpRoute(table, bgp, "10.233.68.0/24", "172.16.0.120", "tunl0"));
             table.Update(BgpRoute(table, bgp, "10.233.69.0/24", "172.16.0.2", ""));
-            table.Update(new Route(Prefix.Parse("10.233.89.0/24"), table.Attributes.Intern(new PathAttributes { Source = RouteSource.Static, Dest = RouteDest.Blackhole }), bgp));
+            table.Update(Route.Create(Prefix.Parse("10.233.89.0/24"), table.Attributes.Intern(new PathAttributes { Source = RouteSource.Static, Dest = RouteDest.Blackhole }), bgp));
             var withMetric = BgpRoute(table, bgp, "10.233.70.0/24", "172.16.0.2", null);
             table.Update(withMetric.WithAttributes(table.Attributes.Intern(withMetric.Attributes with { KrtMetric = 1024 })));
 

@@ -16,7 +16,7 @@ internal sealed class TestProtocol(RoutingTable table, string name = "Mesh_172_1
 internal static class TestRoutes
 {
     public static Route Bgp(RoutingTable table, Protocol owner, string prefix, string nextHop, string? tunnel = null, uint? metric = null) =>
-        new(Prefix.Parse(prefix), table.Attributes.Intern(new PathAttributes
+        Route.Create(Prefix.Parse(prefix), table.Attributes.Intern(new PathAttributes
         {
             Source = RouteSource.Bgp,
             Dest = RouteDest.Router,
@@ -27,7 +27,7 @@ internal static class TestRoutes
         }), owner);
 
     public static Route Of(RoutingTable table, Protocol owner, string prefix, RouteDest dest) =>
-        new(Prefix.Parse(prefix), table.Attributes.Intern(new PathAttributes { Source = RouteSource.Static, Dest = dest }), owner);
+        Route.Create(Prefix.Parse(prefix), table.Attributes.Intern(new PathAttributes { Source = RouteSource.Static, Dest = dest }), owner);
 }
 
 /// <summary>A stable, distinct iBGP peer identity per protocol name.</summary>

@@ -121,7 +121,7 @@ public class AttributeCacheTests
         for (var i = 0; i < Sets; i++)
         {
             var prefix = new Prefix(IpAddr.FromV4(0x0A000000u + ((uint)i << 8)), 24);
-            table.Update(new Route(prefix, table.Attributes.Intern(Attributes((uint)i)), protocol));
+            table.Update(Route.Create(prefix, table.Attributes.Intern(Attributes((uint)i)), protocol));
         }
     }
 

@@ -77,7 +77,7 @@ public class ConcurrencyTests
                         _table.WithdrawStale(proto);
                         break;
                     default:
-                        _table.Update(new Route(p, attrs[rng.Next(attrs.Length)], proto, pathId: (uint)rng.Next(2)));
+                        _table.Update(Route.Create(p, attrs[rng.Next(attrs.Length)], proto, pathId: (uint)rng.Next(2)));
                         break;
                 }
             }

@@ -12,7 +12,7 @@ public class DecisionProcessTests
     private Route Bgp(PathAttributes attrs, string neighbor = "10.0.0.2", uint routerId = 2, bool external = false, int preference = 100, string? name = null)
     {
         var proto = new TestProtocol(name ?? $"Mesh_{neighbor.Replace('.', '_')}", _table, preference, new BgpPeerIdentity(IpAddr.Parse(neighbor), routerId, external));
-        return new Route(P, attrs, proto);
+        return Route.Create(P, attrs, proto);
     }
 
     private static PathAttributes Base => new()
@@ -34,7 +34,7 @@ public class DecisionProcessTests
     [Fact]
     public void Higher_preference_wins_across_protocols()
     {
-        var stat = new Route(P, new PathAttributes { Source = RouteSource.Static, Dest = RouteDest.Blackhole }, new TestProtocol("static1", _table, 200));
+        var stat = Route.Create(P, new PathAttributes { Source = RouteSource.Static, Dest = RouteDest.Blackhole }, new TestProtocol("static1", _table, 200));
         Better(stat, Bgp(Base), BestPathReason.Preference);
     }
 
@@ -108,7 +108,7 @@ public class DecisionProcessTests
     {
         // Not even with a better preference or LOCAL_PREF: a route that cannot forward is no candidate.
         Better(Bgp(Base, "10.0.0.3"), Bgp(Base with { NextHopUnresolved = true, LocalPref = 500 }, preference: 200), BestPathReason.NextHopUnresolved);
-        var stat = new Route(P, new PathAttributes { Source = RouteSource.Static, Dest = RouteDest.Blackhole }, new TestProtocol("static1", _table, 10));
+        var stat = Route.Create(P, new PathAttributes { Source = RouteSource.Static, Dest = RouteDest.Blackhole }, new TestProtocol("static1", _table, 10));
         Better(stat, Bgp(Base with { NextHopUnresolved = true }), BestPathReason.NextHopUnresolved);
     }
 
@@ -148,7 +148,7 @@ public class DecisionProcessTests
     [Fact]
     public void Merge_paths_of_a_single_or_non_bgp_best_is_that_route_alone()
     {
-        var stat = new Route(P, new PathAttributes { Source = RouteSource.Static, Dest = RouteDest.Blackhole }, new TestProtocol("static1", _table, 200));
+        var stat = Route.Create(P, new PathAttributes { Source = RouteSource.Static, Dest = RouteDest.Blackhole }, new TestProtocol("static1", _table, 200));
         var routes = SortedThroughTable(stat, Bgp(Base));
         Assert.Equal([stat], DecisionProcess.MergePaths(routes).ToArray());
         Assert.True(DecisionProcess.MergePaths(ImmutableArray<Route>.Empty).IsEmpty);

@@ -26,13 +26,13 @@ public class HostCacheTests
     private static IpAddr Ip(string s) => IpAddr.Parse(s);
 
     private void Connected(string prefix, string device) =>
-        _table.Update(new Route(Prefix.Parse(prefix), new PathAttributes { Source = RouteSource.Device, Dest = RouteDest.Device, Interface = device }, _direct));
+        _table.Update(Route.Create(Prefix.Parse(prefix), new PathAttributes { Source = RouteSource.Device, Dest = RouteDest.Device, Interface = device }, _direct));
 
     private void Via(string prefix, string gateway, string device) =>
-        _table.Update(new Route(Prefix.Parse(prefix), new PathAttributes { Source = RouteSource.Static, Dest = RouteDest.Router, Gateway = Ip(gateway), Interface = device }, _static));
+        _table.Update(Route.Create(Prefix.Parse(prefix), new PathAttributes { Source = RouteSource.Static, Dest = RouteDest.Router, Gateway = Ip(gateway), Interface = device }, _static));
 
     private void Static(string prefix, RouteDest dest) =>
-        _table.Update(new Route(Prefix.Parse(prefix), new PathAttributes { Source = RouteSource.Static, Dest = dest }, _static));
+        _table.Update(Route.Create(Prefix.Parse(prefix), new PathAttributes { Source = RouteSource.Static, Dest = dest }, _static));
 
     [Fact]
     public void A_next_hop_on_a_connected_network_is_its_own_gateway_on_that_interface_at_cost_zero()
@@ -71,7 +71,7 @@ public class HostCacheTests
         // connected network does: one level only, so the next hop is unresolvable (BIRD warns and does the same).
         Connected("10.1.0.0/24", "eth0");
         var recursive = new PathAttributes { Source = RouteSource.Bgp, Dest = RouteDest.Router, Gateway = Ip("10.1.0.9"), Interface = "eth0", NextHop = Ip("10.1.0.9"), Recursive = true };
-        _table.Update(new Route(Prefix.Parse("10.1.0.64/26"), recursive, _bgp));
+        _table.Update(Route.Create(Prefix.Parse("10.1.0.64/26"), recursive, _bgp));
         var r = _table.Hosts.Resolve(Ip("10.1.0.70"));
         Assert.Equal(RouteDest.Unreachable, r.Dest);
         Assert.Equal(26, r.MatchLength);
@@ -99,7 +99,7 @@ public class HostCacheTests
     public void A_multipath_route_lends_its_next_hops_and_an_ipv6_link_local_companion_is_the_gateway_on_a_link()
     {
         var hops = ImmutableArray.Create(new MultipathHop(Ip("10.1.0.1"), "eth0"), new MultipathHop(Ip("10.2.0.1"), "eth1"));
-        _table.Update(new Route(Prefix.Parse("10.50.0.0/16"), new PathAttributes { Source = RouteSource.Static, Dest = RouteDest.Multipath, NextHops = hops }, _static));
+        _table.Update(Route.Create(Prefix.Parse("10.50.0.0/16"), new PathAttributes { Source = RouteSource.Static, Dest = RouteDest.Multipath, NextHops = hops }, _static));
         var r = _table.Hosts.Resolve(Ip("10.50.3.3"));
         Assert.Equal(RouteDest.Multipath, r.Dest);
         Assert.Equal(hops, r.NextHops);
@@ -210,7 +210,7 @@ public class HostCacheTests
             var writer = Task.Run(() =>
             {
                 start.SignalAndWait();
-                _table.Update(new Route(new Prefix(host, 32), via, _static));
+                _table.Update(Route.Create(new Prefix(host, 32), via, _static));
             });
             await Task.WhenAll(asker, writer);
             await WaitAsync(() => _table.Hosts.Resolve(host).Gateway == Ip("10.255.0.1"), TimeSpan.FromSeconds(2), $"round {round}: {host} via the new /32");

@@ -25,7 +25,7 @@ public class JournalTests
     [Fact]
     public void A_new_reader_resyncs_to_the_table_then_reads_each_change_with_its_entry_and_number()
     {
-        var existing = new Route(P, _learned, _bgp);
+        var existing = Route.Create(P, _learned, _bgp);
         _table.Update(existing);
         using var reader = _table.SubscribeJournal("test");
         Assert.True(reader.NeedsResync);
@@ -38,9 +38,9 @@ public class JournalTests
         Assert.False(reader.NeedsResync);
         Assert.Equal(0, reader.TryRead(buffer));
 
-        var better = new Route(P, _blackhole, _static);
+        var better = Route.Create(P, _blackhole, _static);
         _table.Update(better);                      // best changes
-        _table.Update(new Route(Q, _learned, _bgp)); // a new prefix
+        _table.Update(Route.Create(Q, _learned, _bgp)); // a new prefix
         _table.Withdraw(P, _bgp);                    // a route that is not the best goes
         _table.WithdrawAll(_bgp);                    // Q goes
         Assert.Equal(4, reader.Lag);
@@ -67,8 +67,8 @@ public class JournalTests
     {
         using var reader = _table.SubscribeJournal("test");
         reader.Resync([]);
-        _table.Update(new Route(P, _learned, _bgp));
-        _table.Update(new Route(P, _learned, _bgp));
+        _table.Update(Route.Create(P, _learned, _bgp));
+        _table.Update(Route.Create(P, _learned, _bgp));
         Assert.Equal(1, reader.Lag);
     }
 
@@ -81,7 +81,7 @@ public class JournalTests
         fast.Resync([]);
         Span<TableChange> buffer = new TableChange[16];
         for (var i = 0; i < 10; i++)
-            _table.Update(new Route(new Prefix(IpAddr.FromV4(0x0A000000u + ((uint)i << 8)), 24), _learned, _bgp));
+            _table.Update(Route.Create(new Prefix(IpAddr.FromV4(0x0A000000u + ((uint)i << 8)), 24), _learned, _bgp));
 
         Assert.Equal(10, fast.TryRead(buffer));
         Assert.Equal(0, slow.TryRead(buffer));
@@ -94,7 +94,7 @@ public class JournalTests
         Assert.Equal(10, snapshot.Count);
         Assert.False(slow.Overflowed);
         _table.Withdraw(P, _bgp);
-        _table.Update(new Route(P, _learned, _bgp));
+        _table.Update(Route.Create(P, _learned, _bgp));
         Assert.Equal(1, slow.TryRead(buffer));
         Assert.Equal(P, buffer[0].Prefix);
     }
@@ -110,7 +110,7 @@ public class JournalTests
         for (var i = 0; i <= _table.JournalCapacity; i++)
         {
             if (i % 2 == 0)
-                _table.Update(new Route(P, _learned, _bgp));
+                _table.Update(Route.Create(P, _learned, _bgp));
             else
                 _table.Withdraw(P, _bgp);
         }
@@ -129,7 +129,7 @@ public class JournalTests
         for (var i = 0; i < changes; i++)
         {
             if (i % 2 == 0)
-                _table.Update(new Route(P, _learned, _bgp));
+                _table.Update(Route.Create(P, _learned, _bgp));
             else
                 _table.Withdraw(P, _bgp);
         }
@@ -159,7 +159,7 @@ public class JournalTests
             for (var i = 0; i < Changes; i++)
             {
                 if (i / 256 % 2 == 0)
-                    _table.Update(new Route(prefixes[i % 256], _learned, _bgp));
+                    _table.Update(Route.Create(prefixes[i % 256], _learned, _bgp));
                 else
                     _table.Withdraw(prefixes[i % 256], _bgp);
             }
@@ -205,7 +205,7 @@ public class JournalTests
         for (var i = 0; i < 10 * ChangeJournal.InitialLength; i++)
         {
             if (i % 2 == 0)
-                _table.Update(new Route(P, _learned, _bgp));
+                _table.Update(Route.Create(P, _learned, _bgp));
             else
                 _table.Withdraw(P, _bgp);
             if (i % 50 == 49)
@@ -222,7 +222,7 @@ public class JournalTests
         using var reader = _table.SubscribeJournal("test", capacity: 8);
         reader.Resync([]);
         for (var i = 0; i < 7; i++)
-            _table.Update(new Route(P, i % 2 == 0 ? _learned : _blackhole, _bgp));
+            _table.Update(Route.Create(P, i % 2 == 0 ? _learned : _blackhole, _bgp));
         Assert.True(_table.IsCorked);
         Assert.Equal(7, reader.TryRead(new TableChange[16]));
         Assert.False(_table.IsCorked);
@@ -235,7 +235,7 @@ public class JournalTests
         var reader = _table.SubscribeJournal("test", capacity: 16);
         reader.Resync([]);
         for (var i = 0; i < 15; i++)
-            _table.Update(new Route(P, i % 2 == 0 ? _learned : _blackhole, _bgp));
+            _table.Update(Route.Create(P, i % 2 == 0 ? _learned : _blackhole, _bgp));
         var waiting = _table.WaitUncorkedAsync();
         Assert.False(waiting.IsCompleted);
         Assert.Equal(2, reader.TryRead(new TableChange[2]));
@@ -244,7 +244,7 @@ public class JournalTests
         await waiting.WaitAsync(TimeSpan.FromSeconds(30));
 
         for (var i = 0; i < 15; i++)
-            _table.Update(new Route(P, i % 2 == 0 ? _learned : _blackhole, _bgp));
+            _table.Update(Route.Create(P, i % 2 == 0 ? _learned : _blackhole, _bgp));
         waiting = _table.WaitUncorkedAsync();
         Assert.False(waiting.IsCompleted);
         reader.Dispose();
@@ -259,7 +259,7 @@ public class JournalTests
         reader.Resync([]);
         var waiting = reader.WaitAsync(CancellationToken.None).AsTask();
         Assert.False(waiting.IsCompleted);
-        _table.Update(new Route(P, _learned, _bgp));
+        _table.Update(Route.Create(P, _learned, _bgp));
         await waiting;
         Assert.Equal(1, reader.Lag);
 

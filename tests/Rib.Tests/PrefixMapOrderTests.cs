@@ -16,7 +16,7 @@ public class PrefixMapOrderTests
 
     private static Prefix V4(int i) => new(IpAddr.FromV4(0x0A000000u + ((uint)i << 8)), 24);
 
-    private RouteEntry Entry(Prefix prefix) => RouteEntry.Seal(prefix, new Route(prefix, PathAttributes.Empty, _protocol), ++_version);
+    private RouteEntry Entry(Prefix prefix) => RouteEntry.Seal(prefix, Route.Create(prefix, PathAttributes.Empty, _protocol), ++_version);
 
     /// <summary>
     /// Of the entries that follow each other in <paramref name="before"/>'s slot order, the share that

@@ -17,7 +17,7 @@ public class PrefixMapRemovalOrderTests
 
     private static Prefix V4(int i) => new(IpAddr.FromV4(0x0A000000u + ((uint)i << 8)), 24);
 
-    private RouteEntry Entry(Prefix prefix) => RouteEntry.Seal(prefix, new Route(prefix, PathAttributes.Empty, _protocol), ++_version);
+    private RouteEntry Entry(Prefix prefix) => RouteEntry.Seal(prefix, Route.Create(prefix, PathAttributes.Empty, _protocol), ++_version);
 
     /// <summary>The removal of <paramref name="prefix"/> as the table makes it: an empty entry that is also the tombstone.</summary>
     private RouteEntry Gone(Prefix prefix) => RouteEntry.Seal(prefix, null, ++_version);
@@ -56,7 +56,7 @@ public class PrefixMapRemovalOrderTests
         var table = new RoutingTable();
         var p = new TestProtocol("q", table);
         for (var i = 0; i < 20_000; i++)
-            table.Update(new Route(V4(i), PathAttributes.Empty, p));
+            table.Update(Route.Create(V4(i), PathAttributes.Empty, p));
         Assert.Equal(20_000, table.WithdrawAll(p));
         Assert.Equal(0, table.PrefixCount);
         Assert.Empty(table.Entries);
@@ -69,10 +69,10 @@ public class PrefixMapRemovalOrderTests
         var p = new TestProtocol("u", table);
         var a = table.Attributes.Intern(PathAttributes.Empty with { LocalPref = 100 });
         var b = table.Attributes.Intern(PathAttributes.Empty with { LocalPref = 200 });
-        Assert.Equal(RouteUpdate.Added, table.Update(new Route(V4(1), a, p)));
-        Assert.Equal(RouteUpdate.Unchanged, table.Update(new Route(V4(1), a, p)));
-        Assert.Equal(RouteUpdate.Replaced, table.Update(new Route(V4(1), b, p)));
-        Assert.Equal(RouteUpdate.Added, table.Update(new Route(V4(1), a, p, pathId: 7)));
+        Assert.Equal(RouteUpdate.Added, table.Update(Route.Create(V4(1), a, p)));
+        Assert.Equal(RouteUpdate.Unchanged, table.Update(Route.Create(V4(1), a, p)));
+        Assert.Equal(RouteUpdate.Replaced, table.Update(Route.Create(V4(1), b, p)));
+        Assert.Equal(RouteUpdate.Added, table.Update(Route.Create(V4(1), a, p, pathId: 7)));
         Assert.Equal(2, table.Find(V4(1))!.Count);
     }
 }

@@ -13,7 +13,7 @@ public class PrefixMapTests
 
     private static Prefix V4(int i) => new(IpAddr.FromV4(0x0A000000u + ((uint)i << 8)), 24);
 
-    private RouteEntry Entry(Prefix prefix) => RouteEntry.Seal(prefix, new Route(prefix, _attrs, _protocol), ++_version);
+    private RouteEntry Entry(Prefix prefix) => RouteEntry.Seal(prefix, Route.Create(prefix, _attrs, _protocol), ++_version);
 
     /// <summary>The removal of <paramref name="prefix"/> as the table makes it: an empty entry that is also the tombstone.</summary>
     private RouteEntry Gone(Prefix prefix) => RouteEntry.Seal(prefix, null, ++_version);

@@ -16,7 +16,7 @@ public class PrefixNumberTests
 
     private static Prefix V4(int i) => new(IpAddr.FromV4(0x0A000000u + ((uint)i << 8)), 24);
 
-    private void Add(Prefix prefix) => _table.Update(new Route(prefix, PathAttributes.Empty, _protocol));
+    private void Add(Prefix prefix) => _table.Update(Route.Create(prefix, PathAttributes.Empty, _protocol));
 
     [Fact]
     public void Numbers_are_dense_in_arrival_order_and_stay_through_growth_removal_and_return()
@@ -36,7 +36,7 @@ public class PrefixNumberTests
         Assert.Equal(17, _table.NumberOf(V4(17)));
         // A second route on the prefix (a new entry object) does not change it.
         var other = new TestProtocol("q", _table);
-        _table.Update(new Route(V4(17), PathAttributes.Empty, other));
+        _table.Update(Route.Create(V4(17), PathAttributes.Empty, other));
         Assert.Equal(17, _table.NumberOf(V4(17)));
         Assert.Equal(10_000, _table.NumberLimit);
     }

@@ -26,38 +26,82 @@ public class RouteEntryTests
     [InlineData(int.MinValue)]
     public void Any_preference_reads_back_including_outside_BIRDs_16_bits(int preference)
     {
-        var r = new Route(Prefix.Parse("10.0.0.0/24"), _attrs, _a, preference: preference);
+        var r = Route.Create(Prefix.Parse("10.0.0.0/24"), _attrs, _a, preference: preference);
         Assert.Equal(preference, r.Preference);
         Assert.Equal(preference, r.AsStale().Preference);
         Assert.Equal(preference, r.WithAttributes(PathAttributes.Empty).Preference);
         Assert.Equal(7, r.WithPreference(7).Preference);
-        Assert.Equal(preference, new Route(r.Prefix, _attrs, _a).WithPreference(preference).Preference);
+        Assert.Equal(preference, Route.Create(r.Prefix, _attrs, _a).WithPreference(preference).Preference);
     }
 
-    [Fact]
-    public void Fields_read_back_and_since_keeps_its_instant()
+    [Theory]
+    [InlineData("fd00:1:2:3::/64")]
+    [InlineData("10.20.30.0/24")]
+    [InlineData("0.0.0.0/0")]
+    [InlineData("255.255.255.255/32")]
+    [InlineData("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128")]
+    public void Fields_read_back_and_since_keeps_its_second(string text)
     {
         var since = new DateTimeOffset(2026, 11, 26, 10, 30, 15, 123, TimeSpan.FromHours(2)).AddTicks(4567);
-        var prefix = Prefix.Parse("fd00:1:2:3::/64");
-        var r = new Route(prefix, _attrs, _a, pathId: uint.MaxValue, stale: true, since: since);
+        var prefix = Prefix.Parse(text);
+        var r = Route.Create(prefix, _attrs, _a, pathId: uint.MaxValue, stale: true, since: since);
         Assert.Equal(prefix, r.Prefix);
-        Assert.True(r.Prefix.IsV6);
+        Assert.Equal(prefix.IsV6, r.Prefix.IsV6);
+        Assert.True(r.IsFor(prefix));
         Assert.Equal(uint.MaxValue, r.PathId);
         Assert.True(r.Stale);
-        Assert.Equal(since, r.Since);
-        Assert.Equal(since.UtcTicks, r.Since.UtcTicks);
+        // Whole seconds, as show route prints it: the instant less its fraction of a second.
+        Assert.Equal(new DateTimeOffset(2026, 11, 26, 8, 30, 15, TimeSpan.Zero), r.Since);
         Assert.Equal(100, r.Preference);
-        var fresh = new Route(Prefix.Parse("10.0.0.0/24"), _attrs, _a);
+        var fresh = Route.Create(Prefix.Parse("10.0.0.0/24"), _attrs, _a);
         Assert.False(fresh.Stale);
         Assert.True(fresh.AsStale().Stale);
         Assert.Equal(fresh.Since, fresh.AsStale().Since);
+        Assert.Equal(fresh.Since, fresh.WithPreference(7).Since);
+    }
+
+    [Theory]
+    [InlineData("10.20.30.0/24", "10.20.30.0/25")]
+    [InlineData("10.20.30.0/24", "10.20.31.0/24")]
+    [InlineData("0.0.0.0/0", "::/0")]
+    [InlineData("10.0.0.0/8", "a00::/8")]
+    [InlineData("fd00::/64", "fd00::/65")]
+    [InlineData("fd00::/64", "fd00:0:0:1::/64")]
+    [InlineData("fd00::1/128", "fd01::1/128")]
+    public void A_route_is_not_for_another_prefix(string own, string other) =>
+        Assert.False(Route.Create(Prefix.Parse(own), _attrs, _a).IsFor(Prefix.Parse(other)));
+
+    [Fact]
+    public void Since_before_2000_or_after_2136_is_held_at_the_edge()
+    {
+        var p = Prefix.Parse("10.0.0.0/24");
+        Assert.Equal(new DateTimeOffset(2000, 1, 1, 0, 0, 0, TimeSpan.Zero), Route.Create(p, _attrs, _a, since: new DateTimeOffset(1999, 1, 1, 0, 0, 0, TimeSpan.Zero)).Since);
+        Assert.Equal(2136, Route.Create(p, _attrs, _a, since: DateTimeOffset.MaxValue).Since.Year);
+    }
+
+    [Fact]
+    public void An_ipv4_route_is_a_smaller_object_than_an_ipv6_one()
+    {
+        // The bytes a route costs the table: measured, not assumed (the runtime lays the fields out).
+        static long Bytes(Prefix p, PathAttributes attrs, Protocol owner)
+        {
+            var keep = new Route[1000];
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < keep.Length; i++)
+                keep[i] = Route.Create(p, attrs, owner, since: DateTimeOffset.UnixEpoch);
+            var bytes = (GC.GetAllocatedBytesForCurrentThread() - before) / keep.Length;
+            GC.KeepAlive(keep);
+            return bytes;
+        }
+        Assert.Equal(56, Bytes(Prefix.Parse("10.0.0.0/24"), _attrs, _a));
+        Assert.Equal(72, Bytes(Prefix.Parse("fd00::/64"), _attrs, _a));
     }
 
     [Fact]
     public void A_single_route_entry_reads_like_a_list_of_one_without_allocating()
     {
         var p = Prefix.Parse("10.1.0.0/24");
-        var route = new Route(p, _attrs, _a);
+        var route = Route.Create(p, _attrs, _a);
         _table.Update(route);
         var entry = _table.Find(p)!;
         Assert.Equal(p, entry.Prefix);
@@ -83,8 +127,8 @@ public class RouteEntryTests
     public void Entries_move_between_one_route_many_and_none()
     {
         var p = Prefix.Parse("10.2.0.0/24");
-        var fromA = new Route(p, _attrs, _a);
-        var fromB = new Route(p, _attrs, _b);
+        var fromA = Route.Create(p, _attrs, _a);
+        var fromB = Route.Create(p, _attrs, _b);
         _table.Update(fromA);
         _table.Update(fromB);
         var two = _table.Find(p)!;
@@ -118,9 +162,9 @@ public class RouteEntryTests
     public void Marking_stale_and_removing_stale_keep_the_others_in_order()
     {
         var p = Prefix.Parse("10.3.0.0/24");
-        _table.Update(new Route(p, _attrs, _a));
-        _table.Update(new Route(p, _attrs, _b));
-        _table.Update(new Route(Prefix.Parse("10.4.0.0/24"), _attrs, _b));
+        _table.Update(Route.Create(p, _attrs, _a));
+        _table.Update(Route.Create(p, _attrs, _b));
+        _table.Update(Route.Create(Prefix.Parse("10.4.0.0/24"), _attrs, _b));
         Assert.Equal(2, _table.MarkStale(_b));
         // A stale route loses to a fresh one whatever its preference (BIRD's rte_better).
         Assert.True(_table.Find(p)![1].Stale);

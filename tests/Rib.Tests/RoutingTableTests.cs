@@ -15,9 +15,9 @@ public class RoutingTableTests
         var blackhole = table.Attributes.Intern(new PathAttributes { Source = RouteSource.Static, Dest = RouteDest.Blackhole });
         var learned = table.Attributes.Intern(new PathAttributes { Source = RouteSource.Bgp, NextHop = IpAddr.Parse("10.0.0.2") });
 
-        table.Update(new Route(P, learned, bgp));
+        table.Update(Route.Create(P, learned, bgp));
         Assert.Same(bgp, table.Find(P)!.Best!.Protocol);
-        table.Update(new Route(P, blackhole, stat));
+        table.Update(Route.Create(P, blackhole, stat));
         Assert.Same(stat, table.Find(P)!.Best!.Protocol);
         Assert.Equal(2, table.Find(P)!.Routes.Length);
 
@@ -36,9 +36,9 @@ public class RoutingTableTests
         var bgp = new TestProtocol("b", table, 100, new BgpPeerIdentity(IpAddr.Parse("10.0.0.2"), 2, false));
         var a1 = table.Attributes.Intern(new PathAttributes { Source = RouteSource.Bgp, LocalPref = 100 });
         var a2 = table.Attributes.Intern(new PathAttributes { Source = RouteSource.Bgp, LocalPref = 300 });
-        table.Update(new Route(P, a1, bgp, pathId: 1));
-        table.Update(new Route(P, a1, bgp, pathId: 2));
-        table.Update(new Route(P, a2, bgp, pathId: 1));
+        table.Update(Route.Create(P, a1, bgp, pathId: 1));
+        table.Update(Route.Create(P, a1, bgp, pathId: 2));
+        table.Update(Route.Create(P, a2, bgp, pathId: 1));
         var entry = table.Find(P)!;
         Assert.Equal(2, entry.Routes.Length);
         Assert.Equal(1u, entry.Best!.PathId);
@@ -67,7 +67,7 @@ public class RoutingTableTests
         var stat = new TestProtocol("static1", table, 200);
         var attrs = table.Attributes.Intern(new PathAttributes { Source = RouteSource.Static, Dest = RouteDest.Blackhole });
         var q = Prefix.Parse("10.60.1.0/24");
-        table.Update(new Route(P, attrs, stat));
+        table.Update(Route.Create(P, attrs, stat));
 
         using var reader = table.SubscribeJournal("test");
         var first = new List<RouteEntry>();
@@ -75,10 +75,10 @@ public class RoutingTableTests
         Assert.Equal([P], first.Select(e => e.Prefix));
 
         // Each change of q is read in order; the same route again for P is no change.
-        table.Update(new Route(q, attrs, stat));
+        table.Update(Route.Create(q, attrs, stat));
         table.Withdraw(q, stat);
-        table.Update(new Route(q, attrs, stat));
-        Assert.Equal(RouteUpdate.Unchanged, table.Update(new Route(P, attrs, stat)));
+        table.Update(Route.Create(q, attrs, stat));
+        Assert.Equal(RouteUpdate.Unchanged, table.Update(Route.Create(P, attrs, stat)));
         var changes = new TableChange[8];
         Assert.Equal(3, reader.TryRead(changes));
         Assert.All(changes[..3], c => Assert.Equal(q, c.Prefix));
@@ -93,12 +93,12 @@ public class RoutingTableTests
         var bgp = new TestProtocol("b", table, 100, new BgpPeerIdentity(IpAddr.Parse("10.0.0.2"), 2, false));
         var attrs = table.Attributes.Intern(new PathAttributes { Source = RouteSource.Bgp });
         var q = Prefix.Parse("10.60.1.0/24");
-        table.Update(new Route(P, attrs, bgp));
-        table.Update(new Route(q, attrs, bgp));
+        table.Update(Route.Create(P, attrs, bgp));
+        table.Update(Route.Create(q, attrs, bgp));
         Assert.Equal(2, table.MarkStale(bgp));
         Assert.True(table.Find(P)!.Best!.Stale);
         // The restarted peer re-announces P only.
-        table.Update(new Route(P, attrs, bgp));
+        table.Update(Route.Create(P, attrs, bgp));
         Assert.False(table.Find(P)!.Best!.Stale);
         Assert.Equal(1, table.WithdrawStale(bgp));
         Assert.NotNull(table.Find(P));

@@ -25,7 +25,7 @@ public sealed class RoutingTableWithdrawAllTests
 
     private static Prefix P(int i) => Prefix.Parse($"10.{i}.0.0/16");
 
-    private void Add(int prefix, Protocol owner, uint pathId = 0) => _table.Update(new Route(P(prefix), _attrs, owner, pathId));
+    private void Add(int prefix, Protocol owner, uint pathId = 0) => _table.Update(Route.Create(P(prefix), _attrs, owner, pathId));
 
     [Fact]
     public void Every_route_of_the_protocol_goes_in_every_shape_of_entry_and_the_journal_sees_each_prefix_once()

@@ -28,7 +28,7 @@ public class SingleRouteEntryTests
     [Fact]
     public void A_lone_route_is_its_prefixs_entry_with_the_tables_version()
     {
-        var route = new Route(P, _learned, _bgp);
+        var route = Route.Create(P, _learned, _bgp);
         Assert.Equal(0, route.Version);
         Assert.Equal(RouteUpdate.Added, _table.Update(route));
 
@@ -51,12 +51,12 @@ public class SingleRouteEntryTests
     [Fact]
     public void A_single_route_snapshot_stays_valid_while_a_second_route_arrives_and_leaves()
     {
-        var first = new Route(P, _learned, _bgp);
+        var first = Route.Create(P, _learned, _bgp);
         _table.Update(first);
         var snapshot = _table.Find(P)!;
         var v1 = snapshot.Version;
 
-        var second = new Route(P, _blackhole, _static); // better: a higher preference
+        var second = Route.Create(P, _blackhole, _static); // better: a higher preference
         _table.Update(second);
         var both = _table.Find(P)!;
         Assert.Equal(v1 + 1, both.Version);
@@ -83,13 +83,13 @@ public class SingleRouteEntryTests
     [Fact]
     public void A_route_kept_when_the_other_leaves_is_the_same_object_in_a_fresh_entry()
     {
-        var first = new Route(P, _blackhole, _static);
+        var first = Route.Create(P, _blackhole, _static);
         _table.Update(first);
         var v1 = first.Version;
         using var reader = _table.SubscribeJournal("test");
         reader.Resync([]);
 
-        var second = new Route(P, _learned, _bgp); // worse: a lower preference
+        var second = Route.Create(P, _learned, _bgp); // worse: a lower preference
         _table.Update(second);
         Assert.True(_table.Withdraw(P, _bgp));
 
@@ -109,7 +109,7 @@ public class SingleRouteEntryTests
         Assert.Equal(changes[0].Number, changes[1].Number);
 
         // Replacing it with a fresh route of the same slot makes the new route the entry again.
-        var replaced = new Route(P, _blackhole, _static, preference: 300);
+        var replaced = Route.Create(P, _blackhole, _static, preference: 300);
         Assert.Equal(RouteUpdate.Replaced, _table.Update(replaced));
         Assert.Same(replaced, _table.Find(P));
         Assert.Equal(_table.Version, replaced.Version);
@@ -119,8 +119,8 @@ public class SingleRouteEntryTests
     public void A_route_published_in_two_tables_is_the_entry_of_the_first_and_inside_a_fresh_entry_of_the_second()
     {
         var other = new RoutingTable("t2", _table.Attributes);
-        _table.Update(new Route(Prefix.Parse("10.99.0.0/24"), _learned, _bgp)); // the tables' versions differ
-        var route = new Route(P, _learned, _bgp);
+        _table.Update(Route.Create(Prefix.Parse("10.99.0.0/24"), _learned, _bgp)); // the tables' versions differ
+        var route = Route.Create(P, _learned, _bgp);
 
         _table.Update(route);
         other.Update(route);
@@ -166,8 +166,8 @@ public class SingleRouteEntryTests
         late.Resync([]);
         var start = _table.Version;
 
-        var first = new Route(P, _learned, _bgp);
-        var second = new Route(P, _blackhole, _static);
+        var first = Route.Create(P, _learned, _bgp);
+        var second = Route.Create(P, _blackhole, _static);
         _table.Update(first);                       // 1 route (the route itself)
         _table.Update(second);                      // 2 routes, best changes
         _table.Withdraw(P, _static);                // back to 1: first, an entry before, in a fresh entry
@@ -207,7 +207,7 @@ public class SingleRouteEntryTests
     {
         using var reader = _table.SubscribeJournal("test");
         reader.Resync([]);
-        var route = new Route(P, _learned, _bgp);
+        var route = Route.Create(P, _learned, _bgp);
         _table.Update(route);
         _table.Withdraw(P, _bgp);
 
@@ -224,7 +224,7 @@ public class SingleRouteEntryTests
         Assert.Throws<ArgumentOutOfRangeException>(() => gone[0]);
 
         // The prefix comes back into the table after its removal.
-        var again = new Route(P, _learned, _bgp);
+        var again = Route.Create(P, _learned, _bgp);
         Assert.Equal(RouteUpdate.Added, _table.Update(again));
         Assert.Same(again, _table.Find(P));
         Assert.Equal(1, _table.PrefixCount);
@@ -237,7 +237,7 @@ public class SingleRouteEntryTests
         // the entry of one table at most and sits in a fresh entry of the other.
         var other = new RoutingTable("t2", _table.Attributes);
         var routes = Enumerable.Range(0, 20_000)
-            .Select(i => new Route(new Prefix(IpAddr.FromV4(0x0A400000u + ((uint)i << 8)), 24), _learned, _bgp))
+            .Select(i => Route.Create(new Prefix(IpAddr.FromV4(0x0A400000u + ((uint)i << 8)), 24), _learned, _bgp))
             .ToArray();
         using var start = new Barrier(2);
         void Feed(RoutingTable t)

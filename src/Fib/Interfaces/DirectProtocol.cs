@@ -72,7 +72,7 @@ public sealed class DirectProtocol : InterfaceTrackingProtocol
             var attrs = Table.Attributes.Intern(new PathAttributes { Source = RouteSource.Device, Dest = RouteDest.Device, Interface = ifname });
             if (_present.TryGetValue(prefix, out var old) && ReferenceEquals(old, attrs))
                 continue;
-            var route = _options.ImportFilter.Apply(new Route(prefix, attrs, this), Table.Attributes);
+            var route = _options.ImportFilter.Apply(Route.Create(prefix, attrs, this), Table.Attributes);
             Stats.CountImportUpdate(route is not null);
             if (route is null)
             {

@@ -165,7 +165,7 @@ public sealed partial class KernelProtocol
         for (var i = 0; i < now.Length; i++)
         {
             var pathId = PathId(i, now.Length);
-            var accepted = _options.ImportFilter.Apply(new Route(prefix, now[i], this, pathId), Table.Attributes);
+            var accepted = _options.ImportFilter.Apply(Route.Create(prefix, now[i], this, pathId), Table.Attributes);
             Stats.CountImportUpdate(accepted is not null);
             if (accepted is null)
             {

@@ -89,7 +89,7 @@ public sealed partial class StaticProtocol : InterfaceTrackingProtocol
             Route? route = null;
             if (attrs is not null)
             {
-                route = _options.ImportFilter.Apply(new Route(s.Prefix, attrs, this), Table.Attributes);
+                route = _options.ImportFilter.Apply(Route.Create(s.Prefix, attrs, this), Table.Attributes);
                 if (route is null)
                     TraceFiltered(s.Prefix);
             }

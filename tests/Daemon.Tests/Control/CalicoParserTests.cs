@@ -105,7 +105,7 @@ public class CalicoParserTests
             Recursive = true,
             IgpMetric = 0,
         };
-        b.Table.Update(new Route(Prefix.Parse("10.65.3.0/26"), b.Table.Attributes.Intern(attrs), node50, since: ManualTime.At("11:01:00")));
+        b.Table.Update(Route.Create(Prefix.Parse("10.65.3.0/26"), b.Table.Attributes.Intern(attrs), node50, since: ManualTime.At("11:01:00")));
         var reply = Transcript.Run(b, t, "show route 10.65.3.0/26");
         Assert.Equal(
             "1007-10.65.3.0/26       via 10.99.0.3 on eth0 [Mesh_10_99_0_3 11:00:51] * (100/0) [i]\n" +

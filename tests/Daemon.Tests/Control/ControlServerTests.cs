@@ -135,7 +135,7 @@ public class ControlServerTests
         var mesh = f.Backend.ProtocolList.Single(p => p.Name == "Mesh_10_99_0_1");
         var attrs = f.Backend.Table.Attributes.Intern(new PathAttributes { Source = RouteSource.Static, Dest = RouteDest.Blackhole });
         for (var i = 0; i < 60000; i++)
-            f.Backend.Table.Update(new Route(new Prefix(IpAddr.FromV4(0x0B000000u + ((uint)i << 8)), 24), attrs, mesh));
+            f.Backend.Table.Update(Route.Create(new Prefix(IpAddr.FromV4(0x0B000000u + ((uint)i << 8)), 24), attrs, mesh));
         var stuck = f.Connect();
         stuck.ReceiveBufferSize = 4096;
         stuck.Send(Bytes("show route all\n"));

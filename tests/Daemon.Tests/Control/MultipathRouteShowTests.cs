@@ -20,7 +20,7 @@ public class MultipathRouteShowTests
             Dest = RouteDest.Multipath,
             NextHops = [new MultipathHop(IpAddr.Parse("10.99.0.1"), "eth0", 3), new MultipathHop(IpAddr.Parse("10.98.0.1"), "eth1")],
         };
-        backend.Table.Update(new Route(Prefix.Parse("10.80.0.0/24"), backend.Table.Attributes.Intern(attrs), static1, since: ManualTime.At("10:59:43")));
+        backend.Table.Update(Route.Create(Prefix.Parse("10.80.0.0/24"), backend.Table.Attributes.Intern(attrs), static1, since: ManualTime.At("10:59:43")));
         return Transcript.Run(backend, time, command);
     }
 

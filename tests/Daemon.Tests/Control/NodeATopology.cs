@@ -118,5 +118,5 @@ internal static class NodeATopology
     };
 
     private static void Add(FakeControlBackend b, string prefix, PathAttributes attributes, Protocol protocol, string since, int? preference = null) =>
-        b.Table.Update(new Route(Prefix.Parse(prefix), b.Table.Attributes.Intern(attributes), protocol, preference: preference, since: ManualTime.At(since)));
+        b.Table.Update(Route.Create(Prefix.Parse(prefix), b.Table.Attributes.Intern(attributes), protocol, preference: preference, since: ManualTime.At(since)));
 }

@@ -158,10 +158,10 @@ public class DaemonMetricsTests
         var bgpAttrs = table.Attributes.Intern(new PathAttributes { Source = RouteSource.Bgp, Dest = RouteDest.Router, Gateway = IpAddr.Parse("10.0.0.2") });
         using var journal = table.SubscribeJournal("bgp-group", capacity: 16);
         journal.Resync([]);
-        table.Update(new Route(Prefix.Parse("10.60.1.0/24"), staticAttrs, static1));
-        table.Update(new Route(Prefix.Parse("10.60.1.0/24"), bgpAttrs, mesh));
-        table.Update(new Route(Prefix.Parse("10.50.1.0/24"), bgpAttrs, mesh, stale: true));
-        table.Update(new Route(Prefix.Parse("10.50.2.0/24"), bgpAttrs, mesh));
+        table.Update(Route.Create(Prefix.Parse("10.60.1.0/24"), staticAttrs, static1));
+        table.Update(Route.Create(Prefix.Parse("10.60.1.0/24"), bgpAttrs, mesh));
+        table.Update(Route.Create(Prefix.Parse("10.50.1.0/24"), bgpAttrs, mesh, stale: true));
+        table.Update(Route.Create(Prefix.Parse("10.50.2.0/24"), bgpAttrs, mesh));
 
         var s = await Scrape.TakeAsync(metrics);
         Assert.Equal(3, s.Value("calico_bgp_rib_prefixes", ("table", "master")));
@@ -183,7 +183,7 @@ public class DaemonMetricsTests
 
         // Falling a journal's length behind is a resync, counted.
         for (var i = 0; i < 20; i++)
-            table.Update(new Route(Prefix.Parse("10.50.2.0/24"), i % 2 == 0 ? staticAttrs : bgpAttrs, static1));
+            table.Update(Route.Create(Prefix.Parse("10.50.2.0/24"), i % 2 == 0 ? staticAttrs : bgpAttrs, static1));
         Assert.Equal(0, journal.TryRead(new TableChange[8]));
         s = await Scrape.TakeAsync(metrics);
         Assert.Equal(1, s.Value("calico_bgp_rib_journal_resyncs_total", ("table", "master"), ("consumer", "bgp-group")));
@@ -216,13 +216,13 @@ public class DaemonMetricsTests
         var table = source.Table;
         var direct = new FakeProtocol("direct1", "Direct", table, time, 240);
         var mesh = new FakeProtocol("Mesh_10_0_0_2", "BGP", table, time, 100);
-        table.Update(new Route(Prefix.Parse("10.0.0.0/24"), table.Attributes.Intern(new PathAttributes { Source = RouteSource.Device, Dest = RouteDest.Device, Interface = "eth0" }), direct));
+        table.Update(Route.Create(Prefix.Parse("10.0.0.0/24"), table.Attributes.Intern(new PathAttributes { Source = RouteSource.Device, Dest = RouteDest.Device, Interface = "eth0" }), direct));
         var received = new PathAttributes { Source = RouteSource.Bgp, Dest = RouteDest.Router };
         var near = table.Hosts.Resolve(IpAddr.Parse("10.0.0.2")).ApplyTo(received with { NextHop = IpAddr.Parse("10.0.0.2") });
         var far = table.Hosts.Resolve(IpAddr.Parse("10.225.0.4")).ApplyTo(received with { NextHop = IpAddr.Parse("10.225.0.4") });
-        table.Update(new Route(Prefix.Parse("10.50.1.0/24"), table.Attributes.Intern(near), mesh));
-        table.Update(new Route(Prefix.Parse("10.50.2.0/24"), table.Attributes.Intern(far), mesh));
-        table.Update(new Route(Prefix.Parse("10.50.3.0/24"), table.Attributes.Intern(far), mesh));
+        table.Update(Route.Create(Prefix.Parse("10.50.1.0/24"), table.Attributes.Intern(near), mesh));
+        table.Update(Route.Create(Prefix.Parse("10.50.2.0/24"), table.Attributes.Intern(far), mesh));
+        table.Update(Route.Create(Prefix.Parse("10.50.3.0/24"), table.Attributes.Intern(far), mesh));
 
         var s = await Scrape.TakeAsync(metrics);
         Assert.Equal(2, s.Value("calico_bgp_rib_unresolved_routes", ("table", "master")));
@@ -231,7 +231,7 @@ public class DaemonMetricsTests
         Assert.Equal(0, s.Value("calico_bgp_rib_next_hop_refreshes_total", ("table", "master")));
 
         // A route to the far next hop arrives: the cache looks again and it resolves.
-        table.Update(new Route(Prefix.Parse("10.225.0.4/32"), table.Attributes.Intern(new PathAttributes { Source = RouteSource.Static, Dest = RouteDest.Router, Gateway = IpAddr.Parse("10.0.0.1"), Interface = "eth0" }), direct));
+        table.Update(Route.Create(Prefix.Parse("10.225.0.4/32"), table.Attributes.Intern(new PathAttributes { Source = RouteSource.Static, Dest = RouteDest.Router, Gateway = IpAddr.Parse("10.0.0.1"), Interface = "eth0" }), direct));
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
         while (table.Hosts.Refreshes == 0 && DateTime.UtcNow < deadline)
             await Task.Delay(10);

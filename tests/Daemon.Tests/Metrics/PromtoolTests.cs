@@ -26,7 +26,7 @@ public class PromtoolTests
         var static1 = new FakeProtocol("static1", "Static", source.Table, time, 200);
         static1.Set(ProtocolState.Up);
         source.ProtocolList.AddRange([kernel, static1, bgp]);
-        source.Table.Update(new Route(Prefix.Parse("10.60.1.0/24"), source.Table.Attributes.Intern(new PathAttributes { Source = RouteSource.Static, Dest = RouteDest.Blackhole }), static1));
+        source.Table.Update(Route.Create(Prefix.Parse("10.60.1.0/24"), source.Table.Attributes.Intern(new PathAttributes { Source = RouteSource.Static, Dest = RouteDest.Blackhole }), static1));
         using var journal = source.Table.SubscribeJournal("kernel1");
         var metrics = new DaemonMetrics(source, time);
 
