@@ -56,7 +56,7 @@ public class RibBenchmarks
         return (after - before) / (double)prefixes.Length;
     }
 
-    [IterationSetup(Target = nameof(InsertFullTable))]
+    [IterationSetup(Targets = [nameof(InsertFullTable), nameof(InsertFullTableInBatches)])]
     public void NewTable()
     {
         _table = new RoutingTable();
@@ -70,6 +70,22 @@ public class RibBenchmarks
     {
         foreach (var p in _prefixes)
             _table.Update(Route.Create(p, _attrs, _peer));
+    }
+
+    /// <summary>
+    /// The same in batches of 1,000 (<see cref="RoutingTable.BeginBatch"/>: a peer's UPDATE of /24s
+    /// holds about that many), as the BGP importer puts each UPDATE in.
+    /// </summary>
+    [Benchmark(OperationsPerInvoke = FullTable)]
+    public void InsertFullTableInBatches()
+    {
+        for (var start = 0; start < _prefixes.Length; start += 1000)
+        {
+            using var batch = _table.BeginBatch();
+            var end = Math.Min(start + 1000, _prefixes.Length);
+            for (var i = start; i < end; i++)
+                _table.Update(Route.Create(_prefixes[i], _attrs, _peer));
+        }
     }
 
     /// <summary>Peer A's route for every prefix goes from better than B's to worse and back: the best changes each time.</summary>

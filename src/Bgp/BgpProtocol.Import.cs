@@ -49,8 +49,12 @@ public sealed partial class BgpProtocol
     /// <summary>Under <c>_adjRibIn.Sync</c>, so a next hop's new resolution (<see cref="ResolveAgain"/>) is never overtaken by an UPDATE resolved the old way.</summary>
     private void Apply(in UpdateMessage update, in DecodedAttributes d, in BgpCodec codec)
     {
-        foreach (var w in new NlriReader(update.Withdrawn, false, codec.ReceivesPathId(false)))
-            Withdraw(w);
+        if (!update.Withdrawn.IsEmpty)
+        {
+            using var batch = Table.BeginBatch();
+            foreach (var w in new NlriReader(update.Withdrawn, false, codec.ReceivesPathId(false)))
+                Withdraw(w);
+        }
         if (d.HasMpUnreach)
         {
             var v6 = d.MpUnreachFamily.Afi == Afi.Ipv6;
@@ -59,6 +63,7 @@ public sealed partial class BgpProtocol
                 // RFC 4724 §2: an MP_UNREACH_NLRI with no NLRI is the End-of-RIB of that family.
                 EndOfRib(v6);
             }
+            using var batch = Table.BeginBatch();
             foreach (var w in new NlriReader(d.MpUnreachNlri, v6, codec.ReceivesPathId(v6)))
                 Withdraw(w);
         }
@@ -75,6 +80,9 @@ public sealed partial class BgpProtocol
             else
                 attrs = Table.Attributes.Intern(ResolveNextHop(d.Attributes));
         }
+        // The prefixes of one UPDATE go into the table as one batch: the table's lock once, and its
+        // exporters woken once, per message instead of per prefix (bench/RESULTS-perf.md, thirteenth round).
+        using var announcements = Table.BeginBatch();
         foreach (var n in new NlriReader(update.Nlri, false, codec.ReceivesPathId(false)))
             Announce(n, attrs, withdrawAll, invalid, since);
         if (d.HasMpReach)

@@ -13,6 +13,8 @@ public sealed partial class RoutingTable
     private readonly Lock _writer = new();
     private HostCache? _hosts;
     private long _version;
+    // Batches open on the thread that holds the writer (BeginBatch); read without the lock only as a hint.
+    private int _batchDepth;
 
     public RoutingTable(string name = "master", AttributeCache? attributes = null)
     {
@@ -42,7 +44,47 @@ public sealed partial class RoutingTable
     public int PrefixCount => _entries.Count;
 
     /// <summary>Total changes published so far.</summary>
-    public long Version => Interlocked.Read(ref _version);
+    public long Version => Volatile.Read(ref _version);
+
+    /// <summary>Whether the calling thread holds the writer in a batch (<see cref="BeginBatch"/>).</summary>
+    private bool InBatch => Volatile.Read(ref _batchDepth) != 0 && _writer.IsHeldByCurrentThread;
+
+    /// <summary>
+    /// Holds the table's writer for a run of changes from this thread (one UPDATE's prefixes), until
+    /// the batch is disposed: <see cref="Update"/> and <see cref="Withdraw"/> then skip the lock, and
+    /// the journal wakes its readers once at the end instead of after every change (a fenced exchange
+    /// each, with the stores of the change before it still in flight). Other writers wait for the end,
+    /// as they would for one change; readers never wait. Keep a batch to synchronous work: nothing in
+    /// it may wait for another thread that changes this table.
+    /// </summary>
+    public WriteBatch BeginBatch()
+    {
+        _writer.Enter();
+        if (_batchDepth == 0)
+            _journal?.DeferWakes();
+        Volatile.Write(ref _batchDepth, _batchDepth + 1);
+        return new WriteBatch(this);
+    }
+
+    private void EndBatch()
+    {
+        if (!_writer.IsHeldByCurrentThread || _batchDepth == 0)
+            throw new SynchronizationLockException("The batch ended on a thread that does not hold it.");
+        Volatile.Write(ref _batchDepth, _batchDepth - 1);
+        if (_batchDepth == 0)
+            _journal?.WakeDeferred();
+        _writer.Exit();
+    }
+
+    /// <summary>A run of changes under the table's writer (<see cref="BeginBatch"/>); dispose it on the thread that began it.</summary>
+    public readonly struct WriteBatch : IDisposable
+    {
+        private readonly RoutingTable? _table;
+
+        internal WriteBatch(RoutingTable table) => _table = table;
+
+        public void Dispose() => _table?.EndBatch();
+    }
 
     public RouteEntry? Find(Prefix prefix) => _entries.Find(prefix);
 
@@ -63,41 +105,51 @@ public sealed partial class RoutingTable
     /// </summary>
     public RouteUpdate Update(Route route)
     {
+        if (InBatch)
+            return UpdateHeld(route);
         lock (_writer)
+            return UpdateHeld(route);
+    }
+
+    private RouteUpdate UpdateHeld(Route route)
+    {
+        var prefix = route.Prefix;
+        var hash = PrefixMap.Hash(prefix);
+        var cell = _entries.Locate(prefix, hash);
+        var old = _entries.EntryAt(cell);
+        var routes = old?.Payload;
+        var index = RouteList.IndexOfSlot(routes, route.Protocol, route.PathId);
+        if (index >= 0)
         {
-            var prefix = route.Prefix;
-            var hash = PrefixMap.Hash(prefix);
-            var cell = _entries.Locate(prefix, hash);
-            var old = _entries.EntryAt(cell);
-            var routes = old?.Payload;
-            var index = RouteList.IndexOfSlot(routes, route.Protocol, route.PathId);
-            if (index >= 0)
-            {
-                if (RouteList.At(routes!, index).SameContent(route))
-                    return RouteUpdate.Unchanged;
-                routes = RouteList.RemoveAt(routes!, index);
-            }
-            Publish(prefix, hash, cell, RouteList.Insert(routes, route));
-            return index >= 0 ? RouteUpdate.Replaced : RouteUpdate.Added;
+            if (RouteList.At(routes!, index).SameContent(route))
+                return RouteUpdate.Unchanged;
+            routes = RouteList.RemoveAt(routes!, index);
         }
+        Publish(prefix, hash, cell, RouteList.Insert(routes, route));
+        return index >= 0 ? RouteUpdate.Replaced : RouteUpdate.Added;
     }
 
     /// <summary>Removes the route of <paramref name="protocol"/> with <paramref name="pathId"/>; false when there was none.</summary>
     public bool Withdraw(Prefix prefix, Protocol protocol, uint pathId = 0)
     {
+        if (InBatch)
+            return WithdrawHeld(prefix, protocol, pathId);
         lock (_writer)
-        {
-            var hash = PrefixMap.Hash(prefix);
-            var cell = _entries.Locate(prefix, hash);
-            var old = _entries.EntryAt(cell);
-            if (old is null)
-                return false;
-            var index = RouteList.IndexOfSlot(old.Payload, protocol, pathId);
-            if (index < 0)
-                return false;
-            Publish(prefix, hash, cell, RouteList.RemoveAt(old.Payload!, index));
-            return true;
-        }
+            return WithdrawHeld(prefix, protocol, pathId);
+    }
+
+    private bool WithdrawHeld(in Prefix prefix, Protocol protocol, uint pathId)
+    {
+        var hash = PrefixMap.Hash(prefix);
+        var cell = _entries.Locate(prefix, hash);
+        var old = _entries.EntryAt(cell);
+        if (old is null)
+            return false;
+        var index = RouteList.IndexOfSlot(old.Payload, protocol, pathId);
+        if (index < 0)
+            return false;
+        Publish(prefix, hash, cell, RouteList.RemoveAt(old.Payload!, index));
+        return true;
     }
 
     /// <summary>Removes every route of <paramref name="protocol"/>; returns how many.</summary>
@@ -204,7 +256,10 @@ public sealed partial class RoutingTable
     /// </summary>
     private void Publish(in Prefix prefix, int hash, int cell, object? routes)
     {
-        var version = Interlocked.Increment(ref _version);
+        // Under the writer, the only one that changes it: a plain increment, published by a release
+        // store that the entry's own (volatile) publication follows.
+        var version = _version + 1;
+        Volatile.Write(ref _version, version);
         // A lone route that never was an entry becomes the entry itself; a removal's empty entry is
         // also the tombstone the map keeps, so each change costs one new object at most.
         var entry = RouteEntry.Seal(prefix, routes, version);

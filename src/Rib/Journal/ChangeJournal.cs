@@ -33,6 +33,8 @@ internal sealed class ChangeJournal
     private readonly Func<long> _oldestWanted;
     private TaskCompletionSource? _waiter;
     private long _head;
+    // The table's writer is in a batch: appends leave the waiter for WakeDeferred. Writer only.
+    private bool _deferWakes;
 
     private struct Slot
     {
@@ -81,9 +83,24 @@ internal sealed class ChangeJournal
         Volatile.Write(ref slot.Number, number);
         Volatile.Write(ref slot.Entry, entry);
         Volatile.Write(ref _head, entry.Version);
-        // A full fence after the head store (Interlocked), paired with the one in WaitTask: either the
-        // waiter sees the new head, or this sees the waiter and wakes it.
-        Interlocked.Exchange(ref _waiter, null)?.TrySetResult();
+        if (!_deferWakes)
+            Wake();
+    }
+
+    /// <summary>
+    /// A full fence after the head store (Interlocked), paired with the one in WaitTask: either the
+    /// waiter sees the new head, or this sees the waiter and wakes it.
+    /// </summary>
+    private void Wake() => Interlocked.Exchange(ref _waiter, null)?.TrySetResult();
+
+    /// <summary>From now until <see cref="WakeDeferred"/>, appends do not wake the readers (the table's batch). Writer only.</summary>
+    public void DeferWakes() => _deferWakes = true;
+
+    /// <summary>Ends <see cref="DeferWakes"/>: wakes the readers once for every change appended since. Writer only.</summary>
+    public void WakeDeferred()
+    {
+        _deferWakes = false;
+        Wake();
     }
 
     /// <summary>
