@@ -164,8 +164,9 @@ public sealed partial class UpdateGroup
                 m.Protocol.Stats.AddExported(exported - m.ReportedExported);
                 m.ReportedExported = exported;
             }
-            if (outcomes)
-                m.Protocol.Stats.AddExportOutcomes(_passRejected, _passFiltered, _passWithdrawsReceived);
+            if (outcomes || m.PassSelfRejected != 0)
+                m.Protocol.Stats.AddExportOutcomes(_passRejected + m.PassSelfRejected, _passFiltered, _passWithdrawsReceived);
+            m.PassSelfRejected = 0;
         }
         _passRejected = _passFiltered = _passWithdrawsReceived = 0;
         Emit();

@@ -37,6 +37,9 @@ public sealed class UpdateGroupMember
     internal bool EndOfRibQueued { get; set; }
     /// <summary>The exported-route count last added to the protocol's statistics.</summary>
     internal long ReportedExported { get; set; }
+
+    /// <summary>Routes of this member's own refused to it in the group's pass so far (its split horizon), added to its stats when the pass ends. Under the group's lock.</summary>
+    internal long PassSelfRejected { get; set; }
     /// <summary>Paths changed while the member was over its limit (null: not behind).</summary>
     internal HashSet<Nlri>? Dirty { get; set; }
 
