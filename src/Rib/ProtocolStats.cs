@@ -79,12 +79,10 @@ public sealed class ProtocolStats
         Interlocked.Increment(ref _importUpdatesIgnored);
     }
 
-    public void CountExportUpdateRejected() => Interlocked.Increment(ref _exportUpdatesRejected);
-
     /// <summary>
-    /// Export outcomes an update group gathered over one pass for all its members alike (refused by
-    /// the session rules, filtered, withdrawals offered), added at once: per route and member they
-    /// were an interlocked add each, routes × members of them in a full mesh.
+    /// Export outcomes an update group gathered over one pass (refused by the session rules, a
+    /// member's own routes included, filtered, withdrawals offered), added at once: per route and
+    /// member they were an interlocked add each, routes × members of them in a full mesh.
     /// </summary>
     public void AddExportOutcomes(long rejected, long filtered, long withdrawsReceived)
     {

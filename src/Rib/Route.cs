@@ -74,8 +74,6 @@ public abstract class Route : RouteEntry
     private static uint SinceSeconds(DateTimeOffset time) =>
         (uint)Math.Clamp((time.UtcTicks - SinceEpochTicks) / TimeSpan.TicksPerSecond, 0, uint.MaxValue);
 
-    private protected byte PrefixLength => _prefixLength;
-
     public PathAttributes Attributes => _attributes;
     public Protocol Protocol => _protocol;
     /// <summary>ADD-PATH path identifier as received (RFC 7911); 0 without ADD-PATH.</summary>
@@ -129,11 +127,11 @@ public abstract class Route : RouteEntry
     {
         private readonly uint _address = (uint)prefix.Lo;
 
-        public override Prefix Prefix => new(0, _address, PrefixLength, false);
+        public override Prefix Prefix => new(0, _address, _prefixLength, false);
 
         /// <summary>Whether the route is for <paramref name="prefix"/>, without building a <see cref="Rib.Prefix"/>.</summary>
         internal override bool IsFor(in Prefix prefix) =>
-            _address == prefix.Lo && prefix.Hi == 0 && PrefixLength == prefix.Length && !prefix.IsV6;
+            _address == prefix.Lo && prefix.Hi == 0 && _prefixLength == prefix.Length && !prefix.IsV6;
     }
 
     /// <summary>An IPv6 route: the address in two words.</summary>
@@ -143,9 +141,9 @@ public abstract class Route : RouteEntry
         private readonly ulong _hi = prefix.Hi;
         private readonly ulong _lo = prefix.Lo;
 
-        public override Prefix Prefix => new(_hi, _lo, PrefixLength, true);
+        public override Prefix Prefix => new(_hi, _lo, _prefixLength, true);
 
         internal override bool IsFor(in Prefix prefix) =>
-            _lo == prefix.Lo && _hi == prefix.Hi && PrefixLength == prefix.Length && prefix.IsV6;
+            _lo == prefix.Lo && _hi == prefix.Hi && _prefixLength == prefix.Length && prefix.IsV6;
     }
 }

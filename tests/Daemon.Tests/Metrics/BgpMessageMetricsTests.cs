@@ -99,7 +99,7 @@ public class BgpMessageMetricsTests
         bgp.Stats.CountImportUpdateIgnored();
         bgp.Stats.CountImportUpdateRejected();
         bgp.Stats.CountImportWithdraw(false);
-        bgp.Stats.CountExportUpdateRejected();
+        bgp.Stats.AddExportOutcomes(rejected: 1, filtered: 0, withdrawsReceived: 0);
         bgp.Stats.CountExportUpdate(false);
         var s = await Scrape.TakeAsync(metrics);
         const string P = "Mesh_10_0_0_5";
