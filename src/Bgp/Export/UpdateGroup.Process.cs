@@ -89,7 +89,7 @@ public sealed partial class UpdateGroup
         if (prefix.IsV6 ? !Key.Options.Ipv6 : !Key.Options.Ipv4)
             return false;
         _desired.Clear();
-        Desired(entry, _desired);
+        Desired(entry, prefix.IsV6, _desired);
         return Store(index, prefix, CollectionsMarshal.AsSpan(_desired));
     }
 

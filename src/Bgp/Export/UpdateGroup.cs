@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using Calico.Bgp.Rib;
 using Calico.Bgp.Speaker.Wire;
 
@@ -152,8 +153,12 @@ public sealed partial class UpdateGroup
         return w.WrittenSpan.ToArray();
     }
 
-    /// <summary>The paths the members should have for a prefix whose routes are <paramref name="entry"/>: the best route, or every route with ADD-PATH.</summary>
-    private void Desired(RouteEntry? entry, List<PathOut> into)
+    /// <summary>
+    /// The paths the members should have for a prefix (of the family <paramref name="v6"/> says) whose
+    /// routes are <paramref name="entry"/>: the best route, or every route with ADD-PATH. The family comes
+    /// from the caller, which has the prefix: a route's prefix is built from its fields at each ask.
+    /// </summary>
+    private void Desired(RouteEntry? entry, bool v6, List<PathOut> into)
     {
         if (entry is null || entry.IsEmpty)
         {
@@ -161,16 +166,16 @@ public sealed partial class UpdateGroup
             _passWithdrawsReceived++;
             return;
         }
-        if (Codec.SendsPathId(entry.Prefix.IsV6))
+        if (Codec.SendsPathId(v6))
         {
             for (var i = 0; i < entry.Count; i++)
-                Want(entry[i], into);
+                Want(entry[i], v6, into);
         }
         else
-            Want(entry.Best!, into);
+            Want(entry.Best!, v6, into);
     }
 
-    private void Want(Route route, List<PathOut> into)
+    private void Want(Route route, bool v6, List<PathOut> into)
     {
         var attrs = Key.Table.Attributes;
         var prepared = PrepareOnce(route);
@@ -188,7 +193,7 @@ public sealed partial class UpdateGroup
         // Never back to the member it came from (BIRD's bgp_import_control): rejected for that one,
         // counted for the pass (added once in Finish: an interlocked add per route was 5 % of P1's
         // export, where the feeding peer shares the monitor's group).
-        foreach (var m in _members)
+        foreach (var m in CollectionsMarshal.AsSpan(_members))
         {
             if (ReferenceEquals(m.Protocol, route.Protocol))
             {
@@ -212,7 +217,7 @@ public sealed partial class UpdateGroup
             return;
         }
         var wire = WireOnce(accepted);
-        if (LacksV6NextHop(route.Prefix, wire))
+        if (LacksV6NextHop(v6, wire))
             return;
         into.Add(new PathOut(route, 0, wire));
     }
@@ -236,5 +241,5 @@ public sealed partial class UpdateGroup
     }
 
     /// <summary>An IPv6 route needs an IPv6 next hop for MP_REACH_NLRI (RFC 2545 §3).</summary>
-    private static bool LacksV6NextHop(Prefix prefix, PathAttributes a) => prefix.IsV6 && a.NextHop is not { IsV6: true };
+    private static bool LacksV6NextHop(bool v6, PathAttributes a) => v6 && a.NextHop is not { IsV6: true };
 }
