@@ -63,17 +63,22 @@ public sealed partial class BgpProtocol
                 // RFC 4724 §2: an MP_UNREACH_NLRI with no NLRI is the End-of-RIB of that family.
                 EndOfRib(v6);
             }
-            using var batch = Table.BeginBatch();
-            foreach (var w in new NlriReader(d.MpUnreachNlri, v6, codec.ReceivesPathId(v6)))
-                Withdraw(w);
+            if (!d.MpUnreachNlri.IsEmpty)
+            {
+                using var batch = Table.BeginBatch();
+                foreach (var w in new NlriReader(d.MpUnreachNlri, v6, codec.ReceivesPathId(v6)))
+                    Withdraw(w);
+            }
         }
+        if (update.Nlri.IsEmpty && !d.HasMpReach)
+            return;
         var invalid = d.Action == ErrorAction.TreatAsWithdraw;
         var withdrawAll = invalid;
         // One clock read per UPDATE, not per prefix (a full table is a million reads otherwise): the
         // routes of one message arrived together.
         var since = Time.GetUtcNow();
         PathAttributes? attrs = null;
-        if (!withdrawAll && (!update.Nlri.IsEmpty || d.HasMpReach))
+        if (!withdrawAll)
         {
             if (IsLooped(d.Attributes))
                 withdrawAll = true;
