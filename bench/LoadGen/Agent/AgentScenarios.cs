@@ -87,14 +87,32 @@ public static class AgentScenarios
         await sender.SendAsync(eor).ConfigureAwait(false);
         var sent = h.Elapsed;
         var done = await h.WaitAsync(() => monitorCounter.ReachedAt != 0, timeout, everyMs: 20).ConfigureAwait(false);
+        var received = monitorCounter.Count;
+        var updates = monitorCounter.Updates;
+        var generatorCpu = h.CpuSinceGo;
+        // Then the feeding peer goes away (its socket closed, as when its node restarts): the DUT must
+        // withdraw every prefix from the monitor. The driver reads the DUT's peak RSS before this.
+        AgentHost.Say("CONVERGED");
+        AgentHost.WaitFor("WITHDRAW");
+        double? withdrawSeconds = null;
+        if (done)
+        {
+            var closed = Stopwatch.GetTimestamp();
+            await sender.DisposeAsync().ConfigureAwait(false);
+            if (await h.WaitAsync(() => monitorCounter.EmptiedAt != 0, timeout, everyMs: 20).ConfigureAwait(false))
+                withdrawSeconds = Stopwatch.GetElapsedTime(closed, monitorCounter.EmptiedAt).TotalSeconds;
+        }
         return new()
         {
             ["finished"] = done,
             ["seconds"] = done ? h.SinceGo(monitorCounter.ReachedAt) : null,
-            ["received"] = monitorCounter.Count,
+            ["received"] = received,
             ["messagesSent"] = messages,
             ["sendSeconds"] = sent,
-            ["monitorUpdates"] = monitorCounter.Updates,
+            ["monitorUpdates"] = updates,
+            ["withdrawSeconds"] = withdrawSeconds,
+            ["withdrawnLeft"] = monitorCounter.Count,
+            ["generatorCpuSeconds"] = generatorCpu,
         };
     }
 

@@ -54,6 +54,8 @@ public sealed class BgpSpeaker : IAsyncDisposable
     /// <summary>Set when the connection dies; the runner reports it instead of waiting forever.</summary>
     public string? Failure { get; private set; }
 
+    private int _disposed;
+
     public Task Established => _established.Task;
 
     /// <summary>
@@ -231,8 +233,11 @@ public sealed class BgpSpeaker : IAsyncDisposable
         await SendAsync(ka.WrittenMemory).ConfigureAwait(false);
     }
 
+    /// <summary>Closes the session (the socket, no NOTIFICATION: a peer that went away); a later dispose does nothing more.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
         await _stop.CancelAsync().ConfigureAwait(false);
         _socket?.Dispose();
         foreach (var t in (Task?[])[_loop, _keepalives])

@@ -20,6 +20,7 @@ public sealed class PrefixCounter
     private readonly Dictionary<ulong, long>? _withdrawnAt;
     private int _count;
     private long _reachedAt;
+    private long _emptiedAt;
 
     public PrefixCounter(int target, bool trackTimes = false)
     {
@@ -38,6 +39,9 @@ public sealed class PrefixCounter
 
     /// <summary>Stopwatch timestamp when the count first reached the target, or 0.</summary>
     public long ReachedAt => Volatile.Read(ref _reachedAt);
+
+    /// <summary>Stopwatch timestamp when the count, having reached the target, first fell back to 0 (every prefix withdrawn), or 0.</summary>
+    public long EmptiedAt => Volatile.Read(ref _emptiedAt);
 
     public long Updates { get; private set; }
     public long Announcements { get; private set; }
@@ -121,7 +125,8 @@ public sealed class PrefixCounter
                 if (_present.Remove(key))
                 {
                     _withdrawnAt?.TryAdd(key, now);
-                    Interlocked.Decrement(ref _count);
+                    if (Interlocked.Decrement(ref _count) == 0 && _reachedAt != 0 && _emptiedAt == 0)
+                        Volatile.Write(ref _emptiedAt, now);
                 }
             }
         }

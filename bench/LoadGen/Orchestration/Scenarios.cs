@@ -45,7 +45,7 @@ public sealed class Scenarios(BenchOptions options)
 
     public Task<Measurement> PassThroughAsync(DutKind kind, int count, bool v6, int timeoutSeconds) =>
         RunAsync("P1", I($"{count} {(v6 ? "IPv6 /48" : "IPv4 /24")}"), kind, DutRole.PassThrough, 2, v6, "p1",
-            [I($"count={count}"), v6 ? "v6" : "v4=1", I($"timeout={timeoutSeconds}")], TimeSpan.FromSeconds(timeoutSeconds + 60));
+            [I($"count={count}"), v6 ? "v6" : "v4=1", I($"timeout={timeoutSeconds}")], TimeSpan.FromSeconds((2 * timeoutSeconds) + 60), withdrawPhase: true);
 
     public Task<Measurement> ReflectorAsync(DutKind kind, int clients, int timeoutSeconds) =>
         RunAsync("P2", I($"K={clients}"), kind, DutRole.Reflector, clients, false, "p2",
@@ -193,7 +193,13 @@ public sealed class Scenarios(BenchOptions options)
         return den == 0 ? 0 : s.Sum(x => (x.T - mt) * (x.Rss - mr)) / den;
     }
 
-    private async Task<Measurement> RunAsync(string scenario, string label, DutKind kind, DutRole role, int peers, bool v6, string agentScenario, string[] agentArgs, TimeSpan resultTimeout)
+    /// <param name="withdrawPhase">
+    /// P1's second phase: the agent says CONVERGED once the monitor holds every prefix, this driver reads
+    /// the DUT's peak RSS and CPU there (the table's), then says WITHDRAW and the agent closes the feeding
+    /// session. The DUT's peak RSS over the whole run and its CPU for the withdrawal go into the result as
+    /// <c>withdrawPeakRssMiB</c> and <c>withdrawCpuSeconds</c>, beside the agent's <c>withdrawSeconds</c>.
+    /// </param>
+    private async Task<Measurement> RunAsync(string scenario, string label, DutKind kind, DutRole role, int peers, bool v6, string agentScenario, string[] agentArgs, TimeSpan resultTimeout, bool withdrawPhase = false)
     {
         var runs = new List<RunResult>();
         for (var r = 0; r < options.Runs; r++)
@@ -204,9 +210,26 @@ public sealed class Scenarios(BenchOptions options)
             await agent.ExpectAsync("READY", ReadyTimeout, dut).ConfigureAwait(false);
             var cpu0 = dut.CpuSeconds();
             await agent.SayAsync("GO").ConfigureAwait(false);
-            var res = await agent.ResultAsync(resultTimeout, dut).ConfigureAwait(false);
-            var cpu = dut.CpuSeconds() - cpu0;
-            var hwm = dut.StatusMiB("VmHWM");
+            double cpu, hwm;
+            JsonElement res;
+            if (withdrawPhase)
+            {
+                await agent.ExpectAsync("CONVERGED", resultTimeout, dut).ConfigureAwait(false);
+                cpu = dut.CpuSeconds() - cpu0;
+                hwm = dut.StatusMiB("VmHWM");
+                await agent.SayAsync("WITHDRAW").ConfigureAwait(false);
+                var agentResult = await agent.ResultAsync(resultTimeout, dut).ConfigureAwait(false);
+                var merged = agentResult.Deserialize<Dictionary<string, JsonElement>>() ?? [];
+                merged["withdrawPeakRssMiB"] = JsonSerializer.SerializeToElement(dut.StatusMiB("VmHWM"));
+                merged["withdrawCpuSeconds"] = JsonSerializer.SerializeToElement(dut.CpuSeconds() - cpu0 - cpu);
+                res = JsonSerializer.SerializeToElement(merged);
+            }
+            else
+            {
+                res = await agent.ResultAsync(resultTimeout, dut).ConfigureAwait(false);
+                cpu = dut.CpuSeconds() - cpu0;
+                hwm = dut.StatusMiB("VmHWM");
+            }
             await dut.StopAsync().ConfigureAwait(false);
             var finished = !res.TryGetProperty("finished", out var f) || f.GetBoolean();
             double? seconds = res.TryGetProperty("seconds", out var s) && s.ValueKind == JsonValueKind.Number ? s.GetDouble() : null;
