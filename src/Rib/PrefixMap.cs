@@ -9,8 +9,10 @@ namespace Calico.Bgp.Rib;
 /// <para>One writer (the table's lock) and any number of readers that never lock and never wait.
 /// A cell is empty (never used) or holds its key's hash, number and whether the key is gone, packed
 /// in one word the writer writes with one volatile write: a reader sees all of a cell or none of it.
-/// The entry of a number is one with routes or an empty one (the removal as the journal records it)
-/// as a tombstone that remembers which key left. The writer grows or cleans the map by building a
+/// The entry of a number is its key's routes; once the key is gone (its cell marked), the last entry it
+/// had stays there as the tombstone that remembers which key left, so a removal allocates nothing here
+/// (the journal records it with an empty entry of its own, which dies young; bench/RESULTS-perf.md,
+/// fourteenth round). The writer grows or cleans the map by building a
 /// new array of cells and publishing it with one volatile write; it never changes an array after
 /// replacing it. A reader takes the array once and probes it with volatile reads.</para>
 /// <para>The cells hold no references, so the GC never marks through them (at a million routes the
@@ -110,13 +112,13 @@ internal sealed class PrefixMap
     public RouteEntry? Find(in Prefix prefix, int hash)
     {
         ReadIndex(prefix, hash, out _, out var entry);
-        return entry is EmptyRouteEntry ? null : entry;
+        return entry;
     }
 
     /// <summary>
-    /// A reader's probe: the number of <paramref name="prefix"/> and its entry or tombstone
-    /// (<paramref name="entry"/>), or -1 and null. Volatile reads, so any thread may probe while the
-    /// writer works.
+    /// A reader's probe: the number of <paramref name="prefix"/> (while it has an entry or a tombstone)
+    /// and its entry (null for a tombstone), or -1 and null. Volatile reads, so any thread may probe
+    /// while the writer works; the cell read is the moment the answer is for.
     /// </summary>
     private int ReadIndex(in Prefix prefix, int hash, out int number, out RouteEntry? entry)
     {
@@ -138,7 +140,11 @@ internal sealed class PrefixMap
                 entry = ReadEntry(number);
                 // Null or another key's: a number a rebuild freed since this array was replaced.
                 if (entry is not null && entry.IsFor(prefix))
+                {
+                    if (Cell.IsDead(cell))
+                        entry = null; // the key's tombstone: its last entry, kept for its number
                     return i;
+                }
             }
             if (++i == cells.Length)
                 i = 0;
@@ -276,8 +282,9 @@ internal sealed class PrefixMap
     }
 
     /// <summary>
-    /// Removes the entry for <paramref name="tombstone"/>'s prefix, leaving that empty entry as its
-    /// tombstone; false when there was none. Writer only.
+    /// Removes the entry for <paramref name="tombstone"/>'s prefix (an empty entry: the removal as the
+    /// journal records it), leaving the prefix's last entry in its number as its tombstone; false when
+    /// there was none. Writer only.
     /// </summary>
     public bool Remove(RouteEntry tombstone)
     {
@@ -292,6 +299,15 @@ internal sealed class PrefixMap
     /// As <see cref="Remove(RouteEntry, in Prefix, int)"/> at the cell <see cref="Locate"/> gave; returns
     /// the prefix's number, or -1 when it had no entry. Writer only.
     /// </summary>
+    /// <remarks>
+    /// The number's entry stays the prefix's last one, so the map allocates nothing for a removal and
+    /// keeps nothing that was not already there: a tombstone used to be the journal's empty entry, and
+    /// a withdrawn million-route table held a million of them (48 bytes each, promoted by the young
+    /// collections that ran meanwhile) until the next rebuild, while the routes they replaced were
+    /// garbage waiting for a full collection anyway (bench/RESULTS-perf.md, fourteenth round). Marking
+    /// the cell is the removal: a reader that read the cell live before it may still return the entry,
+    /// as it would have a moment earlier.
+    /// </remarks>
     public int Remove(RouteEntry tombstone, in Prefix prefix, int hash, int cell)
     {
         if (!tombstone.IsEmpty)
@@ -301,16 +317,46 @@ internal sealed class PrefixMap
         if (Cell.IsEmpty(c) || Cell.IsDead(c))
             return -1;
         var number = Cell.Number(c);
-        WriteEntry(number, tombstone);
         Volatile.Write(ref cells[cell], Cell.Of(hash, number, dead: true));
         Volatile.Write(ref _count, _count - 1);
         _tombstones++;
+        if (_shrinkDeferred == 0)
+            ShrinkIfSparse();
+        return number;
+    }
+
+    // Open DeferShrink scopes: while any is open, removals leave the array as it is.
+    private int _shrinkDeferred;
+
+    /// <summary>
+    /// Holds back the array's shrinking while a removal in bulk runs (a session's routes withdrawn):
+    /// shrunk as tombstones pass the entries, a withdrawn million-route table rebuilt at a half, a
+    /// quarter, an eighth… left, each time into a new array; once at the end, it rebuilds once, into
+    /// the array the survivors need. Dispose the scope to end it. Writer only.
+    /// </summary>
+    public ShrinkScope DeferShrink()
+    {
+        _shrinkDeferred++;
+        return new ShrinkScope(this);
+    }
+
+    /// <summary>The end of a <see cref="DeferShrink"/>: the shrink held back, if due, happens at its dispose.</summary>
+    public readonly struct ShrinkScope(PrefixMap map) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (--map._shrinkDeferred == 0)
+                map.ShrinkIfSparse();
+        }
+    }
+
+    private void ShrinkIfSparse()
+    {
         // Tombstones beyond the entries are mostly a full table withdrawn: give the memory back, in a
         // new order (removals in cell order leave one range of the old order, which the old order
         // would pack into one run of the smaller array).
         if (_tombstones > _count && _tombstones > MinCapacity)
             Rebuild(SlotsFor(_count), keepOrder: false);
-        return number;
     }
 
     /// <summary>
@@ -351,7 +397,7 @@ internal sealed class PrefixMap
     {
         var cell = Volatile.Read(ref cells[i]);
         number = Cell.Number(cell);
-        if (Cell.IsEmpty(cell) || Cell.IsDead(cell) || ReadEntry(number) is not { } entry || entry is EmptyRouteEntry)
+        if (Cell.IsEmpty(cell) || Cell.IsDead(cell) || ReadEntry(number) is not { } entry)
             return null;
         return Hash(entry.Prefix) == Cell.Hash(cell) ? entry : null;
     }

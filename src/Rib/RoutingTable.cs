@@ -196,8 +196,10 @@ public sealed partial class RoutingTable
         var n = 0;
         lock (_writer)
         {
-            // A removal may rebuild the map, but the walk holds the array it started with, which is never
-            // written again; each entry there is still current when reached, as only this loop changes them.
+            // The map shrinks once, at the end, not at every halving of what is left; the walk holds the
+            // array it started with, which a rebuild would leave unwritten; each entry there is still
+            // current when reached, as only this loop changes them.
+            using var shrink = _entries.DeferShrink();
             foreach (var entry in _entries.Entries())
             {
                 var payload = entry.Payload;

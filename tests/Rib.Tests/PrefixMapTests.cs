@@ -181,4 +181,121 @@ public class PrefixMapTests
         Assert.True(rebuilds > 10, $"only {rebuilds} rebuilds");
         Assert.Equal(stable.Length, map.Count);
     }
+
+    [Fact]
+    public void A_removed_prefix_keeps_its_last_entry_as_its_tombstone_but_is_gone_to_readers()
+    {
+        var map = new PrefixMap();
+        for (var i = 0; i < 100; i++)
+            map.Set(Entry(V4(i)));
+        var number = map.NumberOf(V4(7));
+
+        Assert.True(map.Remove(Gone(V4(7))));
+
+        Assert.Null(map.Find(V4(7)));
+        Assert.Equal(number, map.NumberOf(V4(7)));
+        Assert.DoesNotContain(map.Entries(), e => e.Prefix.Equals(V4(7)));
+        Assert.Equal(99, map.Count);
+        var hash = PrefixMap.Hash(V4(7));
+        Assert.Null(map.EntryAt(map.Locate(V4(7), hash)));
+        Assert.False(map.Remove(Gone(V4(7))));
+        // Back, it takes its own cell and number again.
+        var back = Entry(V4(7));
+        Assert.Equal(number, map.Set(back));
+        Assert.Same(back, map.Find(V4(7)));
+        Assert.Equal(100, map.Entries().Count());
+    }
+
+    [Fact]
+    public void A_deferred_shrink_waits_for_the_end_of_the_bulk_removal_and_then_happens_once()
+    {
+        var map = new PrefixMap();
+        for (var i = 0; i < 20_000; i++)
+            map.Set(Entry(V4(i)));
+        var full = map.Capacity;
+        using (map.DeferShrink())
+        {
+            for (var i = 100; i < 20_000; i++)
+                Assert.True(map.Remove(Gone(V4(i))));
+            Assert.Equal(full, map.Capacity);
+            for (var i = 0; i < 100; i++)
+                Assert.NotNull(map.Find(V4(i)));
+            Assert.Equal(150, map.NumberOf(V4(150)));
+        }
+        Assert.Equal(100, map.Count);
+        Assert.True(map.Capacity < full / 10, $"capacity {map.Capacity} of {full}");
+        for (var i = 0; i < 100; i++)
+            Assert.NotNull(map.Find(V4(i)));
+        Assert.Null(map.Find(V4(100)));
+        // The rebuild dropped the tombstones: their numbers go to new prefixes.
+        Assert.Equal(-1, map.NumberOf(V4(150)));
+        Assert.InRange(map.Set(Entry(V4(50_000))), 100, 19_999);
+    }
+
+    [Fact]
+    public async Task Readers_never_miss_a_stable_entry_while_a_table_is_withdrawn_in_bulk_and_comes_back()
+    {
+        var map = new PrefixMap();
+        var stable = Enumerable.Range(0, 2_000).Select(i => Entry(V4(i))).ToArray();
+        foreach (var e in stable)
+            map.Set(e);
+        var bulk = Enumerable.Range(1_000_000, 40_000).Select(i => V4(i)).ToArray();
+        var done = 0;
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
+
+        void Read(int seed)
+        {
+            var random = new Random(seed);
+            while (Volatile.Read(ref done) == 0)
+            {
+                var e = stable[random.Next(stable.Length)];
+                if (!ReferenceEquals(map.Find(e.Prefix), e))
+                    failures.Enqueue($"lost {e.Prefix}");
+                // A withdrawn prefix is never found with an entry that is not its own.
+                var p = bulk[random.Next(bulk.Length)];
+                if (map.Find(p) is { } found && !found.Prefix.Equals(p))
+                    failures.Enqueue($"{p} found as {found.Prefix}");
+                if (random.Next(256) == 0)
+                {
+                    var seen = new HashSet<Prefix>();
+                    foreach (var x in map.Entries())
+                    {
+                        if (!seen.Add(x.Prefix))
+                            failures.Enqueue($"twice {x.Prefix}");
+                    }
+                    if (!stable.All(s => seen.Contains(s.Prefix)))
+                        failures.Enqueue("a stable prefix missing from an enumeration");
+                }
+            }
+        }
+
+        var readers = Enumerable.Range(0, 2).Select(i => Task.Factory.StartNew(() => Read(i), TaskCreationOptions.LongRunning)).ToArray();
+        // A table filled, withdrawn in bulk (one shrink at the end), some of it back within the removal
+        // (its own cells and numbers taken back), three times over: the freed numbers go to other
+        // prefixes in the next round while readers may still probe the arrays before.
+        for (var round = 0; round < 3; round++)
+        {
+            foreach (var p in bulk)
+                map.Set(Entry(p));
+            using (map.DeferShrink())
+            {
+                foreach (var p in bulk)
+                    map.Remove(Gone(p));
+                for (var i = 0; i < bulk.Length; i += 7)
+                {
+                    var number = map.NumberOf(bulk[i]);
+                    if (map.Set(Entry(bulk[i])) != number)
+                        failures.Enqueue($"{bulk[i]} came back under another number");
+                }
+                for (var i = 0; i < bulk.Length; i += 7)
+                    map.Remove(Gone(bulk[i]));
+            }
+        }
+        Volatile.Write(ref done, 1);
+        await Task.WhenAll(readers);
+
+        Assert.Empty(failures);
+        Assert.Equal(stable.Length, map.Count);
+        Assert.All(bulk, p => Assert.Null(map.Find(p)));
+    }
 }
