@@ -365,6 +365,75 @@ public class UpdateGroupTests
     }
 
     /// <summary>
+    /// A resync bigger than one pass goes out in passes of a journal chunk (a withdrawn full table held
+    /// every NLRI and every UPDATE of one pass at once), and every withdrawal still goes before every
+    /// announcement: while the group is held, the table withdraws its 10,000 prefixes (the map forgets
+    /// them and their numbers), new prefixes take those numbers, and half the old prefixes come back
+    /// under new numbers after them. A withdrawal of a returning prefix's old slot in a later pass than
+    /// its announcement would leave the peer without it.
+    /// </summary>
+    [Fact]
+    public async Task A_resync_larger_than_a_pass_goes_out_in_passes_withdrawals_first()
+    {
+        var table = new RoutingTable();
+        var stat = new TestStatic(table);
+        var gate = Prefix.Parse("10.255.0.0/24");
+        var filter = new GateFilter(gate);
+        var registry = new UpdateGroupRegistry(journalCapacity: 16);
+        await using var peers = await StartAsync(table, registry, 1, export: filter);
+        var group = peers.Protocols[0].UpdateGroupMember!.Group;
+        static Prefix Old(int i) => Prefix.Parse($"10.{1 + (i >> 8)}.{i & 255}.0/24");
+        var expected = new HashSet<Nlri>();
+        for (var i = 0; i < 10_000; i++)
+        {
+            stat.AddBlackhole(Old(i).ToString());
+            expected.Add(new Nlri(Old(i)));
+        }
+        var held = new HashSet<Nlri>();
+        await ReadUpdatesAsync(peers.Remote[0], held, false, p => p.SetEquals(expected));
+        // Read before the group is held: it holds its lock while it waits in the filter.
+        long passes;
+        lock (group.Sync)
+            passes = group.EmittedPasses;
+
+        stat.AddBlackhole(gate.ToString());
+        await filter.Entered.Task.WaitAsync(TimeSpan.FromMinutes(1));
+        var oldNumbers = Enumerable.Range(0, 10_000).ToDictionary(i => i, i => table.NumberOf(Old(i)));
+        expected.Clear();
+        expected.Add(new Nlri(gate));
+        Assert.Equal(10_000, table.WithdrawAll(stat) - 1); // the gate went too
+        stat.AddBlackhole(gate.ToString());
+        for (var i = 0; i < 5_000; i++)
+        {
+            var p = Prefix.Parse($"10.{100 + (i >> 8)}.{i & 255}.0/24");
+            stat.AddBlackhole(p.ToString());
+            expected.Add(new Nlri(p));
+        }
+        var renumbered = 0;
+        for (var i = 0; i < 10_000; i += 2)
+        {
+            stat.AddBlackhole(Old(i).ToString());
+            expected.Add(new Nlri(Old(i)));
+            renumbered += table.NumberOf(Old(i)) != oldNumbers[i] ? 1 : 0;
+        }
+        // The case under test happened: returning prefixes hold numbers other than those the peer knows.
+        Assert.True(renumbered > 4_000, $"only {renumbered} of 5,000 returning prefixes were numbered anew");
+        filter.Release.Set();
+
+        await ReadUpdatesAsync(peers.Remote[0], held, false, p => p.SetEquals(expected));
+        var reader = Assert.Single(table.JournalReaders, r => r.Consumer == "bgp-group");
+        Assert.True(reader.OverflowCount > 0, "the held group should have fallen off the journal");
+        lock (group.Sync)
+            Assert.True(group.EmittedPasses - passes > 4, $"{group.EmittedPasses - passes} passes for the gate, a resync of 20,000 slots and prefixes, and after");
+        Assert.Equal(expected.Count, peers.Protocols[0].Stats.Exported);
+        // Nothing more is coming: a route added now is the next thing the peer hears.
+        stat.AddBlackhole("10.254.0.0/24");
+        expected.Add(new Nlri(Prefix.Parse("10.254.0.0/24")));
+        await ReadUpdatesAsync(peers.Remote[0], held, false, p => p.Count == expected.Count);
+        Assert.Equal(expected, held);
+    }
+
+    /// <summary>
     /// Random churn of two sources over a table whose map keeps forgetting prefixes and giving their
     /// numbers to new ones (most of the table withdrawn, then new prefixes added). Both groups are held
     /// in their export filter for half the rounds, so they meet numbers that changed hands while they
