@@ -197,7 +197,8 @@ public sealed class Scenarios(BenchOptions options)
     /// P1's second phase: the agent says CONVERGED once the monitor holds every prefix, this driver reads
     /// the DUT's peak RSS and CPU there (the table's), then says WITHDRAW and the agent closes the feeding
     /// session. The DUT's peak RSS over the whole run and its CPU for the withdrawal go into the result as
-    /// <c>withdrawPeakRssMiB</c> and <c>withdrawCpuSeconds</c>, beside the agent's <c>withdrawSeconds</c>.
+    /// <c>withdrawPeakRssMiB</c> and <c>withdrawCpuSeconds</c>, beside the agent's <c>withdrawSeconds</c>, and
+    /// its RSS a second later as <c>rssAfterWithdrawMiB</c> (what it gave back).
     /// </param>
     private async Task<Measurement> RunAsync(string scenario, string label, DutKind kind, DutRole role, int peers, bool v6, string agentScenario, string[] agentArgs, TimeSpan resultTimeout, bool withdrawPhase = false)
     {
@@ -222,6 +223,9 @@ public sealed class Scenarios(BenchOptions options)
                 var merged = agentResult.Deserialize<Dictionary<string, JsonElement>>() ?? [];
                 merged["withdrawPeakRssMiB"] = JsonSerializer.SerializeToElement(dut.StatusMiB("VmHWM"));
                 merged["withdrawCpuSeconds"] = JsonSerializer.SerializeToElement(dut.CpuSeconds() - cpu0 - cpu);
+                // What the DUT gives back once the table is gone: its RSS a second after the last withdrawal.
+                await Task.Delay(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+                merged["rssAfterWithdrawMiB"] = JsonSerializer.SerializeToElement(dut.StatusMiB("VmRSS"));
                 res = JsonSerializer.SerializeToElement(merged);
             }
             else
