@@ -153,7 +153,25 @@ public sealed partial class RoutingTable
     }
 
     /// <summary>Removes every route of <paramref name="protocol"/>; returns how many.</summary>
-    public int WithdrawAll(Protocol protocol) => RemoveWhere(protocol, staleOnly: false);
+    public int WithdrawAll(Protocol protocol) => Noticed(RemoveWhere(protocol, staleOnly: false));
+
+    /// <summary>The fewest routes a <see cref="WithdrawAll"/> or <see cref="WithdrawStale"/> removes for <see cref="BulkRemoved"/> to be raised.</summary>
+    public const int BulkRemovalNotice = 10_000;
+
+    /// <summary>
+    /// Raised, outside the table's lock, after <see cref="WithdrawAll"/> or <see cref="WithdrawStale"/>
+    /// removed at least <see cref="BulkRemovalNotice"/> routes (a peer with a big table went away),
+    /// with how many: the process may give the memory they held back (the GC frees it only at its next
+    /// full collection, which a quiet daemon may not have for hours; BIRD frees it at once).
+    /// </summary>
+    public event Action<int>? BulkRemoved;
+
+    private int Noticed(int removed)
+    {
+        if (removed >= BulkRemovalNotice)
+            BulkRemoved?.Invoke(removed);
+        return removed;
+    }
 
     /// <summary>Marks every route of <paramref name="protocol"/> stale (RFC 4724 §4.2, receiving speaker).</summary>
     public int MarkStale(Protocol protocol)
@@ -183,7 +201,7 @@ public sealed partial class RoutingTable
     }
 
     /// <summary>Removes the routes of <paramref name="protocol"/> still stale (End-of-RIB or restart timer, RFC 4724 §4.2).</summary>
-    public int WithdrawStale(Protocol protocol) => RemoveWhere(protocol, staleOnly: true);
+    public int WithdrawStale(Protocol protocol) => Noticed(RemoveWhere(protocol, staleOnly: true));
 
     /// <summary>
     /// Removes the routes of <paramref name="protocol"/> (only the stale ones with

@@ -79,4 +79,23 @@ public sealed class RoutingTableWithdrawAllTests
         Assert.False(Assert.Single(_table.Find(P(4))!.Routes).Stale);
         Assert.Equal(0, _table.WithdrawStale(_a));
     }
+
+    [Fact]
+    public void The_table_tells_of_bulk_removals_only_from_the_notice_size_up()
+    {
+        for (var i = 0; i < RoutingTable.BulkRemovalNotice; i++)
+            _table.Update(Route.Create(new Prefix(IpAddr.FromV4(0x0A000000u + ((uint)i << 8)), 24), _attrs, _a));
+        for (var i = 0; i < 100; i++)
+            _table.Update(Route.Create(new Prefix(IpAddr.FromV4(0x0B000000u + ((uint)i << 8)), 24), _attrs, _b));
+        var told = new List<int>();
+        _table.BulkRemoved += told.Add;
+
+        Assert.Equal(100, _table.WithdrawAll(_b));
+        Assert.Empty(told);
+        Assert.Equal(RoutingTable.BulkRemovalNotice, _table.MarkStale(_a));
+        Assert.Equal(RoutingTable.BulkRemovalNotice, _table.WithdrawStale(_a));
+        Assert.Equal([RoutingTable.BulkRemovalNotice], told);
+        Assert.Equal(0, _table.WithdrawAll(_a));
+        Assert.Single(told);
+    }
 }

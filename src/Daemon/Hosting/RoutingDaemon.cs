@@ -31,6 +31,7 @@ internal sealed partial class RoutingDaemon : IHostedService, IAsyncDisposable, 
     private readonly Speaker.Export.UpdateGroupRegistry _updateGroups = new();
     /// <summary>One timer for all BGP sessions' deadlines, rather than one per session.</summary>
     private readonly Speaker.Session.DeadlineScheduler _sessionTimers;
+    private readonly MemoryReturner _memory;
     private ListenBgpConfig? _listenConfig;
 
     public RoutingDaemon(CommandLine cl, ILoggerFactory loggers, TimeProvider time, IHostApplicationLifetime lifetime, Logging.ProtocolDebugSwitch debug)
@@ -43,6 +44,8 @@ internal sealed partial class RoutingDaemon : IHostedService, IAsyncDisposable, 
         _sessionTimers = new Speaker.Session.DeadlineScheduler(time);
         _lifetime = lifetime;
         Table = new RoutingTable("master");
+        _memory = new MemoryReturner(time, _log);
+        Table.BulkRemoved += _memory.Removed;
         StartedAt = time.GetUtcNow();
         LastReconfigured = StartedAt;
     }
@@ -152,6 +155,8 @@ internal sealed partial class RoutingDaemon : IHostedService, IAsyncDisposable, 
         _stopping.Dispose();
         _configLock.Dispose();
         _sessionTimers.Dispose();
+        Table.BulkRemoved -= _memory.Removed;
+        _memory.Dispose();
         if (_listener is not null)
             await _listener.DisposeAsync().ConfigureAwait(false);
     }
