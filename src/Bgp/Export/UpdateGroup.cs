@@ -107,6 +107,9 @@ public sealed partial class UpdateGroup
                         ProcessResync(resync, resyncNumbers);
                         resync.Clear();
                         resyncNumbers.Clear();
+                        // A whole table's lists are not kept for the next resync, which may never come.
+                        if (resync.Capacity > ChunkSize)
+                            (resync, resyncNumbers) = ([], []);
                     }
                     if (!_initialDone)
                     {
