@@ -388,6 +388,47 @@ internal sealed class PrefixMap
     }
 
     /// <summary>
+    /// The writer's own walk over the map's array: each live entry with its cell and hash, so the
+    /// writer changes it at that cell (<see cref="Set(RouteEntry, in Prefix, int, int)"/>,
+    /// <see cref="Remove(RouteEntry, in Prefix, int, int)"/>) without probing for it again. The array must
+    /// not be rebuilt meanwhile: add no prefix during the walk, and remove only inside a
+    /// <see cref="DeferShrink"/>. Then every live cell's number is its own key's, and the readers'
+    /// check of the entry's hash against the cell (<see cref="LiveAt"/>: a prefix hashed per entry, a
+    /// tenth of a withdrawn table's teardown) is not needed. Writer only.
+    /// </summary>
+    public WriterWalk WalkLive() => new(this);
+
+    /// <summary>A live cell met by <see cref="WalkLive"/>.</summary>
+    public readonly record struct LiveCell(RouteEntry Entry, int Cell, int Hash);
+
+    /// <summary>The enumerator of <see cref="WalkLive"/>.</summary>
+    public struct WriterWalk(PrefixMap map)
+    {
+        private readonly long[] _cells = map._layout.Cells;
+        private int _i = -1;
+
+        public LiveCell Current { get; private set; }
+
+        public readonly WriterWalk GetEnumerator() => this;
+
+        public bool MoveNext()
+        {
+            if (!ReferenceEquals(map._layout.Cells, _cells))
+                throw new InvalidOperationException("The prefix map was rebuilt during the writer's walk over it.");
+            while (++_i < _cells.Length)
+            {
+                var c = _cells[_i];
+                if (!Cell.IsEmpty(c) && !Cell.IsDead(c))
+                {
+                    Current = new LiveCell(map.WriterEntry(Cell.Number(c)), _i, Cell.Hash(c));
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
+    /// <summary>
     /// An enumeration's read of cell <paramref name="i"/>: its key's entry, or null for an empty cell,
     /// a tombstone, or a number that went to another key after <paramref name="cells"/> was replaced
     /// (that key's hash is not the cell's; it has its own cell in a newer array, not in this one). So a

@@ -180,8 +180,9 @@ public sealed partial class RoutingTable
         lock (_writer)
         {
             // Replacing entries leaves the map's array as it is (no key comes or goes), so walking it is safe.
-            foreach (var entry in _entries.Entries())
+            foreach (var live in _entries.WalkLive())
             {
+                var entry = live.Entry;
                 Route[]? routes = null;
                 for (var i = 0; i < entry.Count; i++)
                 {
@@ -194,7 +195,7 @@ public sealed partial class RoutingTable
                     }
                 }
                 if (routes is not null)
-                    Publish(entry.Prefix, RouteList.FromArray(routes, routes.Length, sort: true));
+                    Publish(entry.Prefix, live.Hash, live.Cell, RouteList.FromArray(routes, routes.Length, sort: true));
             }
         }
         return n;
@@ -214,19 +215,20 @@ public sealed partial class RoutingTable
         var n = 0;
         lock (_writer)
         {
-            // The map shrinks once, at the end, not at every halving of what is left; the walk holds the
-            // array it started with, which a rebuild would leave unwritten; each entry there is still
-            // current when reached, as only this loop changes them.
+            // The map shrinks once, at the end, not at every halving of what is left, so the walk is
+            // over the live array, each entry current when reached (only this loop changes them), and
+            // each change made at the cell the walk is at.
             using var shrink = _entries.DeferShrink();
-            foreach (var entry in _entries.Entries())
+            foreach (var live in _entries.WalkLive())
             {
+                var entry = live.Entry;
                 var payload = entry.Payload;
                 if (payload is Route one)
                 {
                     if (Goes(one, protocol, staleOnly))
                     {
                         n++;
-                        Publish(entry.Prefix, null);
+                        Publish(entry.Prefix, live.Hash, live.Cell, null);
                     }
                     continue;
                 }
@@ -254,7 +256,7 @@ public sealed partial class RoutingTable
                 if (kept is not null)
                 {
                     n += count - k;
-                    Publish(entry.Prefix, RouteList.FromArray(kept, k, sort: false));
+                    Publish(entry.Prefix, live.Hash, live.Cell, RouteList.FromArray(kept, k, sort: false));
                 }
             }
         }
@@ -263,12 +265,6 @@ public sealed partial class RoutingTable
 
     private static bool Goes(Route r, Protocol protocol, bool staleOnly) =>
         ReferenceEquals(r.Protocol, protocol) && (!staleOnly || r.Stale);
-
-    private void Publish(Prefix prefix, object? routes)
-    {
-        var hash = PrefixMap.Hash(prefix);
-        Publish(prefix, hash, _entries.Locate(prefix, hash), routes);
-    }
 
     /// <summary>
     /// Publishes the new routes of a prefix (whose map hash is <paramref name="hash"/>, at the map's

@@ -298,4 +298,36 @@ public class PrefixMapTests
         Assert.Equal(stable.Length, map.Count);
         Assert.All(bulk, p => Assert.Null(map.Find(p)));
     }
+
+    [Fact]
+    public void The_writers_walk_meets_each_live_entry_once_at_its_cell_and_refuses_a_rebuilt_array()
+    {
+        var map = new PrefixMap();
+        for (var i = 0; i < 1000; i++)
+            map.Set(Entry(V4(i)));
+        for (var i = 0; i < 1000; i += 3)
+            map.Remove(Gone(V4(i)));
+        var seen = new HashSet<Prefix>();
+        using (map.DeferShrink())
+        {
+            foreach (var live in map.WalkLive())
+            {
+                Assert.True(seen.Add(live.Entry.Prefix));
+                Assert.Equal(PrefixMap.Hash(live.Entry.Prefix), live.Hash);
+                Assert.Equal(map.Locate(live.Entry.Prefix, live.Hash), live.Cell);
+                // Removing at the walk's cell, as a bulk withdrawal does, leaves the walk going.
+                if (seen.Count % 2 == 0)
+                    Assert.True(map.Remove(Gone(live.Entry.Prefix), live.Entry.Prefix, live.Hash, live.Cell) >= 0);
+            }
+        }
+        Assert.Equal(666, seen.Count);
+        Assert.Equal(333, map.Count);
+
+        Assert.Throws<InvalidOperationException>(() =>
+        {
+            var next = 5000;
+            foreach (var live in map.WalkLive())
+                map.Set(Entry(V4(next++))); // growth rebuilds the array under the walk
+        });
+    }
 }
