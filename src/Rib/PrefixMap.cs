@@ -9,10 +9,8 @@ namespace Calico.Bgp.Rib;
 /// <para>One writer (the table's lock) and any number of readers that never lock and never wait.
 /// A cell is empty (never used) or holds its key's hash, number and whether the key is gone, packed
 /// in one word the writer writes with one volatile write: a reader sees all of a cell or none of it.
-/// The entry of a number is its key's routes; once the key is gone (its cell marked), the last entry it
-/// had stays there as the tombstone that remembers which key left, so a removal allocates nothing here
-/// (the journal records it with an empty entry of its own, which dies young; bench/RESULTS-perf.md,
-/// fourteenth round). The writer grows or cleans the map by building a
+/// The entry of a number is one with routes or an empty one (the removal as the journal records it)
+/// as a tombstone that remembers which key left. The writer grows or cleans the map by building a
 /// new array of cells and publishing it with one volatile write; it never changes an array after
 /// replacing it. A reader takes the array once and probes it with volatile reads.</para>
 /// <para>The cells hold no references, so the GC never marks through them (at a million routes the
@@ -112,13 +110,13 @@ internal sealed class PrefixMap
     public RouteEntry? Find(in Prefix prefix, int hash)
     {
         ReadIndex(prefix, hash, out _, out var entry);
-        return entry;
+        return entry is EmptyRouteEntry ? null : entry;
     }
 
     /// <summary>
-    /// A reader's probe: the number of <paramref name="prefix"/> (while it has an entry or a tombstone)
-    /// and its entry (null for a tombstone), or -1 and null. Volatile reads, so any thread may probe
-    /// while the writer works; the cell read is the moment the answer is for.
+    /// A reader's probe: the number of <paramref name="prefix"/> and its entry or tombstone
+    /// (<paramref name="entry"/>), or -1 and null. Volatile reads, so any thread may probe while the
+    /// writer works.
     /// </summary>
     private int ReadIndex(in Prefix prefix, int hash, out int number, out RouteEntry? entry)
     {
@@ -142,7 +140,7 @@ internal sealed class PrefixMap
                 if (entry is not null && entry.IsFor(prefix))
                 {
                     if (Cell.IsDead(cell))
-                        entry = null; // the key's tombstone: its last entry, kept for its number
+                        entry = null; // the key's tombstone (in a bulk removal, its last entry until the removal ends)
                     return i;
                 }
             }
@@ -282,9 +280,8 @@ internal sealed class PrefixMap
     }
 
     /// <summary>
-    /// Removes the entry for <paramref name="tombstone"/>'s prefix (an empty entry: the removal as the
-    /// journal records it), leaving the prefix's last entry in its number as its tombstone; false when
-    /// there was none. Writer only.
+    /// Removes the entry for <paramref name="tombstone"/>'s prefix, leaving that empty entry as its
+    /// tombstone; false when there was none. Writer only.
     /// </summary>
     public bool Remove(RouteEntry tombstone)
     {
@@ -299,15 +296,6 @@ internal sealed class PrefixMap
     /// As <see cref="Remove(RouteEntry, in Prefix, int)"/> at the cell <see cref="Locate"/> gave; returns
     /// the prefix's number, or -1 when it had no entry. Writer only.
     /// </summary>
-    /// <remarks>
-    /// The number's entry stays the prefix's last one, so the map allocates nothing for a removal and
-    /// keeps nothing that was not already there: a tombstone used to be the journal's empty entry, and
-    /// a withdrawn million-route table held a million of them (48 bytes each, promoted by the young
-    /// collections that ran meanwhile) until the next rebuild, while the routes they replaced were
-    /// garbage waiting for a full collection anyway (bench/RESULTS-perf.md, fourteenth round). Marking
-    /// the cell is the removal: a reader that read the cell live before it may still return the entry,
-    /// as it would have a moment earlier.
-    /// </remarks>
     public int Remove(RouteEntry tombstone, in Prefix prefix, int hash, int cell)
     {
         if (!tombstone.IsEmpty)
@@ -317,6 +305,13 @@ internal sealed class PrefixMap
         if (Cell.IsEmpty(c) || Cell.IsDead(c))
             return -1;
         var number = Cell.Number(c);
+        // In a bulk removal the key's last entry stays its tombstone until the removal ends (see
+        // DeferShrink): no object per removed prefix for a withdrawn table, which the shrink at the end
+        // then drops; otherwise the removal's empty entry is the tombstone, and the routes go at once.
+        if (_shrinkDeferred == 0)
+            WriteEntry(number, tombstone);
+        else
+            _bulkTombstones++;
         Volatile.Write(ref cells[cell], Cell.Of(hash, number, dead: true));
         Volatile.Write(ref _count, _count - 1);
         _tombstones++;
@@ -325,14 +320,20 @@ internal sealed class PrefixMap
         return number;
     }
 
-    // Open DeferShrink scopes: while any is open, removals leave the array as it is.
+    // Open DeferShrink scopes: while any is open, removals leave the array as it is, and the tombstones
+    // they leave (counted) are the keys' last entries.
     private int _shrinkDeferred;
+    private int _bulkTombstones;
 
     /// <summary>
     /// Holds back the array's shrinking while a removal in bulk runs (a session's routes withdrawn):
     /// shrunk as tombstones pass the entries, a withdrawn million-route table rebuilt at a half, a
     /// quarter, an eighth… left, each time into a new array; once at the end, it rebuilds once, into
-    /// the array the survivors need. Dispose the scope to end it. Writer only.
+    /// the array the survivors need. Meanwhile a removed key's tombstone is its last entry, not the
+    /// removal's empty entry: a million of those (48 bytes each, kept until the shrink) were most of a
+    /// withdrawn table's peak (bench/RESULTS-perf.md, fourteenth round). At the end, if no shrink is
+    /// due, the tombstones left become empty entries, so the routes (and the protocol they name) are
+    /// not kept. Dispose the scope to end it. Writer only.
     /// </summary>
     public ShrinkScope DeferShrink()
     {
@@ -346,7 +347,20 @@ internal sealed class PrefixMap
         public void Dispose()
         {
             if (--map._shrinkDeferred == 0)
-                map.ShrinkIfSparse();
+                map.EndBulkRemoval();
+        }
+    }
+
+    private void EndBulkRemoval()
+    {
+        ShrinkIfSparse(); // a rebuild drops every tombstone
+        if (_bulkTombstones == 0)
+            return;
+        _bulkTombstones = 0;
+        foreach (var c in _layout.Cells)
+        {
+            if (Cell.IsDead(c) && WriterEntry(Cell.Number(c)) is var last && last is not EmptyRouteEntry)
+                WriteEntry(Cell.Number(c), new EmptyRouteEntry(last.Prefix, last.Version));
         }
     }
 
@@ -438,7 +452,7 @@ internal sealed class PrefixMap
     {
         var cell = Volatile.Read(ref cells[i]);
         number = Cell.Number(cell);
-        if (Cell.IsEmpty(cell) || Cell.IsDead(cell) || ReadEntry(number) is not { } entry)
+        if (Cell.IsEmpty(cell) || Cell.IsDead(cell) || ReadEntry(number) is not { } entry || entry is EmptyRouteEntry)
             return null;
         return Hash(entry.Prefix) == Cell.Hash(cell) ? entry : null;
     }
@@ -500,6 +514,7 @@ internal sealed class PrefixMap
             fresh[i] = cell;
         }
         _tombstones = 0;
+        _bulkTombstones = 0;
         Volatile.Write(ref _layout, new Layout(fresh, order));
     }
 

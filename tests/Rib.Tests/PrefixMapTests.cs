@@ -183,7 +183,7 @@ public class PrefixMapTests
     }
 
     [Fact]
-    public void A_removed_prefix_keeps_its_last_entry_as_its_tombstone_but_is_gone_to_readers()
+    public void A_removed_prefix_is_gone_to_readers_and_keeps_its_cell_and_number_for_its_return()
     {
         var map = new PrefixMap();
         for (var i = 0; i < 100; i++)
@@ -329,5 +329,39 @@ public class PrefixMapTests
             foreach (var live in map.WalkLive())
                 map.Set(Entry(V4(next++))); // growth rebuilds the array under the walk
         });
+    }
+
+    [Fact]
+    public void A_bulk_removal_that_shrinks_nothing_keeps_no_route_alive()
+    {
+        var map = new PrefixMap();
+        for (var i = 0; i < 1000; i++)
+            map.Set(Entry(V4(i)));
+        var removed = RemoveSomeInBulk(map);
+
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        Assert.False(removed.IsAlive, "a removed route is still reachable from its tombstone");
+        // Still tombstones of their keys: the number stays, the key comes back to its cell.
+        Assert.Equal(100, map.NumberOf(V4(100)));
+        Assert.Null(map.Find(V4(100)));
+        Assert.Equal(100, map.Set(Entry(V4(100))));
+        Assert.Equal(901, map.Count);
+    }
+
+    /// <summary>Removes 100 of the map's prefixes in one bulk removal (too few to shrink it); a weak reference to one removed route.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private WeakReference RemoveSomeInBulk(PrefixMap map)
+    {
+        var weak = new WeakReference(map.Find(V4(100)));
+        var capacity = map.Capacity;
+        using (map.DeferShrink())
+        {
+            for (var i = 100; i < 200; i++)
+                Assert.True(map.Remove(Gone(V4(i))));
+        }
+        Assert.Equal(capacity, map.Capacity);
+        return weak;
     }
 }
