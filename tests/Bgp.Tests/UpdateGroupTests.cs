@@ -249,15 +249,28 @@ public class UpdateGroupTests
         }
     }
 
+    /// <summary>One peer whose group reads a journal of 16 changes and can be held in its export filter at <see cref="Gate"/>.</summary>
+    private static async Task<HeldGroup> StartHeldAsync()
+    {
+        var table = new RoutingTable();
+        var filter = new GateFilter(Gate);
+        var peers = await StartAsync(table, new UpdateGroupRegistry(journalCapacity: 16), 1, export: filter);
+        return new HeldGroup(table, new TestStatic(table), filter, peers);
+    }
+
+    private sealed record HeldGroup(RoutingTable Table, TestStatic Stat, GateFilter Filter, Peers Peers) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => Peers.DisposeAsync();
+    }
+
+    private static readonly Prefix Gate = Prefix.Parse("10.255.0.0/24");
+
     [Fact]
     public async Task A_group_that_falls_off_the_journal_resyncs_to_the_table()
     {
-        var table = new RoutingTable();
-        var stat = new TestStatic(table);
-        var gate = Prefix.Parse("10.255.0.0/24");
-        var filter = new GateFilter(gate);
-        var registry = new UpdateGroupRegistry(journalCapacity: 16);
-        await using var peers = await StartAsync(table, registry, 1, export: filter);
+        await using var setup = await StartHeldAsync();
+        var (table, stat, filter, peers) = setup;
+        var gate = Gate;
         var expected = new HashSet<Nlri>();
         for (var i = 0; i < 100; i++)
         {
@@ -375,12 +388,9 @@ public class UpdateGroupTests
     [Fact]
     public async Task A_resync_larger_than_a_pass_goes_out_in_passes_withdrawals_first()
     {
-        var table = new RoutingTable();
-        var stat = new TestStatic(table);
-        var gate = Prefix.Parse("10.255.0.0/24");
-        var filter = new GateFilter(gate);
-        var registry = new UpdateGroupRegistry(journalCapacity: 16);
-        await using var peers = await StartAsync(table, registry, 1, export: filter);
+        await using var setup = await StartHeldAsync();
+        var (table, stat, filter, peers) = setup;
+        var gate = Gate;
         var group = peers.Protocols[0].UpdateGroupMember!.Group;
         static Prefix Old(int i) => Prefix.Parse($"10.{1 + (i >> 8)}.{i & 255}.0/24");
         var expected = new HashSet<Nlri>();

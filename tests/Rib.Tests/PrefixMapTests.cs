@@ -117,33 +117,7 @@ public class PrefixMapTests
         foreach (var e in stable)
             map.Set(e);
         var churn = Enumerable.Range(1_000_000, 40_000).Select(i => Entry(V4(i))).ToArray();
-        var done = 0;
-        var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
-
-        void Read(int seed)
-        {
-            var random = new Random(seed);
-            while (Volatile.Read(ref done) == 0)
-            {
-                var e = stable[random.Next(stable.Length)];
-                if (!ReferenceEquals(map.Find(e.Prefix), e))
-                    failures.Enqueue($"lost {e.Prefix}");
-                // Every pass over the entries, taken while the array is swapped, sees each prefix once.
-                if (random.Next(256) == 0)
-                {
-                    var seen = new HashSet<Prefix>();
-                    foreach (var x in map.Entries())
-                    {
-                        if (!seen.Add(x.Prefix))
-                            failures.Enqueue($"twice {x.Prefix}");
-                    }
-                    if (!stable.All(s => seen.Contains(s.Prefix)))
-                        failures.Enqueue("a stable prefix missing from an enumeration");
-                }
-            }
-        }
-
-        var readers = Enumerable.Range(0, 2).Select(i => Task.Factory.StartNew(() => Read(i), TaskCreationOptions.LongRunning)).ToArray();
+        using var readers = new Readers(map, stable);
         var rebuilds = 0;
         // Two rounds of fill-then-empty: growth by rebuilds on the way up, shrinking ones on the way down,
         // and removals and re-adds of the same keys (tombstones taken back) in between.
@@ -174,10 +148,7 @@ public class PrefixMapTests
                 }
             }
         }
-        Volatile.Write(ref done, 1);
-        await Task.WhenAll(readers);
-
-        Assert.Empty(failures);
+        Assert.Empty(await readers.StopAsync());
         Assert.True(rebuilds > 10, $"only {rebuilds} rebuilds");
         Assert.Equal(stable.Length, map.Count);
     }
@@ -240,36 +211,14 @@ public class PrefixMapTests
         foreach (var e in stable)
             map.Set(e);
         var bulk = Enumerable.Range(1_000_000, 40_000).Select(i => V4(i)).ToArray();
-        var done = 0;
         var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
-
-        void Read(int seed)
+        using var readers = new Readers(map, stable, (random, lost) =>
         {
-            var random = new Random(seed);
-            while (Volatile.Read(ref done) == 0)
-            {
-                var e = stable[random.Next(stable.Length)];
-                if (!ReferenceEquals(map.Find(e.Prefix), e))
-                    failures.Enqueue($"lost {e.Prefix}");
-                // A withdrawn prefix is never found with an entry that is not its own.
-                var p = bulk[random.Next(bulk.Length)];
-                if (map.Find(p) is { } found && !found.Prefix.Equals(p))
-                    failures.Enqueue($"{p} found as {found.Prefix}");
-                if (random.Next(256) == 0)
-                {
-                    var seen = new HashSet<Prefix>();
-                    foreach (var x in map.Entries())
-                    {
-                        if (!seen.Add(x.Prefix))
-                            failures.Enqueue($"twice {x.Prefix}");
-                    }
-                    if (!stable.All(s => seen.Contains(s.Prefix)))
-                        failures.Enqueue("a stable prefix missing from an enumeration");
-                }
-            }
-        }
-
-        var readers = Enumerable.Range(0, 2).Select(i => Task.Factory.StartNew(() => Read(i), TaskCreationOptions.LongRunning)).ToArray();
+            // A withdrawn prefix is never found with an entry that is not its own.
+            var p = bulk[random.Next(bulk.Length)];
+            if (map.Find(p) is { } found && !found.Prefix.Equals(p))
+                lost.Enqueue($"{p} found as {found.Prefix}");
+        });
         // A table filled, withdrawn in bulk (one shrink at the end), some of it back within the removal
         // (its own cells and numbers taken back), three times over: the freed numbers go to other
         // prefixes in the next round while readers may still probe the arrays before.
@@ -291,9 +240,7 @@ public class PrefixMapTests
                     map.Remove(Gone(bulk[i]));
             }
         }
-        Volatile.Write(ref done, 1);
-        await Task.WhenAll(readers);
-
+        Assert.Empty(await readers.StopAsync());
         Assert.Empty(failures);
         Assert.Equal(stable.Length, map.Count);
         Assert.All(bulk, p => Assert.Null(map.Find(p)));
@@ -363,5 +310,55 @@ public class PrefixMapTests
         }
         Assert.Equal(capacity, map.Capacity);
         return weak;
+    }
+
+    /// <summary>
+    /// Two reader threads probing the map while a test's writer works: each stable entry is always found
+    /// as itself, and every pass over the entries (taken while the array may be swapped) sees each prefix
+    /// once and every stable one; <paramref name="check"/> adds a test's own probe.
+    /// </summary>
+    private sealed class Readers : IDisposable
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<string> _failures = new();
+        private readonly Task[] _threads;
+        private int _done;
+
+        public Readers(PrefixMap map, RouteEntry[] stable, Action<Random, System.Collections.Concurrent.ConcurrentQueue<string>>? check = null)
+        {
+            void Read(int seed)
+            {
+                var random = new Random(seed);
+                while (Volatile.Read(ref _done) == 0)
+                {
+                    var e = stable[random.Next(stable.Length)];
+                    if (!ReferenceEquals(map.Find(e.Prefix), e))
+                        _failures.Enqueue($"lost {e.Prefix}");
+                    check?.Invoke(random, _failures);
+                    if (random.Next(256) == 0)
+                    {
+                        var seen = new HashSet<Prefix>();
+                        foreach (var x in map.Entries())
+                        {
+                            if (!seen.Add(x.Prefix))
+                                _failures.Enqueue($"twice {x.Prefix}");
+                        }
+                        if (!stable.All(s => seen.Contains(s.Prefix)))
+                            _failures.Enqueue("a stable prefix missing from an enumeration");
+                    }
+                }
+            }
+
+            _threads = Enumerable.Range(0, 2).Select(i => Task.Factory.StartNew(() => Read(i), TaskCreationOptions.LongRunning)).ToArray();
+        }
+
+        /// <summary>Stops the readers; what they found wrong.</summary>
+        public async Task<string[]> StopAsync()
+        {
+            Volatile.Write(ref _done, 1);
+            await Task.WhenAll(_threads);
+            return [.. _failures];
+        }
+
+        public void Dispose() => Volatile.Write(ref _done, 1);
     }
 }
