@@ -12,6 +12,5 @@ internal sealed partial class RoutingDaemon
     /// freed regions: P2's peak RSS at K=100 and 500 fell by 2.4 and 8 MiB; at K=1000 the GC's
     /// steady state sets the peak either way (bench/RESULTS-perf.md, eighth round).
     /// </summary>
-    private static void ReturnStartupMemory() =>
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+    private static void ReturnStartupMemory() => MemoryReturner.CollectAndReturn();
 }
