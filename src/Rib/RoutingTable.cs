@@ -66,6 +66,25 @@ public sealed partial class RoutingTable
         return new WriteBatch(this);
     }
 
+    /// <summary>How many times the journal woke its readers (tests).</summary>
+    internal long JournalWakes => _journal?.Wakes ?? 0;
+
+    /// <summary>Changes a long batch makes between two wake-ups of the journal's readers (<see cref="WakeInLongBatch"/>).</summary>
+    private const int WakeEvery = 4096;
+
+    /// <summary>
+    /// A batch of many changes (a bulk removal) wakes the journal's readers every <see cref="WakeEvery"/>
+    /// changes, so on another core they work while it goes on, without a fenced wake-up per change; a
+    /// batch the caller opened around it keeps its own wake-up for its end. Under the writer, in a batch.
+    /// </summary>
+    private void WakeInLongBatch(ref int changes)
+    {
+        if (++changes % WakeEvery != 0 || _batchDepth != 1)
+            return;
+        _journal?.WakeDeferred();
+        _journal?.DeferWakes();
+    }
+
     private void EndBatch()
     {
         if (!_writer.IsHeldByCurrentThread || _batchDepth == 0)
@@ -177,7 +196,8 @@ public sealed partial class RoutingTable
     public int MarkStale(Protocol protocol)
     {
         var n = 0;
-        lock (_writer)
+        var changes = 0;
+        using (BeginBatch())
         {
             // Replacing entries leaves the map's array as it is (no key comes or goes), so walking it is safe.
             foreach (var live in _entries.WalkLive())
@@ -195,7 +215,10 @@ public sealed partial class RoutingTable
                     }
                 }
                 if (routes is not null)
+                {
                     Publish(entry.Prefix, live.Hash, live.Cell, RouteList.FromArray(routes, routes.Length, sort: true));
+                    WakeInLongBatch(ref changes);
+                }
             }
         }
         return n;
@@ -213,7 +236,8 @@ public sealed partial class RoutingTable
     private int RemoveWhere(Protocol protocol, bool staleOnly)
     {
         var n = 0;
-        lock (_writer)
+        var changes = 0;
+        using (BeginBatch())
         {
             // The map shrinks once, at the end, not at every halving of what is left, so the walk is
             // over the live array, each entry current when reached (only this loop changes them), and
@@ -229,6 +253,7 @@ public sealed partial class RoutingTable
                     {
                         n++;
                         Publish(entry.Prefix, live.Hash, live.Cell, null);
+                        WakeInLongBatch(ref changes);
                     }
                     continue;
                 }
@@ -257,6 +282,7 @@ public sealed partial class RoutingTable
                 {
                     n += count - k;
                     Publish(entry.Prefix, live.Hash, live.Cell, RouteList.FromArray(kept, k, sort: false));
+                    WakeInLongBatch(ref changes);
                 }
             }
         }

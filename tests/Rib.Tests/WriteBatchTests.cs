@@ -114,4 +114,34 @@ public class WriteBatchTests
         batch.Dispose();
         Assert.False(_table.Writer.IsHeldByCurrentThread);
     }
+
+    [Fact]
+    public void A_bulk_removal_wakes_the_readers_every_few_thousand_changes_but_not_inside_the_callers_batch()
+    {
+        for (var i = 0; i < 10_000; i++)
+            _table.Update(Route.Create(P(i), _attrs, _peer));
+        using var reader = _table.SubscribeJournal("test", capacity: 1 << 16);
+        reader.Resync(new List<RouteEntry>());
+        var buffer = new TableChange[20_000];
+
+        // Alone: woken as it goes (so readers on another core work meanwhile), not once per change.
+        var before = _table.JournalWakes;
+        Assert.Equal(10_000, _table.WithdrawAll(_peer));
+        Assert.InRange(_table.JournalWakes - before, 2, 4);
+        Assert.Equal(10_000, reader.TryRead(buffer));
+        Assert.All(buffer[..10_000], c => Assert.True(c.Entry.IsEmpty));
+
+        // Inside the caller's batch it leaves the wake-up to the batch's end: one for everything.
+        for (var i = 0; i < 10_000; i++)
+            _table.Update(Route.Create(P(i), _attrs, _other));
+        Assert.Equal(10_000, reader.TryRead(buffer));
+        before = _table.JournalWakes;
+        using (_table.BeginBatch())
+        {
+            Assert.Equal(10_000, _table.WithdrawAll(_other));
+            Assert.Equal(before, _table.JournalWakes);
+        }
+        Assert.Equal(before + 1, _table.JournalWakes);
+        Assert.Equal(10_000, reader.TryRead(buffer));
+    }
 }

@@ -91,7 +91,14 @@ internal sealed class ChangeJournal
     /// A full fence after the head store (Interlocked), paired with the one in WaitTask: either the
     /// waiter sees the new head, or this sees the waiter and wakes it.
     /// </summary>
-    private void Wake() => Interlocked.Exchange(ref _waiter, null)?.TrySetResult();
+    private void Wake()
+    {
+        Wakes++;
+        Interlocked.Exchange(ref _waiter, null)?.TrySetResult();
+    }
+
+    /// <summary>How many times the writer woke the readers (tests: one per change, or per batch). Writer only.</summary>
+    internal long Wakes { get; private set; }
 
     /// <summary>From now until <see cref="WakeDeferred"/>, appends do not wake the readers (the table's batch). Writer only.</summary>
     public void DeferWakes() => _deferWakes = true;
