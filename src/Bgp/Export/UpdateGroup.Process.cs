@@ -50,8 +50,7 @@ public sealed partial class UpdateGroup
     /// <remarks>
     /// In passes of at most <see cref="ChunkSize"/> prefixes, as the journal's changes are: one pass
     /// over a whole table held every prefix's NLRI in its batches and every UPDATE in one buffer (a
-    /// withdrawn million-route table: ~70 MiB more at its peak than the table itself, where BIRD 2 needs
-    /// nothing; bench/RESULTS-perf.md, fourteenth round). Every withdrawal goes before every
+    /// withdrawn million-route table: 45 MiB of the daemon's peak; bench/RESULTS-perf.md, fourteenth round). Every withdrawal goes before every
     /// announcement, as within one pass: a prefix the table numbers anew since the group last saw it
     /// leaves its old slot before a later pass announces it in its new one.
     /// </remarks>

@@ -9,8 +9,8 @@ namespace Calico.Bgp.Daemon.Hosting;
 /// </summary>
 /// <remarks>
 /// The routes of a peer that drops are garbage the GC frees only in a full collection, and a daemon
-/// that then allocates little may not have one for hours: after a million-route peer went away the
-/// daemon stayed at ~145 MiB where BIRD 2 was back at 7 (bench/RESULTS-perf.md, fourteenth round). The
+/// that then allocates little may not have one for hours: a second after a million-route peer went away
+/// the daemon was still at 179 MiB where BIRD 2 was back at 7 (bench/RESULTS-perf.md, fourteenth round). The
 /// collection waits <see cref="Settle"/> after the last such removal (the exports are still sending the
 /// withdrawals, and a peer rarely drops alone), and comes at most once per <see cref="MinInterval"/>,
 /// so a flapping big peer costs a full collection per interval at most.
@@ -41,9 +41,6 @@ internal sealed partial class MemoryReturner : IDisposable
         _timer = time.CreateTimer(static s => ((MemoryReturner)s!).Fire(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
-    /// <summary>How many collections ran (tests, debug).</summary>
-    public int Collections { get; private set; }
-
     /// <summary>A table removed <paramref name="routes"/> at once: (re)arms the collection.</summary>
     public void Removed(int routes)
     {
@@ -69,7 +66,6 @@ internal sealed partial class MemoryReturner : IDisposable
             removed = _removed;
             _removed = 0;
             _last = _time.GetUtcNow();
-            Collections++;
         }
         var before = GC.GetTotalMemory(false);
         _collect();
