@@ -38,6 +38,9 @@ internal static class Program
         if (cl.ParseOnly)
             return CheckConfig(cl);
 
+        // What the runtime's own start touched goes before the host's set-up adds to it: the start-up's
+        // peak RSS is the one a small daemon keeps as its high-water mark (P2 at K=100: 1.8 MiB less).
+        ImageResidency.Release();
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         ConfigureLogging(builder.Logging, cl);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));

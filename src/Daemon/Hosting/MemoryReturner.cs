@@ -79,10 +79,14 @@ internal sealed partial class MemoryReturner : IDisposable
     /// <summary>
     /// A blocking, compacting full collection that also decommits what it freed; then the C heap's
     /// free pages go back too (the Adj-RIB-Out's slot pages are native: a million routes' worth, freed
-    /// as the withdrawals went out, stayed in glibc's arena, ~12 MiB).
+    /// as the withdrawals went out, stayed in glibc's arena, ~12 MiB), and the pages of the image that
+    /// start-up or the removal touched and nothing runs now (<see cref="ImageResidency"/>).
     /// </summary>
     public static void CollectAndReturn()
     {
+        // The image first: the garbage of reading /proc goes with the rest, and the
+        // collection, which needs memory to compact into, runs with the process at its smallest.
+        ImageResidency.Release();
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         try
         {
