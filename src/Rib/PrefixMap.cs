@@ -312,13 +312,43 @@ internal sealed class PrefixMap
             WriteEntry(number, tombstone);
         else
             _bulkTombstones++;
-        Volatile.Write(ref cells[cell], Cell.Of(hash, number, dead: true));
-        Volatile.Write(ref _count, _count - 1);
-        _tombstones++;
+        Kill(cells, cell, hash, number);
         if (_shrinkDeferred == 0)
             ShrinkIfSparse();
         return number;
     }
+
+    /// <summary>Marks a live cell its key's tombstone. Writer only.</summary>
+    private void Kill(long[] cells, int cell, int hash, int number)
+    {
+        Volatile.Write(ref cells[cell], Cell.Of(hash, number, dead: true));
+        Volatile.Write(ref _count, _count - 1);
+        _tombstones++;
+    }
+
+    /// <summary>
+    /// Removes the live entry in <paramref name="cell"/> (from <see cref="Locate"/> or
+    /// <see cref="WalkLive"/>) inside a <see cref="DeferShrink"/>, leaving that entry as the key's
+    /// tombstone, and gives it as <paramref name="last"/>: the removal makes no object (the table's
+    /// journal records it by that entry). Returns the key's number. Writer only.
+    /// </summary>
+    public int RemoveInBulk(int cell, out RouteEntry last)
+    {
+        if (_shrinkDeferred == 0)
+            throw new InvalidOperationException("A removal in bulk runs inside DeferShrink.");
+        var cells = _layout.Cells;
+        var c = cells[cell];
+        if (Cell.IsEmpty(c) || Cell.IsDead(c))
+            throw new ArgumentException("The cell holds no live entry.", nameof(cell));
+        var number = Cell.Number(c);
+        last = WriterEntry(number);
+        _bulkTombstones++;
+        Kill(cells, cell, Cell.Hash(c), number);
+        return number;
+    }
+
+    /// <summary>Whether a <see cref="DeferShrink"/> is open: removals may use <see cref="RemoveInBulk"/>. Writer only.</summary>
+    public bool InBulkRemoval => _shrinkDeferred > 0;
 
     // Open DeferShrink scopes: while any is open, removals leave the array as it is, and the tombstones
     // they leave (counted) are the keys' last entries.

@@ -71,6 +71,38 @@ public sealed partial class RoutingTable
         }
     }
 
+    // Set while a bulk change runs (BeginBulkChange); completed and cleared at its end.
+    private TaskCompletionSource? _bulkChange;
+
+    /// <summary>
+    /// Completes when no bulk change runs (<see cref="WithdrawAll"/>, <see cref="WithdrawStale"/>,
+    /// <see cref="MarkStale"/>: a protocol's routes changed at once); completed when none does. A journal
+    /// reader due for a resync waits for it (<see cref="JournalReader.WaitAsync"/>).
+    /// </summary>
+    public Task BulkChangeDone => Volatile.Read(ref _bulkChange)?.Task ?? Task.CompletedTask;
+
+    /// <summary>Marks a bulk change until the scope is disposed (nested scopes are the outer one's). Under the writer.</summary>
+    internal BulkChange BeginBulkChange()
+    {
+        if (_bulkChange is not null)
+            return default;
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _bulkChange, done);
+        return new BulkChange(this, done);
+    }
+
+    /// <summary>The scope of <see cref="BeginBulkChange"/>.</summary>
+    internal readonly struct BulkChange(RoutingTable? table, TaskCompletionSource? done) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (table is null)
+                return;
+            Volatile.Write(ref table._bulkChange, null);
+            done!.TrySetResult();
+        }
+    }
+
     /// <summary>Called by readers after they advance or leave: wakes a waiting importer once the cork is off.</summary>
     internal void PokeCork()
     {

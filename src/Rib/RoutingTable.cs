@@ -199,6 +199,7 @@ public sealed partial class RoutingTable
         var changes = 0;
         using (BeginBatch())
         {
+            using var bulk = BeginBulkChange();
             // Replacing entries leaves the map's array as it is (no key comes or goes), so walking it is safe.
             foreach (var live in _entries.WalkLive())
             {
@@ -239,6 +240,7 @@ public sealed partial class RoutingTable
         var changes = 0;
         using (BeginBatch())
         {
+            using var bulk = BeginBulkChange();
             // The map shrinks once, at the end, not at every halving of what is left, so the walk is
             // over the live array, each entry current when reached (only this loop changes them), and
             // each change made at the cell the walk is at.
@@ -302,6 +304,16 @@ public sealed partial class RoutingTable
         // store that the entry's own (volatile) publication follows.
         var version = _version + 1;
         Volatile.Write(ref _version, version);
+        if (routes is null && _entries.InBulkRemoval)
+        {
+            // A removal in bulk (RemoveWhere): the map keeps the prefix's last entry as its tombstone and
+            // the journal records the removal by that entry, so a withdrawn table costs no object per
+            // prefix (bench/RESULTS-perf.md, fifteenth round).
+            var removed = _entries.RemoveInBulk(cell, out var last);
+            _journal?.AppendRemoval(last, removed, version);
+            _hosts?.Touch(prefix);
+            return;
+        }
         // A lone route that never was an entry becomes the entry itself; a removal's empty entry is
         // also the tombstone the map keeps, so each change costs one new object at most.
         var entry = RouteEntry.Seal(prefix, routes, version);

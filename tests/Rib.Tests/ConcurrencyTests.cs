@@ -76,6 +76,9 @@ public class ConcurrencyTests
                     case 2 when i % 1000 == 1:
                         _table.WithdrawStale(proto);
                         break;
+                    case 3 when i % 1000 == 2:
+                        _table.WithdrawAll(proto);
+                        break;
                     default:
                         _table.Update(Route.Create(p, attrs[rng.Next(attrs.Length)], proto, pathId: (uint)rng.Next(2)));
                         break;

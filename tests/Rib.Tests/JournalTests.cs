@@ -283,4 +283,111 @@ public class JournalTests
         Assert.Empty(_table.JournalReaders);
         Assert.Equal(0, _table.JournalCapacity);
     }
+
+    [Fact]
+    public void A_withdrawn_table_is_journalled_by_each_prefixs_last_entry_without_an_object_per_prefix()
+    {
+        const int Routes = 50_000;
+        using var reader = _table.SubscribeJournal("test", 1 << 16);
+        reader.Resync([]);
+        var numbers = new Dictionary<Prefix, int>();
+        var buffer = new TableChange[Routes];
+        for (var i = 0; i < Routes; i++)
+            _table.Update(Route.Create(Prefix.FromV4((uint)(0x0A00_0000 + (i << 8)), 24), _learned, _bgp));
+        // Read once the table is in: the ring has grown to hold a whole table's lag, so the withdrawal below grows nothing.
+        Assert.Equal(Routes, reader.TryRead(buffer));
+        foreach (var c in buffer)
+            numbers.Add(c.Prefix, c.Number);
+        var before = _table.Version;
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread();
+        Assert.Equal(Routes, _table.WithdrawAll(_bgp));
+        allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
+
+        // An empty entry per prefix was 48 bytes; what is left is the map's list of freed numbers.
+        Assert.True(allocated < Routes * 24L, $"{allocated} bytes allocated for {Routes} removals");
+        Assert.Equal(Routes, reader.TryRead(buffer));
+        for (var i = 0; i < Routes; i++)
+        {
+            var c = buffer[i];
+            Assert.True(c.IsRemoval);
+            Assert.Null(c.NewEntry);
+            Assert.Null(c.NewBest);
+            Assert.Equal(before + 1 + i, c.Version);
+            Assert.Equal(numbers[c.Prefix], c.Number);
+            var empty = c.Entry; // made on asking: the prefix with no routes, at the removal's version
+            Assert.True(empty.IsEmpty);
+            Assert.Equal(c.Prefix, empty.Prefix);
+            Assert.Equal(c.Version, empty.Version);
+        }
+        Assert.Equal(Routes, buffer.Select(c => c.Prefix).Distinct().Count());
+        Assert.Equal(0, _table.PrefixCount);
+    }
+
+    [Fact]
+    public void A_removal_recorded_by_the_last_entry_is_told_apart_from_that_entrys_own_change_in_the_same_slot()
+    {
+        // A 16-slot ring: version 1 and version 17 share a slot.
+        var journal = new ChangeJournal(16, 0, () => 1);
+        var route = Route.Create(P, _learned, _bgp);
+        var entry = RouteEntry.Seal(P, route, 1);
+        journal.Append(entry, 7);
+        Assert.True(journal.TryGet(1, out var added));
+        Assert.False(added.IsRemoval);
+        Assert.Same(route, added.NewEntry);
+
+        for (var v = 2; v <= 16; v++)
+            journal.Append(RouteEntry.Seal(Q, null, v), 8);
+        journal.AppendRemoval(entry, 7, 17);
+
+        // The slot holds the same object as at version 1; only the tag tells which change it is.
+        Assert.False(journal.TryGet(1, out _));
+        Assert.True(journal.TryGet(17, out var removed));
+        Assert.True(removed.IsRemoval);
+        Assert.Equal(P, removed.Prefix);
+        Assert.Equal(7, removed.Number);
+        Assert.Equal(17, removed.Version);
+        Assert.False(journal.TryGet(33, out _));
+    }
+
+    [Fact]
+    public async Task A_reader_due_for_a_resync_waits_for_a_bulk_change_to_end()
+    {
+        using var reader = _table.SubscribeJournal("test", 16);
+        reader.Resync([]);
+        for (var i = 0; i < 40; i++)
+            _table.Update(Route.Create(Prefix.FromV4((uint)(0x0A00_0000 + (i << 8)), 24), _learned, _bgp));
+        Assert.Equal(0, reader.TryRead(new TableChange[64]));
+        Assert.True(reader.NeedsResync);
+        Assert.True(_table.BulkChangeDone.IsCompleted);
+        await reader.WaitAsync(CancellationToken.None); // none runs: at once
+
+        var bulk = _table.BeginBulkChange();
+        var waiting = reader.WaitAsync(CancellationToken.None).AsTask();
+        Assert.False(_table.BulkChangeDone.IsCompleted);
+        Assert.False(waiting.IsCompleted);
+        bulk.Dispose();
+        await waiting.WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.True(_table.BulkChangeDone.IsCompleted);
+        Assert.True(reader.NeedsResync);
+    }
+
+    [Fact]
+    public void A_bulk_change_ends_with_its_outermost_scope_and_the_bulk_operations_leave_none_open()
+    {
+        var outer = _table.BeginBulkChange();
+        var inner = _table.BeginBulkChange();
+        inner.Dispose();
+        Assert.False(_table.BulkChangeDone.IsCompleted);
+        outer.Dispose();
+        Assert.True(_table.BulkChangeDone.IsCompleted);
+
+        for (var i = 0; i < 10; i++)
+            _table.Update(Route.Create(Prefix.FromV4((uint)(0x0A00_0000 + (i << 8)), 24), _learned, _bgp));
+        using (_table.BeginBatch())
+            Assert.Equal(10, _table.MarkStale(_bgp));
+        Assert.True(_table.BulkChangeDone.IsCompleted);
+        Assert.Equal(10, _table.WithdrawStale(_bgp));
+        Assert.True(_table.BulkChangeDone.IsCompleted);
+    }
 }

@@ -37,7 +37,7 @@ public sealed partial class UpdateGroup
             ref readonly var change = ref changes[i];
             // A removal of a prefix the table did not have: nothing was sent for it.
             if (change.Number >= 0 && _seen.Add(change.Number))
-                Bring(change.Entry.Prefix, change.Number, change.Entry);
+                Bring(change.Prefix, change.Number, change.NewEntry);
         }
         Finish();
     }

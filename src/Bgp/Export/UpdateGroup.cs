@@ -97,6 +97,9 @@ public sealed partial class UpdateGroup
         {
             while (!ct.IsCancellationRequested)
             {
+                // A resync waits for a bulk change of the table to end (see WaitAsync).
+                if (reader.NeedsResync)
+                    await reader.WaitAsync(ct).ConfigureAwait(false);
                 lock (Sync)
                 {
                     if (reader.NeedsResync)

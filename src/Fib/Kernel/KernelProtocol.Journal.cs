@@ -69,8 +69,8 @@ public sealed partial class KernelProtocol
         // Newest first, so the first change met for a prefix is its latest state.
         for (var i = n - 1; i >= 0; i--)
         {
-            var entry = _batch[i].Entry;
-            var prefix = entry.Prefix;
+            var prefix = _batch[i].Prefix;
+            var entry = _batch[i].NewEntry; // null for a removal
             if (!_options.Handles(prefix))
                 continue;
             if (hold && !IsNewLonePath(prefix, entry, stamp))
@@ -160,9 +160,9 @@ public sealed partial class KernelProtocol
     /// a mesh) gains nothing by waiting, and the settle step was most of a new block's time to the
     /// kernel (P3). A second path arriving later changes a route that is there, and that change is held.
     /// </summary>
-    private bool IsNewLonePath(Prefix prefix, RouteEntry entry, int stamp)
+    private bool IsNewLonePath(Prefix prefix, RouteEntry? entry, int stamp)
     {
-        if (entry.Count > 1 || (_held.Count > 0 && _held.ContainsKey(prefix)))
+        if (entry is { Count: > 1 } || (_held.Count > 0 && _held.ContainsKey(prefix)))
             return false;
         ref var slot = ref _view.Find(prefix);
         // Planned by this batch already (from a newer change of it): an older change is nothing more.

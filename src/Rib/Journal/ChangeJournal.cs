@@ -10,11 +10,14 @@ namespace Calico.Bgp.Rib;
 /// </summary>
 /// <remarks>
 /// A change's position is its table version, so slot = version mod capacity. A slot is a small
-/// seqlock: the writer clears the entry, writes the prefix's number, then writes the new entry
-/// (volatile writes are releases); a reader reads entry, number, entry again (volatile reads are
-/// acquires) and keeps the slot only when both entry reads are the same object with the version it
-/// expects. Entries are fresh objects per change, so the same object in both reads means no write
-/// came between. A slot is 16 bytes: the ring is 16 MiB at its full million changes.
+/// seqlock: the writer clears the entry, writes the prefix's number and the removal tag, then writes
+/// the entry (volatile writes are releases); a reader reads entry, number, tag, entry again (volatile
+/// reads are acquires) and keeps the slot only when both entry reads are the same object and the slot
+/// is the change it expects: the entry's own version, or for a removal in bulk the version in the
+/// tag. Entries are fresh objects per change, so the same object in both reads means no write came
+/// between; a removal in bulk records the prefix's last entry instead of a new empty one (see
+/// <see cref="AppendRemoval"/>), which puts one object in two slots at most (its own change and its
+/// removal), and the tag tells those apart. A slot is 16 bytes: the ring is 16 MiB at its full million changes.
 /// <para>
 /// The ring starts at <see cref="InitialLength"/> slots and doubles, up to <see cref="Capacity"/>,
 /// whenever a reader falls half its length behind: a table that changes a few routes at a time (a
@@ -40,7 +43,12 @@ internal sealed class ChangeJournal
     {
         public RouteEntry? Entry;
         public int Number;
+        // 0 for a change whose entry is the prefix's new state; for a removal in bulk, RemovalTag of its version.
+        public uint Removal;
     }
+
+    /// <summary>A removal's tag: a mark and the version's low 31 bits (a reader is never 2^31 changes behind: its capacity is far less).</summary>
+    private static uint RemovalTag(long version) => 0x8000_0000u | ((uint)version & 0x7FFF_FFFFu);
 
     /// <param name="capacity">How far behind a reader may fall (rounded up to a power of two): the ring's final length.</param>
     /// <param name="head">The version of the last change written.</param>
@@ -72,17 +80,30 @@ internal sealed class ChangeJournal
     public long Head => Volatile.Read(ref _head);
 
     /// <summary>Appends a change of the prefix numbered <paramref name="number"/> in the table's map; called by the table's writer only, with consecutive versions.</summary>
-    public void Append(RouteEntry entry, int number)
+    public void Append(RouteEntry entry, int number) => Write(entry, number, entry.Version, 0);
+
+    /// <summary>
+    /// Appends the removal, at <paramref name="version"/>, of the prefix whose last entry was
+    /// <paramref name="last"/>: a removal in bulk records no object of its own (a withdrawn
+    /// million-route table made a million 48-byte empty entries, and the collections they set off were
+    /// most of the 25 MiB its withdrawal put on the daemon's peak; bench/RESULTS-perf.md, fifteenth
+    /// round). Readers get it as a
+    /// <see cref="TableChange"/> whose <see cref="TableChange.IsRemoval"/> is set. Writer only.
+    /// </summary>
+    public void AppendRemoval(RouteEntry last, int number, long version) => Write(last, number, version, RemovalTag(version));
+
+    private void Write(RouteEntry entry, int number, long version, uint removal)
     {
         var slots = _slots;
         var quarter = slots.Length / 4 - 1;
-        if ((entry.Version & quarter) == 0 && slots.Length < _capacity)
-            slots = GrowIfBehind(entry.Version, slots);
-        ref var slot = ref slots[(int)(entry.Version & (slots.Length - 1))];
+        if ((version & quarter) == 0 && slots.Length < _capacity)
+            slots = GrowIfBehind(version, slots);
+        ref var slot = ref slots[(int)(version & (slots.Length - 1))];
         Volatile.Write(ref slot.Entry, null);
         Volatile.Write(ref slot.Number, number);
+        Volatile.Write(ref slot.Removal, removal);
         Volatile.Write(ref slot.Entry, entry);
-        Volatile.Write(ref _head, entry.Version);
+        Volatile.Write(ref _head, version);
         if (!_deferWakes)
             Wake();
     }
@@ -139,13 +160,14 @@ internal sealed class ChangeJournal
         ref var slot = ref slots[(int)(version & (slots.Length - 1))];
         var first = Volatile.Read(ref slot.Entry);
         var number = Volatile.Read(ref slot.Number);
+        var removal = Volatile.Read(ref slot.Removal);
         var again = Volatile.Read(ref slot.Entry);
-        if (first is null || !ReferenceEquals(first, again) || first.Version != version)
+        if (first is null || !ReferenceEquals(first, again) || (removal == 0 ? first.Version != version : removal != RemovalTag(version)))
         {
             change = default;
             return false;
         }
-        change = new TableChange(first, number);
+        change = removal == 0 ? new TableChange(first, number) : TableChange.RemovalOf(first, number, version);
         return true;
     }
 

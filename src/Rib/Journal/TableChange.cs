@@ -5,19 +5,48 @@ namespace Calico.Bgp.Rib;
 /// its last route went) and the prefix's number. The entry is the whole state of the prefix, not a
 /// delta, so applying any run of changes in order ends in the table's state.
 /// </summary>
+/// <remarks>
+/// A removal in bulk (a peer's routes withdrawn at once) is recorded by the prefix's last entry, not
+/// by an empty entry of its own: <see cref="IsRemoval"/> says so, <see cref="Prefix"/> and
+/// <see cref="Version"/> are the removal's, and <see cref="NewEntry"/> is null. Readers that apply
+/// many changes should take <see cref="NewEntry"/>; <see cref="Entry"/> makes an empty entry for
+/// such a removal at each call.
+/// </remarks>
 public readonly struct TableChange
 {
+    // The new entry, or the prefix's last entry for a removal in bulk.
+    private readonly RouteEntry _entry;
+    private readonly long _version;
+
     internal TableChange(RouteEntry entry, int number)
     {
-        Entry = entry;
+        _entry = entry;
+        _version = entry.Version;
         Number = number;
+        IsRemoval = entry.IsEmpty;
     }
 
+    private TableChange(RouteEntry last, int number, long version)
+    {
+        _entry = last;
+        _version = version;
+        Number = number;
+        IsRemoval = true;
+    }
+
+    /// <summary>The removal at <paramref name="version"/> of the prefix whose last entry was <paramref name="last"/>.</summary>
+    internal static TableChange RemovalOf(RouteEntry last, int number, long version) => new(last, number, version);
+
     /// <summary>Every route of the prefix after the change, best first; <see cref="RouteEntry.IsEmpty"/> for a removal.</summary>
-    public RouteEntry Entry { get; }
+    public RouteEntry Entry => IsRemoval && !_entry.IsEmpty ? new EmptyRouteEntry(_entry.Prefix, _version) : _entry;
 
+    /// <summary>The prefix's entry after the change, or null when the change removed it (allocates nothing).</summary>
+    public RouteEntry? NewEntry => IsRemoval ? null : _entry;
 
-    public Prefix Prefix => Entry.Prefix;
+    /// <summary>Whether the change removed the prefix's last route.</summary>
+    public bool IsRemoval { get; }
+
+    public Prefix Prefix => _entry.Prefix;
 
     /// <summary>
     /// The prefix's number in its table: small and dense, the same for as long as the table knows the
@@ -27,11 +56,10 @@ public readonly struct TableChange
     public int Number { get; }
 
     /// <summary>The best route after the change, or null when the prefix is gone.</summary>
-    public Route? NewBest => Entry.Best;
+    public Route? NewBest => IsRemoval ? null : _entry.Best;
 
     /// <summary>The table version of the change; consecutive changes have consecutive versions.</summary>
-    public long Version => Entry.Version;
-
+    public long Version => _version;
 
     public override string ToString() => $"{Prefix} #{Number} v{Version}: {NewBest?.Protocol.Name ?? "-"}";
 }
