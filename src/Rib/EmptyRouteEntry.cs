@@ -6,9 +6,14 @@ namespace Calico.Bgp.Rib;
 /// A prefix whose last route went: what the journal records for the removal, and the tombstone the
 /// table's map leaves in the prefix's slot (<see cref="PrefixMap"/>), one object for both.
 /// </summary>
-internal sealed class EmptyRouteEntry(Prefix prefix, long version) : RouteEntry(version)
+internal sealed class EmptyRouteEntry(Prefix prefix, long version) : RouteEntry
 {
     private readonly Prefix _prefix = prefix;
+    private readonly uint _stamp = StampOf(version);
+
+    private protected override uint Stamp => _stamp;
+
+    private protected override bool TryClaimVersion(long version) => false;
 
     public override Prefix Prefix => _prefix;
 

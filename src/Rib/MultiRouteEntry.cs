@@ -10,10 +10,18 @@ namespace Calico.Bgp.Rib;
 internal sealed class MultiRouteEntry : RouteEntry
 {
     private readonly Route[] _routes;
+    private readonly uint _stamp;
 
     /// <param name="routes">One or more routes best first, owned by the entry from now on.</param>
     public MultiRouteEntry(Route[] routes, long version)
-        : base(version) => _routes = routes;
+    {
+        _routes = routes;
+        _stamp = StampOf(version);
+    }
+
+    private protected override uint Stamp => _stamp;
+
+    private protected override bool TryClaimVersion(long version) => false;
 
     public override Prefix Prefix => _routes[0].Prefix;
 

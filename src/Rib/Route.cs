@@ -12,13 +12,15 @@ namespace Calico.Bgp.Rib;
 /// <para>A route alone for its prefix is also the prefix's entry in the table (a single-route
 /// <see cref="RouteEntry"/>), so a received route costs the table one object; see
 /// <see cref="RouteEntry"/> for how the version stays right for readers.</para>
-/// <para>A table holds one of these per route, so the fields are packed: an IPv4 route is a 56-byte
-/// object, an IPv6 one 72 (before, every route was 72: a table of a million IPv4 routes holds 16 MB
-/// less, and the GC copies that much less as the table arrives). Each family has its own sealed
-/// class, so an IPv4 prefix takes its 4 bytes, not an IPv6 prefix's 16; <see cref="Create"/> picks
-/// it. <see cref="Since"/> is whole seconds in 32 bits, all that <c>show route</c> prints; the
-/// preference 16 bits, which is BIRD's range (<c>rte.pref</c> is a u16 and the config takes
-/// 0–65535). A filter may still set any int; such a route keeps its preference in
+/// <para>A table holds one of these per route, so the fields are packed: an IPv4 route is a 48-byte
+/// object, an IPv6 one 64, and 8 bytes more with an ADD-PATH path id (the thirteenth round made every
+/// route 72 bytes into 56 and 72, the fifteenth into these: a table of a million IPv4 routes holds 24 MB
+/// less than at first, and the GC copies that much less as the table arrives). Each family has its
+/// own class, so an IPv4 prefix takes its 4 bytes, not an IPv6 prefix's 16, and a path id its 4 only
+/// on a route that has one; <see cref="Create"/> picks the class. The version is 4 bytes
+/// (<see cref="RouteEntry.StampOf"/>). <see cref="Since"/> is whole seconds in 32 bits, all that
+/// <c>show route</c> prints; the preference 16 bits, which is BIRD's range (<c>rte.pref</c> is a u16
+/// and the config takes 0–65535). A filter may still set any int; such a route keeps its preference in
 /// <see cref="WidePreferences"/> instead, so the public meaning is unchanged and the common route
 /// pays nothing for the rare one.</para>
 /// </remarks>
@@ -35,18 +37,18 @@ public abstract class Route : RouteEntry
 
     private readonly PathAttributes _attributes;
     private readonly Protocol _protocol;
+    // The version stamp, claimed once (TryClaimVersion); 0 until then.
+    private uint _stamp;
     private readonly uint _sinceSeconds;
-    private readonly uint _pathId;
     private readonly ushort _preference;
     private readonly byte _prefixLength;
     private readonly byte _flags;
 
-    private Route(in Prefix prefix, PathAttributes attributes, Protocol protocol, uint pathId, int preference, bool stale, uint sinceSeconds)
+    private Route(in Prefix prefix, PathAttributes attributes, Protocol protocol, int preference, bool stale, uint sinceSeconds)
     {
         _attributes = attributes;
         _protocol = protocol;
         _prefixLength = prefix.Length;
-        _pathId = pathId;
         _sinceSeconds = sinceSeconds;
         var flags = (byte)(stale ? StaleFlag : 0);
         if ((uint)preference <= ushort.MaxValue)
@@ -67,9 +69,13 @@ public abstract class Route : RouteEntry
         Create(prefix, attributes, protocol, pathId, preference ?? protocol.Preference, stale, SinceSeconds(since ?? protocol.Time.GetUtcNow()));
 
     private static Route Create(in Prefix prefix, PathAttributes attributes, Protocol protocol, uint pathId, int preference, bool stale, uint sinceSeconds) =>
-        prefix.IsV6
-            ? new V6(prefix, attributes, protocol, pathId, preference, stale, sinceSeconds)
-            : new V4(prefix, attributes, protocol, pathId, preference, stale, sinceSeconds);
+        (prefix.IsV6, pathId) switch
+        {
+            (false, 0) => new V4(prefix, attributes, protocol, preference, stale, sinceSeconds),
+            (false, _) => new V4WithPathId(prefix, attributes, protocol, pathId, preference, stale, sinceSeconds),
+            (true, 0) => new V6(prefix, attributes, protocol, preference, stale, sinceSeconds),
+            (true, _) => new V6WithPathId(prefix, attributes, protocol, pathId, preference, stale, sinceSeconds),
+        };
 
     private static uint SinceSeconds(DateTimeOffset time) =>
         (uint)Math.Clamp((time.UtcTicks - SinceEpochTicks) / TimeSpan.TicksPerSecond, 0, uint.MaxValue);
@@ -77,7 +83,7 @@ public abstract class Route : RouteEntry
     public PathAttributes Attributes => _attributes;
     public Protocol Protocol => _protocol;
     /// <summary>ADD-PATH path identifier as received (RFC 7911); 0 without ADD-PATH.</summary>
-    public uint PathId => _pathId;
+    public virtual uint PathId => 0;
 
     public int Preference =>
         (_flags & WidePreferenceFlag) == 0 ? _preference : WidePreferences.TryGetValue(this, out var wide) ? wide.Value : 0;
@@ -119,31 +125,54 @@ public abstract class Route : RouteEntry
 
     internal sealed override object Payload => this;
 
+    private protected sealed override uint Stamp => Volatile.Read(ref _stamp);
+
+    private protected sealed override bool TryClaimVersion(long version) =>
+        Interlocked.CompareExchange(ref _stamp, StampOf(version), 0) == 0;
+
     public sealed override string ToString() => $"{Prefix} [{Protocol.Name}{(PathId != 0 ? $" #{PathId}" : "")}]";
 
     /// <summary>An IPv4 route: the address in 4 bytes.</summary>
-    private sealed class V4(in Prefix prefix, PathAttributes attributes, Protocol protocol, uint pathId, int preference, bool stale, uint sinceSeconds)
-        : Route(prefix, attributes, protocol, pathId, preference, stale, sinceSeconds)
+    private class V4(in Prefix prefix, PathAttributes attributes, Protocol protocol, int preference, bool stale, uint sinceSeconds)
+        : Route(prefix, attributes, protocol, preference, stale, sinceSeconds)
     {
         private readonly uint _address = (uint)prefix.Lo;
 
-        public override Prefix Prefix => new(0, _address, _prefixLength, false);
+        public sealed override Prefix Prefix => new(0, _address, _prefixLength, false);
 
         /// <summary>Whether the route is for <paramref name="prefix"/>, without building a <see cref="Rib.Prefix"/>.</summary>
-        internal override bool IsFor(in Prefix prefix) =>
+        internal sealed override bool IsFor(in Prefix prefix) =>
             _address == prefix.Lo && prefix.Hi == 0 && _prefixLength == prefix.Length && !prefix.IsV6;
     }
 
+    /// <summary>An IPv4 route received with an ADD-PATH path id.</summary>
+    private sealed class V4WithPathId(in Prefix prefix, PathAttributes attributes, Protocol protocol, uint pathId, int preference, bool stale, uint sinceSeconds)
+        : V4(prefix, attributes, protocol, preference, stale, sinceSeconds)
+    {
+        private readonly uint _pathId = pathId;
+
+        public override uint PathId => _pathId;
+    }
+
     /// <summary>An IPv6 route: the address in two words.</summary>
-    private sealed class V6(in Prefix prefix, PathAttributes attributes, Protocol protocol, uint pathId, int preference, bool stale, uint sinceSeconds)
-        : Route(prefix, attributes, protocol, pathId, preference, stale, sinceSeconds)
+    private class V6(in Prefix prefix, PathAttributes attributes, Protocol protocol, int preference, bool stale, uint sinceSeconds)
+        : Route(prefix, attributes, protocol, preference, stale, sinceSeconds)
     {
         private readonly ulong _hi = prefix.Hi;
         private readonly ulong _lo = prefix.Lo;
 
-        public override Prefix Prefix => new(_hi, _lo, _prefixLength, true);
+        public sealed override Prefix Prefix => new(_hi, _lo, _prefixLength, true);
 
-        internal override bool IsFor(in Prefix prefix) =>
+        internal sealed override bool IsFor(in Prefix prefix) =>
             _lo == prefix.Lo && _hi == prefix.Hi && _prefixLength == prefix.Length && prefix.IsV6;
+    }
+
+    /// <summary>An IPv6 route received with an ADD-PATH path id.</summary>
+    private sealed class V6WithPathId(in Prefix prefix, PathAttributes attributes, Protocol protocol, uint pathId, int preference, bool stale, uint sinceSeconds)
+        : V6(prefix, attributes, protocol, preference, stale, sinceSeconds)
+    {
+        private readonly uint _pathId = pathId;
+
+        public override uint PathId => _pathId;
     }
 }

@@ -16,7 +16,8 @@ namespace Calico.Bgp.Rib;
 /// <para>A route's <see cref="Version"/> is set once, by the writer of the table that first publishes
 /// the route as its prefix's entry, before any reader can reach it; a route that was an entry already
 /// (in this table or another) is published again inside a fresh <see cref="MultiRouteEntry"/>, so each
-/// entry object stands for one change only, which the journal's seqlock relies on, and a route keeps
+/// entry object stands for one change only (and for its prefix's removal in bulk, which the journal
+/// tags apart), which the journal's seqlock relies on, and a route keeps
 /// its identity wherever it is kept (a best route that did not change is the same object).</para>
 /// <para>Hot readers should use <see cref="Count"/>, the indexer, <see cref="Best"/> or <c>foreach</c>
 /// over the entry, none of which allocates; <see cref="Routes"/> allocates a one-element array per call
@@ -24,14 +25,24 @@ namespace Calico.Bgp.Rib;
 /// </remarks>
 public abstract class RouteEntry
 {
-    private long _version;
-
-    /// <summary>A route: its version is claimed when a table first publishes it as an entry.</summary>
+    /// <summary>A kind of entry; each keeps its own <see cref="Stamp"/>.</summary>
     private protected RouteEntry()
     {
     }
 
-    private protected RouteEntry(long version) => _version = version;
+    /// <summary>
+    /// An entry's version as it keeps it: the version's low 31 bits with bit 31 set, so 0 is "none yet"
+    /// (a route not yet published). Four bytes, not eight: with the route's path id only where it has
+    /// one, that makes an IPv4 route a 48-byte object (bench/RESULTS-perf.md, fifteenth round). Readers
+    /// compare stamps only within the journal's ring (at most a million changes apart), far inside 2^31.
+    /// </summary>
+    internal static uint StampOf(long version) => 0x8000_0000u | ((uint)version & 0x7FFF_FFFFu);
+
+    /// <summary>This entry's stamp (<see cref="StampOf"/>), or 0 for a route no table has published. Any thread.</summary>
+    private protected abstract uint Stamp { get; }
+
+    /// <summary>Whether this entry was published as the change of <paramref name="version"/>.</summary>
+    internal bool IsVersion(long version) => Stamp == StampOf(version);
 
     public abstract Prefix Prefix { get; }
 
@@ -39,10 +50,11 @@ public abstract class RouteEntry
     public abstract ImmutableArray<Route> Routes { get; }
 
     /// <summary>
-    /// The table's change counter when this entry was published (0 for a route never published as
-    /// an entry). Read on a route found inside a bigger entry it says nothing about that entry.
+    /// The table's change counter when this entry was published, modulo 2^31 (0 for a route never
+    /// published as an entry). Read on a route found inside a bigger entry it says nothing about that
+    /// entry. A journal change's <see cref="TableChange.Version"/> is the whole counter.
     /// </summary>
-    public long Version => Volatile.Read(ref _version);
+    public long Version => Stamp & 0x7FFF_FFFF;
 
     public abstract Route? Best { get; }
 
@@ -70,8 +82,7 @@ public abstract class RouteEntry
     /// Makes this route the entry of <paramref name="version"/>; false when it has a version already
     /// (it was an entry before, here or in another table). Atomic, as two tables' writers may race.
     /// </summary>
-    private protected bool TryClaimVersion(long version) =>
-        Interlocked.CompareExchange(ref _version, version, 0) == 0;
+    private protected abstract bool TryClaimVersion(long version);
 
     /// <summary>
     /// The entry for a writer's new <paramref name="payload"/> of <paramref name="prefix"/> at

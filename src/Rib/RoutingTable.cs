@@ -318,7 +318,7 @@ public sealed partial class RoutingTable
         // also the tombstone the map keeps, so each change costs one new object at most.
         var entry = RouteEntry.Seal(prefix, routes, version);
         var number = entry.IsEmpty ? _entries.Remove(entry, prefix, hash, cell) : _entries.Set(entry, prefix, hash, cell);
-        _journal?.Append(entry, number);
+        _journal?.Append(entry, number, version);
         _hosts?.Touch(prefix);
     }
 }

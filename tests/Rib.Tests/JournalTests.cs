@@ -331,13 +331,13 @@ public class JournalTests
         var journal = new ChangeJournal(16, 0, () => 1);
         var route = Route.Create(P, _learned, _bgp);
         var entry = RouteEntry.Seal(P, route, 1);
-        journal.Append(entry, 7);
+        journal.Append(entry, 7, 1);
         Assert.True(journal.TryGet(1, out var added));
         Assert.False(added.IsRemoval);
         Assert.Same(route, added.NewEntry);
 
         for (var v = 2; v <= 16; v++)
-            journal.Append(RouteEntry.Seal(Q, null, v), 8);
+            journal.Append(RouteEntry.Seal(Q, null, v), 8, v);
         journal.AppendRemoval(entry, 7, 17);
 
         // The slot holds the same object as at version 1; only the tag tells which change it is.

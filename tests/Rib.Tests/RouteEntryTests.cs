@@ -80,21 +80,25 @@ public class RouteEntryTests
     }
 
     [Fact]
-    public void An_ipv4_route_is_a_smaller_object_than_an_ipv6_one()
+    public void An_ipv4_route_is_a_smaller_object_than_an_ipv6_one_and_a_path_id_costs_only_the_routes_that_have_one()
     {
         // The bytes a route costs the table: measured, not assumed (the runtime lays the fields out).
-        static long Bytes(Prefix p, PathAttributes attrs, Protocol owner)
+        static long Bytes(Prefix p, PathAttributes attrs, Protocol owner, uint pathId)
         {
             var keep = new Route[1000];
             var before = GC.GetAllocatedBytesForCurrentThread();
             for (var i = 0; i < keep.Length; i++)
-                keep[i] = Route.Create(p, attrs, owner, since: DateTimeOffset.UnixEpoch);
+                keep[i] = Route.Create(p, attrs, owner, pathId, since: DateTimeOffset.UnixEpoch);
             var bytes = (GC.GetAllocatedBytesForCurrentThread() - before) / keep.Length;
             GC.KeepAlive(keep);
+            Assert.All(keep, r => Assert.Equal(pathId, r.PathId));
+            Assert.All(keep, r => Assert.Equal(p, r.Prefix));
             return bytes;
         }
-        Assert.Equal(56, Bytes(Prefix.Parse("10.0.0.0/24"), _attrs, _a));
-        Assert.Equal(72, Bytes(Prefix.Parse("fd00::/64"), _attrs, _a));
+        Assert.Equal(48, Bytes(Prefix.Parse("10.0.0.0/24"), _attrs, _a, 0));
+        Assert.Equal(56, Bytes(Prefix.Parse("10.0.0.0/24"), _attrs, _a, 7));
+        Assert.Equal(64, Bytes(Prefix.Parse("fd00::/64"), _attrs, _a, 0));
+        Assert.Equal(72, Bytes(Prefix.Parse("fd00::/64"), _attrs, _a, 7));
     }
 
     [Fact]

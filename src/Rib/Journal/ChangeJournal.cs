@@ -13,8 +13,8 @@ namespace Calico.Bgp.Rib;
 /// seqlock: the writer clears the entry, writes the prefix's number and the removal tag, then writes
 /// the entry (volatile writes are releases); a reader reads entry, number, tag, entry again (volatile
 /// reads are acquires) and keeps the slot only when both entry reads are the same object and the slot
-/// is the change it expects: the entry's own version, or for a removal in bulk the version in the
-/// tag. Entries are fresh objects per change, so the same object in both reads means no write came
+/// is the change it expects: the entry's own version stamp, or for a removal in bulk the version in
+/// the tag. Entries are fresh objects per change, so the same object in both reads means no write came
 /// between; a removal in bulk records the prefix's last entry instead of a new empty one (see
 /// <see cref="AppendRemoval"/>), which puts one object in two slots at most (its own change and its
 /// removal), and the tag tells those apart. A slot is 16 bytes: the ring is 16 MiB at its full million changes.
@@ -79,8 +79,12 @@ internal sealed class ChangeJournal
     /// <summary>The version of the last change written (0 before any).</summary>
     public long Head => Volatile.Read(ref _head);
 
-    /// <summary>Appends a change of the prefix numbered <paramref name="number"/> in the table's map; called by the table's writer only, with consecutive versions.</summary>
-    public void Append(RouteEntry entry, int number) => Write(entry, number, entry.Version, 0);
+    /// <summary>
+    /// Appends the change <paramref name="version"/> (the entry's own: the entry keeps only its low
+    /// bits) of the prefix numbered <paramref name="number"/> in the table's map; called by the table's
+    /// writer only, with consecutive versions.
+    /// </summary>
+    public void Append(RouteEntry entry, int number, long version) => Write(entry, number, version, 0);
 
     /// <summary>
     /// Appends the removal, at <paramref name="version"/>, of the prefix whose last entry was
@@ -162,12 +166,12 @@ internal sealed class ChangeJournal
         var number = Volatile.Read(ref slot.Number);
         var removal = Volatile.Read(ref slot.Removal);
         var again = Volatile.Read(ref slot.Entry);
-        if (first is null || !ReferenceEquals(first, again) || (removal == 0 ? first.Version != version : removal != RemovalTag(version)))
+        if (first is null || !ReferenceEquals(first, again) || (removal == 0 ? !first.IsVersion(version) : removal != RemovalTag(version)))
         {
             change = default;
             return false;
         }
-        change = removal == 0 ? new TableChange(first, number) : TableChange.RemovalOf(first, number, version);
+        change = removal == 0 ? new TableChange(first, number, version) : TableChange.RemovalOf(first, number, version);
         return true;
     }
 

@@ -114,7 +114,7 @@ public sealed class JournalReader : IDisposable
     /// entry now in the table and moves the cursor so that the changes made from the moment of the call
     /// on are read next. Prefixes the consumer has that are not in the list are gone. Changes read after
     /// a resync may repeat a state the list already had (an entry's <see cref="RouteEntry.Version"/>
-    /// tells); applying them in order still ends in the table's state.
+    /// tells, modulo 2^31); applying them in order still ends in the table's state.
     /// </summary>
     public void Resync(List<RouteEntry> into)
     {

@@ -18,24 +18,22 @@ public readonly struct TableChange
     private readonly RouteEntry _entry;
     private readonly long _version;
 
-    internal TableChange(RouteEntry entry, int number)
+    /// <summary>The change <paramref name="version"/>, whose entry is the prefix's new state (empty for a removal).</summary>
+    internal TableChange(RouteEntry entry, int number, long version)
+        : this(entry, number, version, entry.IsEmpty)
     {
-        _entry = entry;
-        _version = entry.Version;
-        Number = number;
-        IsRemoval = entry.IsEmpty;
     }
 
-    private TableChange(RouteEntry last, int number, long version)
+    private TableChange(RouteEntry entry, int number, long version, bool removal)
     {
-        _entry = last;
+        _entry = entry;
         _version = version;
         Number = number;
-        IsRemoval = true;
+        IsRemoval = removal;
     }
 
     /// <summary>The removal at <paramref name="version"/> of the prefix whose last entry was <paramref name="last"/>.</summary>
-    internal static TableChange RemovalOf(RouteEntry last, int number, long version) => new(last, number, version);
+    internal static TableChange RemovalOf(RouteEntry last, int number, long version) => new(last, number, version, removal: true);
 
     /// <summary>Every route of the prefix after the change, best first; <see cref="RouteEntry.IsEmpty"/> for a removal.</summary>
     public RouteEntry Entry => IsRemoval && !_entry.IsEmpty ? new EmptyRouteEntry(_entry.Prefix, _version) : _entry;
