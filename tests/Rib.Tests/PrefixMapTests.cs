@@ -154,6 +154,80 @@ public class PrefixMapTests
     }
 
     [Fact]
+    public async Task Readers_never_miss_a_stable_entry_while_arrays_big_enough_to_give_back_are_replaced()
+    {
+        var map = new PrefixMap();
+        var stable = Enumerable.Range(0, 2_000).Select(i => Entry(V4(i))).ToArray();
+        foreach (var e in stable)
+            map.Set(e);
+        // Enough keys that the arrays grown through (and shrunk back from) give their pages back.
+        var churn = Enumerable.Range(1_000_000, 160_000).Select(i => Entry(V4(i))).ToArray();
+        using var readers = new Readers(map, stable);
+        for (var round = 0; round < 2; round++)
+        {
+            foreach (var e in churn)
+                map.Set(e);
+            Assert.True(map.Capacity > PrefixMap.GiveBackCells);
+            foreach (var e in churn)
+                map.Remove(Gone(e.Prefix));
+        }
+        Assert.Empty(await readers.StopAsync());
+        Assert.True(map.ArraysGivenBack >= 2, $"{map.ArraysGivenBack} arrays given back");
+        Assert.Equal(stable.Length, map.Count);
+        Assert.All(stable, e => Assert.Same(e, map.Find(e.Prefix)));
+    }
+
+    [Fact]
+    public void A_replaced_array_gives_its_pages_back_at_once_or_when_its_last_enumeration_ends()
+    {
+        var map = new PrefixMap();
+        var i = 0;
+        void GrowPast(int capacity)
+        {
+            while (map.Capacity <= capacity)
+                map.Set(Entry(V4(i++)));
+        }
+        // Cells outside the array's first and last pages (those keep the array's header and the GC's view).
+        static int Used(long[] cells) => cells.Count(c => c != 0);
+        var perPage = Environment.SystemPageSize / sizeof(long);
+
+        GrowPast(PrefixMap.GiveBackCells - 1);
+        var first = map.CurrentCells;
+        var reader = map.LayoutForTests; // a reader that took the array and is still probing it
+        Assert.True(first.Length >= PrefixMap.GiveBackCells);
+        var used = Used(first);
+        var before = i;
+        GrowPast(first.Length);
+        Assert.NotSame(first, map.CurrentCells);
+        Assert.True(Used(first) <= 2 * perPage, $"{Used(first)} of {used} cells still there");
+        Assert.Equal(1, map.ArraysGivenBack);
+        // It reads empty cells where its keys were, and finds them in the array that replaced it.
+        for (var k = 0; k < before; k++)
+            Assert.NotNull(map.FindFrom(reader, V4(k)));
+        Assert.Null(map.FindFrom(reader, V4(i + 1)));
+
+        // An enumeration still walking the array keeps it until it ends.
+        var second = map.CurrentCells;
+        using (var walk = map.Entries().GetEnumerator())
+        {
+            Assert.True(walk.MoveNext());
+            GrowPast(second.Length);
+            Assert.Equal(1, map.ArraysGivenBack);
+            var kept = Used(second);
+            Assert.True(kept > 2 * perPage);
+            var seen = 1;
+            while (walk.MoveNext())
+                seen++;
+            Assert.Equal(kept, seen);
+        }
+        Assert.Equal(2, map.ArraysGivenBack);
+        Assert.True(Used(second) <= 2 * perPage);
+        // Every key is still found, through the array that replaced them.
+        for (var k = 0; k < i; k++)
+            Assert.NotNull(map.Find(V4(k)));
+    }
+
+    [Fact]
     public void A_removed_prefix_is_gone_to_readers_and_keeps_its_cell_and_number_for_its_return()
     {
         var map = new PrefixMap();
