@@ -13,8 +13,6 @@ internal sealed class EmptyRouteEntry(Prefix prefix, long version) : RouteEntry
 
     private protected override uint Stamp => _stamp;
 
-    private protected override bool TryClaimVersion(long version) => false;
-
     public override Prefix Prefix => _prefix;
 
     public override ImmutableArray<Route> Routes => [];

@@ -21,8 +21,6 @@ internal sealed class MultiRouteEntry : RouteEntry
 
     private protected override uint Stamp => _stamp;
 
-    private protected override bool TryClaimVersion(long version) => false;
-
     public override Prefix Prefix => _routes[0].Prefix;
 
     public override ImmutableArray<Route> Routes => ImmutableCollectionsMarshal.AsImmutableArray(_routes);

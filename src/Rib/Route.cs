@@ -83,7 +83,13 @@ public abstract class Route : RouteEntry
     public PathAttributes Attributes => _attributes;
     public Protocol Protocol => _protocol;
     /// <summary>ADD-PATH path identifier as received (RFC 7911); 0 without ADD-PATH.</summary>
-    public virtual uint PathId => 0;
+    /// <remarks>Two type checks rather than a virtual call: the export reads it per route and member.</remarks>
+    public uint PathId => this switch
+    {
+        V4WithPathId r => r.Id,
+        V6WithPathId r => r.Id,
+        _ => 0,
+    };
 
     public int Preference =>
         (_flags & WidePreferenceFlag) == 0 ? _preference : WidePreferences.TryGetValue(this, out var wide) ? wide.Value : 0;
@@ -127,7 +133,11 @@ public abstract class Route : RouteEntry
 
     private protected sealed override uint Stamp => Volatile.Read(ref _stamp);
 
-    private protected sealed override bool TryClaimVersion(long version) =>
+    /// <summary>
+    /// Makes this route the entry of <paramref name="version"/>; false when it has a version already
+    /// (it was an entry before, here or in another table). Atomic, as two tables' writers may race.
+    /// </summary>
+    internal bool TryClaimVersion(long version) =>
         Interlocked.CompareExchange(ref _stamp, StampOf(version), 0) == 0;
 
     public sealed override string ToString() => $"{Prefix} [{Protocol.Name}{(PathId != 0 ? $" #{PathId}" : "")}]";
@@ -149,9 +159,7 @@ public abstract class Route : RouteEntry
     private sealed class V4WithPathId(in Prefix prefix, PathAttributes attributes, Protocol protocol, uint pathId, int preference, bool stale, uint sinceSeconds)
         : V4(prefix, attributes, protocol, preference, stale, sinceSeconds)
     {
-        private readonly uint _pathId = pathId;
-
-        public override uint PathId => _pathId;
+        public readonly uint Id = pathId;
     }
 
     /// <summary>An IPv6 route: the address in two words.</summary>
@@ -171,8 +179,6 @@ public abstract class Route : RouteEntry
     private sealed class V6WithPathId(in Prefix prefix, PathAttributes attributes, Protocol protocol, uint pathId, int preference, bool stale, uint sinceSeconds)
         : V6(prefix, attributes, protocol, preference, stale, sinceSeconds)
     {
-        private readonly uint _pathId = pathId;
-
-        public override uint PathId => _pathId;
+        public readonly uint Id = pathId;
     }
 }

@@ -33,16 +33,14 @@ public abstract class RouteEntry
     /// <summary>
     /// An entry's version as it keeps it: the version's low 31 bits with bit 31 set, so 0 is "none yet"
     /// (a route not yet published). Four bytes, not eight: with the route's path id only where it has
-    /// one, that makes an IPv4 route a 48-byte object (bench/RESULTS-perf.md, fifteenth round). Readers
-    /// compare stamps only within the journal's ring (at most a million changes apart), far inside 2^31.
+    /// one, that makes an IPv4 route a 48-byte object (bench/RESULTS-perf.md, fifteenth round). The
+    /// journal tags its slots with the whole change instead, so no reader compares stamps.
     /// </summary>
     internal static uint StampOf(long version) => 0x8000_0000u | ((uint)version & 0x7FFF_FFFFu);
 
     /// <summary>This entry's stamp (<see cref="StampOf"/>), or 0 for a route no table has published. Any thread.</summary>
     private protected abstract uint Stamp { get; }
 
-    /// <summary>Whether this entry was published as the change of <paramref name="version"/>.</summary>
-    internal bool IsVersion(long version) => Stamp == StampOf(version);
 
     public abstract Prefix Prefix { get; }
 
@@ -78,11 +76,6 @@ public abstract class RouteEntry
     /// <summary>Whether the entry is for <paramref name="prefix"/> (the table's map compares keys this way).</summary>
     internal abstract bool IsFor(in Prefix prefix);
 
-    /// <summary>
-    /// Makes this route the entry of <paramref name="version"/>; false when it has a version already
-    /// (it was an entry before, here or in another table). Atomic, as two tables' writers may race.
-    /// </summary>
-    private protected abstract bool TryClaimVersion(long version);
 
     /// <summary>
     /// The entry for a writer's new <paramref name="payload"/> of <paramref name="prefix"/> at

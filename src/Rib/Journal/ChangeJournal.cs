@@ -10,14 +10,16 @@ namespace Calico.Bgp.Rib;
 /// </summary>
 /// <remarks>
 /// A change's position is its table version, so slot = version mod capacity. A slot is a small
-/// seqlock: the writer clears the entry, writes the prefix's number and the removal tag, then writes
-/// the entry (volatile writes are releases); a reader reads entry, number, tag, entry again (volatile
-/// reads are acquires) and keeps the slot only when both entry reads are the same object and the slot
-/// is the change it expects: the entry's own version stamp, or for a removal in bulk the version in
-/// the tag. Entries are fresh objects per change, so the same object in both reads means no write came
+/// seqlock: the writer clears the entry, writes the prefix's number and the slot's tag (the version's
+/// low 31 bits and whether the change is a removal), then writes the entry (volatile writes are
+/// releases); a reader reads entry, number, tag, entry again (volatile reads are acquires) and keeps
+/// the slot only when both entry reads are the same object and the tag is the version it expects.
+/// Entries are fresh objects per change, so the same object in both reads means no write came
 /// between; a removal in bulk records the prefix's last entry instead of a new empty one (see
 /// <see cref="AppendRemoval"/>), which puts one object in two slots at most (its own change and its
-/// removal), and the tag tells those apart. A slot is 16 bytes: the ring is 16 MiB at its full million changes.
+/// removal, of the same prefix and number), and the tag tells those apart. The tag needs no call on
+/// the entry (its version is a virtual read). A slot is 16 bytes: the ring is 16 MiB at its full
+/// million changes.
 /// <para>
 /// The ring starts at <see cref="InitialLength"/> slots and doubles, up to <see cref="Capacity"/>,
 /// whenever a reader falls half its length behind: a table that changes a few routes at a time (a
@@ -43,12 +45,14 @@ internal sealed class ChangeJournal
     {
         public RouteEntry? Entry;
         public int Number;
-        // 0 for a change whose entry is the prefix's new state; for a removal in bulk, RemovalTag of its version.
-        public uint Removal;
+        // TagOf the change's version and whether it removed the prefix.
+        public uint Tag;
     }
 
-    /// <summary>A removal's tag: a mark and the version's low 31 bits (a reader is never 2^31 changes behind: its capacity is far less).</summary>
-    private static uint RemovalTag(long version) => 0x8000_0000u | ((uint)version & 0x7FFF_FFFFu);
+    private const uint RemovalBit = 0x8000_0000u;
+
+    /// <summary>A slot's tag: the version's low 31 bits (a reader is never 2^31 changes behind: its capacity is far less) and the removal mark.</summary>
+    private static uint TagOf(long version, bool removal) => ((uint)version & ~RemovalBit) | (removal ? RemovalBit : 0);
 
     /// <param name="capacity">How far behind a reader may fall (rounded up to a power of two): the ring's final length.</param>
     /// <param name="head">The version of the last change written.</param>
@@ -84,7 +88,7 @@ internal sealed class ChangeJournal
     /// bits) of the prefix numbered <paramref name="number"/> in the table's map; called by the table's
     /// writer only, with consecutive versions.
     /// </summary>
-    public void Append(RouteEntry entry, int number, long version) => Write(entry, number, version, 0);
+    public void Append(RouteEntry entry, int number, long version) => Write(entry, number, version, TagOf(version, entry is EmptyRouteEntry));
 
     /// <summary>
     /// Appends the removal, at <paramref name="version"/>, of the prefix whose last entry was
@@ -94,9 +98,9 @@ internal sealed class ChangeJournal
     /// round). Readers get it as a
     /// <see cref="TableChange"/> whose <see cref="TableChange.IsRemoval"/> is set. Writer only.
     /// </summary>
-    public void AppendRemoval(RouteEntry last, int number, long version) => Write(last, number, version, RemovalTag(version));
+    public void AppendRemoval(RouteEntry last, int number, long version) => Write(last, number, version, TagOf(version, removal: true));
 
-    private void Write(RouteEntry entry, int number, long version, uint removal)
+    private void Write(RouteEntry entry, int number, long version, uint tag)
     {
         var slots = _slots;
         var quarter = slots.Length / 4 - 1;
@@ -105,7 +109,7 @@ internal sealed class ChangeJournal
         ref var slot = ref slots[(int)(version & (slots.Length - 1))];
         Volatile.Write(ref slot.Entry, null);
         Volatile.Write(ref slot.Number, number);
-        Volatile.Write(ref slot.Removal, removal);
+        Volatile.Write(ref slot.Tag, tag);
         Volatile.Write(ref slot.Entry, entry);
         Volatile.Write(ref _head, version);
         if (!_deferWakes)
@@ -164,14 +168,14 @@ internal sealed class ChangeJournal
         ref var slot = ref slots[(int)(version & (slots.Length - 1))];
         var first = Volatile.Read(ref slot.Entry);
         var number = Volatile.Read(ref slot.Number);
-        var removal = Volatile.Read(ref slot.Removal);
+        var tag = Volatile.Read(ref slot.Tag);
         var again = Volatile.Read(ref slot.Entry);
-        if (first is null || !ReferenceEquals(first, again) || (removal == 0 ? !first.IsVersion(version) : removal != RemovalTag(version)))
+        if (first is null || !ReferenceEquals(first, again) || (tag & ~RemovalBit) != ((uint)version & ~RemovalBit))
         {
             change = default;
             return false;
         }
-        change = removal == 0 ? new TableChange(first, number, version) : TableChange.RemovalOf(first, number, version);
+        change = new TableChange(first, number, version, (tag & RemovalBit) != 0);
         return true;
     }
 

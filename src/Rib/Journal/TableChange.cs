@@ -18,13 +18,11 @@ public readonly struct TableChange
     private readonly RouteEntry _entry;
     private readonly long _version;
 
-    /// <summary>The change <paramref name="version"/>, whose entry is the prefix's new state (empty for a removal).</summary>
-    internal TableChange(RouteEntry entry, int number, long version)
-        : this(entry, number, version, entry.IsEmpty)
-    {
-    }
-
-    private TableChange(RouteEntry entry, int number, long version, bool removal)
+    /// <summary>
+    /// The change <paramref name="version"/>: the prefix's new entry, or for a <paramref name="removal"/>
+    /// its empty entry or (a removal in bulk) its last one.
+    /// </summary>
+    internal TableChange(RouteEntry entry, int number, long version, bool removal)
     {
         _entry = entry;
         _version = version;
@@ -32,11 +30,8 @@ public readonly struct TableChange
         IsRemoval = removal;
     }
 
-    /// <summary>The removal at <paramref name="version"/> of the prefix whose last entry was <paramref name="last"/>.</summary>
-    internal static TableChange RemovalOf(RouteEntry last, int number, long version) => new(last, number, version, removal: true);
-
     /// <summary>Every route of the prefix after the change, best first; <see cref="RouteEntry.IsEmpty"/> for a removal.</summary>
-    public RouteEntry Entry => IsRemoval && !_entry.IsEmpty ? new EmptyRouteEntry(_entry.Prefix, _version) : _entry;
+    public RouteEntry Entry => IsRemoval ? _entry as EmptyRouteEntry ?? new EmptyRouteEntry(_entry.Prefix, _version) : _entry;
 
     /// <summary>The prefix's entry after the change, or null when the change removed it (allocates nothing).</summary>
     public RouteEntry? NewEntry => IsRemoval ? null : _entry;
