@@ -109,13 +109,20 @@ public class PrefixMapTests
         Assert.Null(map.Find(Prefix.Parse("::/0")));
     }
 
-    [Fact]
-    public async Task Readers_never_miss_a_stable_entry_while_the_writer_grows_removes_and_rebuilds()
+    /// <summary>A map holding 2,000 entries no writer touches: what concurrent readers check against.</summary>
+    private (PrefixMap Map, RouteEntry[] Stable) MapWithStableEntries()
     {
         var map = new PrefixMap();
         var stable = Enumerable.Range(0, 2_000).Select(i => Entry(V4(i))).ToArray();
         foreach (var e in stable)
             map.Set(e);
+        return (map, stable);
+    }
+
+    [Fact]
+    public async Task Readers_never_miss_a_stable_entry_while_the_writer_grows_removes_and_rebuilds()
+    {
+        var (map, stable) = MapWithStableEntries();
         var churn = Enumerable.Range(1_000_000, 40_000).Select(i => Entry(V4(i))).ToArray();
         using var readers = new Readers(map, stable);
         var rebuilds = 0;
@@ -156,10 +163,7 @@ public class PrefixMapTests
     [Fact]
     public async Task Readers_never_miss_a_stable_entry_while_arrays_big_enough_to_give_back_are_replaced()
     {
-        var map = new PrefixMap();
-        var stable = Enumerable.Range(0, 2_000).Select(i => Entry(V4(i))).ToArray();
-        foreach (var e in stable)
-            map.Set(e);
+        var (map, stable) = MapWithStableEntries();
         // Enough keys that the arrays grown through (and shrunk back from) give their pages back.
         var churn = Enumerable.Range(1_000_000, 160_000).Select(i => Entry(V4(i))).ToArray();
         using var readers = new Readers(map, stable);
@@ -281,10 +285,7 @@ public class PrefixMapTests
     [Fact]
     public async Task Readers_never_miss_a_stable_entry_while_a_table_is_withdrawn_in_bulk_and_comes_back()
     {
-        var map = new PrefixMap();
-        var stable = Enumerable.Range(0, 2_000).Select(i => Entry(V4(i))).ToArray();
-        foreach (var e in stable)
-            map.Set(e);
+        var (map, stable) = MapWithStableEntries();
         var bulk = Enumerable.Range(1_000_000, 40_000).Select(i => V4(i)).ToArray();
         var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
         using var readers = new Readers(map, stable, (random, lost) =>
