@@ -333,17 +333,15 @@ internal sealed partial class PrefixMap
         var c = cells[cell];
         if (Cell.IsEmpty(c) || Cell.IsDead(c))
             return -1;
-        var number = Cell.Number(c);
         // In a bulk removal the key's last entry stays its tombstone until the removal ends (see
-        // DeferShrink): no object per removed prefix for a withdrawn table, which the shrink at the end
-        // then drops; otherwise the removal's empty entry is the tombstone, and the routes go at once.
-        if (_shrinkDeferred == 0)
-            WriteEntry(number, tombstone);
-        else
-            _bulkTombstones++;
+        // DeferShrink and RemoveInBulk); otherwise the removal's empty entry is the tombstone, and the
+        // routes go at once.
+        if (_shrinkDeferred != 0)
+            return RemoveInBulk(cell, out _);
+        var number = Cell.Number(c);
+        WriteEntry(number, tombstone);
         Kill(cells, cell, hash, number);
-        if (_shrinkDeferred == 0)
-            ShrinkIfSparse();
+        ShrinkIfSparse();
         return number;
     }
 
