@@ -9,7 +9,7 @@ public sealed record BenchOptions
     public const string Usage = """
         usage: calico-loadgen [--quick] [--runs N] [--scenarios self,P1,P2,P3,P4,P6] [--daemons ours,bird2,bird16,gobgp,frr]
                               [--p1 N] [--p1v6 N] [--p2 K,K] [--p3 N] [--p4 R,R] [--p4-seconds S] [--p4-trace DIR]
-                              [--p6 PEERS] [--p6-seconds S] [--gateway direct|recursive] [--out FILE.md]
+                              [--p6 PEERS] [--p6-seconds S] [--gateway direct|recursive] [--dut-unpinned] [--out FILE.md]
         """;
 
     public bool Quick { get; init; }
@@ -36,6 +36,12 @@ public sealed record BenchOptions
     /// direct protocol for the next hops to resolve through; BIRD and ours only (GoBGP and FRR resolve as they always do).
     /// </summary>
     public bool GatewayRecursive { get; init; }
+    /// <summary>
+    /// The DUT may run on every core instead of core 1 alone (the generator and monitors stay on core 0).
+    /// The issue pins the DUT only "where the scenario says so"; a daemon that works on more than one
+    /// thread then shows what it does with the second core, a single-threaded one runs as pinned.
+    /// </summary>
+    public bool DutUnpinned { get; init; }
     public string Output { get; init; } = Path.Combine(LabTools.RepoRoot, "bench", "RESULTS.md");
 
     public bool Has(string scenario) => ScenarioSet.Contains(scenario);
@@ -76,6 +82,7 @@ public sealed record BenchOptions
                         "recursive" => options with { GatewayRecursive = true },
                         var g => throw new FormatException($"--gateway takes direct or recursive, not '{g}'"),
                     },
+                    "--dut-unpinned" => options with { DutUnpinned = true },
                     "--out" => options with { Output = Path.GetFullPath(Next()) },
                     _ => throw new ArgumentException($"unknown option {args[i]}"),
                 };

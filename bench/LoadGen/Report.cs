@@ -28,7 +28,7 @@ public sealed class Report(BenchOptions options, string[] args)
         sb.AppendLine(CultureInfo.InvariantCulture, $"- Command: `{cmd}`");
         sb.AppendLine(CultureInfo.InvariantCulture, $"- Machine: {Machine()}");
         sb.AppendLine(CultureInfo.InvariantCulture, $"- Load average (1/5/15 min) before: {_loadBefore}; after: {LoadAverage()} — the machine is shared, other jobs ran beside these.");
-        sb.AppendLine(CultureInfo.InvariantCulture, $"- Runs per case: {options.Runs} (medians shown){(options.Quick ? "; quick mode: smaller sizes" : "")}. DUT pinned to core 1 (`taskset -c 1`), generator and monitors on core 0.");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"- Runs per case: {options.Runs} (medians shown){(options.Quick ? "; quick mode: smaller sizes" : "")}. {(options.DutUnpinned ? "DUT not pinned (any core)" : "DUT pinned to core 1 (`taskset -c 1`)")}, generator and monitors on core 0.");
         sb.AppendLine("- Time: from GO (sessions up, UPDATEs pre-encoded) to the last route at the monitors (P3: in the DUT's kernel, as its RTM_NEWROUTE notification reaches a listener in the DUT's namespace). RSS: peak (VmHWM). DUT CPU: utime+stime from GO to the end. Gen CPU: the generator process over the same span. P1 then closes the feeding session: withdraw s is from the close to the last withdrawal at the monitor, its RSS the peak over the whole run (VmHWM after the withdrawal), its CPU the DUT's for that phase, and the RSS the DUT's a second after the last withdrawal.\n");
         foreach (var group in _results.GroupBy(r => r.Scenario))
         {

@@ -4,8 +4,8 @@ using Calico.Bgp.Lab;
 namespace Calico.Bgp.LoadGen.Orchestration;
 
 /// <summary>
-/// The daemon under test, alone in its namespace, optionally pinned to one core with
-/// <c>taskset</c> (which execs the daemon, so the PID is the daemon's). Its memory and CPU are
+/// The daemon under test, alone in its namespace, on the cores <c>taskset -c</c> is given (core 1,
+/// or all of them; <c>taskset</c> execs the daemon, so the PID is the daemon's). Its memory and CPU are
 /// read from /proc: VmHWM for peak RSS, utime + stime for CPU seconds.
 /// </summary>
 public sealed class Dut
@@ -40,10 +40,10 @@ public sealed class Dut
     /// As <see cref="Start"/> for a DUT that writes the kernel table: FRR then runs zebra first (on
     /// the same core) and bgpd talks to it over zserv instead of running without zebra.
     /// </summary>
-    public static async Task<Dut> StartAsync(DutKind kind, LabHost host, string config, bool v6, int? core)
+    public static async Task<Dut> StartAsync(DutKind kind, LabHost host, string config, bool v6, string cores)
     {
         if (kind != DutKind.Frr)
-            return Start(kind, host, config, v6, core);
+            return Start(kind, host, config, v6, cores);
         var dir = Path.Combine(host.Dir, "frr");
         Directory.CreateDirectory(dir);
         // zebra and bgpd drop to the frr user after start-up and then write their pid files and sockets here.
@@ -51,9 +51,7 @@ public sealed class Dut
             File.SetUnixFileMode(dir, (UnixFileMode)0x1FF);
         var zserv = Path.Combine(dir, "zserv.api");
         List<string> zebraArgs = ["-f", host.WriteFile("frr-zebra.conf", "hostname dut\n"), "-z", zserv, "--vty_socket", dir, "-i", Path.Combine(dir, "zebra.pid"), "-P", "0"];
-        var zebra = core is { } c
-            ? host.Start("zebra", "taskset", ["-c", c.ToString(CultureInfo.InvariantCulture), LabTools.FrrZebra, .. zebraArgs])
-            : host.Start("zebra", LabTools.FrrZebra, zebraArgs);
+        var zebra = host.Start("zebra", "taskset", ["-c", cores, LabTools.FrrZebra, .. zebraArgs]);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
         while (!File.Exists(zserv))
         {
@@ -65,9 +63,7 @@ public sealed class Dut
             await Task.Delay(50).ConfigureAwait(false);
         }
         List<string> bgpdArgs = ["-f", host.WriteFile("frr-bgpd.conf", config), "-z", zserv, "-P", "0", "--vty_socket", dir, "-i", Path.Combine(dir, "bgpd.pid")];
-        var bgpd = core is { } c2
-            ? host.Start(kind.ToString(), "taskset", ["-c", c2.ToString(CultureInfo.InvariantCulture), LabTools.FrrBgpd, .. bgpdArgs])
-            : host.Start(kind.ToString(), LabTools.FrrBgpd, bgpdArgs);
+        var bgpd = host.Start(kind.ToString(), "taskset", ["-c", cores, LabTools.FrrBgpd, .. bgpdArgs]);
         return new Dut(kind, bgpd, zebra);
     }
 
@@ -85,7 +81,7 @@ public sealed class Dut
     public static string OurDaemonPath => LabTools.Daemon;
 
     /// <param name="extraArgs">Appended to ours' command line (the soak adds <c>--metrics</c>).</param>
-    public static Dut Start(DutKind kind, LabHost host, string config, bool v6, int? core, IEnumerable<string>? extraArgs = null)
+    public static Dut Start(DutKind kind, LabHost host, string config, bool v6, string cores, IEnumerable<string>? extraArgs = null)
     {
         var dir = host.Dir;
         var (file, args) = kind switch
@@ -97,9 +93,7 @@ public sealed class Dut
             DutKind.Frr => (LabTools.FrrBgpd, FrrArgs(host, config)),
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
-        var process = core is { } c
-            ? host.Start(kind.ToString(), "taskset", ["-c", c.ToString(CultureInfo.InvariantCulture), file, .. args])
-            : host.Start(kind.ToString(), file, args);
+        var process = host.Start(kind.ToString(), "taskset", ["-c", cores, file, .. args]);
         return new Dut(kind, process);
     }
 

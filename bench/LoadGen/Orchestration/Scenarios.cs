@@ -10,7 +10,7 @@ namespace Calico.Bgp.LoadGen.Orchestration;
 /// </summary>
 public sealed class Scenarios(BenchOptions options)
 {
-    private const int DutCore = 1;
+    private const int PinnedDutCore = 1;
     private const int GeneratorCore = 0;
 
     /// <summary>Pins every thread of this process to the generator's core; threads started later inherit the mask.</summary>
@@ -23,6 +23,12 @@ public sealed class Scenarios(BenchOptions options)
                 ArrivalNative.SchedSetAffinity(tid, sizeof(ulong), ref mask);
         }
     }
+    /// <summary>
+    /// The DUT's cores for <c>taskset -c</c>: core 1, or every core with <see cref="BenchOptions.DutUnpinned"/>
+    /// (named, since a child would otherwise inherit this driver's mask, core 0 alone).
+    /// </summary>
+    private string DutCore => options.DutUnpinned ? $"0-{Environment.ProcessorCount - 1}" : I($"{PinnedDutCore}");
+
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromMinutes(4);
 
     private static string I(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);

@@ -13,7 +13,7 @@ namespace Calico.Bgp.LoadGen.Soak;
 /// </summary>
 public static class SoakRunner
 {
-    private const int DutCore = 1;
+    private const string DutCore = "1";
     private const int GeneratorCore = 0;
     // Inside the DUT's own namespace: nothing else listens there.
     private const string MetricsEndpoint = "127.0.0.1:9480";
