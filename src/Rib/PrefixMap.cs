@@ -589,6 +589,7 @@ internal sealed partial class PrefixMap
     private void Rebuild(int capacity, bool keepOrder)
     {
         var fresh = new long[capacity];
+        PopulateForWrite(fresh);
         var old = _layout;
         var order = keepOrder ? old.Order : PrefixHash.Order(Seed, ++_reorders);
         var cells = old.Cells;
@@ -649,9 +650,29 @@ internal sealed partial class PrefixMap
     /// <c>MADV_DONTNEED</c> over the whole pages of <paramref name="cells"/>' elements (not the page with
     /// the array's header, which the GC reads): they read as zeros, empty cells, from then on.
     /// </summary>
-    private unsafe void GiveBack(long[] cells)
+    private void GiveBack(long[] cells)
     {
         Interlocked.Increment(ref _givenBack);
+        AdviseElementPages(cells, MadvDontNeed);
+    }
+
+    /// <summary>
+    /// Faults a fresh big array's pages in, writable, with one call (<c>MADV_POPULATE_WRITE</c>, Linux
+    /// 5.14). The GC hands a large array over untouched, and <see cref="Rebuild"/> reads each cell before
+    /// it writes it: each page was faulted twice, first mapped to the shared zero page, then copied on
+    /// write with a TLB flush, which reaches every core the daemon runs on (7.5 % of the importing
+    /// thread in P1, bench/RESULTS-perf.md, sixteenth round). An older kernel refuses the advice, and the
+    /// faults happen as before.
+    /// </summary>
+    private static void PopulateForWrite(long[] cells)
+    {
+        if (cells.Length >= GiveBackCells)
+            AdviseElementPages(cells, MadvPopulateWrite);
+    }
+
+    /// <summary><c>madvise</c> over the whole pages of the elements of <paramref name="cells"/>, past the header's page.</summary>
+    private static unsafe void AdviseElementPages(long[] cells, int advice)
+    {
         if (!OperatingSystem.IsLinux())
             return;
         fixed (long* first = cells)
@@ -660,11 +681,12 @@ internal sealed partial class PrefixMap
             var start = ((nuint)first + page - 1) & ~(page - 1);
             var end = (nuint)(first + cells.Length) & ~(page - 1);
             if (end > start)
-                _ = Madvise((nint)start, end - start, MadvDontNeed);
+                _ = Madvise((nint)start, end - start, advice);
         }
     }
 
     private const int MadvDontNeed = 4;
+    private const int MadvPopulateWrite = 23;
 
     [LibraryImport("libc", EntryPoint = "madvise")]
     private static partial int Madvise(nint address, nuint length, int advice);

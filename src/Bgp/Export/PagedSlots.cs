@@ -79,7 +79,12 @@ internal sealed unsafe class PagedSlots<TSlot> : IDisposable where TSlot : unman
         {
             if (!slot.IsUsed)
                 return;
-            items = (TSlot*)NativeMemory.AllocZeroed(PageSize, (nuint)sizeof(TSlot));
+            // Zeroed by writing, not calloc's way: fresh memory from calloc is left untouched, and the
+            // read of the slot below then mapped each page to the zero page before the write copied
+            // it, with a TLB flush on every core the daemon runs on (10-17 % of the export's threads
+            // in P1, bench/RESULTS-perf.md, sixteenth round).
+            items = (TSlot*)NativeMemory.Alloc(PageSize, (nuint)sizeof(TSlot));
+            new Span<TSlot>(items, PageSize).Clear();
             _pages[page] = (nint)items;
         }
         ref var s = ref items[number & PageMask];
