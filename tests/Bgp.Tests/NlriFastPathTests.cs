@@ -5,7 +5,7 @@ namespace Calico.Bgp.Speaker.Tests;
 
 /// <summary>
 /// The per-route paths made cheaper for P1: <see cref="NlriReader.Validate"/> walking lengths only,
-/// and <see cref="NlriReader.Write"/> writing IPv4 straight from its value, each compared with what it
+/// and <see cref="NlriReader.Write"/> writing the address in whole words, each compared with what it
 /// replaced on random and edge inputs (<see cref="PrefixHash.Of"/> on two words: tests/Rib.Tests PrefixHashTests).
 /// </summary>
 public class NlriFastPathTests
@@ -53,26 +53,71 @@ public class NlriFastPathTests
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Write_then_read_gives_every_IPv4_length_back(bool addPath)
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public void Write_then_read_gives_every_length_back_with_room_to_spare_or_none(bool addPath, bool v6)
     {
         var random = new Random(4);
-        var buffer = new byte[64];
-        for (var length = 0; length <= 32; length++)
+        var roomy = new byte[64];
+        for (var length = 0; length <= (v6 ? 128 : 32); length++)
         {
-            var prefix = Prefix.FromV4((uint)random.NextInt64(0, 1L << 32), length);
+            var prefix = v6
+                ? Prefix.FromV6((ulong)random.NextInt64() << 1 | 1, (ulong)random.NextInt64() << 1 | 1, length)
+                : Prefix.FromV4((uint)random.NextInt64(0, 1L << 32), length);
             var nlri = new Nlri(prefix, addPath ? 77u : 0);
-            Array.Fill(buffer, (byte)0xEE);
-            var n = NlriReader.Write(buffer, nlri, addPath);
-            Assert.Equal(NlriReader.EncodedLength(prefix, addPath), n);
-            // Nothing written past the entry.
-            Assert.Equal(0xEE, buffer[n]);
-            var r = new NlriReader(buffer.AsSpan(0, n), false, addPath);
+            var size = NlriReader.EncodedLength(prefix, addPath);
+            // With room past the entry the address goes in whole words (scratch may follow the entry);
+            // in a buffer of the entry's own size, byte by byte. The entry's bytes are the same.
+            var n = NlriReader.Write(roomy, nlri, addPath);
+            var exact = new byte[size];
+            Assert.Equal(size, NlriReader.Write(exact, nlri, addPath));
+            Assert.Equal(size, n);
+            Assert.Equal(exact, roomy[..n]);
+            var r = new NlriReader(exact, v6, addPath);
             Assert.True(r.MoveNext());
             Assert.Equal(nlri, r.Current);
             Assert.False(r.MoveNext());
             Assert.False(r.Malformed);
+        }
+    }
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public void Reading_a_field_of_many_entries_gives_each_prefix_from_its_own_bytes_with_trailing_bits_cleared(bool addPath, bool v6)
+    {
+        var random = new Random(9);
+        for (var round = 0; round < 500; round++)
+        {
+            var bytes = new List<byte>();
+            var expected = new List<Nlri>();
+            var entries = random.Next(1, 12);
+            for (var e = 0; e < entries; e++)
+            {
+                var pathId = (uint)random.Next();
+                if (addPath)
+                    bytes.AddRange([(byte)(pathId >> 24), (byte)(pathId >> 16), (byte)(pathId >> 8), (byte)pathId]);
+                var bits = random.Next((v6 ? 128 : 32) + 1);
+                bytes.Add((byte)bits);
+                // Random bytes, trailing bits of the last one included (RFC 4271 §4.3: they are irrelevant).
+                var address = new byte[16];
+                for (var k = 0; k < (bits + 7) / 8; k++)
+                    bytes.Add(address[k] = (byte)random.Next(256));
+                var hi = System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(address);
+                var lo = System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(address.AsSpan(8));
+                var prefix = v6 ? Prefix.FromV6(hi, lo, bits) : Prefix.FromV4((uint)(hi >> 32), bits);
+                expected.Add(new Nlri(prefix, addPath ? pathId : 0));
+            }
+            var read = new List<Nlri>();
+            var r = new NlriReader(bytes.ToArray(), v6, addPath);
+            while (r.MoveNext())
+                read.Add(r.Current);
+            Assert.False(r.Malformed);
+            Assert.Equal(expected, read);
         }
     }
 

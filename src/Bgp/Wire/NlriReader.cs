@@ -50,26 +50,41 @@ public ref struct NlriReader
         var bytes = (bits + 7) / 8;
         if (bits > max || _rest.Length < 1 + bytes)
             return Fail();
-        var field = _rest.Slice(1, bytes);
+        // Where the rest of the field holds a whole address past the length byte, it is read in whole
+        // words: the bytes past this entry's (the next entry's) are host bits, which the prefix clears.
+        // Byte by byte, a message of a thousand IPv4 /24s took 16 % longer to read, of IPv6 /48s 27 %
+        // (bench/RESULTS-perf.md, sixteenth round).
         Prefix prefix;
         if (!_v6)
         {
-            // The 0-4 bytes sent, left-aligned in a 32-bit address (RFC 4271 §4.3: only the bytes the length needs).
-            uint v = 0;
-            for (var i = 0; i < field.Length; i++)
-                v |= (uint)field[i] << (24 - 8 * i);
+            uint v;
+            if (_rest.Length > sizeof(uint))
+                v = BinaryPrimitives.ReadUInt32BigEndian(_rest[1..]);
+            else
+            {
+                // The 0-4 bytes sent, left-aligned in a 32-bit address (RFC 4271 §4.3: only the bytes the length needs).
+                v = 0;
+                for (var i = 0; i < bytes; i++)
+                    v |= (uint)_rest[1 + i] << (24 - 8 * i);
+            }
             prefix = Prefix.FromV4(v, bits);
         }
+        else if (_rest.Length > 2 * sizeof(ulong))
+            prefix = Prefix.FromV6(BinaryPrimitives.ReadUInt64BigEndian(_rest[1..]), BinaryPrimitives.ReadUInt64BigEndian(_rest[(1 + sizeof(ulong))..]), bits);
         else
-        {
-            Span<byte> addr = stackalloc byte[16];
-            addr.Clear();
-            field.CopyTo(addr);
-            prefix = Prefix.FromV6(BinaryPrimitives.ReadUInt64BigEndian(addr), BinaryPrimitives.ReadUInt64BigEndian(addr[8..]), bits);
-        }
+            prefix = ReadV6(_rest.Slice(1, bytes), bits);
         _rest = _rest[(1 + bytes)..];
         Current = new Nlri(prefix, pathId);
         return true;
+    }
+
+    /// <summary>An IPv6 prefix from the <paramref name="field"/>'s bytes alone, where fewer than a whole address follow.</summary>
+    private static Prefix ReadV6(ReadOnlySpan<byte> field, int bits)
+    {
+        Span<byte> addr = stackalloc byte[16];
+        addr.Clear();
+        field.CopyTo(addr);
+        return Prefix.FromV6(BinaryPrimitives.ReadUInt64BigEndian(addr), BinaryPrimitives.ReadUInt64BigEndian(addr[sizeof(ulong)..]), bits);
     }
 
     private bool Fail()
@@ -106,7 +121,13 @@ public ref struct NlriReader
     /// <summary>Bytes one entry takes on the wire.</summary>
     public static int EncodedLength(Prefix prefix, bool addPath) => (addPath ? 4 : 0) + 1 + (prefix.Length + 7) / 8;
 
-    /// <summary>Writes one entry; returns the bytes written.</summary>
+    /// <summary>
+    /// Writes one entry; returns the bytes written. With room for the whole address after the length
+    /// byte, it writes the address in whole words and may leave up to 15 bytes of it past the entry
+    /// (scratch that the next entry overwrites or the message never counts): a table's export writes
+    /// a million of these, and byte by byte a message of a thousand IPv4 /24s took 3.2 times as long
+    /// (bench/RESULTS-perf.md, sixteenth round).
+    /// </summary>
     public static int Write(Span<byte> destination, in Nlri nlri, bool addPath)
     {
         var o = 0;
@@ -115,23 +136,37 @@ public ref struct NlriReader
             BinaryPrimitives.WriteUInt32BigEndian(destination, nlri.PathId);
             o = 4;
         }
-        var prefix = nlri.Prefix;
-        destination[o++] = prefix.Length;
-        var n = (prefix.Length + 7) / 8;
-        var address = prefix.Address;
-        if (!prefix.IsV6)
+        var length = nlri.Prefix.Length;
+        var n = (length + 7) >> 3;
+        destination[o] = length;
+        var address = destination[(o + 1)..];
+        if (!nlri.Prefix.IsV6)
         {
-            // Straight from the 32-bit value, most significant byte first: no address copied per NLRI.
-            var v = address.V4;
-            for (var i = 0; i < n; i++)
-                destination[o + i] = (byte)(v >> (24 - 8 * i));
+            var v = (uint)nlri.Prefix.Lo;
+            if (address.Length >= sizeof(uint))
+                BinaryPrimitives.WriteUInt32BigEndian(address, v);
+            else
+            {
+                for (var i = 0; i < n; i++)
+                    address[i] = (byte)(v >> (24 - 8 * i));
+            }
+        }
+        else if (address.Length >= 2 * sizeof(ulong))
+        {
+            BinaryPrimitives.WriteUInt64BigEndian(address, nlri.Prefix.Hi);
+            BinaryPrimitives.WriteUInt64BigEndian(address[sizeof(ulong)..], nlri.Prefix.Lo);
         }
         else
-        {
-            Span<byte> addr = stackalloc byte[16];
-            address.WriteBytes(addr);
-            addr[..n].CopyTo(destination[o..]);
-        }
-        return o + n;
+            WriteV6Bytes(address[..n], nlri.Prefix);
+        return o + 1 + n;
+    }
+
+    /// <summary>The first <c>destination.Length</c> bytes of an IPv6 prefix's address, where the whole would not fit.</summary>
+    private static void WriteV6Bytes(Span<byte> destination, in Prefix prefix)
+    {
+        Span<byte> whole = stackalloc byte[16];
+        BinaryPrimitives.WriteUInt64BigEndian(whole, prefix.Hi);
+        BinaryPrimitives.WriteUInt64BigEndian(whole[sizeof(ulong)..], prefix.Lo);
+        whole[..destination.Length].CopyTo(destination);
     }
 }
