@@ -288,6 +288,19 @@ internal sealed partial class PrefixMap
         if (_freeCount == _freeNumbers.Length)
             Array.Resize(ref _freeNumbers, Math.Max(16, _freeNumbers.Length * 2));
         _freeNumbers[_freeCount++] = number;
+        ClearNumber(number);
+    }
+
+    /// <summary>Room in the free list for <paramref name="more"/> numbers, in one array rather than one per doubling.</summary>
+    private void ReserveFreeNumbers(int more)
+    {
+        if (_freeCount + more > _freeNumbers.Length)
+            Array.Resize(ref _freeNumbers, Math.Max(16, _freeCount + more));
+    }
+
+    /// <summary>Empties the number's place among the entries, and drops its page when that was the page's last.</summary>
+    private void ClearNumber(int number)
+    {
         var p = number >> PageBits;
         var page = _pages[p]!;
         Volatile.Write(ref page[number & (PageSize - 1)], null);
@@ -425,8 +438,9 @@ internal sealed partial class PrefixMap
     {
         // Tombstones beyond the entries are mostly a full table withdrawn: give the memory back, in a
         // new order (removals in cell order leave one range of the old order, which the old order
-        // would pack into one run of the smaller array).
-        if (_tombstones > _count && _tombstones > MinCapacity)
+        // would pack into one run of the smaller array). A map emptied one key at a time rebuilds at its
+        // last removal too when its free list holds numbers, so that it numbers from 0 again (Rebuild).
+        if ((_tombstones > _count && _tombstones > MinCapacity) || (_count == 0 && _freeCount > 0))
             Rebuild(SlotsFor(_count), keepOrder: false);
     }
 
@@ -593,6 +607,15 @@ internal sealed partial class PrefixMap
         var old = _layout;
         var order = keepOrder ? old.Order : PrefixHash.Order(Seed, ++_reorders);
         var cells = old.Cells;
+        // With no key left (a table withdrawn whole) the numbering starts again from 0, instead of a
+        // free list that holds every number the table had (4 MB at a million, kept after the table is
+        // gone, and grown by doubling inside the withdrawal: a fifth of a 200k-prefix withdrawal's
+        // time, bench/RESULTS-perf.md, sixteenth round). Every number is free then: the list's own and
+        // the tombstones' below. Numbers reused while an exporter is behind are as when the list hands
+        // them out: it finds its slot holding another prefix and withdraws that first.
+        var noneLeft = _count == 0;
+        if (!noneLeft)
+            ReserveFreeNumbers(_tombstones);
         for (var j = 0; j < cells.Length; j++)
         {
             var cell = cells[j];
@@ -601,7 +624,10 @@ internal sealed partial class PrefixMap
             if (Cell.IsDead(cell))
             {
                 // The tombstone goes, and with it the key's claim on its number.
-                FreeNumber(Cell.Number(cell));
+                if (noneLeft)
+                    ClearNumber(Cell.Number(cell));
+                else
+                    FreeNumber(Cell.Number(cell));
                 continue;
             }
             var i = PrefixHash.Home(Cell.Hash(cell), capacity, order);
@@ -614,6 +640,12 @@ internal sealed partial class PrefixMap
         }
         _tombstones = 0;
         _bulkTombstones = 0;
+        if (noneLeft)
+        {
+            _freeCount = 0;
+            _freeNumbers = [];
+            Volatile.Write(ref _nextNumber, 0);
+        }
         Volatile.Write(ref _layout, new Layout(fresh, order));
         Release(old);
     }

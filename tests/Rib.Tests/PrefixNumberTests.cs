@@ -64,6 +64,33 @@ public class PrefixNumberTests
         Assert.Equal(1000, all.Count);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_table_withdrawn_whole_numbers_its_prefixes_from_zero_again(bool inBulk)
+    {
+        for (var i = 0; i < 5000; i++)
+            Add(V4(i));
+        if (inBulk)
+            Assert.Equal(5000, _table.WithdrawAll(_protocol));
+        else
+        {
+            for (var i = 0; i < 5000; i++)
+                Assert.True(_table.Withdraw(V4(i), _protocol));
+        }
+        Assert.Equal(0, _table.PrefixCount);
+        // The rebuild that forgot the last tombstones left no number in use: none is kept in a free list.
+        Assert.Equal(0, _table.NumberLimit);
+        Assert.Equal(-1, _table.NumberOf(V4(0)));
+
+        // A new table arrives numbered as the first did: dense from 0, in arrival order.
+        for (var i = 0; i < 3000; i++)
+            Add(V4(10_000 + i));
+        for (var i = 0; i < 3000; i++)
+            Assert.Equal(i, _table.NumberOf(V4(10_000 + i)));
+        Assert.Equal(3000, _table.NumberLimit);
+    }
+
     [Fact]
     public void Journal_changes_and_a_resync_carry_each_prefix_number()
     {
