@@ -123,7 +123,7 @@ public ref struct NlriReader
 
     /// <summary>
     /// Writes one entry; returns the bytes written. With room for the whole address after the length
-    /// byte, it writes the address in whole words and may leave up to 15 bytes of it past the entry
+    /// byte, it writes the address in whole words and may leave up to 16 bytes of it past the entry
     /// (scratch that the next entry overwrites or the message never counts): a table's export writes
     /// a million of these, and byte by byte a message of a thousand IPv4 /24s took 3.2 times as long
     /// (bench/RESULTS-perf.md, sixteenth round).
