@@ -152,10 +152,7 @@ public ref struct NlriReader
             }
         }
         else if (address.Length >= 2 * sizeof(ulong))
-        {
-            BinaryPrimitives.WriteUInt64BigEndian(address, nlri.Prefix.Hi);
-            BinaryPrimitives.WriteUInt64BigEndian(address[sizeof(ulong)..], nlri.Prefix.Lo);
-        }
+            nlri.Prefix.Address.WriteBytes(address);
         else
             WriteV6Bytes(address[..n], nlri.Prefix);
         return o + 1 + n;
@@ -165,8 +162,7 @@ public ref struct NlriReader
     private static void WriteV6Bytes(Span<byte> destination, in Prefix prefix)
     {
         Span<byte> whole = stackalloc byte[16];
-        BinaryPrimitives.WriteUInt64BigEndian(whole, prefix.Hi);
-        BinaryPrimitives.WriteUInt64BigEndian(whole[sizeof(ulong)..], prefix.Lo);
+        prefix.Address.WriteBytes(whole);
         whole[..destination.Length].CopyTo(destination);
     }
 }
