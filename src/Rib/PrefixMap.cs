@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace Calico.Bgp.Rib;
 
 /// <summary>
@@ -17,9 +15,9 @@ namespace Calico.Bgp.Rib;
 /// replacing it. A reader takes the array once and probes it with volatile reads.</para>
 /// <para>The cells hold no references, so the GC never marks through them (at a million routes the
 /// array is a large object whose cards, pointing at young routes, it scanned at every young
-/// collection), and half as many bytes as a reference and a hash: a cache line holds eight, a
-/// rebuild reads half as much, and the array a growth leaves for the next full collection is half
-/// the size (bench/RESULTS-perf.md, thirteenth round).</para>
+/// collection), and half as many bytes as a reference and a hash: a cache line holds eight and a
+/// rebuild reads half as much (bench/RESULTS-perf.md, thirteenth round). The arrays are not the GC's
+/// at all (<see cref="CellArray"/>): as large objects each growth set off a full collection.</para>
 /// <para>A probe passes cells of other keys on the hash alone; on a match it loads the entry by the
 /// number and compares its prefix (a dependent load, as the entry's prefix always was). A rebuild
 /// places every key from its cell alone, reading the old array in order and no entry.</para>
@@ -35,7 +33,7 @@ namespace Calico.Bgp.Rib;
 /// its own. A reader still probing an old array may meet a number that has since gone to another
 /// key: the entry's prefix (on a lookup) or its hash (on an enumeration) tells it, and it reads on.</para>
 /// </remarks>
-internal sealed partial class PrefixMap
+internal sealed class PrefixMap
 {
     /// <summary>Grow or clean when used cells (entries and tombstones) pass this share of the array.</summary>
     private const double MaxLoad = 0.75;
@@ -80,9 +78,9 @@ internal sealed partial class PrefixMap
     /// An array of cells and the order its homes follow (<see cref="Home"/>), published together with
     /// one volatile write so a reader probes an array with the order it was built with.
     /// </summary>
-    private sealed class Layout(long[] cells, uint order)
+    private sealed class Layout(CellArray cells, uint order)
     {
-        public readonly long[] Cells = cells;
+        public readonly CellArray Cells = cells;
         public readonly uint Order = order;
 
         /// <summary>Enumerations walking this array now (<see cref="EnterEnumeration"/>).</summary>
@@ -92,7 +90,7 @@ internal sealed partial class PrefixMap
         public int Released;
     }
 
-    private Layout _layout = new(new long[MinCapacity], PrefixHash.Order(Seed, 0));
+    private Layout _layout = new(new CellArray(MinCapacity), PrefixHash.Order(Seed, 0));
     private int _count;
     private int _tombstones;
     // Key numbers: the next never used, and those a rebuild freed (reused last freed first).
@@ -140,6 +138,15 @@ internal sealed partial class PrefixMap
     internal object LayoutForTests => Volatile.Read(ref _layout);
 
     private int ReadIndex(in Prefix prefix, int hash, Layout layout, out int number, out RouteEntry? entry)
+    {
+        var found = Probe(prefix, hash, ref layout, out number, out entry);
+        // The cells are the layout's native memory, freed by its finalizer: the array probed stays
+        // reachable until the probe is done with it.
+        GC.KeepAlive(layout);
+        return found;
+    }
+
+    private int Probe(in Prefix prefix, int hash, ref Layout layout, out int number, out RouteEntry? entry)
     {
         var cells = layout.Cells;
         var i = PrefixHash.Home(hash, cells.Length, layout.Order);
@@ -359,7 +366,7 @@ internal sealed partial class PrefixMap
     }
 
     /// <summary>Marks a live cell its key's tombstone. Writer only.</summary>
-    private void Kill(long[] cells, int cell, int hash, int number)
+    private void Kill(CellArray cells, int cell, int hash, int number)
     {
         Volatile.Write(ref cells[cell], Cell.Of(hash, number, dead: true));
         Volatile.Write(ref _count, _count - 1);
@@ -427,8 +434,10 @@ internal sealed partial class PrefixMap
         if (_bulkTombstones == 0)
             return;
         _bulkTombstones = 0;
-        foreach (var c in _layout.Cells)
+        var cells = _layout.Cells;
+        for (var i = 0; i < cells.Length; i++)
         {
+            var c = cells[i];
             if (Cell.IsDead(c) && WriterEntry(Cell.Number(c)) is var last && last is not EmptyRouteEntry)
                 WriteEntry(Cell.Number(c), new EmptyRouteEntry(last.Prefix, last.Version));
         }
@@ -530,7 +539,7 @@ internal sealed partial class PrefixMap
     /// <summary>The enumerator of <see cref="WalkLive"/>.</summary>
     public struct WriterWalk(PrefixMap map)
     {
-        private readonly long[] _cells = map._layout.Cells;
+        private readonly CellArray _cells = map._layout.Cells;
         private int _i = -1;
 
         public LiveCell Current { get; private set; }
@@ -560,7 +569,7 @@ internal sealed partial class PrefixMap
     /// (that key's hash is not the cell's; it has its own cell in a newer array, not in this one). So a
     /// key is met once per array, at its own cell.
     /// </summary>
-    private RouteEntry? LiveAt(long[] cells, int i, out int number)
+    private RouteEntry? LiveAt(CellArray cells, int i, out int number)
     {
         var cell = Volatile.Read(ref cells[i]);
         number = Cell.Number(cell);
@@ -602,8 +611,7 @@ internal sealed partial class PrefixMap
     /// </param>
     private void Rebuild(int capacity, bool keepOrder)
     {
-        var fresh = new long[capacity];
-        PopulateForWrite(fresh);
+        var fresh = new CellArray(capacity);
         var old = _layout;
         var order = keepOrder ? old.Order : PrefixHash.Order(Seed, ++_reorders);
         var cells = old.Cells;
@@ -650,8 +658,8 @@ internal sealed partial class PrefixMap
         Release(old);
     }
 
-    /// <summary>Arrays from this many cells (1 MiB) up give their pages back once replaced.</summary>
-    internal const int GiveBackCells = 1 << 17;
+    /// <summary>Arrays from this many cells (a page) up give their pages back once replaced.</summary>
+    internal static int GiveBackCells => CellArray.MappedCells;
 
     private int _givenBack;
 
@@ -659,69 +667,31 @@ internal sealed partial class PrefixMap
     internal int ArraysGivenBack => Volatile.Read(ref _givenBack);
 
     /// <summary>The current array (tests: a replaced one reads as zeros once given back).</summary>
-    internal long[] CurrentCells => Volatile.Read(ref _layout).Cells;
+    internal CellArray CurrentCells => Volatile.Read(ref _layout).Cells;
 
     /// <summary>
     /// Gives the pages of a replaced array back to the system at once, unless an enumeration is still
-    /// walking it (then the last one out does). The GC would free the array only at a full collection,
-    /// and keep its memory after that: the arrays a million-route table grows through (37 MB) stayed
-    /// resident, 19 MiB of P1's peak (bench/RESULTS-perf.md, fifteenth round). A probe still in the
+    /// walking it (then the last one out does). Its finalizer frees it only once no reader holds it,
+    /// after a collection: the arrays a million-route table grows through (37 MB) stayed resident
+    /// until then, 19 MiB of P1's peak (bench/RESULTS-perf.md, fifteenth round). A probe still in the
     /// array reads the given-back pages as empty cells and tries again in the new one
     /// (<see cref="ReadIndex"/>). Writer only.
     /// </summary>
     private void Release(Layout old)
     {
-        if (old.Cells.Length < GiveBackCells)
+        if (!old.Cells.CanGiveBack)
             return;
         Interlocked.Exchange(ref old.Released, 1);
         if (Volatile.Read(ref old.Enumerators) == 0)
             GiveBack(old.Cells);
     }
 
-    /// <summary>
-    /// <c>MADV_DONTNEED</c> over the whole pages of <paramref name="cells"/>' elements (not the page with
-    /// the array's header, which the GC reads): they read as zeros, empty cells, from then on.
-    /// </summary>
-    private void GiveBack(long[] cells)
+    /// <summary>Drops a replaced array's pages (<see cref="CellArray.GiveBack"/>): they read as empty cells from then on.</summary>
+    private void GiveBack(CellArray cells)
     {
         Interlocked.Increment(ref _givenBack);
-        AdviseElementPages(cells, MadvDontNeed);
+        cells.GiveBack();
     }
-
-    /// <summary>
-    /// Faults a fresh big array's pages in, writable, with one call (<c>MADV_POPULATE_WRITE</c>, Linux
-    /// 5.14). The GC hands a large array over untouched, and <see cref="Rebuild"/> reads each cell before
-    /// it writes it: each page was faulted twice, first mapped to the shared zero page, then copied on
-    /// write with a TLB flush, which reaches every core the daemon runs on (7.5 % of the importing
-    /// thread in P1, bench/RESULTS-perf.md, sixteenth round). An older kernel refuses the advice, and the
-    /// faults happen as before.
-    /// </summary>
-    private static void PopulateForWrite(long[] cells)
-    {
-        if (cells.Length >= GiveBackCells)
-            AdviseElementPages(cells, MadvPopulateWrite);
-    }
-
-    /// <summary><c>madvise</c> over the whole pages of the elements of <paramref name="cells"/>, past the header's page.</summary>
-    private static unsafe void AdviseElementPages(long[] cells, int advice)
-    {
-        if (!OperatingSystem.IsLinux())
-            return;
-        fixed (long* first = cells)
-        {
-            var page = (nuint)Environment.SystemPageSize;
-            var start = ((nuint)first + page - 1) & ~(page - 1);
-            var end = (nuint)(first + cells.Length) & ~(page - 1);
-            if (end > start)
-                _ = Madvise((nint)start, end - start, advice);
-        }
-    }
-
-    private const int MadvDontNeed = 4;
-    private const int MadvPopulateWrite = 23;
-
-    [LibraryImport("libc", EntryPoint = "madvise")]
-    private static partial int Madvise(nint address, nuint length, int advice);
 
     /// <summary>Longest run of used cells (entries and tombstones) in the current array: the worst probe (tests).</summary>
     internal int LongestRun()

@@ -18,11 +18,13 @@ public partial class PrefixMapGrowthFaultTests
         return RouteEntry.Seal(prefix, Route.Create(prefix, PathAttributes.Empty, _protocol), ++_version);
     }
 
+    private const int MiBOfCells = 1 << 17;
+
     [Fact]
     public void A_growth_to_an_array_of_a_MiB_or_more_faults_each_of_its_pages_once()
     {
         var map = new PrefixMap();
-        var entries = Enumerable.Range(0, 3 * PrefixMap.GiveBackCells).Select(Entry).ToArray();
+        var entries = Enumerable.Range(0, 3 * MiBOfCells).Select(Entry).ToArray();
         var pageSize = Environment.SystemPageSize;
         var growths = new List<(int Pages, long Faults)>();
         foreach (var entry in entries)
@@ -32,14 +34,14 @@ public partial class PrefixMapGrowthFaultTests
             var before = ThreadMinorFaults();
             map.Set(entry);
             var faults = ThreadMinorFaults() - before;
-            // A collection inside the insert (the big array's allocation can set one off) faults pages of
-            // its own on this thread: such a growth says nothing about the array's.
-            if (map.Capacity != capacity && map.Capacity >= PrefixMap.GiveBackCells && GC.CollectionCount(0) == collections)
+            // A collection inside the insert (a new page of entry references can set one off) faults
+            // pages of its own on this thread: such a growth says nothing about the array's.
+            if (map.Capacity != capacity && map.Capacity >= MiBOfCells && GC.CollectionCount(0) == collections)
                 growths.Add(((int)((long)map.Capacity * sizeof(long) / pageSize), faults));
         }
 
         Assert.NotEmpty(growths);
-        // Each page once, and a few for the GC's own bookkeeping; reading before writing faulted each twice.
+        // Each page once, and a few more (the entries' pages); reading before writing faulted each twice.
         Assert.All(growths, g => Assert.True(g.Faults < g.Pages * 5 / 4, $"{g.Faults} faults for an array of {g.Pages} pages"));
     }
 
