@@ -37,6 +37,7 @@ public sealed class AgentHost
             var result = await AgentScenarios.RunAsync(scenario, host).ConfigureAwait(false);
             // A scenario with a second phase gives its first phase's figure itself.
             result.TryAdd("generatorCpuSeconds", host.CpuSinceGo);
+            result["resetBeforeReady"] = host.ResetBeforeReady;
             Console.Out.WriteLine("RESULT " + JsonSerializer.Serialize(result));
             Console.Out.Flush();
             return 0;
@@ -79,8 +80,31 @@ public sealed class AgentHost
                 gate.Release();
             }
         })).ConfigureAwait(false);
+        // Before READY, a session the DUT resets is set-up, not the run: reconnect it, until no session
+        // has died for a while. Counted and reported (ResetBeforeReady), so a DUT that does it is seen.
+        for (var quiet = 0; quiet < SettleChecks;)
+        {
+            await Task.Delay(SettleInterval, cts.Token).ConfigureAwait(false);
+            var dead = list.Where(s => s.Failure is not null).ToList();
+            if (dead.Count == 0)
+            {
+                quiet++;
+                continue;
+            }
+            quiet = 0;
+            ResetBeforeReady += dead.Count;
+            foreach (var s in dead)
+                Console.Error.WriteLine($"reconnecting: {s.Failure}");
+            await Task.WhenAll(dead.Select(s => s.ReconnectAsync(cts.Token))).ConfigureAwait(false);
+        }
         return list;
     }
+
+    private const int SettleChecks = 3;
+    private static readonly TimeSpan SettleInterval = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>Established sessions the DUT closed before READY, which <see cref="ConnectAsync"/> reconnected.</summary>
+    public int ResetBeforeReady { get; private set; }
 
     /// <summary>Prints READY and blocks until the driver says GO; then the clock runs.</summary>
     public void ReadyAndWaitForGo()

@@ -64,6 +64,28 @@ public sealed class BgpSpeaker : IAsyncDisposable
     /// </summary>
     public async Task ConnectAsync(CancellationToken ct)
     {
+        await HandshakeAsync(ct).ConfigureAwait(false);
+        // A reconnected session keeps the loop it had, unless a failed send ended it.
+        if (_keepalives is null || _keepalives.IsCompleted)
+            _keepalives = Task.Run(KeepaliveLoopAsync, CancellationToken.None);
+    }
+
+    /// <summary>
+    /// Connects again after the DUT closed an established session (<see cref="Failure"/> set): a DUT
+    /// still reading its configuration may reset a peer it has just brought up (FRR with a thousand
+    /// peers: "Resetting peer … due to change in addpath config"). Only before GO: what the old
+    /// session received stays counted.
+    /// </summary>
+    public async Task ReconnectAsync(CancellationToken ct)
+    {
+        _socket?.Dispose();
+        if (_loop is not null)
+            await _loop.ConfigureAwait(false);
+        await ConnectAsync(ct).ConfigureAwait(false);
+    }
+
+    private async Task HandshakeAsync(CancellationToken ct)
+    {
         while (true)
         {
             var s = new Socket(_remote.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -98,7 +120,6 @@ public sealed class BgpSpeaker : IAsyncDisposable
                 await Task.Delay(500, ct).ConfigureAwait(false);
             }
         }
-        _keepalives = Task.Run(KeepaliveLoopAsync, CancellationToken.None);
     }
 
     /// <summary>Why the last handshake attempt failed, for diagnostics.</summary>

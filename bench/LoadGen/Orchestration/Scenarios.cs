@@ -123,7 +123,7 @@ public sealed class Scenarios(BenchOptions options)
                 : seconds is null ? I($"did not finish in {timeoutSeconds} s ({arrivals.Count} of {2 * nodes})")
                 : table < 2 * nodes ? I($"the table holds {table} of {2 * nodes} after the notifications counted them all")
                 : null;
-            runs.Add(new RunResult(arrivals.Lost ? null : seconds, hwm, cpu, extra["generatorCpuSeconds"], JsonSerializer.SerializeToElement(extra), note));
+            runs.Add(new RunResult(arrivals.Lost ? null : seconds, hwm, cpu, extra["generatorCpuSeconds"], JsonSerializer.SerializeToElement(extra), WithResets(res, note)));
             Log(kind, "P3", I($"{nodes} nodes"), runs[^1]);
             Console.Error.WriteLine(I($"           GO→agent {extra["agentGoMs"]:F2} ms, first send {extra["firstSendMs"]:F2} ms, all sent {extra["sentMs"]:F2} ms, first route {extra.GetValueOrDefault("firstRouteMs", double.NaN):F2} ms, half {extra.GetValueOrDefault("halfRoutesMs", double.NaN):F2} ms, last {extra.GetValueOrDefault("lastRouteMs", double.NaN):F2} ms (GO at {go} ns CLOCK_MONOTONIC, to line up with a perf trace)"));
         }
@@ -184,7 +184,7 @@ public sealed class Scenarios(BenchOptions options)
                 ["generatorCpuSeconds"] = res.GetProperty("generatorCpuSeconds").GetDouble(),
             });
             runs.Add(new RunResult(null, hwm, cpu, res.GetProperty("generatorCpuSeconds").GetDouble(), extra,
-                held < 2 * nodes ? I($"only {held} of {2 * nodes} blocks left in the kernel at the end") : null));
+                WithResets(res, held < 2 * nodes ? I($"only {held} of {2 * nodes} blocks left in the kernel at the end") : null)));
             Log(kind, "P6", label, runs[^1]);
         }
         return new Measurement("P6", label, kind, runs);
@@ -245,12 +245,25 @@ public sealed class Scenarios(BenchOptions options)
             double? seconds = res.TryGetProperty("seconds", out var s) && s.ValueKind == JsonValueKind.Number ? s.GetDouble() : null;
             var timeout = agentArgs.FirstOrDefault(a => a.StartsWith("timeout=", StringComparison.Ordinal))?[8..];
             runs.Add(new RunResult(seconds, hwm, cpu, res.GetProperty("generatorCpuSeconds").GetDouble(), res,
-                finished ? null : $"did not finish in {timeout} s"));
+                WithResets(res, finished ? null : $"did not finish in {timeout} s")));
             Log(kind, scenario, label, runs[^1]);
             if (!finished)
                 break; // A daemon that cannot finish once will not finish the next time either; save the minutes.
         }
         return new Measurement(scenario, label, kind, runs);
+    }
+
+    /// <summary>
+    /// A run's note, naming the established sessions the DUT closed before READY, which the agent
+    /// reconnected (FRR still reading a thousand peers' configuration resets some it has brought up).
+    /// </summary>
+    private static string? WithResets(JsonElement agent, string? note)
+    {
+        if (!agent.TryGetProperty("resetBeforeReady", out var r) || r.GetInt32() == 0)
+            return note;
+        var n = r.GetInt32();
+        var reset = I($"{n} session{(n == 1 ? "" : "s")} closed by the DUT before READY, reconnected");
+        return note is null ? reset : $"{note}; {reset}";
     }
 
     private static void Log(DutKind kind, string scenario, string label, RunResult r) =>
