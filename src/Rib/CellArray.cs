@@ -17,8 +17,7 @@ namespace Calico.Bgp.Rib;
 /// with a TLB flush on every core the daemon runs on (sixteenth round). <see cref="GiveBack"/> drops its
 /// pages while a reader may still hold it: they read as zeros, empty cells, until the mapping goes with
 /// the object. A replaced array waits for a collection before its finalizer runs; given back at once,
-/// it holds no memory meanwhile (from the C heap, the arrays a table grows through to 1 MiB held 2 MiB
-/// of P1's peak until then). Smaller arrays come from the C heap and are cleared by writing.</para>
+/// it holds no memory meanwhile. Smaller arrays come from the C heap and are cleared by writing.</para>
 /// <para>The GC is not told of the memory (<c>AddMemoryPressure</c>): that would set off the full
 /// collections this class is here to avoid.</para>
 /// <para>A reader keeps the object alive for as long as it reads the cells (<see cref="GC.KeepAlive"/>
