@@ -117,6 +117,51 @@ public class DaemonProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task Started_with_SIGHUP_and_SIGTERM_ignored_it_still_reloads_on_SIGHUP_and_stops_on_SIGTERM()
+    {
+        // As under nohup, or a supervisor's shell that ignores them: an ignored signal stays ignored
+        // across exec. BIRD handles both regardless; before the fix the reload never happened.
+        var cfg = Write("bird.cfg", "router id 10.0.0.1;\nprotocol device { scan time 2; }\nprotocol static { route 10.60.1.0/24 blackhole; }\n");
+        var sock = Path.Combine(_dir, "bird.ctl");
+        var psi = new System.Diagnostics.ProcessStartInfo("sh") { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in (string[])["-c", "trap '' HUP TERM; exec \"$0\" \"$@\"", LabTools.Daemon, "-d", "-c", cfg, "-s", sock])
+            psi.ArgumentList.Add(a);
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        try
+        {
+            await Wait.UntilAsync(() => File.Exists(sock) || p.HasExited, TimeSpan.FromSeconds(20), "the control socket");
+            Assert.False(p.HasExited, "the daemon exited at start");
+            async Task<string> Routes() => (await Shell.RunAsync(LabTools.Bird2Client, "-s", sock, "show", "route")).StdOut;
+            await Wait.UntilAsync(async () => (await Routes()).Contains("10.60.1.0/24", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "the first static route");
+
+            Write("bird.cfg", "router id 10.0.0.1;\nprotocol device { scan time 2; }\nprotocol static { route 10.60.1.0/24 blackhole; route 10.60.2.0/24 blackhole; }\n");
+            Assert.True(Signals.Send(p.Id, Signals.Hup));
+            await Wait.UntilAsync(async () => (await Routes()).Contains("10.60.2.0/24", StringComparison.Ordinal), TimeSpan.FromSeconds(20),
+                "the route the reload adds", Routes);
+        }
+        finally
+        {
+            Signals.Send(p.Id, Signals.Term);
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+            try
+            {
+                await p.WaitForExitAsync(stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                p.Kill(); // SIGTERM still ignored: the daemon is not left behind
+                throw;
+            }
+        }
+        Assert.Equal(0, p.ExitCode);
+        var output = await stderr + await stdout;
+        Assert.Contains("SIGHUP was ignored when the daemon started", output, StringComparison.Ordinal);
+        Assert.Contains("Shutdown completed", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_second_daemon_on_the_same_socket_refuses_to_start_and_the_first_keeps_running()
     {
         var cfg = Write("bird.cfg", "router id 10.0.0.1;\nprotocol device { scan time 2; }\n");
