@@ -658,9 +658,6 @@ internal sealed class PrefixMap
         Release(old);
     }
 
-    /// <summary>Arrays from this many cells (a page) up give their pages back once replaced.</summary>
-    internal static int GiveBackCells => CellArray.MappedCells;
-
     private int _givenBack;
 
     /// <summary>How many replaced arrays gave their pages back (tests).</summary>

@@ -171,7 +171,7 @@ public class PrefixMapTests
         {
             foreach (var e in churn)
                 map.Set(e);
-            Assert.True(map.Capacity > PrefixMap.GiveBackCells);
+            Assert.True(map.Capacity > CellArray.MappedCells);
             foreach (var e in churn)
                 map.Remove(Gone(e.Prefix));
         }
@@ -193,10 +193,10 @@ public class PrefixMapTests
         }
         static int Used(CellArray cells) => cells.ToArray().Count(c => c != 0);
 
-        GrowPast(PrefixMap.GiveBackCells - 1);
+        GrowPast(CellArray.MappedCells - 1);
         var first = map.CurrentCells;
         var reader = map.LayoutForTests; // a reader that took the array and is still probing it
-        Assert.True(first.Length >= PrefixMap.GiveBackCells);
+        Assert.True(first.Length >= CellArray.MappedCells);
         var used = Used(first);
         var before = i;
         GrowPast(first.Length);
