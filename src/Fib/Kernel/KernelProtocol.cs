@@ -254,11 +254,7 @@ public sealed partial class KernelProtocol : Protocol
 
                 changed ??= reader.WaitAsync(ct).AsTask();
                 woken ??= _wake.Reader.WaitToReadAsync(ct).AsTask();
-                if (delay is null)
-                {
-                    var wait = nextScan - Time.GetUtcNow();
-                    delay = Task.Delay(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, Time, ct);
-                }
+                delay ??= Task.Delay(WholeMilliseconds(nextScan - Time.GetUtcNow()), Time, ct);
                 if (UntilNextRelease() is { } release)
                 {
                     // Prefixes are held: woken when the next one is due, not at every change (a burst's
@@ -323,6 +319,18 @@ public sealed partial class KernelProtocol : Protocol
         get => _interfaceSource;
         set => _interfaceSource = State == ProtocolState.Down ? value : throw new InvalidOperationException($"{Name}: set the interface source before starting");
     }
+
+    /// <summary>
+    /// <paramref name="wait"/> rounded up to whole milliseconds (none when it is not positive):
+    /// <c>Task.Delay</c> with a time provider counts whole milliseconds and drops the rest, so a wait
+    /// under one was a delay already done. A timer that fired a fraction of a millisecond before the
+    /// scan was due (the system's timers keep whole milliseconds) then had the loop spin until the
+    /// clock passed it: ~300 turns and ~120 KB of garbage a scan in an idle daemon (bench/RESULTS-perf.md,
+    /// seventeenth round). The wait for a held prefix's release is left as it was: under a millisecond
+    /// it turns until the release is due, only while prefixes are held, and P3 times that path.
+    /// </summary>
+    internal static TimeSpan WholeMilliseconds(TimeSpan wait) =>
+        wait <= TimeSpan.Zero ? TimeSpan.Zero : TimeSpan.FromMilliseconds(Math.Ceiling(wait.TotalMilliseconds));
 
     private void OnInterfacesChanged(InterfaceSnapshot snapshot) => RequestScan();
 
