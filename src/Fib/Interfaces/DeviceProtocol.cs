@@ -33,6 +33,8 @@ public sealed class DeviceProtocol : Protocol, IInterfaceSource
         SingleReader = true,
     });
     private readonly SemaphoreSlim _scanGate = new(1, 1);
+    // Under _scanGate.
+    private readonly UnchangedInterfacesCheck _check = new();
     private IRouteNetlink? _netlink;
     private INetlinkListener? _notifications;
     private CancellationTokenSource? _stop;
@@ -110,10 +112,10 @@ public sealed class DeviceProtocol : Protocol, IInterfaceSource
         await _scanGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var next = await InterfaceSnapshot.LoadAsync(netlink, cancellationToken).ConfigureAwait(false);
             var old = _interfaces;
+            var next = await InterfaceSnapshot.ReloadAsync(netlink, old, _check, cancellationToken).ConfigureAwait(false);
             _interfaces = next;
-            if (!old.Interfaces.SequenceEqual(next.Interfaces, InterfaceComparer.Instance))
+            if (!ReferenceEquals(old, next) && !old.Interfaces.SequenceEqual(next.Interfaces, InterfaceComparer.Instance))
             {
                 if (Trace.Interfaces.IsEnabled(LogLevel.Debug))
                     InterfaceTrace.Write(Trace.Interfaces, Name, old, next);

@@ -24,20 +24,24 @@ public sealed class InterfaceSnapshot
     public static readonly InterfaceSnapshot Empty = new([]);
 
     private readonly FrozenDictionary<string, InterfaceState> _byName;
-    private readonly FrozenDictionary<int, InterfaceState> _byIndex;
+    // Interface index → its place in Interfaces.
+    private readonly FrozenDictionary<int, int> _positions;
 
     public InterfaceSnapshot(ImmutableArray<InterfaceState> interfaces)
     {
         Interfaces = interfaces;
         _byName = interfaces.DistinctBy(i => i.Name).ToFrozenDictionary(i => i.Name, StringComparer.Ordinal);
-        _byIndex = interfaces.ToFrozenDictionary(i => i.Index);
+        _positions = Enumerable.Range(0, interfaces.Length).ToFrozenDictionary(i => interfaces[i].Index);
     }
 
     /// <summary>By index, as the kernel lists them.</summary>
     public ImmutableArray<InterfaceState> Interfaces { get; }
 
     public InterfaceState? ByName(string name) => _byName.GetValueOrDefault(name);
-    public InterfaceState? ByIndex(int index) => _byIndex.GetValueOrDefault(index);
+    public InterfaceState? ByIndex(int index) => _positions.TryGetValue(index, out var i) ? Interfaces[i] : null;
+
+    /// <summary>The place in <see cref="Interfaces"/> of the interface numbered <paramref name="index"/>, or -1.</summary>
+    internal int PositionOf(int index) => _positions.TryGetValue(index, out var i) ? i : -1;
 
     /// <summary>
     /// Whether <paramref name="other"/> has the same interfaces by index and name: all that maps a
@@ -74,6 +78,19 @@ public sealed class InterfaceSnapshot
             }
         }
         return null;
+    }
+
+    /// <summary>
+    /// Reads the interfaces again, and returns <paramref name="current"/> itself when nothing in it
+    /// changed: a periodic scan of a node with hundreds of <c>cali*</c> interfaces then compares the
+    /// dumps with it in place instead of building a snapshot of them every <c>scan time</c> (P6's garbage,
+    /// bench/RESULTS-perf.md, eighteenth round). <paramref name="check"/> is the caller's, reused from scan to scan.
+    /// </summary>
+    public static async Task<InterfaceSnapshot> ReloadAsync(IRouteNetlink netlink, InterfaceSnapshot current, UnchangedInterfacesCheck check, CancellationToken cancellationToken)
+    {
+        check.Begin(current);
+        await netlink.DumpInterfacesAsync(check, cancellationToken).ConfigureAwait(false);
+        return check.Unchanged() ? current : await LoadAsync(netlink, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Reads links and both families' addresses. Addresses of admin-down interfaces are left out (Calico's fork).</summary>

@@ -116,12 +116,15 @@ public abstract class InterfaceTrackingProtocol : Protocol
 
     private async Task ScanLoopAsync(CancellationToken ct)
     {
+        var check = new UnchangedInterfacesCheck();
+        var links = InterfaceSnapshot.Empty;
         while (!ct.IsCancellationRequested)
         {
             try
             {
                 await Task.Delay(ScanInterval, Time, ct).ConfigureAwait(false);
-                OnInterfacesChanged(await InterfaceSnapshot.LoadAsync(_netlink!, ct).ConfigureAwait(false));
+                links = await InterfaceSnapshot.ReloadAsync(_netlink!, links, check, ct).ConfigureAwait(false);
+                OnInterfacesChanged(links);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {

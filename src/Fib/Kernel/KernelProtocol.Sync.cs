@@ -185,7 +185,7 @@ public sealed partial class KernelProtocol
         // while there is none yet (the device protocol not started).
         _links = _interfaceSource?.Interfaces is { Interfaces.IsEmpty: false } shared
             ? shared
-            : await InterfaceSnapshot.LoadAsync(_netlink!, ct).ConfigureAwait(false);
+            : await InterfaceSnapshot.ReloadAsync(_netlink!, links, _linksCheck, ct).ConfigureAwait(false);
         await _netlink!.SyncNexthopsAsync(ct).ConfigureAwait(false);
         await ReadKernelAsync(ct).ConfigureAwait(false);
         var replanAll = !links.SameIndexesAndNames(_links);

@@ -33,6 +33,8 @@ public sealed partial class KernelProtocol : Protocol
     private readonly HashSet<Prefix> _retry = [];
     private readonly Dictionary<Prefix, (ImmutableArray<PathAttributes> Paths, int Kept)> _learned = [];
     private InterfaceSnapshot _links = InterfaceSnapshot.Empty;
+    // Compares the scan's own interface read with _links (no device protocol to share one with).
+    private readonly UnchangedInterfacesCheck _linksCheck = new();
 
     private IRouteNetlink? _netlink;
     private JournalReader? _reader;

@@ -14,6 +14,11 @@ public sealed record AddressInfo(int InterfaceIndex, IpAddr Address, int PrefixL
 {
     /// <summary>The connected subnet (the peer's host route for a point-to-point address).</summary>
     public Prefix Subnet => Peer is { } p ? new Prefix(p, p.BitLength) : new Prefix(Address, PrefixLength);
+
+    /// <summary>Whether <paramref name="fields"/> describe this address, field by field.</summary>
+    public bool Matches(in AddressFields fields) =>
+        InterfaceIndex == fields.InterfaceIndex && Address == fields.Address && PrefixLength == fields.PrefixLength
+        && Peer == fields.Peer && Scope == fields.Scope && Flags == fields.Flags;
 }
 
 /// <summary>
@@ -35,6 +40,16 @@ public static class AddressMessage
     public static bool TryParse(ReadOnlySpan<byte> payload, out AddressInfo address)
     {
         address = null!;
+        if (!TryRead(payload, out var f))
+            return false;
+        address = new AddressInfo(f.InterfaceIndex, f.Address, f.PrefixLength, f.Peer, f.Scope, f.Flags);
+        return true;
+    }
+
+    /// <summary>Reads an RTM_NEWADDR's fields without allocating.</summary>
+    public static bool TryRead(ReadOnlySpan<byte> payload, out AddressFields address)
+    {
+        address = default;
         if (payload.Length < Rtnl.IfAddrMsgLength)
             return false;
         var family = payload[0];
@@ -67,7 +82,10 @@ public static class AddressMessage
         if (own is null || prefixLength > own.Value.BitLength)
             return false;
         var peer = local is not null && addr is not null && addr != local ? addr : null;
-        address = new AddressInfo(index, own.Value, prefixLength, peer, scope, flags);
+        address = new AddressFields(index, own.Value, prefixLength, peer, scope, flags);
         return true;
     }
 }
+
+/// <summary>An RTM_NEWADDR's fields as <see cref="AddressMessage.TryRead"/> finds them: <see cref="AddressInfo"/> as a value.</summary>
+public readonly record struct AddressFields(int InterfaceIndex, IpAddr Address, int PrefixLength, IpAddr? Peer, byte Scope, uint Flags);

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Text;
 
 namespace Calico.Bgp.Fib.Netlink;
 
@@ -34,13 +35,23 @@ public static class LinkMessage
     public static bool TryParse(ReadOnlySpan<byte> payload, out LinkInfo link)
     {
         link = null!;
+        if (!TryRead(payload, out var f))
+            return false;
+        link = new LinkInfo(f.Index, Encoding.UTF8.GetString(f.Name), f.Kind.IsEmpty ? "" : Encoding.UTF8.GetString(f.Kind), f.Flags, f.Mtu, f.LinkType);
+        return true;
+    }
+
+    /// <summary>Reads an RTM_NEWLINK's fields without allocating; the names point into <paramref name="payload"/>.</summary>
+    public static bool TryRead(ReadOnlySpan<byte> payload, out LinkFields link)
+    {
+        link = default;
         if (payload.Length < Rtnl.IfInfoMsgLength)
             return false;
         var type = BinaryPrimitives.ReadUInt16LittleEndian(payload[2..]);
         var index = BinaryPrimitives.ReadInt32LittleEndian(payload[4..]);
         var flags = BinaryPrimitives.ReadUInt32LittleEndian(payload[8..]);
-        string? name = null;
-        var kind = "";
+        ReadOnlySpan<byte> name = default, kind = default;
+        var named = false;
         uint mtu = 0;
         var attrs = new NetlinkAttributeReader(payload[Rtnl.IfInfoMsgLength..]);
         while (attrs.MoveNext())
@@ -48,7 +59,8 @@ public static class LinkMessage
             switch (attrs.Type)
             {
                 case Rtnl.IflaIfName:
-                    name = NetlinkAttributeReader.String(attrs.Value);
+                    name = UpToNul(attrs.Value);
+                    named = true;
                     break;
                 case Rtnl.IflaMtu:
                     mtu = NetlinkAttributeReader.U32(attrs.Value);
@@ -58,14 +70,37 @@ public static class LinkMessage
                     while (info.MoveNext())
                     {
                         if (info.Type == Rtnl.IflaInfoKind)
-                            kind = NetlinkAttributeReader.String(info.Value);
+                            kind = UpToNul(info.Value);
                     }
                     break;
             }
         }
-        if (name is null)
+        if (!named)
             return false;
-        link = new LinkInfo(index, name, kind, flags, mtu, type);
+        link = new LinkFields(index, name, kind, flags, mtu, type);
         return true;
     }
+
+    private static ReadOnlySpan<byte> UpToNul(ReadOnlySpan<byte> value)
+    {
+        var nul = value.IndexOf((byte)0);
+        return nul >= 0 ? value[..nul] : value;
+    }
+}
+
+/// <summary>
+/// An RTM_NEWLINK's fields as <see cref="LinkMessage.TryRead"/> finds them: <see cref="LinkInfo"/>
+/// without its strings, which stay UTF-8 bytes in the message (a scan that finds nothing changed
+/// compares them in place).
+/// </summary>
+public readonly ref struct LinkFields(int index, ReadOnlySpan<byte> name, ReadOnlySpan<byte> kind, uint flags, uint mtu, ushort linkType)
+{
+    public int Index { get; } = index;
+    /// <summary>IFLA_IFNAME up to its NUL.</summary>
+    public ReadOnlySpan<byte> Name { get; } = name;
+    /// <summary>IFLA_INFO_KIND up to its NUL; empty for a plain device.</summary>
+    public ReadOnlySpan<byte> Kind { get; } = kind;
+    public uint Flags { get; } = flags;
+    public uint Mtu { get; } = mtu;
+    public ushort LinkType { get; } = linkType;
 }

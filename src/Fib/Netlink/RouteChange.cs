@@ -75,4 +75,20 @@ public interface IRouteNetlink : IDisposable
     Task<IReadOnlyList<LinkInfo>> DumpLinksAsync(CancellationToken cancellationToken);
 
     Task<IReadOnlyList<AddressInfo>> DumpAddressesAsync(bool ipv6, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Dumps the links, then the IPv4 and the IPv6 addresses into <paramref name="sink"/> as they are
+    /// read (the periodic interface scan, which mostly finds nothing changed). This default goes
+    /// through the lists.
+    /// </summary>
+    async Task DumpInterfacesAsync(IInterfaceDumpSink sink, CancellationToken cancellationToken)
+    {
+        foreach (var l in await DumpLinksAsync(cancellationToken).ConfigureAwait(false))
+            sink.OnLink(new LinkFields(l.Index, System.Text.Encoding.UTF8.GetBytes(l.Name), System.Text.Encoding.UTF8.GetBytes(l.Kind), l.Flags, l.Mtu, l.LinkType));
+        foreach (var ipv6 in (bool[])[false, true])
+        {
+            foreach (var a in await DumpAddressesAsync(ipv6, cancellationToken).ConfigureAwait(false))
+                sink.OnAddress(new AddressFields(a.InterfaceIndex, a.Address, a.PrefixLength, a.Peer, a.Scope, a.Flags));
+        }
+    }
 }

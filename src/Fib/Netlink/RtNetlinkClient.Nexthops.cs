@@ -16,6 +16,8 @@ public sealed partial class RtNetlinkClient
 
     private NexthopRegistry? _nexthops;
     private bool _nexthopsLoaded;
+    // The nexthop dump's list, reused (under the gate): a scan reads every object in the namespace.
+    private readonly List<NexthopInfo> _nexthopsRead = [];
 
     /// <summary>
     /// Whether routes are written naming nexthop objects: true once the kernel's objects were read
@@ -95,10 +97,14 @@ public sealed partial class RtNetlinkClient
         }
     }
 
-    /// <summary>Every nexthop object in the namespace. Called under the gate (the dump takes the socket, not the gate).</summary>
+    /// <summary>
+    /// Every nexthop object in the namespace, in a list reused from scan to scan (valid until the next
+    /// read). Called under the gate (the dump takes the socket, not the gate).
+    /// </summary>
     private async Task<List<NexthopInfo>> ReadNexthopsAsync(CancellationToken ct)
     {
-        var all = new List<NexthopInfo>();
+        var all = _nexthopsRead;
+        all.Clear();
         await DumpUngatedAsync(
             static (w, seq) => NexthopMessage.WriteDumpRequest(w, seq),
             static (payload, list) =>

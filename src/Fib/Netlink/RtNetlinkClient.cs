@@ -223,6 +223,27 @@ public sealed partial class RtNetlinkClient : IRouteNetlink
             },
             cancellationToken);
 
+    public async Task DumpInterfacesAsync(IInterfaceDumpSink sink, CancellationToken cancellationToken)
+    {
+        // Static lambdas, one per family: nothing but the dumps' own state is allocated per scan.
+        await DumpAsync(
+            static (w, seq) => LinkMessage.WriteDumpRequest(w, seq),
+            static (payload, s) =>
+            {
+                if (LinkMessage.TryRead(payload, out var l))
+                    s.OnLink(l);
+            },
+            sink, static s => s.Restart(), cancellationToken).ConfigureAwait(false);
+        await DumpAsync(static (w, seq) => AddressMessage.WriteDumpRequest(w, false, seq), OnAddress, sink, static s => s.Restart(), cancellationToken).ConfigureAwait(false);
+        await DumpAsync(static (w, seq) => AddressMessage.WriteDumpRequest(w, true, seq), OnAddress, sink, static s => s.Restart(), cancellationToken).ConfigureAwait(false);
+
+        static void OnAddress(ReadOnlySpan<byte> payload, IInterfaceDumpSink s)
+        {
+            if (AddressMessage.TryRead(payload, out var a))
+                s.OnAddress(a);
+        }
+    }
+
     internal delegate void PayloadHandler<T>(ReadOnlySpan<byte> payload, T state);
 
     /// <summary>A dump into a new list (one object per entry).</summary>
