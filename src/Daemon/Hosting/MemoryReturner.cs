@@ -4,16 +4,26 @@ using Microsoft.Extensions.Logging;
 namespace Calico.Bgp.Daemon.Hosting;
 
 /// <summary>
-/// Gives memory back to the system after a big table went away (<see cref="Rib.RoutingTable.BulkRemoved"/>):
-/// a full, compacting collection that returns the freed regions, once things have settled.
+/// Gives memory back to the system: a full, compacting collection that returns the freed regions, once
+/// things have settled after a big table went away (<see cref="Rib.RoutingTable.BulkRemoved"/>) or after
+/// a burst of work the daemon has gone quiet from (<see cref="WatchForQuiet"/>).
 /// </summary>
 /// <remarks>
-/// The routes of a peer that drops are garbage the GC frees only in a full collection, and a daemon
+/// <para>The routes of a peer that drops are garbage the GC frees only in a full collection, and a daemon
 /// that then allocates little may not have one for hours: a second after a million-route peer went away
 /// the daemon was still at 179 MiB where BIRD 2 was back at 7 (bench/RESULTS-perf.md, fourteenth round). The
 /// collection waits <see cref="Settle"/> after the last such removal (the exports are still sending the
 /// withdrawals, and a peer rarely drops alone), and comes at most once per <see cref="MinInterval"/>,
-/// so a flapping big peer costs a full collection per interval at most.
+/// so a flapping big peer costs a full collection per interval at most.</para>
+/// <para>A burst — hundreds of sessions set up at once, a big table arriving — leaves its garbage in the
+/// young generation, all of it resident until the next collection, which a quiet daemon may not have for
+/// hours: 500 sessions left a node at 42 MiB where one collection brings it to 26 (BIRD 2: 18; bench/
+/// RESULTS-perf.md, eighteenth round). Every <see cref="QuietCheck"/> the watch compares what was
+/// allocated since the last look: once at least <see cref="BurstBytes"/> were allocated since the last
+/// collection and the last look found under <see cref="QuietBytes"/>, it collects, if the heap is
+/// under <see cref="LargeHeapBytes"/> (a full collection's pause grows with what lives; in a big heap the
+/// young generation's slack is a small part of it). A daemon that never goes quiet (a reflector under
+/// churn) is left to the GC's own collections.</para>
 /// </remarks>
 internal sealed partial class MemoryReturner : IDisposable
 {
@@ -23,22 +33,62 @@ internal sealed partial class MemoryReturner : IDisposable
     /// <summary>The least time between two collections.</summary>
     public static readonly TimeSpan MinInterval = TimeSpan.FromSeconds(10);
 
+    /// <summary>How often the watch looks at what was allocated.</summary>
+    public static readonly TimeSpan QuietCheck = TimeSpan.FromSeconds(2);
+
+    /// <summary>Allocated since the last collection before a quiet spell is worth one (a quarter of the young generation's budget).</summary>
+    public const long BurstBytes = 4 << 20;
+
+    /// <summary>
+    /// Allocated between two looks that still counts as quiet: an idle node with 500 sessions makes ~2 KB
+    /// a second, a reflector passing on a hundred changes a second several times this.
+    /// </summary>
+    public const long QuietBytes = 64 << 10;
+
+    /// <summary>The heap above which the watch leaves collections to the GC.</summary>
+    public const long LargeHeapBytes = 64L << 20;
+
     private readonly TimeProvider _time;
     private readonly Action _collect;
+    private readonly Func<long> _allocatedBytes;
+    private readonly Func<long> _heapBytes;
     private readonly ILogger _log;
     private readonly ITimer _timer;
+    private readonly ITimer _watch;
     private readonly Lock _lock = new();
     private long _removed;
     private DateTimeOffset _last = DateTimeOffset.MinValue;
+    private long _allocatedAtLook;
+    private long _allocatedAtCollection;
     private bool _disposed;
 
     /// <param name="collect">The collection (tests count it); the daemon's is <see cref="CollectAndReturn"/>.</param>
-    public MemoryReturner(TimeProvider time, ILogger log, Action? collect = null)
+    /// <param name="allocatedBytes">Bytes allocated so far (tests set it); the daemon's is <see cref="GC.GetTotalAllocatedBytes"/>.</param>
+    /// <param name="heapBytes">The heap's size now (tests set it); the daemon's is <see cref="GC.GetTotalMemory"/>.</param>
+    public MemoryReturner(TimeProvider time, ILogger log, Action? collect = null, Func<long>? allocatedBytes = null, Func<long>? heapBytes = null)
     {
         _time = time;
         _log = log;
         _collect = collect ?? CollectAndReturn;
+        _allocatedBytes = allocatedBytes ?? (static () => GC.GetTotalAllocatedBytes(precise: false));
+        _heapBytes = heapBytes ?? (static () => GC.GetTotalMemory(forceFullCollection: false));
         _timer = time.CreateTimer(static s => ((MemoryReturner)s!).Fire(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _watch = time.CreateTimer(static s => ((MemoryReturner)s!).Look(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>
+    /// Starts the watch for a quiet spell after a burst; what was allocated until now counts as
+    /// collected (the daemon calls it right after start-up's own collection).
+    /// </summary>
+    public void WatchForQuiet()
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+                return;
+            _allocatedAtLook = _allocatedAtCollection = _allocatedBytes();
+            _watch.Change(QuietCheck, QuietCheck);
+        }
     }
 
     /// <summary>A table removed <paramref name="routes"/> at once: (re)arms the collection.</summary>
@@ -67,13 +117,41 @@ internal sealed partial class MemoryReturner : IDisposable
             _removed = 0;
             _last = _time.GetUtcNow();
         }
-        var before = GC.GetTotalMemory(false);
-        _collect();
+        var (before, after) = Collect();
         if (_log.IsEnabled(LogLevel.Debug))
+            _log.LogDebug("Gave memory back after {Routes} routes were withdrawn in bulk: managed heap {Before} -> {After} MiB", removed, before >> 20, after >> 20);
+    }
+
+    /// <summary>The watch's look: collects once a burst has gone quiet (see the remarks).</summary>
+    private void Look()
+    {
+        var allocated = _allocatedBytes();
+        long burst;
+        lock (_lock)
         {
-            _log.LogDebug("Gave memory back after {Routes} routes were withdrawn in bulk: managed heap {Before} -> {After} MiB",
-                removed, before >> 20, GC.GetTotalMemory(false) >> 20);
+            var sinceLook = allocated - _allocatedAtLook;
+            _allocatedAtLook = allocated;
+            if (_disposed || sinceLook >= QuietBytes || allocated - _allocatedAtCollection < BurstBytes)
+                return;
+            // A bulk removal's collection is due or the last one was recent: that one will do.
+            if (_removed != 0 || _time.GetUtcNow() - _last < MinInterval || _heapBytes() >= LargeHeapBytes)
+                return;
+            _last = _time.GetUtcNow();
+            burst = allocated - _allocatedAtCollection;
         }
+        var (before, after) = Collect();
+        if (_log.IsEnabled(LogLevel.Debug))
+            _log.LogDebug("Gave memory back after a burst of {Burst} MiB allocated went quiet: managed heap {Before} -> {After} MiB", burst >> 20, before >> 20, after >> 20);
+    }
+
+    /// <summary>Collects; what was allocated until then counts as collected. The managed heap before and after.</summary>
+    private (long Before, long After) Collect()
+    {
+        var before = _heapBytes();
+        _collect();
+        lock (_lock)
+            _allocatedAtLook = _allocatedAtCollection = _allocatedBytes();
+        return (before, _heapBytes());
     }
 
     /// <summary>
@@ -106,5 +184,6 @@ internal sealed partial class MemoryReturner : IDisposable
         lock (_lock)
             _disposed = true;
         _timer.Dispose();
+        _watch.Dispose();
     }
 }

@@ -195,6 +195,49 @@ public class DaemonProcessTests : IDisposable
         Assert.Contains("Cannot create control socket", r.StdErr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task After_a_burst_of_work_goes_quiet_the_daemon_gives_its_memory_back()
+    {
+        var cfg = Write("bird.cfg", "router id 10.0.0.1;\nprotocol device { scan time 2; }\nprotocol static { route 10.60.1.0/24 blackhole; }\n");
+        var sock = Path.Combine(_dir, "bird.ctl");
+        var psi = new System.Diagnostics.ProcessStartInfo(LabTools.Daemon) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in (string[])["-d", "-c", cfg, "-s", sock])
+            psi.ArgumentList.Add(a);
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var output = new System.Text.StringBuilder();
+        string Output()
+        {
+            lock (output)
+                return output.ToString();
+        }
+        p.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        p.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        p.BeginErrorReadLine();
+        p.BeginOutputReadLine();
+        try
+        {
+            await Wait.UntilAsync(() => File.Exists(sock) || p.HasExited, TimeSpan.FromSeconds(20), "the control socket");
+            Assert.False(p.HasExited, "the daemon exited at start");
+            // The burst: a reload that reads and installs 20,000 routes.
+            var big = new System.Text.StringBuilder("router id 10.0.0.1;\nprotocol device { scan time 2; }\nprotocol static {\n");
+            for (var i = 0; i < 20_000; i++)
+                big.Append("  route 10.").Append(64 + (i >> 16)).Append('.').Append((i >> 8) & 255).Append('.').Append(i & 255).Append("/32 blackhole;\n");
+            Write("bird.cfg", big.Append("}\n").ToString());
+            Assert.True(Signals.Send(p.Id, Signals.Hup));
+            async Task<string> Count() => (await Shell.RunAsync(LabTools.Bird2Client, "-s", sock, "show", "route", "count")).StdOut;
+            await Wait.UntilAsync(async () => (await Count()).Contains("20000 of 20000 routes", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "the reload's routes", Count);
+            // Quiet from then on: one collection within a few looks (when it comes is MemoryReturnerQuietTests').
+            await Wait.UntilAsync(() => Task.FromResult(Output().Contains("Gave memory back after a burst", StringComparison.Ordinal)),
+                TimeSpan.FromSeconds(30), "the collection after the burst", () => Task.FromResult(Output()));
+        }
+        finally
+        {
+            Signals.Send(p.Id, Signals.Term);
+            await p.WaitForExitAsync();
+        }
+        Assert.Equal(0, p.ExitCode);
+    }
+
     /// <summary>Our daemon as a process with <paramref name="args"/>, its stdout and stderr redirected.</summary>
     private static System.Diagnostics.Process StartDaemon(params string[] args)
     {

@@ -58,3 +58,119 @@ public sealed class MemoryReturnerTests
         Assert.Equal(0, _collections);
     }
 }
+
+/// <summary>
+/// After a burst of work (sessions set up, a table arriving) the daemon collects once it has gone
+/// quiet, so the burst's garbage does not stay resident until the GC's next collection.
+/// </summary>
+public sealed class MemoryReturnerQuietTests
+{
+    private const long MiB = 1 << 20;
+    private readonly FakeTimeProvider _time = new();
+    private readonly List<DateTimeOffset> _collected = [];
+    private long _allocated = 100 * MiB;
+    private long _heap = 20 * MiB;
+
+    private int Collections => _collected.Count;
+
+    private MemoryReturner Watching()
+    {
+        var r = new MemoryReturner(_time, NullLogger.Instance, () => _collected.Add(_time.GetUtcNow()), () => _allocated, () => _heap);
+        r.WatchForQuiet();
+        return r;
+    }
+
+    /// <summary>One look later, with <paramref name="bytes"/> allocated in between.</summary>
+    private void Look(long bytes)
+    {
+        _allocated += bytes;
+        _time.Advance(MemoryReturner.QuietCheck);
+    }
+
+    [Fact]
+    public void A_burst_is_collected_once_the_daemon_goes_quiet_and_only_once()
+    {
+        using var returner = Watching();
+        for (var i = 0; i < 5; i++)
+            Look(4 * MiB); // 500 sessions coming up
+        Assert.Equal(0, Collections);
+        Look(10 * 1024);
+        Assert.Equal(1, Collections);
+        // Idle from then on: what it allocates stays under a burst for a long while.
+        for (var i = 0; i < 100; i++)
+            Look(2 * 1024);
+        Assert.Equal(1, Collections);
+    }
+
+    [Fact]
+    public void A_daemon_that_stays_busy_is_left_to_the_GC()
+    {
+        using var returner = Watching();
+        for (var i = 0; i < 200; i++)
+            Look(MemoryReturner.QuietBytes);
+        Assert.Equal(0, Collections);
+    }
+
+    [Fact]
+    public void Less_than_a_burst_is_not_worth_a_collection()
+    {
+        using var returner = Watching();
+        Look(MemoryReturner.BurstBytes - 1);
+        for (var i = 0; i < 20; i++)
+            Look(0);
+        Assert.Equal(0, Collections);
+        // Slowly, over many quiet looks, it adds up to a burst's worth: then one collection.
+        for (var i = 0; i < 20 && Collections == 0; i++)
+            Look(1024);
+        Assert.Equal(1, Collections);
+    }
+
+    [Fact]
+    public void A_large_heap_is_left_to_the_GC()
+    {
+        _heap = MemoryReturner.LargeHeapBytes;
+        using var returner = Watching();
+        Look(200 * MiB); // a million routes arrived
+        for (var i = 0; i < 20; i++)
+            Look(0);
+        Assert.Equal(0, Collections);
+    }
+
+    [Fact]
+    public void A_burst_right_after_a_collection_waits_for_the_interval()
+    {
+        using var returner = Watching();
+        returner.Removed(50_000);
+        _time.Advance(MemoryReturner.Settle);
+        Assert.Equal(1, Collections);
+        Look(8 * MiB);
+        Look(0);
+        Assert.Equal(1, Collections);
+        // Still quiet once the interval has passed since the removal's collection: now it comes.
+        for (var i = 0; i < 10 && Collections == 1; i++)
+            Look(0);
+        Assert.Equal(2, Collections);
+        Assert.InRange(_collected[1] - _collected[0], MemoryReturner.MinInterval, MemoryReturner.MinInterval + 2 * MemoryReturner.QuietCheck);
+    }
+
+    [Fact]
+    public void What_start_up_allocated_before_the_watch_does_not_count()
+    {
+        _allocated = 500 * MiB;
+        using var returner = Watching();
+        for (var i = 0; i < 20; i++)
+            Look(0);
+        Assert.Equal(0, Collections);
+    }
+
+    [Fact]
+    public void No_look_collects_after_dispose()
+    {
+        var returner = Watching();
+        Look(8 * MiB);
+        returner.Dispose();
+        for (var i = 0; i < 20; i++)
+            Look(0);
+        Assert.Equal(0, Collections);
+    }
+}
