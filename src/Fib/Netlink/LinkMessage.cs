@@ -59,7 +59,7 @@ public static class LinkMessage
             switch (attrs.Type)
             {
                 case Rtnl.IflaIfName:
-                    name = UpToNul(attrs.Value);
+                    name = NetlinkAttributeReader.Text(attrs.Value);
                     named = true;
                     break;
                 case Rtnl.IflaMtu:
@@ -70,7 +70,7 @@ public static class LinkMessage
                     while (info.MoveNext())
                     {
                         if (info.Type == Rtnl.IflaInfoKind)
-                            kind = UpToNul(info.Value);
+                            kind = NetlinkAttributeReader.Text(info.Value);
                     }
                     break;
             }
@@ -79,12 +79,6 @@ public static class LinkMessage
             return false;
         link = new LinkFields(index, name, kind, flags, mtu, type);
         return true;
-    }
-
-    private static ReadOnlySpan<byte> UpToNul(ReadOnlySpan<byte> value)
-    {
-        var nul = value.IndexOf((byte)0);
-        return nul >= 0 ? value[..nul] : value;
     }
 }
 

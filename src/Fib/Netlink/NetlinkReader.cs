@@ -89,9 +89,12 @@ public ref struct NetlinkAttributeReader
         value.Length >= 4 ? BinaryPrimitives.ReadUInt32LittleEndian(value) : 0;
 
     /// <summary>A NUL-terminated string attribute (IFLA_IFNAME, NLMSGERR_ATTR_MSG).</summary>
-    public static string String(ReadOnlySpan<byte> value)
+    public static string String(ReadOnlySpan<byte> value) => System.Text.Encoding.UTF8.GetString(Text(value));
+
+    /// <summary>A NUL-terminated string attribute's UTF-8 bytes, up to the NUL, in place.</summary>
+    public static ReadOnlySpan<byte> Text(ReadOnlySpan<byte> value)
     {
         var nul = value.IndexOf((byte)0);
-        return System.Text.Encoding.UTF8.GetString(nul >= 0 ? value[..nul] : value);
+        return nul >= 0 ? value[..nul] : value;
     }
 }
