@@ -37,7 +37,7 @@ public static class LinkMessage
         link = null!;
         if (!TryRead(payload, out var f))
             return false;
-        link = new LinkInfo(f.Index, Encoding.UTF8.GetString(f.Name), f.Kind.IsEmpty ? "" : Encoding.UTF8.GetString(f.Kind), f.Flags, f.Mtu, f.LinkType);
+        link = new LinkInfo(f.Index, Encoding.UTF8.GetString(f.Name), Encoding.UTF8.GetString(f.Kind), f.Flags, f.Mtu, f.LinkType);
         return true;
     }
 

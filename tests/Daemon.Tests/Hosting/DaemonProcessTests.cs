@@ -200,10 +200,7 @@ public class DaemonProcessTests : IDisposable
     {
         var cfg = Write("bird.cfg", "router id 10.0.0.1;\nprotocol device { scan time 2; }\nprotocol static { route 10.60.1.0/24 blackhole; }\n");
         var sock = Path.Combine(_dir, "bird.ctl");
-        var psi = new System.Diagnostics.ProcessStartInfo(LabTools.Daemon) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in (string[])["-d", "-c", cfg, "-s", sock])
-            psi.ArgumentList.Add(a);
-        using var p = System.Diagnostics.Process.Start(psi)!;
+        using var p = StartDaemon("-d", "-c", cfg, "-s", sock);
         var output = new System.Text.StringBuilder();
         string Output()
         {
@@ -232,8 +229,8 @@ public class DaemonProcessTests : IDisposable
         }
         finally
         {
-            Signals.Send(p.Id, Signals.Term);
-            await p.WaitForExitAsync();
+            Assert.True(Signals.Send(p.Id, Signals.Term));
+            await p.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(15)).Token);
         }
         Assert.Equal(0, p.ExitCode);
     }
