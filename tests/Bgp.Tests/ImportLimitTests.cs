@@ -234,6 +234,9 @@ public class ImportLimitTests
                 AssertMaximumPrefixesCease(await peer.ReadUntilAsync(MessageType.Notification));
             }
             await Wait.UntilAsync(() => bgp.State == ProtocolState.Down, Timeout, "the protocol down");
+            // The clock's look may come from another thread that is still reading Info (it waits for
+            // the lock the stop holds) when the test already sees Down: wait for the look itself.
+            await Wait.UntilAsync(() => clock.InfoWhenFirstDown is not null, Timeout, "the clock's look at the first instant of Down");
             // What show protocols would have printed at the very instant the state became Down.
             Assert.Equal("Automatic shutdown: Route limit exceeded", clock.InfoWhenFirstDown);
             Assert.Equal("Automatic shutdown: Route limit exceeded", bgp.Info);
@@ -255,14 +258,17 @@ public class ImportLimitTests
         private BgpProtocol? _watched;
         private int _seen;
 
-        public string? InfoWhenFirstDown { get; private set; }
+        private string? _infoWhenFirstDown;
+
+        /// <summary>Info as read at the first instant of Down; null until that read has finished.</summary>
+        public string? InfoWhenFirstDown => Volatile.Read(ref _infoWhenFirstDown);
 
         public void Watch(BgpProtocol protocol) => _watched = protocol;
 
         public override DateTimeOffset GetUtcNow()
         {
             if (_watched is { State: ProtocolState.Down } p && Interlocked.Exchange(ref _seen, 1) == 0)
-                InfoWhenFirstDown = p.Info;
+                Volatile.Write(ref _infoWhenFirstDown, p.Info);
             return System.GetUtcNow();
         }
 
