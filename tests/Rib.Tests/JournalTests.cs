@@ -271,6 +271,50 @@ public class JournalTests
     }
 
     [Fact]
+    public async Task A_cancelled_wait_wakes_no_other_reader_for_good_and_the_next_token_works()
+    {
+        using var reader = _table.SubscribeJournal("cancelled");
+        using var other = _table.SubscribeJournal("other");
+        foreach (var r in new[] { reader, other })
+        {
+            await r.WaitAsync(CancellationToken.None);
+            r.Resync([]);
+        }
+        // The other reader's wait is woken by the cancellation (it shares the journal's task) and
+        // must wait on, then complete on the change.
+        var otherWaiting = other.WaitAsync(CancellationToken.None).AsTask();
+        using (var first = new CancellationTokenSource())
+        {
+            var cancelled = reader.WaitAsync(first.Token).AsTask();
+            await first.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+        }
+        Assert.False(otherWaiting.IsCompleted);
+
+        // A token cancelled before the wait: thrown at once, nothing registered that wakes later.
+        using (var gone = new CancellationTokenSource())
+        {
+            await gone.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => reader.WaitAsync(gone.Token).AsTask());
+        }
+        Assert.False(otherWaiting.IsCompleted);
+
+        // Waits with a fresh token, many times: each completes on its change, none before it.
+        using var second = new CancellationTokenSource();
+        var buffer = new TableChange[4];
+        for (var i = 0; i < 50; i++)
+        {
+            var waiting = reader.WaitAsync(second.Token).AsTask();
+            Assert.False(waiting.IsCompleted);
+            _table.Update(Route.Create(Prefix.Parse($"10.9.{i}.0/24"), _learned, _bgp));
+            await waiting.WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(1, reader.TryRead(buffer));
+        }
+        await otherWaiting.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(50, other.Lag);
+    }
+
+    [Fact]
     public void Readers_are_listed_while_subscribed_and_the_ring_goes_with_the_last_one()
     {
         var a = _table.SubscribeJournal("a");

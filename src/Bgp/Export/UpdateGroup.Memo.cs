@@ -5,15 +5,31 @@ namespace Calico.Bgp.Speaker.Export;
 
 public sealed partial class UpdateGroup
 {
-    // Within one Process pass, what the session rules (ExportPolicy.Prepare) and the rewrite to wire
-    // attributes make of each interned attribute set. Both depend only on the set, the source
-    // protocol and the family (and on the group's key, which is fixed), so a table where 200k routes
-    // share a few sets makes a few PathAttributes per pass instead of two (and an AS_PATH) per
-    // prefix. Cleared after each pass: a source's session may restart with another router id.
+    // What the session rules (ExportPolicy.Prepare) and the rewrite to wire attributes make of each
+    // interned attribute set. Both depend only on the set, the source protocol, its options and its
+    // session's OPEN (the router id reflection records) and the family, besides the group's key,
+    // which is fixed; the key holds all of them, so an answer stays right from pass to pass. A table
+    // where 200k routes share a few sets makes a few PathAttributes instead of two (and an AS_PATH)
+    // per prefix, and a reflector under churn, one change a pass, makes none per change (with the
+    // wire rewrite, a quarter of what P4's daemon allocated; bench/RESULTS-perf.md, nineteenth
+    // round). Kept until they hold MemoLimit answers, so the sets and protocols they hold go within
+    // a bounded number of passes.
+    private const int MemoLimit = 1024;
+
     private readonly Dictionary<PreparedKey, PathAttributes?> _prepared = new(PreparedKeyComparer.Instance);
     private readonly Dictionary<PathAttributes, PathAttributes> _wire = new(ReferenceEqualityComparer.Instance);
 
-    private readonly record struct PreparedKey(PathAttributes Attributes, Protocol Source, bool V6);
+    /// <summary>
+    /// What <see cref="ExportPolicy.Prepare(Route, BgpProtocolOptions, IpAddr?)"/> reads besides the
+    /// group's key: the set, the source, the family, and for a BGP source its options (a reload
+    /// replaces them) and its session's OPEN (a new session, maybe another router id).
+    /// </summary>
+    private readonly record struct PreparedKey(PathAttributes Attributes, Protocol Source, bool V6, BgpProtocolOptions? SourceOptions, object? SourceSession)
+    {
+        public static PreparedKey Of(Route route) => route.Protocol is BgpProtocol b
+            ? new(route.Attributes, b, route.Prefix.IsV6, b.Options, b.PeerOpenForExport)
+            : new(route.Attributes, route.Protocol, route.Prefix.IsV6, null, null);
+    }
 
     // The last answer of each memo: consecutive changes mostly share a set (one UPDATE's prefixes),
     // so most lookups end here without hashing.
@@ -25,7 +41,7 @@ public sealed partial class UpdateGroup
     /// <summary><see cref="ExportPolicy.Prepare(Route, BgpProtocolOptions, IpAddr?)"/>, interned, once per set and source.</summary>
     private PathAttributes? PrepareOnce(Route route)
     {
-        var key = new PreparedKey(route.Attributes, route.Protocol, route.Prefix.IsV6);
+        var key = PreparedKey.Of(route);
         if (PreparedKeyComparer.Instance.Equals(key, _lastPreparedKey))
             return _lastPrepared;
         if (!_prepared.TryGetValue(key, out var prepared))
@@ -68,8 +84,11 @@ public sealed partial class UpdateGroup
         return _lastWire = _wire[accepted] = Key.Table.Attributes.Intern(w);
     }
 
-    private void ClearMemo()
+    /// <summary>Forgets the answers once there are <see cref="MemoLimit"/> of either kind (after a pass).</summary>
+    private void TrimMemo()
     {
+        if (_prepared.Count < MemoLimit && _wire.Count < MemoLimit)
+            return;
         _prepared.Clear();
         _wire.Clear();
         _lastPreparedKey = default;
@@ -78,13 +97,17 @@ public sealed partial class UpdateGroup
         _lastWire = null;
     }
 
+    /// <summary>Answers held now (tests).</summary>
+    internal (int Prepared, int Wire) MemoCounts => (_prepared.Count, _wire.Count);
+
     /// <summary>Interned sets and protocols compare by reference: cheap, and what interning promises.</summary>
     private sealed class PreparedKeyComparer : IEqualityComparer<PreparedKey>
     {
         public static readonly PreparedKeyComparer Instance = new();
 
         public bool Equals(PreparedKey x, PreparedKey y) =>
-            ReferenceEquals(x.Attributes, y.Attributes) && ReferenceEquals(x.Source, y.Source) && x.V6 == y.V6;
+            ReferenceEquals(x.Attributes, y.Attributes) && ReferenceEquals(x.Source, y.Source) && x.V6 == y.V6
+            && ReferenceEquals(x.SourceOptions, y.SourceOptions) && ReferenceEquals(x.SourceSession, y.SourceSession);
 
         public int GetHashCode(PreparedKey k) =>
             HashCode.Combine(RuntimeHelpers.GetHashCode(k.Attributes), RuntimeHelpers.GetHashCode(k.Source), k.V6);

@@ -186,7 +186,7 @@ public sealed partial class UpdateGroup
     private void Finish()
     {
         FlushExcluded();
-        ClearMemo();
+        TrimMemo();
         // Counted before the bytes are queued: a peer that has read the UPDATEs sees the count too.
         var outcomes = (_passRejected | _passFiltered | _passWithdrawsReceived) != 0;
         foreach (var m in _members)
@@ -377,16 +377,13 @@ public sealed partial class UpdateGroup
     private readonly List<BatchSpan> _spans = [];
 
     /// <summary>Queues batches <paramref name="from"/> up to <paramref name="to"/> of the pass as one slice; their paths are read only if the member is over its limit.</summary>
-    private void QueueRun(UpdateGroupMember m, ReadOnlyMemory<byte> bytes, int from, int to) =>
-        m.Enqueue(bytes[_spans[from].Start.._spans[to - 1].End], RunPaths(from, to), _registry.MaxPendingBytes);
-
-    private IEnumerable<Nlri> RunPaths(int from, int to)
+    private void QueueRun(UpdateGroupMember m, ReadOnlyMemory<byte> bytes, int from, int to)
     {
+        if (m.TryEnqueue(bytes[_spans[from].Start.._spans[to - 1].End], _registry.MaxPendingBytes))
+            return;
         for (var i = from; i < to; i++)
-        {
-            foreach (var n in _batches.NlriAt(_spans[i].Batch))
-                yield return n;
-        }
+            m.AddDirty(_batches.NlriAt(_spans[i].Batch));
+        m.Signal();
     }
 
     /// <summary>Writes one batch's UPDATEs to <paramref name="w"/>; returns how many messages.</summary>

@@ -67,29 +67,43 @@ public sealed class UpdateGroupMember
     /// <summary>Slices of the group's shared bytes queued so far (the tests count them per pass).</summary>
     internal long SharedQueued { get; private set; }
 
-    /// <summary>Queues shared bytes; over the limit, records <paramref name="paths"/> for a resync instead. Called under the group lock.</summary>
-    internal void Enqueue(ReadOnlyMemory<byte> bytes, IEnumerable<Nlri> paths, int limit)
+    /// <summary>
+    /// Queues shared bytes; false when the member is over <paramref name="limit"/> or already behind,
+    /// and the caller records the slice's paths with <see cref="AddDirty"/> for a resync instead. Called
+    /// under the group lock.
+    /// </summary>
+    /// <remarks>
+    /// Two calls rather than one that takes the paths as a sequence: built per member and slice, that
+    /// sequence was a third of what a reflector allocated under churn, for the rare member over its limit.
+    /// </remarks>
+    internal bool TryEnqueue(ReadOnlyMemory<byte> bytes, int limit)
     {
         if (NeedsFull)
-            return;
-        if (Dirty is null)
+            return true;
+        if (Dirty is not null)
+            return false;
+        lock (_lock)
         {
-            lock (_lock)
+            if (!(_pendingBytes + bytes.Length > limit && _pendingBytes > 0))
             {
-                if (!(_pendingBytes + bytes.Length > limit && _pendingBytes > 0))
-                {
-                    SharedQueued++;
-                    _queue.Enqueue(bytes);
-                    _pendingBytes += bytes.Length;
-                    Signal();
-                    return;
-                }
+                SharedQueued++;
+                _queue.Enqueue(bytes);
+                _pendingBytes += bytes.Length;
+                Signal();
+                return true;
             }
-            Dirty = [];
-            Overflows++;
         }
-        Dirty.UnionWith(paths);
-        Signal();
+        Dirty = [];
+        Overflows++;
+        return false;
+    }
+
+    /// <summary>Records paths a refused slice (<see cref="TryEnqueue"/>) carried, for the resync. Under the group lock.</summary>
+    internal void AddDirty(List<Nlri> paths)
+    {
+        var dirty = Dirty ?? throw new InvalidOperationException("the member is not behind");
+        foreach (var n in paths)
+            dirty.Add(n);
     }
 
     /// <summary>Queues bytes for this member alone (resync output, End-of-RIB), ignoring the limit. Under the group lock.</summary>

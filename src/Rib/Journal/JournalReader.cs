@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Calico.Bgp.Rib;
 
 /// <summary>
@@ -16,6 +18,9 @@ public sealed class JournalReader : IDisposable
     private volatile bool _needsResync = true;
     private bool _overflowed;
     private bool _disposed;
+    // The token the waits are woken by, and its registration (WakeOnCancel).
+    private CancellationToken _wakeToken;
+    private CancellationTokenRegistration _wakeRegistration;
 
     internal JournalReader(RoutingTable table, ChangeJournal journal, string consumer, int capacity, long next)
     {
@@ -55,18 +60,27 @@ public sealed class JournalReader : IDisposable
     /// (<see cref="RoutingTable.BulkChangeDone"/>).
     /// </summary>
     /// <remarks>
-    /// A reader falls behind in a bulk change most of all (a peer's million routes withdrawn at once:
+    /// <para>A reader falls behind in a bulk change most of all (a peer's million routes withdrawn at once:
     /// the table's writer outruns the export on one core). Resynced halfway, it copies the table still
     /// being withdrawn and then reads the rest of the withdrawal as changes; at the change's end it copies
     /// only what is left. A million-route withdrawal took twice as long with a resync halfway, and its
-    /// copy put 15 MiB on the peak (bench/RESULTS-perf.md, fifteenth round).
+    /// copy put 15 MiB on the peak (bench/RESULTS-perf.md, fifteenth round).</para>
+    /// <para>Waiting allocates nothing: the state machine is pooled, and the token wakes the wait through
+    /// one registration per reader (it wakes every reader; the others wait again) instead of a
+    /// cancellable wrapper of the shared task per wait. Every change a reflector passes on is a wait of
+    /// each update group's reader: one in twenty bytes P4's daemon allocated (bench/RESULTS-perf.md,
+    /// nineteenth round).</para>
     /// </remarks>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask WaitAsync(CancellationToken cancellationToken)
     {
+        WakeOnCancel(cancellationToken);
         while (true)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            // The shared task first, the token after: a cancellation from here on completes this task.
             var wake = _journal.WaitTask();
+            cancellationToken.ThrowIfCancellationRequested();
             if (_needsResync)
             {
                 var bulk = _table.BulkChangeDone;
@@ -77,8 +91,18 @@ public sealed class JournalReader : IDisposable
             }
             if (_journal.Head >= _next)
                 return;
-            await wake.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await wake.ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Registers <paramref name="token"/> to wake the journal's waiters, once per token the reader waits with.</summary>
+    private void WakeOnCancel(CancellationToken token)
+    {
+        if (!token.CanBeCanceled || token == _wakeToken)
+            return;
+        _wakeRegistration.Dispose();
+        _wakeToken = token;
+        _wakeRegistration = token.UnsafeRegister(static j => ((ChangeJournal)j!).WakeAll(), _journal);
     }
 
     /// <summary>
@@ -157,6 +181,7 @@ public sealed class JournalReader : IDisposable
         if (_disposed)
             return;
         _disposed = true;
+        _wakeRegistration.Dispose();
         _table.Unsubscribe(this);
         _journal.WakeAll();
     }
