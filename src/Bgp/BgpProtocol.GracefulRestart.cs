@@ -33,6 +33,7 @@ public sealed partial class BgpProtocol
     private void SessionDown()
     {
         _receivedEndOfRib = false;
+        _attributeMemo.Clear();
         bool keepV4, keepV6, wasUp;
         int restartTime;
         lock (_sync)

@@ -23,7 +23,15 @@ public sealed partial class BgpProtocol
             EndOfRib(v6: false);
             return null;
         }
-        var d = AttributeDecoder.Decode(update.Attributes, codec, new DecodeContext(IsInternal, Options.NeighborAddress), !update.Nlri.IsEmpty);
+        // The field the session sent last is not decoded again (AttributeMemo).
+        var context = new DecodeContext(IsInternal, Options.NeighborAddress);
+        var hasIpv4Nlri = !update.Nlri.IsEmpty;
+        var remembered = _attributeMemo.TryGet(update.Attributes, codec, context, hasIpv4Nlri, out var known);
+        var d = remembered
+            ? new DecodedAttributes { Attributes = known! }
+            : AttributeDecoder.Decode(update.Attributes, codec, context, hasIpv4Nlri);
+        if (!remembered && d.Action == ErrorAction.None && !d.HasMpReach && !d.HasMpUnreach)
+            _attributeMemo.Keep(update.Attributes, codec, context, hasIpv4Nlri, d.Attributes);
         if (d.Action == ErrorAction.SessionReset)
             return d.Error;
         if (d.HasMpReach && !NlriReader.Validate(d.MpReachNlri, d.MpReachFamily.Afi == Afi.Ipv6, codec.ReceivesPathId(d.MpReachFamily.Afi == Afi.Ipv6)))
@@ -42,6 +50,8 @@ public sealed partial class BgpProtocol
         }
         return TakeImportLimitAction();
     }
+
+    private readonly AttributeMemo _attributeMemo = new();
 
     // The counts of the UPDATE (or re-evaluation) being applied, added to Stats when it ends. Under _adjRibIn.Sync.
     private ImportTally _tally;
@@ -83,7 +93,7 @@ public sealed partial class BgpProtocol
             if (IsLooped(d.Attributes))
                 withdrawAll = true;
             else
-                attrs = Table.Attributes.Intern(ResolveNextHop(d.Attributes));
+                attrs = _attributeMemo.Intern(ResolveNextHop(d.Attributes), Table.Attributes);
         }
         // The prefixes of one UPDATE go into the table as one batch: the table's lock once, and its
         // exporters woken once, per message instead of per prefix (bench/RESULTS-perf.md, thirteenth round).
