@@ -23,14 +23,18 @@ public sealed partial class BgpProtocol
             EndOfRib(v6: false);
             return null;
         }
-        // The field the session sent last is not decoded again (AttributeMemo).
+        // The field the session last announced IPv4 routes with is not decoded again (AttributeMemo);
+        // a withdrawal between two announcements (churn) leaves it kept.
         var context = new DecodeContext(IsInternal, Options.NeighborAddress);
         var hasIpv4Nlri = !update.Nlri.IsEmpty;
-        var remembered = _attributeMemo.TryGet(update.Attributes, codec, context, hasIpv4Nlri, out var known);
-        var d = remembered
-            ? new DecodedAttributes { Attributes = known! }
+        PathAttributes? known = null;
+        // A withdrawal alone carries no attributes: nothing to decode, and no set it would use.
+        var bare = update.Attributes.IsEmpty && !hasIpv4Nlri;
+        var remembered = !bare && _attributeMemo.TryGet(update.Attributes, codec, context, hasIpv4Nlri, out known);
+        var d = bare || remembered
+            ? new DecodedAttributes { Attributes = known ?? PathAttributes.Empty }
             : AttributeDecoder.Decode(update.Attributes, codec, context, hasIpv4Nlri);
-        if (!remembered && d.Action == ErrorAction.None && !d.HasMpReach && !d.HasMpUnreach)
+        if (!remembered && hasIpv4Nlri && d.Action == ErrorAction.None && !d.HasMpReach && !d.HasMpUnreach)
             _attributeMemo.Keep(update.Attributes, codec, context, hasIpv4Nlri, d.Attributes);
         if (d.Action == ErrorAction.SessionReset)
             return d.Error;
@@ -52,6 +56,9 @@ public sealed partial class BgpProtocol
     }
 
     private readonly AttributeMemo _attributeMemo = new();
+
+    /// <summary>UPDATEs whose attribute field was the one kept (tests).</summary>
+    internal long AttributeMemoHits => _attributeMemo.Hits;
 
     // The counts of the UPDATE (or re-evaluation) being applied, added to Stats when it ends. Under _adjRibIn.Sync.
     private ImportTally _tally;

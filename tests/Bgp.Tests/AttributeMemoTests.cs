@@ -128,6 +128,20 @@ public class AttributeMemoTests
             await SendAsync(peer, plain, "10.91.5.0/24");
             await Wait.UntilAsync(() => At("10.91.5.0/24") is not null, TimeSpan.FromSeconds(20), "10.91.5.0/24");
             Assert.Same(At("10.91.2.0/24"), At("10.91.5.0/24"));
+
+            // Churn: announcements of one field with withdrawals between them (which carry no
+            // attributes) find the field kept every time after the first.
+            var hits = bgp.AttributeMemoHits;
+            for (var i = 0; i < 5; i++)
+            {
+                await SendAsync(peer, plain, $"10.92.{i}.0/24");
+                await peer.SendAsync(w => UpdateWriter.WriteWithdrawals(w, Codec, [new Nlri(Prefix.Parse($"10.92.{i}.0/24"))], false));
+            }
+            await SendAsync(peer, plain, "10.92.9.0/24");
+            await Wait.UntilAsync(() => At("10.92.9.0/24") is not null, TimeSpan.FromSeconds(20), "10.92.9.0/24");
+            Assert.Equal(hits + 6, bgp.AttributeMemoHits);
+            Assert.Null(At("10.92.4.0/24"));
+            Assert.Same(At("10.91.2.0/24"), At("10.92.9.0/24"));
         }
         finally
         {

@@ -7,8 +7,9 @@ namespace Calico.Bgp.Speaker.Wire;
 /// A session's last Path Attributes field and what it decoded to, and the interned set it last
 /// became. A peer that announces its prefixes an UPDATE each (Calico's /32s, a node's blocks one by
 /// one) sends the same field again and again: a field seen last time is compared, not decoded, and
-/// its set is not interned again. Only a field that decoded without any RFC 7606 action and carried
-/// no MP_REACH/MP_UNREACH is kept (their NLRI are inside the field, which then never repeats).
+/// its set is not interned again. Only the field of an UPDATE with IPv4 NLRI that decoded without any
+/// RFC 7606 action and carried no MP_REACH/MP_UNREACH is kept (their NLRI are inside the field, which
+/// then never repeats), so a withdrawal between two announcements does not displace it.
 /// </summary>
 /// <remarks>
 /// Decoding is a function of the field, the session's codec, what the decoder knows of the session
@@ -39,10 +40,16 @@ internal sealed class AttributeMemo
         lock (_lock)
         {
             decoded = _decoded;
-            return decoded is not null && field.Length == _length && hasIpv4Nlri == _hasIpv4Nlri
-                && codec == _codec && context == _context && field.SequenceEqual(_field.AsSpan(0, _length));
+            if (decoded is null || field.Length != _length || hasIpv4Nlri != _hasIpv4Nlri
+                || codec != _codec || context != _context || !field.SequenceEqual(_field.AsSpan(0, _length)))
+                return false;
+            Hits++;
+            return true;
         }
     }
+
+    /// <summary>Fields found kept so far (tests).</summary>
+    public long Hits { get; private set; }
 
     /// <summary>Keeps <paramref name="field"/> and its clean decoding (the caller checked there was no action and no MP attribute).</summary>
     public void Keep(ReadOnlySpan<byte> field, in BgpCodec codec, in DecodeContext context, bool hasIpv4Nlri, PathAttributes decoded)
