@@ -64,10 +64,12 @@ public class UpdateGroupMemoTests
         try
         {
             // One route: its answers outlive the pass that made them.
+            await Wait.UntilAsync(() => peer.UpdateGroupMember is not null, TimeSpan.FromSeconds(20), "the peer in its group");
             var group = peer.UpdateGroupMember!.Group;
             AddRoute(table, stat, 0);
             await WaitExportedAsync(peer, 1);
             Assert.Equal((1, 1), group.MemoCounts);
+            Assert.Equal(1, group.EncodedCount);
 
             // Every route its own attribute set (its own MED), in passes of their own: the answers
             // would grow with the routes if nothing let them go.
@@ -84,6 +86,7 @@ public class UpdateGroupMemoTests
             }
             await WaitExportedAsync(peer, 3000);
             Assert.InRange(group.MemoCounts.Prepared, 0, 1023);
+            Assert.InRange(group.EncodedCount, 1, 1024);
         }
         finally
         {

@@ -15,9 +15,15 @@ public sealed partial class UpdateGroup
     private const int ScratchInitial = 64 * 1024;
     private const int ScratchKeep = 1 << 20;
     private ArrayBufferWriter<byte> _scratch = new(ScratchInitial);
-    // Encoded attribute blocks of one pass, per family (interned sets: by reference).
+    // Encoded attribute blocks per family (interned sets: by reference). Kept from pass to pass like
+    // the export rules' answers (UpdateGroup.Memo): the encoding depends only on the set and the
+    // group's codec, and a reflector under churn encoded the same set again for every change. Emptied
+    // when one holds MemoLimit blocks.
     private readonly Dictionary<PathAttributes, byte[]> _encodedV4 = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<PathAttributes, byte[]> _encodedV6 = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>Encoded blocks held now (tests).</summary>
+    internal int EncodedCount => _encodedV4.Count + _encodedV6.Count;
 
     /// <summary>
     /// Brings the Adj-RIB-Out up to date for a chunk of journal changes and queues the UPDATEs. Each
@@ -364,8 +370,6 @@ public sealed partial class UpdateGroup
             if (from >= 0)
                 QueueRun(m, bytes, from, spans.Count);
         }
-        _encodedV4.Clear();
-        _encodedV6.Clear();
     }
 
     /// <summary>Passes that queued UPDATEs to the members (the tests compare it with the slices queued).</summary>
@@ -392,11 +396,15 @@ public sealed partial class UpdateGroup
         var span = CollectionsMarshal.AsSpan(nlri);
         if (key.Withdraw)
             return UpdateWriter.WriteWithdrawals(w, Codec, span, key.V6);
-        // Encoded once per attribute set and family in a pass, whatever the batches' members.
+        // Encoded once per attribute set and family, whatever the batches' members, and kept (see _encodedV4).
         var attrs = key.Attributes!;
         var encodedAttributes = key.V6 ? _encodedV6 : _encodedV4;
         if (!encodedAttributes.TryGetValue(attrs, out var encoded))
+        {
+            if (encodedAttributes.Count >= MemoLimit)
+                encodedAttributes.Clear();
             encodedAttributes[attrs] = encoded = AttributeEncoder.Encode(attrs, Codec, ipv4NextHop: !key.V6);
+        }
         return key.V6
             ? UpdateWriter.WriteAnnouncements(w, Codec, encoded, span, true, attrs.NextHop!.Value, attrs.NextHopLinkLocal)
             : UpdateWriter.WriteAnnouncements(w, Codec, encoded, span, false);
@@ -483,8 +491,6 @@ public sealed partial class UpdateGroup
         if (w.Capacity > ScratchKeep)
             _scratch = new ArrayBufferWriter<byte>(ScratchInitial);
         _batches.Clear();
-        _encodedV4.Clear();
-        _encodedV6.Clear();
         if (member.SentEndOfRib && !member.PendingEndOfRib && !member.EndOfRibQueued)
         {
             member.EndOfRibQueued = true;
