@@ -14,7 +14,7 @@ namespace Calico.Bgp.Speaker.Wire;
 /// <remarks>
 /// Decoding is a function of the field, the session's codec, what the decoder knows of the session
 /// (<see cref="DecodeContext"/>) and whether the UPDATE has IPv4 NLRI, so all of them are compared.
-/// Under churn the decode and the interning were a fifth of what a reflector allocated per change
+/// Under churn the decode was a sixth of what a reflector allocated per change
 /// (bench/RESULTS-perf.md, nineteenth round). Safe for one session's concurrent callers (a lock).
 /// </remarks>
 internal sealed class AttributeMemo
