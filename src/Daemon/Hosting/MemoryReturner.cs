@@ -6,7 +6,8 @@ namespace Calico.Bgp.Daemon.Hosting;
 /// <summary>
 /// Gives memory back to the system: a full, compacting collection that returns the freed regions, once
 /// things have settled after a big table went away (<see cref="Rib.RoutingTable.BulkRemoved"/>) or after
-/// a burst of work the daemon has gone quiet from (<see cref="WatchForQuiet"/>).
+/// a burst of work the daemon has gone quiet from (<see cref="WatchForQuiet"/>); and the young generation of a
+/// daemon that stays busy but slow.
 /// </summary>
 /// <remarks>
 /// <para>The routes of a peer that drops are garbage the GC frees only in a full collection, and a daemon
@@ -23,7 +24,13 @@ namespace Calico.Bgp.Daemon.Hosting;
 /// collection and the last look found under <see cref="QuietBytes"/>, it collects, if the heap is
 /// under <see cref="LargeHeapBytes"/> (a full collection's pause grows with what lives; in a big heap the
 /// young generation's slack is a small part of it). A daemon that never goes quiet (a reflector under
-/// churn) is left to the GC's own collections.</para>
+/// churn) gets no full collection from the watch.</para>
+/// <para>Such a daemon, if it allocates slowly (under <see cref="SlowBytes"/> between looks), has its young
+/// generation collected at every <see cref="BurstBytes"/> instead, counted from the young generation's
+/// last collection, the GC's own included: left to the GC, its garbage walked through the whole 16 MiB
+/// budget, every page resident, before the first collection (a reflector under churn at 1,000 changes a
+/// second: 29 MiB after a minute; collected at each burst, the young generation reuses its pages: 17.6;
+/// bench/RESULTS-perf.md, nineteenth round). A young collection costs little: its survivors are few.</para>
 /// </remarks>
 internal sealed partial class MemoryReturner : IDisposable
 {
@@ -48,10 +55,20 @@ internal sealed partial class MemoryReturner : IDisposable
     /// <summary>The heap above which the watch leaves collections to the GC.</summary>
     public const long LargeHeapBytes = 64L << 20;
 
+    /// <summary>
+    /// Allocated between two looks below which a daemon that is not quiet still counts as slow: a
+    /// reflector passing on 10,000 changes a second (P4 at 5,000/s) allocates about 3 MiB between looks
+    /// (bench/RESULTS-perf.md, nineteenth round), a full table arriving hundreds of MiB. Above it the
+    /// young generation's budget fills within seconds anyway, and the GC's own collections are left alone.
+    /// </summary>
+    public const long SlowBytes = 8L << 20;
+
     private readonly TimeProvider _time;
     private readonly Action _collect;
     private readonly Func<long> _allocatedBytes;
     private readonly Func<long> _heapBytes;
+    private readonly Action _collectYoung;
+    private readonly Func<int> _youngCollections;
     private readonly ILogger _log;
     private readonly ITimer _timer;
     private readonly ITimer _watch;
@@ -60,18 +77,25 @@ internal sealed partial class MemoryReturner : IDisposable
     private DateTimeOffset _last = DateTimeOffset.MinValue;
     private long _allocatedAtLook;
     private long _allocatedAtCollection;
+    // The young generation's last collection (ours or the GC's own), and what was allocated then.
+    private int _youngCollectionsAtLook;
+    private long _allocatedAtYoung;
     private bool _disposed;
 
     /// <param name="collect">The collection (tests count it); the daemon's is <see cref="CollectAndReturn"/>.</param>
     /// <param name="allocatedBytes">Bytes allocated so far (tests set it); the daemon's is <see cref="GC.GetTotalAllocatedBytes"/>.</param>
     /// <param name="heapBytes">The heap's size now (tests set it); the daemon's is <see cref="GC.GetTotalMemory"/>.</param>
-    public MemoryReturner(TimeProvider time, ILogger log, Action? collect = null, Func<long>? allocatedBytes = null, Func<long>? heapBytes = null)
+    /// <param name="collectYoung">The young generation's collection (tests count it); the daemon's is <see cref="CollectYoung"/>.</param>
+    /// <param name="youngCollections">Collections of the young generation so far, the GC's own included (tests set it); the daemon's is <see cref="GC.CollectionCount"/> of generation 0.</param>
+    public MemoryReturner(TimeProvider time, ILogger log, Action? collect = null, Func<long>? allocatedBytes = null, Func<long>? heapBytes = null, Action? collectYoung = null, Func<int>? youngCollections = null)
     {
         _time = time;
         _log = log;
         _collect = collect ?? CollectAndReturn;
         _allocatedBytes = allocatedBytes ?? (static () => GC.GetTotalAllocatedBytes(precise: false));
         _heapBytes = heapBytes ?? (static () => GC.GetTotalMemory(forceFullCollection: false));
+        _collectYoung = collectYoung ?? CollectYoung;
+        _youngCollections = youngCollections ?? (static () => GC.CollectionCount(0));
         _timer = time.CreateTimer(static s => ((MemoryReturner)s!).Fire(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _watch = time.CreateTimer(static s => ((MemoryReturner)s!).Look(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
@@ -86,7 +110,8 @@ internal sealed partial class MemoryReturner : IDisposable
         {
             if (_disposed)
                 return;
-            _allocatedAtLook = _allocatedAtCollection = _allocatedBytes();
+            _allocatedAtLook = _allocatedAtCollection = _allocatedAtYoung = _allocatedBytes();
+            _youngCollectionsAtLook = _youngCollections();
             _watch.Change(QuietCheck, QuietCheck);
         }
     }
@@ -122,22 +147,53 @@ internal sealed partial class MemoryReturner : IDisposable
             _log.LogDebug("Gave memory back after {Routes} routes were withdrawn in bulk: managed heap {Before} -> {After} MiB", removed, before >> 20, after >> 20);
     }
 
-    /// <summary>The watch's look: collects once a burst has gone quiet (see the remarks).</summary>
+    /// <summary>The watch's look: collects once a burst has gone quiet, or the young generation of a slow one (see the remarks).</summary>
     private void Look()
     {
         var allocated = _allocatedBytes();
+        var young = _youngCollections();
         long burst;
         lock (_lock)
         {
             var sinceLook = allocated - _allocatedAtLook;
             _allocatedAtLook = allocated;
-            if (_disposed || sinceLook >= QuietBytes || allocated - _allocatedAtCollection < BurstBytes)
+            if (young != _youngCollectionsAtLook)
+            {
+                // The GC collected on its own since the last look: the young generation starts again.
+                _youngCollectionsAtLook = young;
+                _allocatedAtYoung = allocated;
+            }
+            if (_disposed)
                 return;
-            // A bulk removal's collection is due or the last one was recent: that one will do.
-            if (_removed != 0 || _time.GetUtcNow() - _last < MinInterval || _heapBytes() >= LargeHeapBytes)
-                return;
-            _last = _time.GetUtcNow();
-            burst = allocated - _allocatedAtCollection;
+            if (sinceLook >= QuietBytes)
+            {
+                if (sinceLook >= SlowBytes || allocated - _allocatedAtYoung < BurstBytes)
+                    return;
+                burst = -1;
+            }
+            else
+            {
+                if (allocated - _allocatedAtCollection < BurstBytes)
+                    return;
+                // A bulk removal's collection is due or the last one was recent: that one will do.
+                if (_removed != 0 || _time.GetUtcNow() - _last < MinInterval || _heapBytes() >= LargeHeapBytes)
+                    return;
+                _last = _time.GetUtcNow();
+                burst = allocated - _allocatedAtCollection;
+            }
+        }
+        if (burst < 0)
+        {
+            // Busy but slow (a reflector under steady churn): its garbage would otherwise walk through the
+            // whole young generation's budget, every page of it resident, before the GC's own collection.
+            // Collected at a burst, the young generation reuses the pages it has.
+            _collectYoung();
+            lock (_lock)
+            {
+                _youngCollectionsAtLook = _youngCollections();
+                _allocatedAtYoung = _allocatedBytes();
+            }
+            return;
         }
         var (before, after) = Collect();
         if (_log.IsEnabled(LogLevel.Debug))
@@ -175,6 +231,9 @@ internal sealed partial class MemoryReturner : IDisposable
             // Not glibc (musl has no malloc_trim): its allocator keeps what it keeps.
         }
     }
+
+    /// <summary>A blocking collection of the young generation alone: its survivors move up, its pages stay for reuse.</summary>
+    public static void CollectYoung() => GC.Collect(0, GCCollectionMode.Forced, blocking: true);
 
     [LibraryImport("libc", EntryPoint = "malloc_trim")]
     private static partial int MallocTrim(nuint pad);

@@ -71,11 +71,26 @@ public sealed class MemoryReturnerQuietTests
     private long _allocated = 100 * MiB;
     private long _heap = 20 * MiB;
 
+    // Collections of the young generation: ours (counted) and the GC's own (the count a look reads).
+    private int _youngCollected;
+    private int _youngCount;
+
     private int Collections => _collected.Count;
 
     private MemoryReturner Watching()
     {
-        var r = new MemoryReturner(_time, NullLogger.Instance, () => _collected.Add(_time.GetUtcNow()), () => _allocated, () => _heap);
+        var r = new MemoryReturner(
+            _time,
+            NullLogger.Instance,
+            () => _collected.Add(_time.GetUtcNow()),
+            () => _allocated,
+            () => _heap,
+            () =>
+            {
+                _youngCollected++;
+                _youngCount++;
+            },
+            () => _youngCount);
         r.WatchForQuiet();
         return r;
     }
@@ -103,11 +118,54 @@ public sealed class MemoryReturnerQuietTests
     }
 
     [Fact]
-    public void A_daemon_that_stays_busy_is_left_to_the_GC()
+    public void A_daemon_that_stays_busy_is_never_given_a_full_collection()
     {
         using var returner = Watching();
         for (var i = 0; i < 200; i++)
             Look(MemoryReturner.QuietBytes);
+        Assert.Equal(0, Collections);
+    }
+
+    [Fact]
+    public void A_slow_busy_daemon_has_its_young_generation_collected_at_each_burst()
+    {
+        using var returner = Watching();
+        // A reflector under steady churn: busy at every look, a megabyte between looks.
+        for (var i = 0; i < 3; i++)
+            Look(MiB);
+        Assert.Equal(0, _youngCollected);
+        Look(MiB);
+        Assert.Equal(1, _youngCollected);
+        for (var i = 0; i < 4; i++)
+            Look(MiB);
+        Assert.Equal(2, _youngCollected);
+        Assert.Equal(0, Collections);
+        // Then it goes quiet: the full collection for the whole burst, as after any other.
+        Look(0);
+        Assert.Equal(1, Collections);
+        Assert.Equal(2, _youngCollected);
+    }
+
+    [Fact]
+    public void The_GCs_own_young_collection_starts_the_count_again()
+    {
+        using var returner = Watching();
+        Look(3 * MiB);
+        _youngCount++; // the GC collected on its own
+        Look(MiB);
+        Look(2 * MiB);
+        Assert.Equal(0, _youngCollected);
+        Look(2 * MiB);
+        Assert.Equal(1, _youngCollected);
+    }
+
+    [Fact]
+    public void A_fast_daemon_is_left_to_the_GC()
+    {
+        using var returner = Watching();
+        for (var i = 0; i < 20; i++)
+            Look(MemoryReturner.SlowBytes); // a full table arriving
+        Assert.Equal(0, _youngCollected);
         Assert.Equal(0, Collections);
     }
 
