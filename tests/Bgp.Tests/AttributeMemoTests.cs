@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Net;
 using Calico.Bgp.Rib;
 using Calico.Bgp.Speaker.Wire;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -85,17 +83,7 @@ public class AttributeMemoTests
     {
         var table = new RoutingTable();
         using var l = ScriptedPeer.Listen("127.0.9.1");
-        var bgp = new BgpProtocol(new BgpProtocolOptions
-        {
-            Name = "memo",
-            RouterId = 0x0A000001,
-            LocalAs = 64512,
-            PeerAs = PeerAs,
-            NeighborAddress = IpAddr.Parse("127.0.9.1"),
-            NeighborPort = ((IPEndPoint)l.LocalEndPoint!).Port,
-            SourceAddress = IpAddr.Parse("127.0.0.1"),
-            ConnectDelayTime = 0,
-        }, table, TimeProvider.System, NullLoggerFactory.Instance, null);
+        var bgp = new BgpProtocol(LoopbackOptions.For("memo", "127.0.9.1", l), table, TimeProvider.System, NullLoggerFactory.Instance, null);
         await bgp.StartAsync(CancellationToken.None);
         try
         {

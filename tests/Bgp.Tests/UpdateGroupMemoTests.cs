@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Net;
 using Calico.Bgp.Rib;
 using Calico.Bgp.Speaker.Export;
 using Calico.Bgp.Speaker.Session;
@@ -145,23 +144,17 @@ public class UpdateGroupMemoTests
     private static async Task<(System.Net.Sockets.Socket, BgpProtocol)> StartClientAsync(RoutingTable table, UpdateGroupRegistry registry, string address)
     {
         var listener = ScriptedPeer.Listen(address);
-        var bgp = new BgpProtocol(new BgpProtocolOptions
+        // iBGP to a route-reflector client; a second connection a second after the first one's end.
+        var options = LoopbackOptions.For("client" + address[^1], address, listener) with
         {
-            Name = "client" + address[^1],
-            RouterId = 0x0A000001,
-            LocalAs = 64512,
             PeerAs = 64512,
-            NeighborAddress = IpAddr.Parse(address),
-            NeighborPort = ((IPEndPoint)listener.LocalEndPoint!).Port,
-            SourceAddress = IpAddr.Parse("127.0.0.1"),
             RrClient = true,
             RrClusterId = ClusterId,
             ExportFilter = RouteFilter.AcceptAll,
-            ImportFilter = RouteFilter.AcceptAll,
-            ConnectDelayTime = 0,
             ErrorWaitMin = 1,
             ErrorWaitMax = 1,
-        }, table, TimeProvider.System, NullLoggerFactory.Instance, null, registry);
+        };
+        var bgp = new BgpProtocol(options, table, TimeProvider.System, NullLoggerFactory.Instance, null, registry);
         await bgp.StartAsync(CancellationToken.None);
         return (listener, bgp);
     }
