@@ -125,7 +125,7 @@ public sealed partial class BgpProtocol : Protocol
     /// The OPEN of the session now (a new object per session), read without the lock: an update
     /// group's memo of the export rules' answers keys on it (<see cref="Export.UpdateGroup"/>).
     /// </summary>
-    internal object? PeerOpenForExport => _fsm.PeerOpen;
+    internal OpenMessage? PeerOpenForExport => _fsm.PeerOpen;
 
     public override BgpPeerIdentity? BgpPeer
     {

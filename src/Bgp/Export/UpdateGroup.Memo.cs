@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Calico.Bgp.Rib;
+using Calico.Bgp.Speaker.Wire;
 
 namespace Calico.Bgp.Speaker.Export;
 
@@ -24,7 +25,7 @@ public sealed partial class UpdateGroup
     /// group's key: the set, the source, the family, and for a BGP source its options (a reload
     /// replaces them) and its session's OPEN (a new session, maybe another router id).
     /// </summary>
-    private readonly record struct PreparedKey(PathAttributes Attributes, Protocol Source, bool V6, BgpProtocolOptions? SourceOptions, object? SourceSession)
+    private readonly record struct PreparedKey(PathAttributes Attributes, Protocol Source, bool V6, BgpProtocolOptions? SourceOptions, OpenMessage? SourceSession)
     {
         public static PreparedKey Of(Route route) => route.Protocol is BgpProtocol b
             ? new(route.Attributes, b, route.Prefix.IsV6, b.Options, b.PeerOpenForExport)

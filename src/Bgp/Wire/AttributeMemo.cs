@@ -23,7 +23,9 @@ internal sealed class AttributeMemo
     public const int MaxField = 1024;
 
     private readonly Lock _lock = new();
-    private readonly byte[] _field = new byte[MaxField];
+    // Grown to the longest field kept (most sessions' fields are tens of bytes): a configured
+    // neighbour that never sends one costs nothing.
+    private byte[] _field = [];
     private int _length = -1;
     private BgpCodec _codec;
     private DecodeContext _context;
@@ -58,6 +60,8 @@ internal sealed class AttributeMemo
             return;
         lock (_lock)
         {
+            if (_field.Length < field.Length)
+                _field = new byte[field.Length];
             field.CopyTo(_field);
             _length = field.Length;
             _codec = codec;
