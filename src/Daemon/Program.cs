@@ -92,7 +92,7 @@ internal static class Program
         }
     }
 
-    private static void ConfigureLogging(ILoggingBuilder logging, CommandLine cl)
+    internal static void ConfigureLogging(ILoggingBuilder logging, CommandLine cl)
     {
         logging.ClearProviders();
         logging.SetMinimumLevel(cl.Debug ? LogLevel.Debug : LogLevel.Information);

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Threading.Channels;
 using Calico.Bgp.Rib;
 using Calico.Bgp.Speaker.Wire;
 
@@ -14,7 +13,7 @@ namespace Calico.Bgp.Speaker.Export;
 public sealed class UpdateGroupMember
 {
     private readonly Queue<ReadOnlyMemory<byte>> _queue = new();
-    private readonly Channel<bool> _signal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+    private readonly WakeSignal _signal = new();
     private readonly Lock _lock = new();
     private int _pendingBytes;
     private UpdateGroupMember? _successor;
@@ -117,7 +116,7 @@ public sealed class UpdateGroupMember
         Signal();
     }
 
-    internal void Signal() => _signal.Writer.TryWrite(true);
+    internal void Signal() => _signal.Set();
 
     /// <summary>
     /// Waits for bytes to send and moves them all to <paramref name="into"/>. A member that is behind
@@ -127,9 +126,8 @@ public sealed class UpdateGroupMember
     /// </summary>
     /// <remarks>
     /// Runs once per wake-up of every session's writer, so it allocates nothing then: its state
-    /// machine is pooled, and the wait on the signal passes no token (a cancellable read allocates
-    /// its own waiter each time; without one the channel reuses a single one), the token waking
-    /// the wait through one registration per writer instead. Together they were a third of what
+    /// machine is pooled, and the wait on the signal (<see cref="WakeSignal"/>) takes no token, the
+    /// token waking the wait through one registration per writer instead. Together they were a third of what
     /// P4's daemon allocated (bench/RESULTS-perf.md, seventh round).
     /// </remarks>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
@@ -164,7 +162,7 @@ public sealed class UpdateGroupMember
             else
             {
                 WakeOnCancel(cancellationToken);
-                await _signal.Reader.ReadAsync(CancellationToken.None).ConfigureAwait(false);
+                await _signal.WaitAsync().ConfigureAwait(false);
                 cancellationToken.ThrowIfCancellationRequested();
             }
         }

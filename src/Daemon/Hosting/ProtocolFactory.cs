@@ -70,7 +70,10 @@ internal sealed class ProtocolFactory(BirdConfig config, RoutingTable table, Tim
     }
 
     /// <summary>Builds the protocol instance <paramref name="pc"/> describes, logging under its own category (<see cref="ProtocolLoggerFactory"/>).</summary>
-    public Protocol Create(ProtocolConfig pc) => Create(pc, new ProtocolLoggerFactory(loggers, pc.Name, Debug));
+    public Protocol Create(ProtocolConfig pc) => Create(pc, new ProtocolLoggerFactory(loggers, pc.Name, Debug, CategoryLoggers));
+
+    /// <summary>Where the protocols' category loggers come from, when not from <c>loggers</c> (see <see cref="ProtocolCategoryLoggers"/>).</summary>
+    public ProtocolCategoryLoggers? CategoryLoggers { get; init; }
 
     /// <summary>The daemon's debug flags: each protocol's debug class loggers follow them (see <see cref="ProtocolLoggerFactory"/>).</summary>
     public ProtocolDebugSwitch? Debug { get; init; }

@@ -134,7 +134,7 @@ internal sealed partial class RoutingDaemon
         Config = config;
         ApplyDebugFlags(config);
         var listenerChanged = await EnsureListenerAsync(config).ConfigureAwait(false);
-        var factory = new ProtocolFactory(config, Table, _time, _loggers, _listener, _updateGroups, _cl) { SharedFilters = RunningExportFilters(), Debug = _debug, SessionTimers = _sessionTimers };
+        var factory = new ProtocolFactory(config, Table, _time, _loggers, _listener, _updateGroups, _cl) { SharedFilters = RunningExportFilters(), Debug = _debug, CategoryLoggers = _categoryLoggers, SessionTimers = _sessionTimers };
         var wanted = config.Protocols.Select((p, i) => (Config: p, Order: i)).ToList();
         // The router id goes in every OPEN and the listener hands sessions their sockets: BGP restarts for either.
         var bgpRestart = old is not null && (old.RouterId != config.RouterId || listenerChanged);

@@ -34,10 +34,14 @@ internal sealed partial class RoutingDaemon : IHostedService, IAsyncDisposable, 
     private readonly MemoryReturner _memory;
     private ListenBgpConfig? _listenConfig;
 
-    public RoutingDaemon(CommandLine cl, ILoggerFactory loggers, TimeProvider time, IHostApplicationLifetime lifetime, Logging.ProtocolDebugSwitch debug)
+    private readonly Logging.ProtocolCategoryLoggers? _categoryLoggers;
+
+    public RoutingDaemon(CommandLine cl, ILoggerFactory loggers, TimeProvider time, IHostApplicationLifetime lifetime, Logging.ProtocolDebugSwitch debug,
+        Logging.ProtocolCategoryLoggers? categoryLoggers = null)
     {
         _cl = cl;
         _debug = debug;
+        _categoryLoggers = categoryLoggers;
         _loggers = loggers;
         _log = loggers.CreateLogger("daemon");
         _time = time;

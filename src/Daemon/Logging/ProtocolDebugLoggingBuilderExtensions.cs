@@ -8,7 +8,8 @@ public static class ProtocolDebugLoggingBuilderExtensions
     /// <summary>
     /// Lets protocol categories through the minimum level and wraps every logger provider registered
     /// so far in a <see cref="ProtocolDebugLoggerProvider"/> over <paramref name="debug"/> (call it
-    /// last, so a Debug message switched off is not counted by the repeat limiter either).
+    /// last, so a Debug message switched off is not counted by the repeat limiter either), and registers
+    /// the <see cref="ProtocolCategoryLoggers"/> the protocols' category loggers are made by.
     /// </summary>
     public static ILoggingBuilder AddProtocolDebug(this ILoggingBuilder builder, ProtocolDebugSwitch debug)
     {
@@ -16,6 +17,7 @@ public static class ProtocolDebugLoggingBuilderExtensions
         builder.AddFilter(ProtocolLogEvents.CategoryPrefix.TrimEnd('.'), LogLevel.Trace);
         var services = builder.Services;
         services.AddSingleton(debug);
+        services.AddSingleton<ProtocolCategoryLoggers>();
         for (var i = 0; i < services.Count; i++)
         {
             var d = services[i];

@@ -16,14 +16,16 @@ namespace Calico.Bgp.Daemon.Logging;
 /// builds a logger per new category and provider (about 3.6 KiB per protocol, most of it garbage of
 /// its filter rules), and a configured neighbour that never comes up, or a debug class that stays
 /// off, never needs one (bench/RESULTS-perf.md, eighth round). All the protocol's loggers share it.
+/// With <paramref name="categories"/> it is made from the providers under filter rules chosen once
+/// for every protocol (<see cref="ProtocolCategoryLoggers"/>), not by the factory.
 /// </remarks>
-internal sealed class ProtocolLoggerFactory(ILoggerFactory inner, string protocol, ProtocolDebugSwitch? debug = null) : ILoggerFactory
+internal sealed class ProtocolLoggerFactory(ILoggerFactory inner, string protocol, ProtocolDebugSwitch? debug = null, ProtocolCategoryLoggers? categories = null) : ILoggerFactory
 {
     private readonly string _category = ProtocolLogEvents.Category(protocol);
     private ILogger? _logger;
 
     /// <summary>The protocol's category logger, made on first use (two threads racing get the factory's one cached instance).</summary>
-    internal ILogger Logger => _logger ??= inner.CreateLogger(_category);
+    internal ILogger Logger => _logger ??= categories?.Create(_category) ?? inner.CreateLogger(_category);
 
     public ILogger CreateLogger(string categoryName)
     {
