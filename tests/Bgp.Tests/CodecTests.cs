@@ -104,6 +104,39 @@ public class CodecTests
     }
 
     [Fact]
+    public void Capabilities_spread_over_several_optional_parameters_add_up()
+    {
+        // As some speakers send them (RFC 5492 §4 allows either): one capability per optional
+        // parameter, families and ADD-PATH modes split across two of each, then AS4 and route refresh.
+        var body = Hex("04 FC00 00F0 0A000002 00"
+            + " 02 06 0104 00010001"
+            + " 02 06 4504 00010103"
+            + " 02 06 0104 00020001"
+            + " 02 06 4504 00020101"
+            + " 02 06 4104 0000FC00"
+            + " 02 02 0200");
+        body[9] = (byte)(body.Length - 10);
+        Assert.True(OpenMessage.TryParse(body, out var open, out var error), error?.Description);
+        var caps = open!.Capabilities;
+        Assert.Equal([AfiSafi.Ipv4Unicast, AfiSafi.Ipv6Unicast], caps.Families);
+        Assert.Equal(AddPathMode.Both, caps.AddPathFor(AfiSafi.Ipv4Unicast));
+        Assert.Equal(AddPathMode.Rx, caps.AddPathFor(AfiSafi.Ipv6Unicast));
+        Assert.Equal(64512u, caps.FourOctetAs);
+        Assert.True(caps.RouteRefresh);
+        Assert.False(caps.GracefulRestart);
+        Assert.Empty(caps.GracefulRestartFamilies);
+
+        // A parameter adds to the set it is given and leaves that set as it was.
+        var first = new CapabilitySet { Families = [AfiSafi.Ipv4Unicast], RouteRefresh = true };
+        Assert.True(CapabilitySet.TryParse(Hex("0104 00020001 4504 00010101"), first, out var more, out _));
+        Assert.Equal([AfiSafi.Ipv4Unicast], first.Families);
+        Assert.Empty(first.AddPath);
+        Assert.Equal([AfiSafi.Ipv4Unicast, AfiSafi.Ipv6Unicast], more.Families);
+        Assert.True(more.RouteRefresh);
+        Assert.Equal(AddPathMode.Rx, more.AddPathFor(AfiSafi.Ipv4Unicast));
+    }
+
+    [Fact]
     public void Open_with_version_3_is_rejected()
     {
         Assert.False(OpenMessage.TryParse(Hex("03 FC00 00F0 0A000002 00"), out _, out var error));

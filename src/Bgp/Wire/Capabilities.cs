@@ -84,13 +84,20 @@ public sealed partial record CapabilitySet
     // RFC 5492 §4: Capability Code (1) | Capability Length (1) | Capability Value (variable)
 
     /// <summary>Parses the capabilities inside one optional parameter of type 2.</summary>
+    /// <remarks>
+    /// The flags are gathered in locals and the set copied once, and a list or map is made only for a
+    /// capability that adds to it: a copy per capability and three collections per parameter were most
+    /// of what a session's OPEN cost a reflector bringing up its clients (bench/RESULTS-perf.md,
+    /// twentieth round).
+    /// </remarks>
     public static bool TryParse(ReadOnlySpan<byte> data, CapabilitySet into, out CapabilitySet result, out BgpError? error)
     {
         result = into;
         error = null;
-        var families = new List<AfiSafi>(into.Families);
-        var grFamilies = new List<AfiSafi>(into.GracefulRestartFamilies);
-        var addPath = new Dictionary<AfiSafi, AddPathMode>(into.AddPath);
+        List<AfiSafi>? families = null;
+        List<AfiSafi>? grFamilies = null;
+        Dictionary<AfiSafi, AddPathMode>? addPath = null;
+        var (routeRefresh, enhancedRouteRefresh, extendedMessage, fourOctetAs) = (into.RouteRefresh, into.EnhancedRouteRefresh, into.ExtendedMessage, into.FourOctetAs);
         while (data.Length > 0)
         {
             if (data.Length < 2 || data.Length < 2 + data[1])
@@ -104,29 +111,31 @@ public sealed partial record CapabilitySet
             switch ((CapabilityCode)code)
             {
                 case CapabilityCode.Multiprotocol when value.Length == 4:
-                    families.Add(new AfiSafi((Afi)BinaryPrimitives.ReadUInt16BigEndian(value), (Safi)value[3]));
+                    (families ??= [.. into.Families]).Add(new AfiSafi((Afi)BinaryPrimitives.ReadUInt16BigEndian(value), (Safi)value[3]));
                     break;
                 case CapabilityCode.RouteRefresh:
-                    result = result with { RouteRefresh = true };
+                    routeRefresh = true;
                     break;
                 case CapabilityCode.EnhancedRouteRefresh:
-                    result = result with { EnhancedRouteRefresh = true };
+                    enhancedRouteRefresh = true;
                     break;
                 case CapabilityCode.ExtendedMessage:
-                    result = result with { ExtendedMessage = true };
+                    extendedMessage = true;
                     break;
                 case CapabilityCode.FourOctetAs when value.Length == 4:
-                    result = result with { FourOctetAs = BinaryPrimitives.ReadUInt32BigEndian(value) };
+                    fourOctetAs = BinaryPrimitives.ReadUInt32BigEndian(value);
                     break;
                 case CapabilityCode.GracefulRestart when value.Length >= 2:
                     // RFC 4724 §3: Restart Flags (4 bits) | Restart Time (12 bits) | (AFI, SAFI, Flags)*
                     var word = BinaryPrimitives.ReadUInt16BigEndian(value);
+                    grFamilies ??= [.. into.GracefulRestartFamilies];
                     for (var i = 2; i + 4 <= value.Length; i += 4)
                         grFamilies.Add(new AfiSafi((Afi)BinaryPrimitives.ReadUInt16BigEndian(value[i..]), (Safi)value[i + 2]));
                     result = result with { GracefulRestart = true, GracefulRestartRestarting = (word & 0x8000) != 0, GracefulRestartTime = word & 0x0FFF, GracefulRestartForwarding = ForwardingFamilies(value) };
                     break;
                 case CapabilityCode.AddPath:
                     // RFC 7911 §4: (AFI (2), SAFI (1), Send/Receive (1))*
+                    addPath ??= new Dictionary<AfiSafi, AddPathMode>(into.AddPath);
                     for (var i = 0; i + 4 <= value.Length; i += 4)
                         addPath[new AfiSafi((Afi)BinaryPrimitives.ReadUInt16BigEndian(value[i..]), (Safi)value[i + 2])] = (AddPathMode)(value[i + 3] & 3);
                     break;
@@ -136,7 +145,16 @@ public sealed partial record CapabilitySet
                     break;
             }
         }
-        result = result with { Families = families, GracefulRestartFamilies = grFamilies, AddPath = addPath };
+        result = result with
+        {
+            Families = families ?? into.Families,
+            GracefulRestartFamilies = grFamilies ?? into.GracefulRestartFamilies,
+            AddPath = addPath ?? into.AddPath,
+            RouteRefresh = routeRefresh,
+            EnhancedRouteRefresh = enhancedRouteRefresh,
+            ExtendedMessage = extendedMessage,
+            FourOctetAs = fourOctetAs,
+        };
         return true;
     }
 
