@@ -108,7 +108,7 @@ public sealed partial class BgpProtocol
             Socket socket;
             try
             {
-                socket = await _incoming.Reader.ReadAsync(ct).ConfigureAwait(false);
+                socket = await _incoming.ReadAsync(ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Threading.Channels;
 using Calico.Bgp.Rib;
 using Calico.Bgp.Speaker.Export;
 using Calico.Bgp.Speaker.Session;
@@ -20,7 +19,7 @@ public sealed partial class BgpProtocol : Protocol
     private readonly ILogger _log;
     private readonly BgpListener? _listener;
     private readonly Lock _sync = new();
-    private readonly Channel<Socket> _incoming = Channel.CreateBounded<Socket>(new BoundedChannelOptions(2) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly ConnectionInbox _incoming = new();
     private readonly Backoff _backoff;
     private readonly UpdateGroupRegistry _groups;
     private readonly DeadlineScheduler _timers;
@@ -314,7 +313,7 @@ public sealed partial class BgpProtocol : Protocol
     /// <summary>Called by the listener with an accepted connection from our neighbour.</summary>
     internal void Accept(Socket socket)
     {
-        if (!_incoming.Writer.TryWrite(socket))
+        if (!_incoming.TryWrite(socket))
             socket.Dispose();
     }
 
@@ -371,7 +370,7 @@ public sealed partial class BgpProtocol : Protocol
             slice.CancelAfter(until - Time.GetUtcNow());
             try
             {
-                var s = await _incoming.Reader.ReadAsync(slice.Token).ConfigureAwait(false);
+                var s = await _incoming.ReadAsync(slice.Token).ConfigureAwait(false);
                 s.Dispose();
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
@@ -390,7 +389,7 @@ public sealed partial class BgpProtocol : Protocol
         var connect = actions.Any(a => a.Kind == FsmActionKind.Connect);
         while (!ct.IsCancellationRequested)
         {
-            if (_incoming.Reader.TryRead(out var inSock))
+            if (_incoming.TryRead(out var inSock))
                 return Adopt(inSock, incoming: true);
             if (connect)
             {
@@ -409,7 +408,7 @@ public sealed partial class BgpProtocol : Protocol
                 slice.CancelAfter(TimeSpan.FromTicks(Math.Max(0, (d - Time.GetUtcNow()).Ticks)));
             try
             {
-                var s = await _incoming.Reader.ReadAsync(slice.Token).ConfigureAwait(false);
+                var s = await _incoming.ReadAsync(slice.Token).ConfigureAwait(false);
                 return Adopt(s, incoming: true);
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
