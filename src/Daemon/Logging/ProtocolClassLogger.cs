@@ -13,13 +13,11 @@ namespace Calico.Bgp.Daemon.Logging;
 internal sealed class ProtocolClassLogger(ProtocolLoggerFactory owner, string protocol, ProtocolDebug debugClass, ProtocolDebugSwitch debug) : ILogger
 {
     // Whether the class is on, as of the switch's version: asked per route, so the switch's
-    // dictionary is read again only after some flags changed. One object, swapped whole; every
-    // logger starts from the same "not read yet".
-    private volatile Cached _cached = NotRead;
+    // dictionary is read again only after some flags changed. One word, written whole: the version
+    // in the high half, the answer in bit 0; the version is never -1, so every logger starts "not read yet".
+    private long _cached = NotRead;
 
-    private static readonly Cached NotRead = new(-1, false);
-
-    private sealed record Cached(int Version, bool On);
+    private const long NotRead = -1L << 32;
 
     public IDisposable? BeginScope<TState>(TState state) where TState : notnull => owner.Logger.BeginScope(state);
 
@@ -28,11 +26,11 @@ internal sealed class ProtocolClassLogger(ProtocolLoggerFactory owner, string pr
     private bool ClassOn()
     {
         var version = debug.Version;
-        var cached = _cached;
-        if (cached.Version == version)
-            return cached.On;
+        var cached = Volatile.Read(ref _cached);
+        if ((int)(cached >> 32) == version)
+            return (cached & 1) != 0;
         var on = (debug[protocol] & debugClass) != 0;
-        _cached = new Cached(version, on);
+        Volatile.Write(ref _cached, ((long)version << 32) | (on ? 1L : 0L));
         return on;
     }
 
