@@ -188,18 +188,20 @@ public sealed partial record CapabilitySet
             BinaryPrimitives.WriteUInt32BigEndian(v, asn);
             WriteCap(writer, CapabilityCode.FourOctetAs, v);
         }
-        var modes = AddPath.Where(kv => kv.Value != AddPathMode.None).ToList();
-        if (modes.Count > 0)
+        // A family per four bytes, written in place: no list of the modes per OPEN.
+        Span<byte> ap = stackalloc byte[4 * AddPath.Count];
+        var n = 0;
+        foreach (var (family, mode) in AddPath)
         {
-            Span<byte> ap = stackalloc byte[4 * modes.Count];
-            for (var i = 0; i < modes.Count; i++)
-            {
-                BinaryPrimitives.WriteUInt16BigEndian(ap[(4 * i)..], (ushort)modes[i].Key.Afi);
-                ap[4 * i + 2] = (byte)modes[i].Key.Safi;
-                ap[4 * i + 3] = (byte)modes[i].Value;
-            }
-            WriteCap(writer, CapabilityCode.AddPath, ap);
+            if (mode == AddPathMode.None)
+                continue;
+            BinaryPrimitives.WriteUInt16BigEndian(ap[n..], (ushort)family.Afi);
+            ap[n + 2] = (byte)family.Safi;
+            ap[n + 3] = (byte)mode;
+            n += 4;
         }
+        if (n > 0)
+            WriteCap(writer, CapabilityCode.AddPath, ap[..n]);
     }
 
     private static void WriteCap(IBufferWriter<byte> writer, CapabilityCode code, ReadOnlySpan<byte> value)
