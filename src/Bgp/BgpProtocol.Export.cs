@@ -51,7 +51,7 @@ public sealed partial class BgpProtocol
                     lock (_sync)
                         link.Fsm.MessageSent();
                     await link.Connection.SendAsync(chunks, ct).ConfigureAwait(false);
-                    chunks.Clear();
+                    UpdateGroupMember.Recycle(chunks);
                 }
                 // Moved to another group by a reload: what the old one queued went first.
                 while (member.Successor is { } next)

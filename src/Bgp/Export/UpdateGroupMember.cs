@@ -119,6 +119,32 @@ public sealed class UpdateGroupMember
     internal void Signal() => _signal.Set();
 
     /// <summary>
+    /// The most chunks a member's queue, or its writer's batch, keeps room for once emptied: a
+    /// backlog (a mass teardown sends every member a withdrawal per path) grew them to its size for
+    /// good, ~1–3 MB over a thousand reflector clients (bench/RESULTS-perf.md, nineteenth round).
+    /// Steady churn's batches fit in it, so they are never trimmed.
+    /// </summary>
+    internal const int KeptCapacity = 256;
+
+    /// <summary>Empties a writer's batch once sent, giving back the room a backlog made (see <see cref="KeptCapacity"/>).</summary>
+    public static void Recycle(List<ReadOnlyMemory<byte>> batch)
+    {
+        batch.Clear();
+        if (batch.Capacity > KeptCapacity)
+            batch.Capacity = KeptCapacity;
+    }
+
+    /// <summary>Room the queue keeps now (tests).</summary>
+    internal int QueueCapacity
+    {
+        get
+        {
+            lock (_lock)
+                return _queue.EnsureCapacity(0);
+        }
+    }
+
+    /// <summary>
     /// Waits for bytes to send and moves them all to <paramref name="into"/>. A member that is behind
     /// and has sent everything queued gets its resync encoded here, so the writer's pace decides it.
     /// Draining takes only the member's own lock: with hundreds of members, writers contending for
@@ -143,6 +169,9 @@ public sealed class UpdateGroupMember
                     into.Add(chunk);
                     _pendingBytes -= chunk.Length;
                 }
+                // Empty now: a backlog's array goes back.
+                if (_queue.EnsureCapacity(0) > KeptCapacity)
+                    _queue.TrimExcess(KeptCapacity);
                 empty = into.Count == 0;
             }
             if (!empty || Volatile.Read(ref _successor) is not null)
