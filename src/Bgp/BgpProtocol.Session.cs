@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using Calico.Bgp.Rib;
 using Calico.Bgp.Speaker.Session;
 using Calico.Bgp.Speaker.Transport;
@@ -232,7 +233,13 @@ public sealed partial class BgpProtocol
     }
 
     /// <summary>Feeds the FSM and carries out its actions.</summary>
-    private async Task<FrameOutcome> FeedAsync(Link conn, FsmEvent e, CancellationToken ct)
+    /// <remarks>
+    /// This and <see cref="ExecuteAsync"/> wait on the socket while a session is set up (its OPEN, its
+    /// first KEEPALIVE): pooled, so a reflector bringing up a thousand clients does not leave a state
+    /// machine of each behind per message (bench/RESULTS-perf.md, twentieth round). Each is awaited once.
+    /// </remarks>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<FrameOutcome> FeedAsync(Link conn, FsmEvent e, CancellationToken ct)
     {
         IReadOnlyList<FsmAction> actions;
         bool idle;
@@ -262,7 +269,8 @@ public sealed partial class BgpProtocol
     }
 
     /// <summary>Carries out FSM actions; false when the connection is to be closed.</summary>
-    private async Task<bool> ExecuteAsync(Link link, IReadOnlyList<FsmAction> actions, CancellationToken ct)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> ExecuteAsync(Link link, IReadOnlyList<FsmAction> actions, CancellationToken ct)
     {
         var conn = link.Connection;
         foreach (var a in actions)
