@@ -127,7 +127,7 @@ public sealed class UpdateGroupMember
     internal const int KeptCapacity = 256;
 
     /// <summary>Empties a writer's batch once sent, giving back the room a backlog made (see <see cref="KeptCapacity"/>).</summary>
-    public static void Recycle(List<ReadOnlyMemory<byte>> batch)
+    internal static void Recycle(List<ReadOnlyMemory<byte>> batch)
     {
         batch.Clear();
         if (batch.Capacity > KeptCapacity)

@@ -85,10 +85,10 @@ public sealed partial record CapabilitySet
 
     /// <summary>Parses the capabilities inside one optional parameter of type 2.</summary>
     /// <remarks>
-    /// The flags are gathered in locals and the set copied once, and a list or map is made only for a
-    /// capability that adds to it: a copy per capability and three collections per parameter were most
-    /// of what a session's OPEN cost a reflector bringing up its clients (bench/RESULTS-perf.md,
-    /// twentieth round).
+    /// The plain flags are gathered in locals and the set copied once at the end (graceful restart and
+    /// LLGR, which carry more, still copy it), and a list or map is made only for a capability that adds
+    /// to it: a copy per capability and three collections per parameter were most of what a session's
+    /// OPEN cost a reflector bringing up its clients (bench/RESULTS-perf.md, twentieth round).
     /// </remarks>
     public static bool TryParse(ReadOnlySpan<byte> data, CapabilitySet into, out CapabilitySet result, out BgpError? error)
     {

@@ -24,7 +24,7 @@ internal sealed class ProtocolLoggerFactory(ILoggerFactory inner, string protoco
     private readonly string _category = ProtocolLogEvents.Category(protocol);
     private ILogger? _logger;
 
-    /// <summary>The protocol's category logger, made on first use (two threads racing get the factory's one cached instance).</summary>
+    /// <summary>The protocol's category logger, made on first use (two threads racing may each make one; either serves, the providers keeping one logger per category).</summary>
     internal ILogger Logger => _logger ??= categories?.Create(_category) ?? inner.CreateLogger(_category);
 
     public ILogger CreateLogger(string categoryName)
