@@ -41,25 +41,30 @@ public sealed class ConnectionInboxTests : IDisposable
     }
 
     [Fact]
-    public async Task A_waiting_reader_gets_the_next_connection_off_the_writers_thread()
+    public async Task A_waiting_reader_gets_the_next_connection_but_never_runs_inside_the_write()
     {
+        // The writer holds a lock while it writes: a reader run inline would run inside it, on the
+        // writer's thread, and find the lock held by its thread (the listener's accept loop must not
+        // run the session's step).
         var inbox = new ConnectionInbox();
-        var wait = Reader(inbox, CancellationToken.None);
+        var writerLock = new object();
+        var wait = Reader(inbox, writerLock);
         Assert.False(wait.IsCompleted);
         var socket = NewSocket();
-        var writer = Environment.CurrentManagedThreadId;
-        Assert.True(inbox.TryWrite(socket));
-        var (got, thread) = await wait.WaitAsync(Long);
+        lock (writerLock)
+            Assert.True(inbox.TryWrite(socket));
+        var (got, insideWrite) = await wait.WaitAsync(Long);
         Assert.Same(socket, got);
-        Assert.NotEqual(writer, thread);
+        Assert.False(insideWrite);
         // Taken, not kept as well.
         Assert.False(inbox.TryRead(out _));
     }
 
-    private static async Task<(Socket, int)> Reader(ConnectionInbox inbox, CancellationToken ct)
+    private static async Task<(Socket, bool)> Reader(ConnectionInbox inbox, object writerLock)
     {
-        var s = await inbox.ReadAsync(ct);
-        return (s, Environment.CurrentManagedThreadId);
+        // Not posted to the test framework's context: the inbox alone decides where the reader runs.
+        var s = await inbox.ReadAsync(CancellationToken.None).ConfigureAwait(false);
+        return (s, Monitor.IsEntered(writerLock));
     }
 
     [Fact]

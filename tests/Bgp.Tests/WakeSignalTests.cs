@@ -19,23 +19,27 @@ public class WakeSignalTests
     }
 
     [Fact]
-    public async Task A_set_during_the_wait_completes_it_off_the_setters_thread()
+    public async Task A_set_during_the_wait_completes_it_but_never_runs_the_waiter_inside_the_set()
     {
+        // The setter holds a lock while it sets (as the group's pass holds its own): a waiter run
+        // inline would run inside it, on the setter's thread, and find the lock held by its thread.
         var signal = new WakeSignal();
-        var setter = Environment.CurrentManagedThreadId;
-        var wait = Waiter(signal);
+        var setterLock = new object();
+        var wait = Waiter(signal, setterLock);
         Assert.False(wait.IsCompleted);
-        signal.Set();
-        var ranOn = await wait.WaitAsync(Long);
-        Assert.NotEqual(setter, ranOn);
+        lock (setterLock)
+            signal.Set();
+        Assert.False(await wait.WaitAsync(Long));
         // And the signal is spent: the next wait waits.
         Assert.False(signal.WaitAsync().IsCompleted);
     }
 
-    private static async Task<int> Waiter(WakeSignal signal)
+    /// <summary>Whether the waiter ran while its thread held <paramref name="setterLock"/>, i.e. inside the set.</summary>
+    private static async Task<bool> Waiter(WakeSignal signal, object setterLock)
     {
-        await signal.WaitAsync();
-        return Environment.CurrentManagedThreadId;
+        // Not posted to the test framework's context: the signal alone decides where the waiter runs.
+        await signal.WaitAsync().ConfigureAwait(false);
+        return Monitor.IsEntered(setterLock);
     }
 
     [Fact]
