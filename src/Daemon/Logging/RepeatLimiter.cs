@@ -16,8 +16,11 @@ internal sealed class RepeatLimiter(RepeatLimitOptions options, TimeProvider tim
     /// <summary>
     /// Whether the message may be written now. Before answering, a summary of the key's previous
     /// window is written through <paramref name="logger"/> when that window held messages back.
+    /// The message is formatted only when it is held back (the summary quotes the last one): one
+    /// that passes is formatted once, by the provider that writes it.
     /// </summary>
-    public bool Admit(string category, string template, LogLevel level, EventId eventId, string message, ILogger logger)
+    public bool Admit<TState>(string category, string template, LogLevel level, EventId eventId, TState state, Exception? exception,
+        Func<TState, Exception?, string> formatter, ILogger logger)
     {
         Summary? summary = null;
         bool admit;
@@ -34,7 +37,7 @@ internal sealed class RepeatLimiter(RepeatLimitOptions options, TimeProvider tim
             w.Count++;
             admit = w.Count <= options.Burst;
             if (!admit)
-                w.Hold(level, eventId, message);
+                w.Hold(level, eventId, formatter(state, exception));
         }
         summary?.Write();
         return admit;

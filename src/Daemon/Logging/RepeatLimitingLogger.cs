@@ -18,8 +18,10 @@ internal sealed class RepeatLimitingLogger(ILogger inner, string category, Repea
         // Critical messages always pass: they are rare and each one matters.
         if (logLevel != LogLevel.Critical)
         {
-            var message = formatter(state, exception);
-            if (!limiter.Admit(category, Template(state) ?? message, logLevel, eventId, message, inner))
+            // A structured message is counted by its template and formatted here only if held back;
+            // a plain one is its own key.
+            var template = Template(state) ?? formatter(state, exception);
+            if (!limiter.Admit(category, template, logLevel, eventId, state, exception, formatter, inner))
                 return;
         }
         inner.Log(logLevel, eventId, state, exception, formatter);

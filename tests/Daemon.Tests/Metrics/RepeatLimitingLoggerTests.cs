@@ -93,6 +93,31 @@ public class RepeatLimitingLoggerTests
     }
 
     [Fact]
+    public void A_structured_message_is_formatted_once_when_it_passes_and_once_more_only_when_held_back()
+    {
+        var (capture, provider, time) = Build(burst: 1);
+        var log = provider.CreateLogger("Calico.Bgp.Protocol.Mesh_10_0_0_2");
+        var formatted = 0;
+        string Format(IReadOnlyList<KeyValuePair<string, object?>> state, Exception? _)
+        {
+            formatted++;
+            return $"session with {state[0].Value} established";
+        }
+        IReadOnlyList<KeyValuePair<string, object?>> Established(string peer) =>
+            [new("Peer", peer), new("{OriginalFormat}", "session with {Peer} established")];
+
+        log.Log(LogLevel.Information, default, Established("10.0.0.2"), null, Format);
+        // Passed: formatted by the provider that wrote it, not by the limiter as well.
+        Assert.Equal(1, formatted);
+        log.Log(LogLevel.Information, default, Established("10.0.0.3"), null, Format);
+        // Held back: formatted for the summary, which quotes it.
+        Assert.Equal(2, formatted);
+        time.Now = ManualTime.At("10:00:10");
+        provider.Flush();
+        Assert.Equal(["session with 10.0.0.2 established", "session with 10.0.0.3 established … repeated 1 times (held back over 10 s)"], capture.Lines.Select(l => l.Message));
+    }
+
+    [Fact]
     public void Disabled_levels_are_neither_counted_nor_written()
     {
         var (capture, provider, time) = Build(burst: 1);
