@@ -87,6 +87,7 @@ internal sealed partial class RoutingDaemon : IHostedService, IAsyncDisposable, 
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        ReturnHostMemory();
         BirdConfig config;
         try
         {
