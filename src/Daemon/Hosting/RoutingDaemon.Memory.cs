@@ -19,7 +19,7 @@ internal sealed partial class RoutingDaemon
     /// Gives back what the host's own set-up left (the service container, options, logging, the
     /// metrics endpoint: garbage in gen0, and image pages touched once) before the config and the
     /// protocols are made, so it is not resident together with what they make. A small daemon's peak
-    /// is this start-up's high-water mark: P2 at K=100 15.8–16.3 → 14.1–14.5 MiB, an idle daemon with
+    /// is this start-up's high-water mark: P2 at K=100 15.8–16.3 → 14.1–14.6 MiB, an idle daemon with
     /// 100 neighbours 16.6–16.9 → 14.6–14.8 (bench/RESULTS-perf.md, twentieth round). The heap is a
     /// few MiB here: the start to the "Started" line took 20–30 ms with it and without.
     /// </summary>
