@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Calico.Bgp.Rib;
@@ -58,6 +59,8 @@ internal sealed unsafe partial class CellArray
     /// <summary>Cell <paramref name="index"/>, checked against the array's length.</summary>
     public ref long this[int index]
     {
+        // Inlined by request: the AOT compiler, without a call site to weigh, left it a call (bench/RESULTS-perf.md, twenty-first round).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get
         {
             if ((uint)index >= (uint)Length)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Calico.Bgp.Rib;
 
 namespace Calico.Bgp.Speaker.Export;
@@ -36,6 +37,10 @@ internal interface IOutSlot<TSelf> where TSelf : unmanaged, IOutSlot<TSelf>
     static abstract TSelf Overflow(in Prefix prefix, uint entry);
 }
 
+// The getters that are more than a field's read are inlined by request: the AOT compiler, without a
+// call site to weigh, left them calls, each copying the 16-byte slot to the stack to ask it one thing
+// (bench/RESULTS-perf.md, twenty-first round).
+
 /// <summary>
 /// 16 bytes: the key word holds the address (bits 0–31), the length (32–37), used (38), overflow (39),
 /// the source's number (40–62) and our path id (63); then the attributes' number and the source's path id.
@@ -54,15 +59,17 @@ internal struct V4Slot : IOutSlot<V4Slot>
     private uint _payload;
     private uint _sourcePathId;
 
-    public readonly bool IsUsed => (_key & UsedBit) != 0;
-    public readonly bool IsOverflow => (_key & OverflowBit) != 0;
-    public readonly Prefix Prefix => Prefix.FromV4((uint)_key, (int)(_key >> LengthShift) & 0x3F);
+    public readonly bool IsUsed { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => (_key & UsedBit) != 0; }
+    public readonly bool IsOverflow { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => (_key & OverflowBit) != 0; }
+    public readonly Prefix Prefix { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Prefix.FromV4((uint)_key, (int)(_key >> LengthShift) & 0x3F); }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly bool Holds(in Prefix prefix) => (_key & KeyMask) == KeyOf(prefix);
-    public readonly uint Source => (uint)(_key >> SourceShift) & MaxSource;
+    public readonly uint Source { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => (uint)(_key >> SourceShift) & MaxSource; }
     public readonly uint Payload => _payload;
     public readonly uint SourcePathId => _sourcePathId;
     public readonly uint Id => (uint)(_key >> IdShift);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong KeyOf(in Prefix prefix) => (uint)prefix.Lo | (ulong)prefix.Length << LengthShift | UsedBit;
 
     public static bool TryInline(in Prefix prefix, uint source, uint attributes, uint sourcePathId, uint id, out V4Slot slot)
@@ -98,11 +105,12 @@ internal struct V6Slot : IOutSlot<V6Slot>
     private uint _meta;
     private uint _payload;
 
-    public readonly bool IsUsed => (_meta & UsedBit) != 0;
-    public readonly bool IsOverflow => (_meta & OverflowBit) != 0;
-    public readonly Prefix Prefix => Prefix.FromV6(_hi, _lo, (int)(_meta & 0xFF));
+    public readonly bool IsUsed { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => (_meta & UsedBit) != 0; }
+    public readonly bool IsOverflow { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => (_meta & OverflowBit) != 0; }
+    public readonly Prefix Prefix { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Prefix.FromV6(_hi, _lo, (int)(_meta & 0xFF)); }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly bool Holds(in Prefix prefix) => _lo == prefix.Lo && _hi == prefix.Hi && (_meta & KeyMask) == (prefix.Length | UsedBit);
-    public readonly uint Source => (_meta >> SourceShift) & MaxSource;
+    public readonly uint Source { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => (_meta >> SourceShift) & MaxSource; }
     public readonly uint Payload => _payload;
     public readonly uint SourcePathId => 0;
     public readonly uint Id => _meta >> IdShift;

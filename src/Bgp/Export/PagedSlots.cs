@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Calico.Bgp.Speaker.Export;
@@ -52,6 +53,8 @@ internal sealed unsafe class PagedSlots<TSlot> : IDisposable where TSlot : unman
     /// <summary>The slot of <paramref name="number"/>: empty (default) where no page was made.</summary>
     public TSlot this[int number]
     {
+        // Inlined by request: the AOT compiler, without a call site to weigh, left it a call, and its callers copied the slot to the stack to ask it anything (bench/RESULTS-perf.md, twenty-first round).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get
         {
             var page = number >> PageBits;

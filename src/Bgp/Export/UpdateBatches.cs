@@ -13,6 +13,8 @@ internal readonly record struct BatchKey(bool Withdraw, bool V6, PathAttributes?
     public bool Targets(UpdateGroupMember m) => Only is { } o ? ReferenceEquals(m.Protocol, o) : !ReferenceEquals(m.Protocol, Except);
 
     /// <summary>Interned attribute sets and protocols compare by reference (a set's value hash walks every field).</summary>
+    // Inlined by request: the AOT compiler, without a call site to weigh, left it a call per prefix added.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool Same(in BatchKey other) =>
         Withdraw == other.Withdraw && V6 == other.V6 && ReferenceEquals(Attributes, other.Attributes)
         && ReferenceEquals(Except, other.Except) && ReferenceEquals(Only, other.Only);
