@@ -334,7 +334,8 @@ public sealed partial class UpdateGroup
                 spans.Add(new BatchSpan(b, start, w.WrittenCount));
             }
         }
-        ReadOnlyMemory<byte> bytes = w.WrittenSpan.ToArray();
+        // Held by this pass until its slices are queued; each queued slice holds it too (PassBuffer).
+        var bytes = PassBuffer.Share(w.WrittenSpan, out var held);
         if (w.Capacity > ScratchKeep)
             _scratch = new ArrayBufferWriter<byte>(ScratchInitial);
         foreach (var m in _members)
@@ -370,6 +371,7 @@ public sealed partial class UpdateGroup
             if (from >= 0)
                 QueueRun(m, bytes, from, spans.Count);
         }
+        held?.Release();
     }
 
     /// <summary>Passes that queued UPDATEs to the members (the tests compare it with the slices queued).</summary>

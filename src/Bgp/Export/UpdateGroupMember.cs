@@ -86,6 +86,7 @@ public sealed class UpdateGroupMember
             if (!(_pendingBytes + bytes.Length > limit && _pendingBytes > 0))
             {
                 SharedQueued++;
+                PassBuffer.Retain(bytes);
                 _queue.Enqueue(bytes);
                 _pendingBytes += bytes.Length;
                 Signal();
@@ -126,9 +127,15 @@ public sealed class UpdateGroupMember
     /// </summary>
     internal const int KeptCapacity = 256;
 
-    /// <summary>Empties a writer's batch once sent, giving back the room a backlog made (see <see cref="KeptCapacity"/>).</summary>
+    /// <summary>
+    /// Empties a writer's batch once sent: its slices' pass buffers are given back (<see cref="PassBuffer"/>;
+    /// call once per batch sent, never for bytes still to be read), and the room a backlog made
+    /// (see <see cref="KeptCapacity"/>).
+    /// </summary>
     internal static void Recycle(List<ReadOnlyMemory<byte>> batch)
     {
+        foreach (var chunk in batch)
+            PassBuffer.Release(chunk);
         batch.Clear();
         if (batch.Capacity > KeptCapacity)
             batch.Capacity = KeptCapacity;
