@@ -22,14 +22,19 @@ public static class BenchRunner
         var s = new Scenarios(o);
         if (o.Has("self"))
         {
-            await Try(report, "self", $"{o.P1Count} IPv4 /24", DutKind.Ours, () => s.SelfCheckAsync(o.P1Count, false)).ConfigureAwait(false);
-            await Try(report, "self", $"{o.P1V6Count} IPv6 /48", DutKind.Ours, () => s.SelfCheckAsync(o.P1V6Count, true)).ConfigureAwait(false);
+            if (o.P1Count > 0)
+                await Try(report, "self", $"{o.P1Count} IPv4 /24", DutKind.Ours, () => s.SelfCheckAsync(o.P1Count, false)).ConfigureAwait(false);
+            if (o.P1V6Count > 0)
+                await Try(report, "self", $"{o.P1V6Count} IPv6 /48", DutKind.Ours, () => s.SelfCheckAsync(o.P1V6Count, true)).ConfigureAwait(false);
         }
         if (o.Has("P1"))
         {
             foreach (var v6 in (bool[])[false, true])
             {
                 var count = v6 ? o.P1V6Count : o.P1Count;
+                // --p1 0 or --p1v6 0 runs the other family alone (a stream of no prefixes never ends).
+                if (count == 0)
+                    continue;
                 foreach (var d in o.Daemons)
                 {
                     await Try(report, "P1", $"{count} {(v6 ? "IPv6 /48" : "IPv4 /24")}", d, () => s.PassThroughAsync(d, count, v6, o.TimeoutSeconds)).ConfigureAwait(false);
