@@ -11,8 +11,8 @@ namespace Calico.Bgp.Rib;
 public static class PrefixHash
 {
     /// <summary>
-    /// Low hash bits that tell neighbouring prefixes apart: eight share a home, the cells a cache line
-    /// of the table's map holds (8 bytes each).
+    /// Low hash bits that tell neighbouring prefixes apart: eight share a base (<see cref="Home"/>),
+    /// the cells a cache line of the table's map holds (8 bytes each).
     /// </summary>
     public const int NeighbourBits = 3;
 
@@ -21,10 +21,10 @@ public static class PrefixHash
     /// <summary>
     /// The hash of <paramref name="prefix"/>: the <see cref="NeighbourBits"/> low bits tell eight
     /// neighbouring prefixes of one length (those that differ only in their last three network bits)
-    /// apart, the rest comes from their common part, so the eight share a home (<see cref="Home"/>
-    /// ignores the low bits) and sit in adjacent cells: a table arriving in order touches a cache line
-    /// per eight prefixes. Probes compare
-    /// whole hashes, so neighbours still pass each other without loading a key.
+    /// apart, the rest comes from their common part, so the eight share a base (<see cref="Home"/>
+    /// adds the low bits to it) and sit in adjacent cells: a table arriving in order touches a cache
+    /// line per eight prefixes. Probes compare whole hashes, so a prefix still passes others without
+    /// loading a key.
     /// </summary>
     public static int Of(in Prefix prefix, ulong seed)
     {
@@ -81,18 +81,24 @@ public static class PrefixHash
 
     /// <summary>
     /// The first slot to probe for <paramref name="hash"/> in <paramref name="length"/> slots laid out in
-    /// <paramref name="order"/>: a bijection of the hash without its neighbour bits (fmix32 is
-    /// invertible, so the order is a permutation of the hashes), scaled to the array by multiply-shift.
-    /// Eight neighbouring prefixes share a home, and for one order the home is monotonic in that
-    /// bijection at every length, so a rebuild that keeps the order reads the old array and writes the
-    /// new one in the same direction.
+    /// <paramref name="order"/>: a base from a bijection of the hash without its neighbour bits (fmix32
+    /// is invertible, so the order is a permutation of the hashes), scaled to the array by
+    /// multiply-shift, plus the neighbour bits. Eight neighbouring prefixes share a base and each starts
+    /// at its own cell from it, so a group that arrives together fills adjacent cells without probing
+    /// past one another, and a lookup finds a prefix of an undisturbed group at once (from one shared
+    /// home, the eighth neighbour passed the seven before it: a fifth of the probes of an insert and
+    /// half of a lookup's; bench/RESULTS-perf.md, twenty-first round). For one order the base is
+    /// monotonic in that bijection at every length, so a rebuild that keeps the order reads the old
+    /// array and writes the new one in the same direction (give or take the eight cells of a group).
     /// </summary>
     // Inlined by request: the AOT compiler, without a call site to weigh, left it a call on every probe of the map (bench/RESULTS-perf.md, twenty-first round).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Home(int hash, int length, uint order)
     {
         var h = Fmix32(((uint)hash >> NeighbourBits) ^ order);
-        return (int)((ulong)h * (ulong)length >> 32);
+        var home = (int)((ulong)h * (ulong)length >> 32) + (hash & NeighbourMask);
+        // Past the end by at most seven cells (the map's arrays hold at least sixteen): wraps around.
+        return home < length ? home : home % length;
     }
 
     /// <summary>MurmurHash3's fmix32: invertible, and every input bit reaches every output bit.</summary>

@@ -21,8 +21,8 @@ namespace Calico.Bgp.Rib;
 /// <para>A probe passes cells of other keys on the hash alone; on a match it loads the entry by the
 /// number and compares its prefix (a dependent load, as the entry's prefix always was). A rebuild
 /// places every key from its cell alone, reading the old array in order and no entry.</para>
-/// <para>The hash is the map's own (<see cref="Hash"/>): eight neighbouring prefixes share a home, so
-/// a table that arrives in order (a peer sends its table sorted) touches a cache line per eight
+/// <para>The hash is the map's own (<see cref="Hash"/>): eight neighbouring prefixes share a base, each
+/// starting at its own cell from it (<see cref="PrefixHash.Home"/>), so a table that arrives in order (a peer sends its table sorted) touches a cache line per eight
 /// prefixes (eight cells fill one) instead of one each; the probe for a new prefix was the table
 /// writer's costliest miss.</para>
 /// <para>Within one array a key stays in the cell it first took: a removed key leaves its tombstone,

@@ -4,7 +4,8 @@ namespace Calico.Bgp.Rib.Tests;
 
 /// <summary>
 /// The map's own hash: eight neighbouring prefixes of one length share all but the three low bits (so
-/// they share a home and sit in adjacent cells), and everything else about a prefix reaches the rest.
+/// they share a base, each start at their own cell from it and sit in adjacent cells), and everything
+/// else about a prefix reaches the rest.
 /// </summary>
 public class PrefixMapHashTests
 {
@@ -46,6 +47,42 @@ public class PrefixMapHashTests
     [InlineData("10.0.0.0/24", "10.1.0.0/24")]
     public void Other_groups_have_other_high_bits(string a, string b) =>
         Assert.NotEqual(PrefixMap.Hash(Prefix.Parse(a)) & ~7, PrefixMap.Hash(Prefix.Parse(b)) & ~7);
+
+    [Theory]
+    [InlineData("10.0.0.0/24", 16)]
+    [InlineData("10.0.0.0/24", 1_333_334)]
+    [InlineData("192.168.0.0/26", 1_000)]
+    [InlineData("fd00:1::/48", 400_000)]
+    public void Each_neighbour_starts_at_its_own_cell_from_the_groups_base(string first, int length)
+    {
+        // From one shared home the eighth neighbour of a group passed the seven before it, on every
+        // insert and every lookup; from its own cell it finds its place at once while the group is undisturbed.
+        var start = Prefix.Parse(first);
+        var order = PrefixHash.Order(42, 0);
+        var homes = Enumerable.Range(0, 8).Select(i => PrefixHash.Home(PrefixMap.Hash(Neighbour(start, i)), length, order)).ToArray();
+        for (var i = 0; i < 8; i++)
+            Assert.Equal((homes[0] + i) % length, homes[i]);
+        Assert.All(homes, h => Assert.InRange(h, 0, length - 1));
+    }
+
+    [Fact]
+    public void Homes_past_the_end_wrap_to_the_front()
+    {
+        // A base in the array's last cells: its neighbours' cells wrap around.
+        var order = PrefixHash.Order(7, 0);
+        var wrapped = 0;
+        for (var hash = 0; hash < 1 << 16; hash += 8)
+        {
+            var basis = PrefixHash.Home(hash, 16, order);
+            for (var k = 0; k < 8; k++)
+            {
+                var home = PrefixHash.Home(hash | k, 16, order);
+                Assert.Equal((basis + k) % 16, home);
+                wrapped += basis + k >= 16 ? 1 : 0;
+            }
+        }
+        Assert.True(wrapped > 0, "no base fell in the last cells");
+    }
 
     [Fact]
     public void A_table_in_prefix_order_probes_no_further_than_one_in_random_order()
