@@ -1,31 +1,12 @@
 using System.Runtime.InteropServices;
 using Calico.Bgp.Rib;
 using Calico.Bgp.Speaker.Export;
-using Calico.Bgp.Speaker.Wire;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Calico.Bgp.Speaker.Tests;
 
 /// <summary>A pass's bytes are reused only once every member that queued a slice of them has sent it.</summary>
 public class PassBufferTests
 {
-    private static readonly BgpCodec Codec = new(true, false, AddPathMode.None, AddPathMode.None);
-
-    private static UpdateGroupMember Join(RoutingTable table, UpdateGroupRegistry registry, string name, string neighbor)
-    {
-        var options = new BgpProtocolOptions
-        {
-            Name = name,
-            RouterId = 0x0A000001,
-            LocalAs = 64512,
-            PeerAs = 64513,
-            NeighborAddress = IpAddr.Parse(neighbor),
-            ExportFilter = RouteFilter.AcceptAll,
-        };
-        var protocol = new BgpProtocol(options, table, TimeProvider.System, NullLoggerFactory.Instance, null, registry);
-        return registry.Join(protocol, UpdateGroupKey.For(table, options, Codec, IpAddr.Parse("127.0.0.1")));
-    }
-
     private static async Task<List<ReadOnlyMemory<byte>>> TakeAsync(UpdateGroupMember member)
     {
         var batch = new List<ReadOnlyMemory<byte>>();
@@ -41,8 +22,8 @@ public class PassBufferTests
     {
         var table = new RoutingTable();
         var registry = new UpdateGroupRegistry();
-        var fast = Join(table, registry, "fast", "127.0.0.2");
-        var slow = Join(table, registry, "slow", "127.0.0.3");
+        var fast = GroupMembers.Join(table, registry, "fast", "127.0.0.2");
+        var slow = GroupMembers.Join(table, registry, "slow", "127.0.0.3");
         Assert.Same(fast.Group, slow.Group);
         // Each member's first feed (an empty table and End-of-RIB) is its own, not a pass's.
         UpdateGroupMember.Recycle(await TakeAsync(fast));

@@ -1,30 +1,12 @@
 using Calico.Bgp.Rib;
 using Calico.Bgp.Speaker.Export;
-using Calico.Bgp.Speaker.Wire;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Calico.Bgp.Speaker.Tests;
 
 /// <summary>A member's queue and its writer's batch give back the room a backlog made, and keep it for steady churn.</summary>
 public class UpdateGroupBacklogTests
 {
-    private static readonly BgpCodec Codec = new(true, false, AddPathMode.None, AddPathMode.None);
-
-    private static UpdateGroupMember Member()
-    {
-        var table = new RoutingTable();
-        var registry = new UpdateGroupRegistry();
-        var options = new BgpProtocolOptions
-        {
-            Name = "rr_client",
-            RouterId = 0x0A000001,
-            LocalAs = 64512,
-            PeerAs = 64512,
-            NeighborAddress = IpAddr.Parse("127.0.0.2"),
-        };
-        var protocol = new BgpProtocol(options, table, TimeProvider.System, NullLoggerFactory.Instance, null, registry);
-        return registry.Join(protocol, UpdateGroupKey.For(table, options, Codec, IpAddr.Parse("127.0.0.1")));
-    }
+    private static UpdateGroupMember Member() => GroupMembers.Join(new RoutingTable(), new UpdateGroupRegistry());
 
     [Fact]
     public async Task A_drained_backlog_gives_its_room_back_and_a_small_batch_keeps_it()
