@@ -11,7 +11,7 @@ namespace Calico.Bgp.Speaker.Export;
 /// member that left, a send that failed) only keeps its buffer out of the pool: the GC takes it.
 /// </summary>
 /// <remarks>
-/// A fresh array per pass was most of what a table's export allocated (4 KiB prefixes a pass, ~20 KB
+/// A fresh array per pass was most of what a table's export allocated (4,096 changes a pass, ~20 KB
 /// of UPDATEs; at a million routes ~5 MB of new memory the GC zeroed and the kernel faulted in, 3 % of
 /// P1's samples; bench/RESULTS-perf.md, twenty-first round). The arrays are pinned (the pinned object
 /// heap), so <see cref="Pin"/> costs nothing and the GC never moves them.
@@ -43,16 +43,6 @@ internal sealed class PassBuffer : MemoryManager<byte>
 
     private PassBuffer(int capacity) =>
         _array = GC.AllocateUninitializedArray<byte>(capacity, pinned: true);
-
-    /// <summary>Buffers in the pool now (tests).</summary>
-    internal static int Pooled
-    {
-        get
-        {
-            lock (PoolLock)
-                return _pooled;
-        }
-    }
 
     /// <summary>
     /// A copy of <paramref name="bytes"/> to queue slices of: in a pooled buffer held once by the caller
