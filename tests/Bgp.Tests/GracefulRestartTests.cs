@@ -97,7 +97,7 @@ public class GracefulRestartTests
             await remote.DisposeAsync();
             await Wait.UntilAsync(() => bgp.State != ProtocolState.Up, Timeout, "session down");
             // As BIRD, the protocol leaves up first and then flushes its routes.
-            await Wait.UntilAsync(() => Of(table, bgp, "10.80.1.0/24") is null && Of(table, bgp, "10.80.2.0/24") is null, Timeout, "the routes flushed");
+            await Wait.UntilAsync(() => Of(table, bgp, "10.80.1.0/24") is null && Of(table, bgp, "10.80.2.0/24") is null && bgp.Stats.Imported == 0, Timeout, "the routes flushed");
             Assert.False(bgp.Snapshot().NeighborGracefulRestartActive);
             Assert.Equal(0, bgp.Stats.Imported);
         }
@@ -136,7 +136,8 @@ public class GracefulRestartTests
             await Wait.UntilAsync(() => Of(table, bgp, "10.81.1.0/24")?.Stale == false, Timeout, "10.81.1.0/24 fresh again");
             Assert.True(Of(table, bgp, "10.81.2.0/24")!.Stale);
             await SendEndOfRibAsync(again);
-            await Wait.UntilAsync(() => Of(table, bgp, "10.81.2.0/24") is null, Timeout, "10.81.2.0/24 removed at End-of-RIB");
+            // The counter drops just after the table's withdrawal, on the session's thread: wait for both.
+            await Wait.UntilAsync(() => Of(table, bgp, "10.81.2.0/24") is null && bgp.Stats.Imported == 1, Timeout, "10.81.2.0/24 removed at End-of-RIB");
             Assert.False(Of(table, bgp, "10.81.1.0/24")!.Stale);
             Assert.False(bgp.Snapshot().NeighborGracefulRestartActive);
             Assert.Equal(1, bgp.Stats.Imported);
@@ -167,7 +168,7 @@ public class GracefulRestartTests
 
             // RFC 4724 §4.2: the family comes back without the forwarding-state bit: no End-of-RIB is awaited.
             var again = await AcceptAndOpenAsync(l, PeerCaps(listIpv4: true), forwarding: false);
-            await Wait.UntilAsync(() => Of(table, bgp, "10.82.1.0/24") is null, Timeout, "stale route removed on re-establishment");
+            await Wait.UntilAsync(() => Of(table, bgp, "10.82.1.0/24") is null && bgp.Stats.Imported == 0, Timeout, "stale route removed on re-establishment");
             Assert.False(bgp.Snapshot().NeighborGracefulRestartActive);
             Assert.Equal(0, bgp.Stats.Imported);
             await again.DisposeAsync();

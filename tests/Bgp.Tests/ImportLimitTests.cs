@@ -112,8 +112,8 @@ public class ImportLimitTests
             // One withdrawn: below the limit, a new route goes in again.
             await WithdrawAsync(peer, "10.82.2.0/24");
             await AnnounceAsync(peer, "127.0.8.2", "10.82.3.0/24");
-            await Wait.UntilAsync(() => Has(table, "10.82.3.0/24"), Timeout, "a new route accepted below the limit");
-            Assert.Equal(2, bgp.Stats.Imported);
+            // The UPDATE's counts are added just after its routes reach the table: wait for both.
+            await Wait.UntilAsync(() => Has(table, "10.82.3.0/24") && bgp.Stats.Imported == 2, Timeout, "a new route accepted below the limit");
             Assert.Equal(ProtocolState.Up, bgp.State);
         }
         finally
