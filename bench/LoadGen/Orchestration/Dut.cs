@@ -94,7 +94,27 @@ public sealed class Dut
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
         var process = host.Start(kind.ToString(), "taskset", ["-c", cores, file, .. args]);
-        return new Dut(kind, process);
+        var dut = new Dut(kind, process);
+        dut.RunHook("started");
+        return dut;
+    }
+
+    /// <summary>
+    /// Runs the command <c>CALICO_BENCH_DUT_HOOK</c> names, if any, for ours: <c>HOOK started PID</c> a
+    /// second after the start (its start-up done, before any peer is up) and <c>HOOK stopped PID</c> after
+    /// the stop, waiting for each. tools/image-order.sh counts there which of the image's methods run
+    /// once a daemon is up.
+    /// </summary>
+    private void RunHook(string what)
+    {
+        if (Kind != DutKind.Ours || Environment.GetEnvironmentVariable("CALICO_BENCH_DUT_HOOK") is not { Length: > 0 } hook)
+            return;
+        if (what == "started")
+            Thread.Sleep(TimeSpan.FromSeconds(1));
+        using var p = System.Diagnostics.Process.Start(hook, [what, Pid.ToString(CultureInfo.InvariantCulture)]);
+        p.WaitForExit();
+        if (p.ExitCode != 0)
+            throw new InvalidOperationException($"{hook} {what} {Pid} exited with {p.ExitCode}");
     }
 
     /// <summary>Ours reads the config as bird6 when argv[0] is named so (BIRD 1.6 splits families by binary).</summary>
@@ -144,5 +164,6 @@ public sealed class Dut
         await Process.StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         if (Zebra is { } z)
             await z.StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        RunHook("stopped");
     }
 }
