@@ -13,9 +13,11 @@ namespace Calico.Bgp.Daemon.Hosting;
 /// protocol's construction once, and each page fault on a file the page cache holds maps its
 /// neighbours too (the kernel's fault-around, 64 KiB). BIRD 2's whole binary is under a megabyte.</para>
 /// <para>For each private, read-only mapping of such a file that holds no page of its own (nothing
-/// copied on write, as a relocated read-only segment is), <c>MADV_RANDOM</c> turns off readahead and
-/// fault-around for it, and <c>MADV_DONTNEED</c> drops its pages from the process: the page cache still
-/// has them, and the next use of a page maps it back with a minor fault, one page at a time. Done at
+/// copied on write, as a relocated read-only segment is), <c>MADV_RANDOM</c> turns off readahead for
+/// it, and <c>MADV_DONTNEED</c> drops its pages from the process: the page cache still has them, and
+/// the next use of a page maps it back with a minor fault. Fault-around still maps the 64 KiB around
+/// it (Linux 6.18: <c>MADV_RANDOM</c> does not stop that), which is why the image lays the code a
+/// running daemon calls out together (IlcOrderFile, tools/image-order.sh). Done at
 /// start (what the runtime's own start touched), then with every <see cref="MemoryReturner.CollectAndReturn"/>.
 /// Measured (bench/RESULTS-perf.md, fifteenth round): an idle daemon 14.1 → 10.2 MiB (the file-backed
 /// part 10.2 → 6.3: the GC's code and unwind tables come back with each collection); peak RSS 1.4–1.8 MiB
