@@ -107,11 +107,13 @@ public class DebugClassesTests
             + "\nours' bgp1 debug lines:\n" + string.Join('\n', Debug(Log(ours), "bgp1")) + lab.Diagnostics();
 
         bool Has(string line) => Debug(Log(ours), "bgp1").Contains(line);
+        // Every line asserted on below is waited for: the End-of-RIB is written on the update group's
+        // thread after the routes' lines, so a wait on the routes alone can pass between the two.
         await Wait.UntilAsync(async () =>
             await ours.IsEstablishedAsync("bgp1")
             && Has("bgp1 > added 10.50.1.0/24 via 10.0.0.2") && Has("bgp1 > filtered out 10.50.2.0/24")
             && Has("bgp1: Got KEEPALIVE (19 bytes)") && Has("bgp1: Sending KEEPALIVE (19 bytes)")
-            && Has("bgp1 < added 10.60.1.0/24 via 10.0.0.1"),
+            && Has("bgp1 < added 10.60.1.0/24 via 10.0.0.1") && Has("bgp1: Sending End-of-RIB"),
             Converge, "the session to establish and every class to have written", Describe);
 
         var log = Log(ours);
