@@ -13,12 +13,13 @@
 # (CALICO_BENCH_DUT_HOOK, called as `image-order.sh started|stopped PID`) takes the counts once a
 # daemon's start-up is over, before any peer is up, and again when it stopped; what ran between the
 # two is what a running daemon runs. Meanwhile `birdc show protocols` asks the daemon what
-# calico-node's readiness check asks. The probes are removed on exit, also on failure.
+# calico-node's readiness check asks. Then a mesh node whose peers are down is reloaded, queried and
+# scraped the same way. The probes are removed on exit, also on failure.
 set -euo pipefail
 tracing=/sys/kernel/tracing
 
 # The hits of this collection's probes now: "event hits" lines.
-hits() { grep -F " $IMAGE_ORDER_IMAGE " "$tracing/uprobe_profile" | awk '{ e = $2; sub(".*/", "", e); print e, $3 }'; }
+hits() { { grep -F " $IMAGE_ORDER_IMAGE " "$tracing/uprobe_profile" || true; } | awk '{ e = $2; sub(".*/", "", e); print e, $3 }'; }
 
 case "${1:-collect}" in
   started)
@@ -59,6 +60,7 @@ repo=$PWD
 work=$(mktemp -d /tmp/image-order.XXXXXX)
 export IMAGE_ORDER_GROUP="calico_order_$$"
 registered=0
+idle=
 # uprobe_events takes whole lines per write(2): a line split between two writes is refused.
 write_events() {
   rm -f "$work"/chunk.*
@@ -71,6 +73,8 @@ cleanup() {
     sed 's/^p:\([^ ]*\) .*/-:\1/' "$work/probes" > "$work/remove"
     write_events "$work/remove" || true
   fi
+  if [ -n "$idle" ]; then kill "$idle" 2>/dev/null || true; fi
+  ip netns delete "${IMAGE_ORDER_GROUP}_idle" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -110,6 +114,39 @@ export CALICO_BGPD=$image CALICO_BENCH_DUT_HOOK=$repo/tools/image-order.sh IMAGE
 bench/LoadGen/bin/Release/net10.0/calico-loadgen --daemons ours --runs 1 \
   --scenarios P1,P2,P3,P4,P6 --p1 20000 --p1v6 5000 --p2 20,100 --p3 20 --p4 100,1000 --p4-seconds 5 \
   --p6 50 --p6-seconds 10 --timeout 300 --out "$work/results.md" >&2
+
+# A mesh node whose peers are all down, as every node is while the cluster comes up: its
+# connections time out and retry, and meanwhile it is reloaded (`configure`, SIGHUP), queried as
+# operators do and scraped; none of that is in the bench. In a namespace of its own: the config's
+# kernel protocol writes that namespace's table, never the host's.
+ns="${IMAGE_ORDER_GROUP}_idle"
+ip netns add "$ns"
+ip -n "$ns" link set lo up
+ip -n "$ns" link add eth0 type veth peer name eth1
+ip -n "$ns" link add cali0a1b2c3d4e5 type veth peer name calipeer
+for dev in eth0 eth1 cali0a1b2c3d4e5 calipeer; do ip -n "$ns" link set "$dev" up; done
+ip -n "$ns" addr add 10.192.0.2/24 dev eth0
+ip -n "$ns" route add 10.244.1.7/32 dev cali0a1b2c3d4e5 scope link
+cp -r ../shared/calico-bird-configs/mesh/ipip-always "$work/conf"
+ip netns exec "$ns" "$image" -R -d -c "$work/conf/bird.cfg" -s "$work/bird.ctl" --metrics 127.0.0.1:9091 \
+  > "$work/idle.log" 2>&1 &
+idle=$!
+"$repo/tools/image-order.sh" started "$idle"
+for round in $(seq 1 10); do
+  for path in metrics livez readyz; do ip netns exec "$ns" curl -s -o /dev/null "http://127.0.0.1:9091/$path" || true; done
+  for cmd in "show protocols all" "show route" "show route all" "show status" "show interfaces"; do
+    birdc -s "$work/bird.ctl" $cmd > /dev/null 2>&1 || true
+  done
+  case $round in
+    3) birdc -s "$work/bird.ctl" configure > /dev/null 2>&1 || true ;;
+    6) kill -HUP "$idle" ;;
+  esac
+  sleep 2
+done
+kill -TERM "$idle"; wait "$idle" || true
+stopped=$idle; idle=
+"$repo/tools/image-order.sh" stopped "$stopped"
+ip netns delete "$ns"
 
 awk 'NR == FNR { if ($2 > 0) hits[$1] = $2; next } ($1 in hits) { print hits[$1], $2 }' "$work/steady" "$work/names" \
   | sort -k1,1nr -k2,2 | awk '{ print $2 }' > "$work/order"
