@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Calico.Bgp.Speaker.Wire;
@@ -27,6 +28,8 @@ public sealed class BgpSpeaker : IAsyncDisposable
     private Socket? _socket;
     private Task? _loop;
     private Task? _keepalives;
+    // The kernel's arrival time of the bytes being processed (KernelReceiveStamp), or 0: now.
+    private long _arrival;
 
     public BgpSpeaker(IPAddress local, IPAddress remote, uint asn, bool addPath, PrefixCounter counter, int port = BgpPort)
     {
@@ -90,6 +93,8 @@ public sealed class BgpSpeaker : IAsyncDisposable
         {
             var s = new Socket(_remote.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             s.Bind(new IPEndPoint(_local, 0));
+            if (Counter.TracksTimes)
+                KernelReceiveStamp.Enable(s);
             try
             {
                 await s.ConnectAsync(_remote, ct).ConfigureAwait(false);
@@ -190,7 +195,17 @@ public sealed class BgpSpeaker : IAsyncDisposable
         {
             while (!_stop.IsCancellationRequested)
             {
-                var n = await socket.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None, _stop.Token).ConfigureAwait(false);
+                int n;
+                if (Counter.TracksTimes)
+                {
+                    // Wait until bytes are there (a zero-byte receive), then read them with their stamp.
+                    await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, _stop.Token).ConfigureAwait(false);
+                    n = KernelReceiveStamp.Receive(socket, buffer.AsSpan(filled), out _arrival);
+                    if (n < 0)
+                        continue;
+                }
+                else
+                    n = await socket.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None, _stop.Token).ConfigureAwait(false);
                 if (n == 0)
                     throw new IOException("connection closed by the DUT");
                 filled += n;
@@ -228,7 +243,7 @@ public sealed class BgpSpeaker : IAsyncDisposable
             switch (type)
             {
                 case MessageType.Update:
-                    Counter.Process(body.Span, Codec.ReceivesPathId(false), Codec.ReceivesPathId(true));
+                    Counter.Process(body.Span, Codec.ReceivesPathId(false), Codec.ReceivesPathId(true), _arrival != 0 ? _arrival : Stopwatch.GetTimestamp());
                     break;
                 case MessageType.Open:
                     await OnOpenAsync(body).ConfigureAwait(false);

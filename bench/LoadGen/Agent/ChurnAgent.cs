@@ -6,7 +6,8 @@ namespace Calico.Bgp.LoadGen.Agent;
 /// <summary>
 /// P4: one route-reflector client announces new /32s at a fixed rate (one UPDATE each, as workloads
 /// come and go one by one) and withdraws each one a second later; M other clients record when each
-/// announcement and withdrawal reaches them. Latency = receipt − send, per prefix per monitor.
+/// announcement and withdrawal reaches them. Latency = receipt − send, per prefix per monitor, where
+/// receipt is the kernel's stamp on the monitor's socket (<see cref="KernelReceiveStamp"/>).
 /// </summary>
 public static class ChurnAgent
 {
@@ -62,6 +63,9 @@ public static class ChurnAgent
             WriteTrace(trace, mons, keys, announcedAt, withdrawnAt);
         annLat.Sort();
         wdrLat.Sort();
+        // A receipt stamped before its send would be the kernel's clock misread, not a fast DUT.
+        if ((annLat.Count > 0 && annLat[0] < 0) || (wdrLat.Count > 0 && wdrLat[0] < 0))
+            throw new InvalidOperationException($"a receipt stamped before its send ({Math.Min(annLat.FirstOrDefault(), wdrLat.FirstOrDefault()):F3} ms): the receive stamps' clock is off");
         var (lateAll, lateSome) = LateSpread(mons, keys, announcedAt, Math.Min(rate, total / 2), Percentile(annLat, 0.99) ?? 0);
         return new()
         {

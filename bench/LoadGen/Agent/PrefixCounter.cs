@@ -47,6 +47,9 @@ public sealed class PrefixCounter
     public long Announcements { get; private set; }
     public long Withdrawals { get; private set; }
 
+    /// <summary>Whether per-prefix times are kept (P4's monitors, whose speakers then read the kernel's receive stamps).</summary>
+    public bool TracksTimes => _announcedAt is not null;
+
     public IReadOnlyDictionary<ulong, long> AnnouncedAt => _announcedAt ?? [];
     public IReadOnlyDictionary<ulong, long> WithdrawnAt => _withdrawnAt ?? [];
 
@@ -59,11 +62,13 @@ public sealed class PrefixCounter
         return (k << 8) | (byte)length;
     }
 
-    /// <summary>Counts one UPDATE body (RFC 4271 §4.3, RFC 4760 for IPv6), path ids per the negotiated ADD-PATH.</summary>
-    public void Process(ReadOnlySpan<byte> body, bool addPathV4, bool addPathV6)
+    /// <summary>
+    /// Counts one UPDATE body (RFC 4271 §4.3, RFC 4760 for IPv6) that arrived at <paramref name="now"/>
+    /// (a Stopwatch timestamp), path ids per the negotiated ADD-PATH.
+    /// </summary>
+    public void Process(ReadOnlySpan<byte> body, bool addPathV4, bool addPathV6, long now)
     {
         Updates++;
-        var now = Stopwatch.GetTimestamp();
         var wlen = BinaryPrimitives.ReadUInt16BigEndian(body);
         Walk(body.Slice(2, wlen), addPathV4, false, now);
         var alen = BinaryPrimitives.ReadUInt16BigEndian(body[(2 + wlen)..]);
