@@ -81,6 +81,9 @@ internal sealed partial class MemoryReturner : IDisposable
     private int _youngCollectionsAtLook;
     private long _allocatedAtYoung;
     private bool _disposed;
+    // A collection is due at the next quiet look however little was allocated, and why: "start-up"
+    // (its tail) or "a reload"; null when none is.
+    private string? _settle;
 
     /// <param name="collect">The collection (tests count it); the daemon's is <see cref="CollectAndReturn"/>.</param>
     /// <param name="allocatedBytes">Bytes allocated so far (tests set it); the daemon's is <see cref="GC.GetTotalAllocatedBytes"/>.</param>
@@ -104,15 +107,39 @@ internal sealed partial class MemoryReturner : IDisposable
     /// Starts the watch for a quiet spell after a burst; what was allocated until now counts as
     /// collected (the daemon calls it right after start-up's own collection).
     /// </summary>
-    public void WatchForQuiet()
+    /// <param name="settleStartUp">
+    /// Whether the first quiet look collects anyway: start-up's tail runs after start-up's collection
+    /// (the first interface and route scans, the first connection attempts, the endpoints' first
+    /// requests), each running code once and bringing back the image's pages around it. A mesh node
+    /// whose peers were down was at 11.7 MiB half a minute after its start, 10.1–10.5 with this (the
+    /// image's pages 6.7 → 5.1–5.4 MiB; bench/RESULTS-perf.md, twenty-third round).
+    /// </param>
+    public void WatchForQuiet(bool settleStartUp = false)
     {
         lock (_lock)
         {
             if (_disposed)
                 return;
+            _settle = settleStartUp ? "start-up" : null;
             _allocatedAtLook = _allocatedAtCollection = _allocatedAtYoung = _allocatedBytes();
             _youngCollectionsAtLook = _youngCollections();
             _watch.Change(QuietCheck, QuietCheck);
+        }
+    }
+
+    /// <summary>
+    /// A reload finished: what it made and dropped (the config's text, tokens and records, the old and
+    /// new protocols' set-up) and the image's pages it touched (the parser, the diff) go back at the next
+    /// quiet look, however little it allocated. Calico's confd reloads every node as nodes come and go:
+    /// a mesh node whose peers were down was at 13.5–13.6 MiB after a `configure` (and a few queries
+    /// and scrapes), 10.2–10.4 with this (bench/RESULTS-perf.md, twenty-third round).
+    /// </summary>
+    public void Reloaded()
+    {
+        lock (_lock)
+        {
+            if (!_disposed)
+                _settle = "a reload";
         }
     }
 
@@ -153,6 +180,7 @@ internal sealed partial class MemoryReturner : IDisposable
         var allocated = _allocatedBytes();
         var young = _youngCollections();
         long burst;
+        string? settled = null;
         lock (_lock)
         {
             var sinceLook = allocated - _allocatedAtLook;
@@ -173,13 +201,14 @@ internal sealed partial class MemoryReturner : IDisposable
             }
             else
             {
-                if (allocated - _allocatedAtCollection < BurstBytes)
+                if (allocated - _allocatedAtCollection < BurstBytes && _settle is null)
                     return;
                 // A bulk removal's collection is due or the last one was recent: that one will do.
                 if (_removed != 0 || _time.GetUtcNow() - _last < MinInterval || _heapBytes() >= LargeHeapBytes)
                     return;
                 _last = _time.GetUtcNow();
                 burst = allocated - _allocatedAtCollection;
+                settled = burst < BurstBytes ? _settle : null;
             }
         }
         if (burst < 0)
@@ -196,7 +225,11 @@ internal sealed partial class MemoryReturner : IDisposable
             return;
         }
         var (before, after) = Collect();
-        if (_log.IsEnabled(LogLevel.Debug))
+        if (!_log.IsEnabled(LogLevel.Debug))
+            return;
+        if (settled is not null)
+            _log.LogDebug("Gave memory back after {What} went quiet: managed heap {Before} -> {After} MiB", settled, before >> 20, after >> 20);
+        else
             _log.LogDebug("Gave memory back after a burst of {Burst} MiB allocated went quiet: managed heap {Before} -> {After} MiB", burst >> 20, before >> 20, after >> 20);
     }
 
@@ -206,7 +239,10 @@ internal sealed partial class MemoryReturner : IDisposable
         var before = _heapBytes();
         _collect();
         lock (_lock)
+        {
             _allocatedAtLook = _allocatedAtCollection = _allocatedBytes();
+            _settle = null;
+        }
         return (before, _heapBytes());
     }
 

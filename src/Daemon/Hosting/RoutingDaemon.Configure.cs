@@ -83,6 +83,7 @@ internal sealed partial class RoutingDaemon
             await ApplyAsync(previous, cancellationToken).ConfigureAwait(false);
             LastReconfigured = _time.GetUtcNow();
             _log.LogInformation("Reconfigured (undo)");
+            _memory.Reloaded();
             return true;
         }
         finally

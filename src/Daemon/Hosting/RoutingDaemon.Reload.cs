@@ -119,6 +119,7 @@ internal sealed partial class RoutingDaemon
         }
         LastReconfigured = _time.GetUtcNow();
         _log.LogInformation("Reconfigured");
+        _memory.Reloaded();
         return new ReloadResult(true, path, "Reconfigured", "Reconfigured");
     }
 

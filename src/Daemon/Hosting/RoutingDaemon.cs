@@ -125,7 +125,7 @@ internal sealed partial class RoutingDaemon : IHostedService, IAsyncDisposable, 
         _log.LogInformation("Started ({Family}, router id {RouterId}, {Count} protocols)", _cl.DualStack ? "IPv4 and IPv6" : _cl.Ipv6 ? "IPv6" : "IPv4", FormatRouterId(RouterId), _protocols.Count);
         _reloadLoop = ReloadLoopAsync(_stopping.Token);
         ReturnStartupMemory();
-        _memory.WatchForQuiet();
+        _memory.WatchForQuiet(settleStartUp: true);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using Calico.Bgp.Daemon.Hosting;
 using Calico.Bgp.Lab;
 
 namespace Calico.Bgp.Daemon.Tests.Hosting;
@@ -215,6 +216,9 @@ public class DaemonProcessTests : IDisposable
         {
             await Wait.UntilAsync(() => File.Exists(sock) || p.HasExited, TimeSpan.FromSeconds(20), "the control socket");
             Assert.False(p.HasExited, "the daemon exited at start");
+            // Start-up's tail (the first scans) is given back once the daemon is quiet.
+            await Wait.UntilAsync(() => Task.FromResult(Output().Contains("Gave memory back after start-up went quiet", StringComparison.Ordinal)),
+                TimeSpan.FromSeconds(30), "the collection after start-up", () => Task.FromResult(Output()));
             // The burst: a reload that reads and installs 20,000 routes.
             var big = new System.Text.StringBuilder("router id 10.0.0.1;\nprotocol device { scan time 2; }\nprotocol static {\n");
             for (var i = 0; i < 20_000; i++)
@@ -226,6 +230,40 @@ public class DaemonProcessTests : IDisposable
             // Quiet from then on: one collection within a few looks (when it comes is MemoryReturnerQuietTests').
             await Wait.UntilAsync(() => Task.FromResult(Output().Contains("Gave memory back after a burst", StringComparison.Ordinal)),
                 TimeSpan.FromSeconds(30), "the collection after the burst", () => Task.FromResult(Output()));
+        }
+        finally
+        {
+            Assert.True(Signals.Send(p.Id, Signals.Term));
+            await p.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(15)).Token);
+        }
+        Assert.Equal(0, p.ExitCode);
+    }
+
+    [Fact]
+    public async Task A_reload_is_given_back_once_the_daemon_is_quiet_again()
+    {
+        var cfg = Write("bird.cfg", "router id 10.0.0.1;\nprotocol device { scan time 2; }\n");
+        var sock = Path.Combine(_dir, "bird.ctl");
+        using var p = StartDaemon("-d", "-c", cfg, "-s", sock);
+        var output = new System.Text.StringBuilder();
+        string Output()
+        {
+            lock (output)
+                return output.ToString();
+        }
+        p.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        p.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        p.BeginErrorReadLine();
+        p.BeginOutputReadLine();
+        try
+        {
+            await Wait.UntilAsync(() => Task.FromResult(Output().Contains("Gave memory back after start-up went quiet", StringComparison.Ordinal)),
+                TimeSpan.FromSeconds(30), "the collection after start-up", () => Task.FromResult(Output()));
+            // A reload that allocates far less than a burst: its garbage and the parser's pages still go back.
+            Write("bird.cfg", "router id 10.0.0.1;\nprotocol device { scan time 2; }\nprotocol static { route 10.60.1.0/24 blackhole; }\n");
+            Assert.True(Signals.Send(p.Id, Signals.Hup));
+            await Wait.UntilAsync(() => Task.FromResult(Output().Contains("Gave memory back after a reload went quiet", StringComparison.Ordinal)),
+                MemoryReturner.MinInterval + TimeSpan.FromSeconds(30), "the collection after the reload", () => Task.FromResult(Output()));
         }
         finally
         {

@@ -212,6 +212,52 @@ public sealed class MemoryReturnerQuietTests
     }
 
     [Fact]
+    public void A_reload_is_given_back_at_the_next_quiet_look_however_little_it_allocated()
+    {
+        using var returner = Watching();
+        Look(MiB); // `configure`: the config read again, the protocols diffed
+        returner.Reloaded();
+        Assert.Equal(0, Collections);
+        Look(10 * 1024);
+        Assert.Equal(1, Collections);
+        // Once: idle looks after it, and the same allocation without a reload, collect nothing more.
+        Look(MiB);
+        for (var i = 0; i < 20; i++)
+            Look(0);
+        Assert.Equal(1, Collections);
+    }
+
+    [Fact]
+    public void Start_ups_tail_is_given_back_at_the_first_quiet_look_when_asked()
+    {
+        using var returner = new MemoryReturner(_time, NullLogger.Instance, () => _collected.Add(_time.GetUtcNow()), () => _allocated, () => _heap, () => _youngCollected++, () => _youngCount);
+        returner.WatchForQuiet(settleStartUp: true);
+        Look(MiB); // the first scans and connection attempts
+        Assert.Equal(0, Collections);
+        Look(1024);
+        Assert.Equal(1, Collections);
+        for (var i = 0; i < 20; i++)
+            Look(1024);
+        Assert.Equal(1, Collections);
+    }
+
+    [Fact]
+    public void A_reload_waits_while_busy_and_for_the_interval_after_the_last_collection()
+    {
+        using var returner = Watching();
+        Look(8 * MiB);
+        Look(0);
+        Assert.Equal(1, Collections); // a burst went quiet
+        returner.Reloaded();
+        Look(MemoryReturner.QuietBytes); // still busy: not now
+        Assert.Equal(1, Collections);
+        for (var i = 0; i < 10 && Collections == 1; i++)
+            Look(0);
+        Assert.Equal(2, Collections);
+        Assert.InRange(_collected[1] - _collected[0], MemoryReturner.MinInterval, MemoryReturner.MinInterval + 2 * MemoryReturner.QuietCheck);
+    }
+
+    [Fact]
     public void What_start_up_allocated_before_the_watch_does_not_count()
     {
         _allocated = 500 * MiB;
