@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Calico.Bgp.Lab;
 
 namespace Calico.Bgp.KernelBench;
 
@@ -11,25 +12,6 @@ public sealed unsafe partial class NotificationBatch : IDisposable
 {
     private const int MsgDontWait = 0x40;
     private const int MsgTrunc = 0x20;
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct IoVec
-    {
-        public byte* Base;
-        public nuint Length;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct MsgHdr
-    {
-        public void* Name;
-        public uint NameLength;
-        public IoVec* Iov;
-        public nuint IovLength;
-        public void* Control;
-        public nuint ControlLength;
-        public int Flags;
-    }
 
     [StructLayout(LayoutKind.Sequential)]
     private struct MmsgHdr

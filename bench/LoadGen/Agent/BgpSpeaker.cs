@@ -31,6 +31,12 @@ public sealed class BgpSpeaker : IAsyncDisposable
     // The kernel's arrival time of the bytes being processed (KernelReceiveStamp), or 0: now.
     private long _arrival;
 
+    /// <summary>
+    /// With kernel stamps (P4's monitors): per read of an UPDATE, how long after the kernel's stamp the
+    /// generator read it, in ms; what a latency stamped at the read would have added.
+    /// </summary>
+    public List<double> ReadLagMs { get; } = [];
+
     public BgpSpeaker(IPAddress local, IPAddress remote, uint asn, bool addPath, PrefixCounter counter, int port = BgpPort)
     {
         _local = local;
@@ -243,7 +249,10 @@ public sealed class BgpSpeaker : IAsyncDisposable
             switch (type)
             {
                 case MessageType.Update:
-                    Counter.Process(body.Span, Codec.ReceivesPathId(false), Codec.ReceivesPathId(true), _arrival != 0 ? _arrival : Stopwatch.GetTimestamp());
+                    var now = Stopwatch.GetTimestamp();
+                    if (_arrival != 0)
+                        ReadLagMs.Add(Stopwatch.GetElapsedTime(_arrival, now).TotalMilliseconds);
+                    Counter.Process(body.Span, Codec.ReceivesPathId(false), Codec.ReceivesPathId(true), _arrival != 0 ? _arrival : now);
                     break;
                 case MessageType.Open:
                     await OnOpenAsync(body).ConfigureAwait(false);

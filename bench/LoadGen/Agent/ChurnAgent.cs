@@ -66,6 +66,7 @@ public static class ChurnAgent
         // A receipt stamped before its send would be the kernel's clock misread, not a fast DUT.
         if ((annLat.Count > 0 && annLat[0] < 0) || (wdrLat.Count > 0 && wdrLat[0] < 0))
             throw new InvalidOperationException($"a receipt stamped before its send ({Math.Min(annLat.FirstOrDefault(), wdrLat.FirstOrDefault()):F3} ms): the receive stamps' clock is off");
+        var lags = mons.SelectMany(m => m.ReadLagMs).Order().ToList();
         var (lateAll, lateSome) = LateSpread(mons, keys, announcedAt, Math.Min(rate, total / 2), Percentile(annLat, 0.99) ?? 0);
         return new()
         {
@@ -82,6 +83,8 @@ public static class ChurnAgent
             ["lateAllMonitors"] = lateAll,
             ["lateSomeMonitors"] = lateSome,
             ["cdf"] = Downsample(annLat, 400),
+            ["readLagP50ms"] = Percentile(lags, 0.50),
+            ["readLagP99ms"] = Percentile(lags, 0.99),
         };
     }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Calico.Bgp.Lab;
 
 namespace Calico.Bgp.LoadGen.Agent;
 
@@ -71,25 +72,6 @@ internal static unsafe partial class KernelReceiveStamp
         var nowRealNs = (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
         var agoNs = nowRealNs - realtimeNs;
         return nowTicks - (long)(agoNs * (Stopwatch.Frequency / 1e9));
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct IoVec
-    {
-        public byte* Base;
-        public nuint Length;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct MsgHdr
-    {
-        public void* Name;
-        public uint NameLength;
-        public IoVec* Iov;
-        public nuint IovLength;
-        public void* Control;
-        public nuint ControlLength;
-        public int Flags;
     }
 
     [LibraryImport("libc", EntryPoint = "recvmsg", SetLastError = true)]
