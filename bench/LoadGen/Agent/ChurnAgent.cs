@@ -63,7 +63,7 @@ public static class ChurnAgent
             WriteTrace(trace, mons, keys, announcedAt, withdrawnAt);
         annLat.Sort();
         wdrLat.Sort();
-        // A receipt stamped before its send would be the kernel's clock misread, not a fast DUT.
+        // A receipt stamped before its send would be the clocks misread, not a fast DUT.
         if ((annLat.Count > 0 && annLat[0] < 0) || (wdrLat.Count > 0 && wdrLat[0] < 0))
             throw new InvalidOperationException($"a receipt stamped before its send ({Math.Min(annLat.FirstOrDefault(), wdrLat.FirstOrDefault()):F3} ms): the receive stamps' clock is off");
         var lags = mons.SelectMany(m => m.ReadLagMs).Order().ToList();
