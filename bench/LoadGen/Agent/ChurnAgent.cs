@@ -66,7 +66,12 @@ public static class ChurnAgent
         // A receipt stamped before its send would be the clocks misread, not a fast DUT.
         if ((annLat.Count > 0 && annLat[0] < 0) || (wdrLat.Count > 0 && wdrLat[0] < 0))
             throw new InvalidOperationException($"a receipt stamped before its send ({Math.Min(annLat.FirstOrDefault(), wdrLat.FirstOrDefault()):F3} ms): the receive stamps' clock is off");
-        var lags = mons.SelectMany(m => m.ReadLagMs).Order().ToList();
+        var lags = new long[mons[0].ReadLags.Length];
+        foreach (var m in mons)
+        {
+            for (var b = 0; b < lags.Length; b++)
+                lags[b] += m.ReadLags[b];
+        }
         var (lateAll, lateSome) = LateSpread(mons, keys, announcedAt, Math.Min(rate, total / 2), Percentile(annLat, 0.99) ?? 0);
         return new()
         {
@@ -83,8 +88,8 @@ public static class ChurnAgent
             ["lateAllMonitors"] = lateAll,
             ["lateSomeMonitors"] = lateSome,
             ["cdf"] = Downsample(annLat, 400),
-            ["readLagP50ms"] = Percentile(lags, 0.50),
-            ["readLagP99ms"] = Percentile(lags, 0.99),
+            ["readLagP50ms"] = HistogramPercentile(lags, 0.50),
+            ["readLagP99ms"] = HistogramPercentile(lags, 0.99),
         };
     }
 
@@ -179,6 +184,23 @@ public static class ChurnAgent
 
     private static double? Percentile(List<double> sorted, double q) =>
         sorted.Count == 0 ? null : sorted[Math.Min(sorted.Count - 1, (int)(q * sorted.Count))];
+
+    /// <summary>The upper edge of the bucket holding quantile <paramref name="q"/> of a <see cref="BgpSpeaker.ReadLags"/> histogram, in ms.</summary>
+    private static double? HistogramPercentile(long[] buckets, double q)
+    {
+        var total = buckets.Sum();
+        if (total == 0)
+            return null;
+        var rank = (long)(q * total);
+        long seen = 0;
+        for (var b = 0; b < buckets.Length; b++)
+        {
+            seen += buckets[b];
+            if (seen > rank)
+                return (b + 1) * BgpSpeaker.ReadLagBucketMicroseconds / 1000.0;
+        }
+        return buckets.Length * BgpSpeaker.ReadLagBucketMicroseconds / 1000.0;
+    }
 
     private static List<double> Downsample(List<double> sorted, int points)
     {
