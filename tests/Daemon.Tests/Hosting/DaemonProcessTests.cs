@@ -202,23 +202,14 @@ public class DaemonProcessTests : IDisposable
         var cfg = Write("bird.cfg", "router id 10.0.0.1;\nprotocol device { scan time 2; }\nprotocol static { route 10.60.1.0/24 blackhole; }\n");
         var sock = Path.Combine(_dir, "bird.ctl");
         using var p = StartDaemon("-d", "-c", cfg, "-s", sock);
-        var output = new System.Text.StringBuilder();
-        string Output()
-        {
-            lock (output)
-                return output.ToString();
-        }
-        p.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
-        p.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
-        p.BeginErrorReadLine();
-        p.BeginOutputReadLine();
+        var output = Capture(p);
         try
         {
             await Wait.UntilAsync(() => File.Exists(sock) || p.HasExited, TimeSpan.FromSeconds(20), "the control socket");
             Assert.False(p.HasExited, "the daemon exited at start");
             // Start-up's tail (the first scans) is given back once the daemon is quiet.
-            await Wait.UntilAsync(() => Task.FromResult(Output().Contains("Gave memory back after start-up went quiet", StringComparison.Ordinal)),
-                TimeSpan.FromSeconds(30), "the collection after start-up", () => Task.FromResult(Output()));
+            await Wait.UntilAsync(() => Task.FromResult(output().Contains("Gave memory back after start-up went quiet", StringComparison.Ordinal)),
+                TimeSpan.FromSeconds(30), "the collection after start-up", () => Task.FromResult(output()));
             // The burst: a reload that reads and installs 20,000 routes.
             var big = new System.Text.StringBuilder("router id 10.0.0.1;\nprotocol device { scan time 2; }\nprotocol static {\n");
             for (var i = 0; i < 20_000; i++)
@@ -228,8 +219,8 @@ public class DaemonProcessTests : IDisposable
             async Task<string> Count() => (await Shell.RunAsync(LabTools.Bird2Client, "-s", sock, "show", "route", "count")).StdOut;
             await Wait.UntilAsync(async () => (await Count()).Contains("20000 of 20000 routes", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "the reload's routes", Count);
             // Quiet from then on: one collection within a few looks (when it comes is MemoryReturnerQuietTests').
-            await Wait.UntilAsync(() => Task.FromResult(Output().Contains("Gave memory back after a burst", StringComparison.Ordinal)),
-                TimeSpan.FromSeconds(30), "the collection after the burst", () => Task.FromResult(Output()));
+            await Wait.UntilAsync(() => Task.FromResult(output().Contains("Gave memory back after a burst", StringComparison.Ordinal)),
+                TimeSpan.FromSeconds(30), "the collection after the burst", () => Task.FromResult(output()));
         }
         finally
         {
@@ -245,25 +236,16 @@ public class DaemonProcessTests : IDisposable
         var cfg = Write("bird.cfg", "router id 10.0.0.1;\nprotocol device { scan time 2; }\n");
         var sock = Path.Combine(_dir, "bird.ctl");
         using var p = StartDaemon("-d", "-c", cfg, "-s", sock);
-        var output = new System.Text.StringBuilder();
-        string Output()
-        {
-            lock (output)
-                return output.ToString();
-        }
-        p.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
-        p.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
-        p.BeginErrorReadLine();
-        p.BeginOutputReadLine();
+        var output = Capture(p);
         try
         {
-            await Wait.UntilAsync(() => Task.FromResult(Output().Contains("Gave memory back after start-up went quiet", StringComparison.Ordinal)),
-                TimeSpan.FromSeconds(30), "the collection after start-up", () => Task.FromResult(Output()));
+            await Wait.UntilAsync(() => Task.FromResult(output().Contains("Gave memory back after start-up went quiet", StringComparison.Ordinal)),
+                TimeSpan.FromSeconds(30), "the collection after start-up", () => Task.FromResult(output()));
             // A reload that allocates far less than a burst: its garbage and the parser's pages still go back.
             Write("bird.cfg", "router id 10.0.0.1;\nprotocol device { scan time 2; }\nprotocol static { route 10.60.1.0/24 blackhole; }\n");
             Assert.True(Signals.Send(p.Id, Signals.Hup));
-            await Wait.UntilAsync(() => Task.FromResult(Output().Contains("Gave memory back after a reload went quiet", StringComparison.Ordinal)),
-                MemoryReturner.MinInterval + TimeSpan.FromSeconds(30), "the collection after the reload", () => Task.FromResult(Output()));
+            await Wait.UntilAsync(() => Task.FromResult(output().Contains("Gave memory back after a reload went quiet", StringComparison.Ordinal)),
+                MemoryReturner.MinInterval + TimeSpan.FromSeconds(30), "the collection after the reload", () => Task.FromResult(output()));
         }
         finally
         {
@@ -271,6 +253,21 @@ public class DaemonProcessTests : IDisposable
             await p.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(15)).Token);
         }
         Assert.Equal(0, p.ExitCode);
+    }
+
+    /// <summary>Collects <paramref name="p"/>'s stdout and stderr from now on; the function returns what came so far.</summary>
+    private static Func<string> Capture(System.Diagnostics.Process p)
+    {
+        var output = new System.Text.StringBuilder();
+        p.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        p.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        p.BeginErrorReadLine();
+        p.BeginOutputReadLine();
+        return () =>
+        {
+            lock (output)
+                return output.ToString();
+        };
     }
 
     /// <summary>Our daemon as a process with <paramref name="args"/>, its stdout and stderr redirected.</summary>

@@ -77,7 +77,7 @@ public sealed class MemoryReturnerQuietTests
 
     private int Collections => _collected.Count;
 
-    private MemoryReturner Watching()
+    private MemoryReturner Watching(bool settleStartUp = false)
     {
         var r = new MemoryReturner(
             _time,
@@ -91,7 +91,7 @@ public sealed class MemoryReturnerQuietTests
                 _youngCount++;
             },
             () => _youngCount);
-        r.WatchForQuiet();
+        r.WatchForQuiet(settleStartUp);
         return r;
     }
 
@@ -230,8 +230,7 @@ public sealed class MemoryReturnerQuietTests
     [Fact]
     public void Start_ups_tail_is_given_back_at_the_first_quiet_look_when_asked()
     {
-        using var returner = new MemoryReturner(_time, NullLogger.Instance, () => _collected.Add(_time.GetUtcNow()), () => _allocated, () => _heap, () => _youngCollected++, () => _youngCount);
-        returner.WatchForQuiet(settleStartUp: true);
+        using var returner = Watching(settleStartUp: true);
         Look(MiB); // the first scans and connection attempts
         Assert.Equal(0, Collections);
         Look(1024);
