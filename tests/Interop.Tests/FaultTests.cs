@@ -83,10 +83,6 @@ public class FaultTests
     private static async Task<int> KernelCountAsync(LabHost host) =>
         (await host.RoutesAsync()).Count(r => r.Protocol == "bird" && r.Gateway == "10.0.0.2");
 
-    /// <summary>The <c>since</c> column of a protocol row.</summary>
-    private static string Since(string showProtocols, string name) =>
-        showProtocols.Split('\n').Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).First(c => c.Length >= 5 && c[0] == name)[4];
-
     private static int OpenFiles(int pid) => Directory.GetFiles($"/proc/{pid}/fd").Length;
 
     [Fact]
@@ -94,7 +90,7 @@ public class FaultTests
     {
         await using var l = await StartAsync("fault-reloads", 500);
         var (a, ours) = (l.A, l.Ours);
-        var since = Since(await ours.CommandAsync("show protocols"), Peer);
+        var since = ProtocolSince.Of(await ours.CommandAsync("show protocols"), Peer);
         var pid = ours.Process!.Pid;
         var filesAt = new List<int>();
         var rssAt = new List<long>();
@@ -111,7 +107,7 @@ public class FaultTests
                 rssAt.Add(ProcStatus.RssKiB(pid));
             }
         }
-        Assert.Equal(since, Since(await ours.CommandAsync("show protocols"), Peer));
+        Assert.Equal(since, ProtocolSince.Of(await ours.CommandAsync("show protocols"), Peer));
         Assert.Equal(500, await KernelCountAsync(a));
         Assert.Contains(await a.RoutesAsync(), r => r.Dst == "10.61.0.0/24" && r.Type == "blackhole");
         // No handle leak; memory may settle but not grow with the number of reloads.
@@ -142,14 +138,14 @@ public class FaultTests
     {
         await using var l = await StartAsync("fault-link", 50, holdTime: 9, direct: false);
         var (a, b, ours) = (l.A, l.B, l.Ours);
-        var since = Since(await ours.CommandAsync("show protocols"), Peer);
+        var since = ProtocolSince.Of(await ours.CommandAsync("show protocols"), Peer);
 
         // Shorter than the hold time: nothing happens.
         (await b.IpAsync("link", "set", "eth0", "down")).ThrowIfFailed("link down");
         await Task.Delay(TimeSpan.FromSeconds(2));
         (await b.IpAsync("link", "set", "eth0", "up")).ThrowIfFailed("link up");
         await Task.Delay(TimeSpan.FromSeconds(10));
-        Assert.Equal(since, Since(await ours.CommandAsync("show protocols"), Peer));
+        Assert.Equal(since, ProtocolSince.Of(await ours.CommandAsync("show protocols"), Peer));
         Assert.Equal(50, await KernelCountAsync(a));
 
         // Longer: the hold timer expires, the routes go, and all comes back with the link.
@@ -167,7 +163,7 @@ public class FaultTests
     {
         await using var l = await StartAsync("fault-rst", 50, withC: true);
         var (a, c, ours) = (l.A, l.C, l.Ours);
-        var since = Since(await ours.CommandAsync("show protocols"), Peer);
+        var since = ProtocolSince.Of(await ours.CommandAsync("show protocols"), Peer);
         // A third host, not a configured neighbor, opens and resets 300 connections to ours.
         var connected = 0;
         var errors = new Dictionary<SocketError, int>();
@@ -190,7 +186,7 @@ public class FaultTests
         var storm = $"{connected} of 300 connects completed; failed: {string.Join(", ", errors.Select(e => $"{e.Key} ×{e.Value}"))}";
         // The configured session is untouched by strangers.
         await Task.Delay(TimeSpan.FromSeconds(2));
-        Assert.Equal(since, Since(await ours.CommandAsync("show protocols"), Peer));
+        Assert.Equal(since, ProtocolSince.Of(await ours.CommandAsync("show protocols"), Peer));
         Assert.True(await ours.IsEstablishedAsync(Peer));
         Assert.Equal(50, await KernelCountAsync(a));
         Assert.False(ours.Process!.HasExited);

@@ -40,9 +40,6 @@ public class MalformedInputIsolationTests
         }
         """;
 
-    private static string Since(string showProtocols, string name) =>
-        showProtocols.Split('\n').Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).First(c => c.Length >= 5 && c[0] == name)[4];
-
     /// <summary>An UPDATE announcing <paramref name="prefix"/> with the plain attributes, then <paramref name="after"/>.</summary>
     private static byte[] Announce(string prefix, byte[]? after = null) =>
         RawBgpPeer.UpdateMessage([], [.. RawBgpPeer.BasicAttributes(64513, "10.0.1.2"), .. after ?? []], RawBgpPeer.Prefix(prefix));
@@ -98,10 +95,10 @@ public class MalformedInputIsolationTests
         }
 
         await Wait.UntilAsync(async () => await ours.IsEstablishedAsync(Bird) && await BirdIntactAsync(), Converge, "BIRD's routes in table and kernel", Describe);
-        var birdSince = Since(await ours.CommandAsync("show protocols"), Bird);
+        var birdSince = ProtocolSince.Of(await ours.CommandAsync("show protocols"), Bird);
         async Task AssertBirdUntouchedAsync()
         {
-            Assert.Equal(birdSince, Since(await ours.CommandAsync("show protocols"), Bird));
+            Assert.Equal(birdSince, ProtocolSince.Of(await ours.CommandAsync("show protocols"), Bird));
             Assert.True(await ours.IsEstablishedAsync(Bird));
             Assert.True(await BirdIntactAsync(), await Describe());
         }
@@ -113,7 +110,7 @@ public class MalformedInputIsolationTests
             await raw.SendAsync(Announce("10.80.1.0/24"));
             await raw.SendAsync(Announce("10.80.2.0/24"));
             await Wait.UntilAsync(async () => await InKernelAsync(a, "10.80.1.0/24") && await InKernelAsync(a, "10.80.2.0/24"), Converge, "the raw peer's routes", Describe);
-            var rawSince = Since(await ours.CommandAsync("show protocols"), Raw);
+            var rawSince = ProtocolSince.Of(await ours.CommandAsync("show protocols"), Raw);
 
             // RFC 7606 §7.1: an ORIGIN of 3 is treat-as-withdraw: 10.80.1.0/24 goes, the session stays.
             await raw.SendAsync(AnnounceWithBadOrigin("10.80.1.0/24"));
@@ -121,7 +118,7 @@ public class MalformedInputIsolationTests
             await raw.SendAsync(Announce("10.80.2.0/24", after: [0xC0, 8, 0x10, 0, 1]));
             await Wait.UntilAsync(async () => !await InTableAsync(ours, "10.80.1.0/24") && !await InTableAsync(ours, "10.80.2.0/24")
                 && !await InKernelAsync(a, "10.80.1.0/24") && !await InKernelAsync(a, "10.80.2.0/24"), Converge, "both prefixes withdrawn", Describe);
-            Assert.Equal(rawSince, Since(await ours.CommandAsync("show protocols"), Raw));
+            Assert.Equal(rawSince, ProtocolSince.Of(await ours.CommandAsync("show protocols"), Raw));
             Assert.True(await ours.IsEstablishedAsync(Raw));
             // A later good UPDATE is taken as ever.
             await raw.SendAsync(Announce("10.80.3.0/24"));

@@ -40,11 +40,6 @@ public class ReloadTests
     private static async Task<string> DescribeAsync(Node n) =>
         await n.Ours.RoutesTextAsync() + "\nours:\n" + await n.Daemon.CommandAsync("show protocols") + n.Lab.Diagnostics();
 
-    /// <summary>The <c>since</c> column of <c>show protocols NAME</c> (ours or BIRD's).</summary>
-    private static string Since(string showProtocols, string name) =>
-        showProtocols.Split('\n').Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-            .First(c => c.Length >= 5 && c[0] == name)[4];
-
     private static int CountReconfigured(OurDaemon d) =>
         d.Process!.Output.Split('\n').Count(l => l.TrimEnd().EndsWith("Reconfigured", StringComparison.Ordinal));
 
@@ -61,8 +56,8 @@ public class ReloadTests
         // `since` has a resolution of a second: a restart must show as a new value.
         await Task.Delay(1500);
         var protocols = await daemon.CommandAsync("show protocols");
-        var (since2, since3, since4) = (Since(protocols, Peer2), Since(protocols, Peer3), Since(protocols, Peer4));
-        var birdSince3 = Since(await birds[1].CommandAsync("show protocols"), "peer1");
+        var (since2, since3, since4) = (ProtocolSince.Of(protocols, Peer2), ProtocolSince.Of(protocols, Peer3), ProtocolSince.Of(protocols, Peer4));
+        var birdSince3 = ProtocolSince.Of(await birds[1].CommandAsync("show protocols"), "peer1");
 
         // Peer 4's new password goes on its side first; its session drops until ours follows.
         await File.WriteAllTextAsync(birds[2].ConfigPath, Bird2("10.0.0.4", "secret-2", "10.53.1.0/24"));
@@ -85,12 +80,12 @@ public class ReloadTests
 
         protocols = await daemon.CommandAsync("show protocols");
         // (a) unchanged: the same session, and not one kernel event for its route or our blackholes.
-        Assert.Equal(since2, Since(protocols, Peer2));
+        Assert.Equal(since2, ProtocolSince.Of(protocols, Peer2));
         Assert.DoesNotContain("10.51.1.0/24", events, StringComparison.Ordinal);
         Assert.DoesNotContain("10.60.", events, StringComparison.Ordinal);
         // (b) filters changed: re-evaluated in place, the session kept on both sides.
-        Assert.Equal(since3, Since(protocols, Peer3));
-        Assert.Equal(birdSince3, Since(await birds[1].CommandAsync("show protocols"), "peer1"));
+        Assert.Equal(since3, ProtocolSince.Of(protocols, Peer3));
+        ProtocolSince.AssertSameChange(birdSince3, ProtocolSince.Of(await birds[1].CommandAsync("show protocols"), "peer1"));
         var at3 = await birds[1].CommandAsync("show route");
         Assert.Contains("10.60.1.0/24", at3, StringComparison.Ordinal);
         Assert.DoesNotContain("10.60.2.0/24", at3, StringComparison.Ordinal);
@@ -98,7 +93,7 @@ public class ReloadTests
         Assert.Contains(kernel, r => r.Dst == "10.52.1.0/24" && r.Gateway == "10.0.0.3");
         Assert.Contains("10.52.2.0/24", events, StringComparison.Ordinal);
         // (c) password changed: restarted, and up again with the new one.
-        Assert.NotEqual(since4, Since(protocols, Peer4));
+        Assert.NotEqual(since4, ProtocolSince.Of(protocols, Peer4));
         Assert.Contains("Established", await birds[2].CommandAsync("show protocols peer1"), StringComparison.Ordinal);
         Assert.Equal(reloadsBefore + 1, CountReconfigured(daemon));
 
@@ -113,7 +108,7 @@ public class ReloadTests
         var after = await daemon.CommandAsync("show protocols");
         foreach (var p in new[] { Peer2, Peer3, Peer4 })
         {
-            Assert.Equal(Since(protocols, p), Since(after, p));
+            Assert.Equal(ProtocolSince.Of(protocols, p), ProtocolSince.Of(after, p));
             Assert.True(await daemon.IsEstablishedAsync(p), after);
         }
         Assert.DoesNotContain("Broken", after, StringComparison.Ordinal);
@@ -131,6 +126,6 @@ public class ReloadTests
         Assert.True(CountReconfigured(daemon) == reloadsBefore + 2, "three SIGHUPs 50 ms apart made more than one reload:\n" + ReloadLog(daemon));
         await Wait.UntilAsync(async () => (await birds[1].CommandAsync("show route")).Contains("10.60.2.0/24", StringComparison.Ordinal),
             Converge, "peer 3's wider export after the burst", () => DescribeAsync(n));
-        Assert.Equal(since3, Since(await daemon.CommandAsync("show protocols"), Peer3));
+        Assert.Equal(since3, ProtocolSince.Of(await daemon.CommandAsync("show protocols"), Peer3));
     }
 }

@@ -94,9 +94,6 @@ public partial class SendHoldTimerTests(ITestOutputHelper output)
         scrape.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.StartsWith(series + " ", StringComparison.Ordinal))
             .Select(l => double.Parse(l[(series.Length + 1)..], CultureInfo.InvariantCulture)).FirstOrDefault();
 
-    private static string Since(string showProtocols, string name) =>
-        showProtocols.Split('\n').Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).First(c => c.Length >= 5 && c[0] == name)[4];
-
     [Fact]
     public async Task A_peer_that_stops_reading_is_dropped_with_send_hold_timer_expired_and_the_others_do_not_notice()
     {
@@ -107,7 +104,7 @@ public partial class SendHoldTimerTests(ITestOutputHelper output)
         // The healthy peer has the whole table both ways before the stall begins.
         await Wait.UntilAsync(async () => await CountAsync(bird.CommandAsync, "show route count") == Routes + 1
             && await CountAsync(ours.CommandAsync, $"show route protocol {Healthy} count") == Routes, Converge, "both tables complete", Describe);
-        var since = Since(await ours.CommandAsync("show protocols"), Healthy);
+        var since = ProtocolSince.Of(await ours.CommandAsync("show protocols"), Healthy);
         var pid = ours.Process!.Pid;
         var rssBefore = ProcStatus.RssKiB(pid);
 
@@ -140,7 +137,7 @@ public partial class SendHoldTimerTests(ITestOutputHelper output)
         {
             rssMax = Math.Max(rssMax, ProcStatus.RssKiB(pid));
             // Throughout: the healthy session stays up with the same uptime and its routes.
-            Assert.Equal(since, Since(await ours.CommandAsync("show protocols"), Healthy));
+            Assert.Equal(since, ProtocolSince.Of(await ours.CommandAsync("show protocols"), Healthy));
             lastErrorShown |= (await ours.CommandAsync($"show protocols all {Stalled}")).Contains("Last error:       BGP Error: Send hold timer expired", StringComparison.Ordinal);
             return lastErrorShown && Counter(await ScrapeAsync(a), Code8Sent) == 1;
         }, Converge, "the stalled session to be dropped by the send hold timer", async () => await ScrapeAsync(a) + await Describe());
@@ -161,7 +158,7 @@ public partial class SendHoldTimerTests(ITestOutputHelper output)
         Assert.True(rssMax < RssBoundKiB, $"RSS reached {rssMax} KiB (before the stalled peer: {rssBefore} KiB)");
 
         // The healthy peer never noticed: same session, every route both ways.
-        Assert.Equal(since, Since(await ours.CommandAsync("show protocols"), Healthy));
+        Assert.Equal(since, ProtocolSince.Of(await ours.CommandAsync("show protocols"), Healthy));
         Assert.True(await ours.IsEstablishedAsync(Healthy));
         Assert.True(await bird.IsEstablishedAsync("peer1"));
         Assert.Equal(Routes, await CountAsync(ours.CommandAsync, $"show route protocol {Healthy} count"));
