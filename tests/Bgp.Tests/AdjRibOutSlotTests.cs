@@ -1,11 +1,12 @@
+using System.Runtime.CompilerServices;
 using Calico.Bgp.Rib;
 using Calico.Bgp.Speaker.Export;
 
 namespace Calico.Bgp.Speaker.Tests;
 
 /// <summary>
-/// The Adj-RIB-Out's slot forms: the prefix inline per family, a lone path as numbers of its source and
-/// attribute set, and the overflow form for the rest (ADD-PATH), checked against a dictionary.
+/// The Adj-RIB-Out's slot forms: the prefix inline per family, a lone path as the number of its kind
+/// (source, source path id, attribute set), and the overflow form for the rest (ADD-PATH), checked against a dictionary.
 /// </summary>
 public class AdjRibOutSlotTests
 {
@@ -70,11 +71,11 @@ public class AdjRibOutSlotTests
         Assert.Equal(0, map.Count);
         Assert.Equal(0, map.Pages);
         Assert.Equal(0, map.OverflowCount);
-        Assert.Equal((0, 0), map.Numbered);
+        Assert.Equal(0, map.Numbered);
     }
 
     [Fact]
-    public void A_lone_path_per_family_is_kept_inline_with_its_source_and_set()
+    public void A_lone_path_per_family_is_kept_inline_as_its_kind()
     {
         var table = new RoutingTable();
         Protocol a = new TestStatic(table), b = new TestStatic(table);
@@ -91,7 +92,8 @@ public class AdjRibOutSlotTests
         Put(map, v6, new PathOut(b, 0, 0, x6));
         Put(map, v6Host, new PathOut(a, 0, 0, x6));
         Assert.Equal(0, map.OverflowCount);
-        Assert.Equal((2, 3), map.Numbered);
+        // One number per source, source path id and set: five kinds.
+        Assert.Equal(5, map.Numbered);
         Assert.Equal([new PathOut(a, 7, 0, x)], Held(map, v4));
         Assert.Equal([new PathOut(b, 0, 0, y)], Held(map, v4Host));
         Assert.Equal([new PathOut(a, 0, 0, x)], Held(map, v4Default));
@@ -108,10 +110,10 @@ public class AdjRibOutSlotTests
         Assert.Equal(0, map.OverflowCount);
         Assert.Equal([new PathOut(a, 0, 1, x)], Held(map, v4Default));
         Assert.Equal([new PathOut(a, 0, 1, x6)], Held(map, v6Host));
-        // An IPv6 path with a source path id has no room inline; a higher id of ours neither.
+        // A source path id is part of the kind, in either family; a higher id of ours has no room inline.
         Put(map, v6, new PathOut(b, 3, 0, x6));
         Put(map, v4, new PathOut(a, 7, 2, x));
-        Assert.Equal(2, map.OverflowCount);
+        Assert.Equal(1, map.OverflowCount);
         Assert.Equal([new PathOut(b, 3, 0, x6)], Held(map, v6));
         Assert.Equal([new PathOut(a, 7, 2, x)], Held(map, v4));
         // Several paths replace the overflow entry's; back to one without ids: inline again, the entries given back.
@@ -122,10 +124,33 @@ public class AdjRibOutSlotTests
         Assert.Equal(0, map.OverflowCount);
         Assert.Equal([new PathOut(a, 0, 0, y6)], Held(map, v6));
         Assert.Equal([new PathOut(b, 0, 0, z)], Held(map, v4));
-        Assert.Equal((2, 5), map.Numbered);
+        Assert.Equal(5, map.Numbered);
         // The last slot with y takes z: y is no longer numbered.
         Put(map, v4Host, new PathOut(b, 0, 0, z));
-        Assert.Equal((2, 4), map.Numbered);
+        Assert.Equal(4, map.Numbered);
+    }
+
+    [Fact]
+    public void A_slot_is_8_bytes_for_IPv4_and_20_for_IPv6_and_holds_numbers_up_to_its_width()
+    {
+        Assert.Equal(8, Unsafe.SizeOf<V4Slot>());
+        Assert.Equal(20, Unsafe.SizeOf<V6Slot>());
+        var v4 = Prefix.Parse("255.255.255.255/32");
+        var v6 = Prefix.Parse("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128");
+        Assert.True(V4Slot.TryInline(v4, V4Slot.MaxPayload, 1, out var s4));
+        Assert.True(V6Slot.TryInline(v6, V6Slot.MaxPayload, 1, out var s6));
+        Assert.Equal((v4, V4Slot.MaxPayload, 1u, false), (s4.Prefix, s4.Payload, s4.Id, s4.IsOverflow));
+        Assert.Equal((v6, V6Slot.MaxPayload, 1u, false), (s6.Prefix, s6.Payload, s6.Id, s6.IsOverflow));
+        Assert.True(s4.Holds(v4) && s6.Holds(v6));
+        Assert.False(V4Slot.TryInline(v4, V4Slot.MaxPayload + 1, 0, out _));
+        Assert.False(V6Slot.TryInline(v6, V6Slot.MaxPayload + 1, 0, out _));
+        Assert.False(V4Slot.TryInline(v4, 0, 2, out _));
+        var o4 = V4Slot.Overflow(v4, (uint)AdjRibOut.MaxOverflowEntry);
+        var o6 = V6Slot.Overflow(v6, (uint)AdjRibOut.MaxOverflowEntry);
+        Assert.Equal((true, true, (uint)AdjRibOut.MaxOverflowEntry), (o4.IsUsed, o4.IsOverflow, o4.Payload));
+        Assert.Equal((true, true, (uint)AdjRibOut.MaxOverflowEntry), (o6.IsUsed, o6.IsOverflow, o6.Payload));
+        Assert.Equal(v6, o6.Prefix);
+        Assert.Throws<ArgumentOutOfRangeException>(() => V6Slot.Overflow(v6, (uint)AdjRibOut.MaxOverflowEntry + 1));
     }
 
     private void Put(AdjRibOut map, Prefix prefix, params PathOut[] paths) =>

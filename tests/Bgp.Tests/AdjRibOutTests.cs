@@ -77,7 +77,7 @@ public class AdjRibOutTests
         Assert.Equal(0, map.Count);
         Assert.Equal(0, map.Pages);
         Assert.Equal(0, map.OverflowCount);
-        Assert.Equal((0, 0), map.Numbered);
+        Assert.Equal(0, map.Numbered);
     }
 
     [Fact]

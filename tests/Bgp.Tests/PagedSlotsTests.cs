@@ -8,7 +8,7 @@ public class PagedSlotsTests
 {
     private static V4Slot Used(int number)
     {
-        Assert.True(V4Slot.TryInline(Prefix.FromV4(0x0A00_0000u + ((uint)number << 8), 24), 1, (uint)number + 1, 0, 0, out var slot));
+        Assert.True(V4Slot.TryInline(Prefix.FromV4(0x0A00_0000u + ((uint)number << 8), 24), (uint)number + 1, 0, out var slot));
         return slot;
     }
 

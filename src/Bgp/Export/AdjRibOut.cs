@@ -19,10 +19,10 @@ internal readonly record struct PathOut(Protocol Source, uint SourcePathId, uint
 /// An update group's Adj-RIB-Out: prefix → the paths sent, indexed by the table's prefix number
 /// (<see cref="TableChange.Number"/>). One paged array per family (<see cref="PagedSlots{TSlot}"/>)
 /// whose slots hold the prefix inline and, for a prefix with one path whose id of ours is 0 (every
-/// prefix without ADD-PATH) or 1, the path as two small numbers (<see cref="RefIndex{T}"/>): 16 bytes
-/// per IPv4 slot, 24 per IPv6, and no reference the GC has to follow. Other prefixes (ADD-PATH:
-/// several paths, higher ids) keep an array of paths in an overflow list the slot numbers. One
-/// writer; callers hold the group's lock.
+/// prefix without ADD-PATH) or 1, the path as one small number (a <see cref="PathKind"/> in a
+/// <see cref="RefIndex{T}"/>): 8 bytes per IPv4 slot, 20 per IPv6, and no reference the GC has to
+/// follow. Other prefixes (ADD-PATH: several paths, higher ids) keep an array of paths in an overflow
+/// list the slot numbers. One writer; callers hold the group's lock.
 /// </summary>
 /// <remarks>
 /// A slot index is the prefix number twice, plus one for IPv6 (<see cref="IndexOf"/>). A slot may
@@ -34,8 +34,7 @@ internal sealed class AdjRibOut : IDisposable
 {
     private readonly PagedSlots<V4Slot> _v4 = new();
     private readonly PagedSlots<V6Slot> _v6 = new();
-    private readonly RefIndex<Protocol> _sources = new();
-    private readonly RefIndex<PathAttributes> _attributes = new();
+    private readonly RefIndex<PathKind> _kinds = new();
     // Paths of overflow slots; free entries chain through _overflowFree.
     private PathOut[]?[] _overflow = [];
     private int[] _overflowFree = [];
@@ -54,8 +53,14 @@ internal sealed class AdjRibOut : IDisposable
     /// <summary>Prefixes kept in the overflow form (tests).</summary>
     internal int OverflowCount => _overflowNext - FreeOverflowEntries();
 
-    /// <summary>Sources and attribute sets numbered now (tests: each is freed with its last slot).</summary>
-    internal (int Sources, int Attributes) Numbered => (_sources.Count, _attributes.Count);
+    /// <summary>Path kinds numbered now (tests: each is freed with its last slot).</summary>
+    internal int Numbered => _kinds.Count;
+
+    /// <summary>
+    /// The highest overflow entry both families' slots can number (<see cref="V6Slot"/> has 21 bits for
+    /// it): that many prefixes with several paths or a high id of ours, per group, at once.
+    /// </summary>
+    internal const int MaxOverflowEntry = (int)V6Slot.MaxPayload;
 
     /// <summary>The slot index of <paramref name="prefix"/> numbered <paramref name="number"/> in the group's table.</summary>
     public static int IndexOf(in Prefix prefix, int number)
@@ -108,7 +113,8 @@ internal sealed class AdjRibOut : IDisposable
             return [];
         if (s.IsOverflow)
             return _overflow[s.Payload];
-        one = new PathOut(_sources[s.Source], s.SourcePathId, s.Id, _attributes[s.Payload]);
+        ref readonly var kind = ref _kinds[s.Payload];
+        one = new PathOut(kind.Source, kind.SourcePathId, s.Id, kind.Attributes);
         return new ReadOnlySpan<PathOut>(ref one);
     }
 
@@ -143,26 +149,25 @@ internal sealed class AdjRibOut : IDisposable
         TSlot slot;
         if (paths.Length == 1 && paths[0].Id <= 1)
         {
-            // Numbered before the old slot's numbers are released: the same source or set stays numbered.
+            // Numbered before the old slot's number is released: the same kind stays numbered.
             var p = paths[0];
-            var source = _sources.Acquire(p.Source);
-            var attributes = _attributes.Acquire(p.Attributes);
-            if (TSlot.TryInline(prefix, source, attributes, p.SourcePathId, p.Id, out slot))
+            var kind = _kinds.Acquire(new PathKind(p.Source, p.SourcePathId, p.Attributes));
+            if (TSlot.TryInline(prefix, kind, p.Id, out slot))
             {
                 Release(old);
                 slots.Put(number, slot);
                 return;
             }
-            _sources.Release(source);
-            _attributes.Release(attributes);
+            _kinds.Release(kind);
         }
         int entry;
         if (old.IsUsed && old.IsOverflow)
             entry = (int)old.Payload;
         else
         {
-            Release(old);
+            // Taken before the old slot is given back: if none is left, the slot keeps what it had.
             entry = AllocateOverflow();
+            Release(old);
         }
         var kept = _overflow[entry];
         if (kept is not null && kept.Length == paths.Length)
@@ -178,10 +183,7 @@ internal sealed class AdjRibOut : IDisposable
         if (!old.IsUsed)
             return;
         if (!old.IsOverflow)
-        {
-            _sources.Release(old.Source);
-            _attributes.Release(old.Payload);
-        }
+            _kinds.Release(old.Payload);
         else
         {
             var entry = (int)old.Payload;
@@ -199,6 +201,8 @@ internal sealed class AdjRibOut : IDisposable
             _overflowFreeHead = _overflowFree[e];
             return e;
         }
+        if (_overflowNext > MaxOverflowEntry)
+            throw new InvalidOperationException($"an update group's Adj-RIB-Out holds at most {MaxOverflowEntry + 1} prefixes with several paths or a path id of ours above 1");
         if (_overflowNext == _overflow.Length)
         {
             var size = Math.Max(16, _overflow.Length * 2);

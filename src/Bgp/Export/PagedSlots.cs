@@ -15,8 +15,8 @@ namespace Calico.Bgp.Speaker.Export;
 /// (bench/RESULTS-perf.md, eighth and eleventh rounds). Pages are never copied or moved. One writer
 /// (the group's lock); the GC never sees the pages (no references in them).
 /// <para>The price is paid by a group that exports a thin, scattered share of a big table: each page
-/// that holds one of its prefixes costs the whole page (16 KiB), so a group exporting 1 % of a
-/// million prefixes at random holds all the pages (16 MB), where a map held a few hundred KiB.
+/// that holds one of its prefixes costs the whole page (8 KiB of IPv4), so a group exporting 1 % of a
+/// million prefixes at random holds all the pages (8 MB), where a map held a few hundred KiB.
 /// Calico's groups are the other kind: a reflector or a mesh exports nearly its whole table, and a
 /// node's own few blocks arrive first and share the first pages.</para>
 /// </remarks>
@@ -24,7 +24,7 @@ internal sealed unsafe class PagedSlots<TSlot> : IDisposable where TSlot : unman
 {
     private const int PageBits = 10;
 
-    /// <summary>Slots per page: 16 KiB of IPv4 slots, 24 KiB of IPv6.</summary>
+    /// <summary>Slots per page: 8 KiB of IPv4 slots, 20 KiB of IPv6.</summary>
     public const int PageSize = 1 << PageBits;
 
     private const int PageMask = PageSize - 1;

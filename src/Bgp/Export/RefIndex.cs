@@ -1,34 +1,37 @@
 namespace Calico.Bgp.Speaker.Export;
 
 /// <summary>
-/// Small numbers for a few long-lived objects (the source protocols and the interned attribute sets an
-/// Adj-RIB-Out holds), counted by use: a slot keeps the number, not the reference, so the big slot
+/// Small numbers for a few long-lived values that hold references (the <see cref="PathKind"/>s an
+/// Adj-RIB-Out holds), counted by use: a slot keeps the number, not the references, so the big slot
 /// array holds no references at all and the GC neither marks through it nor scans its cards. A number
 /// is given back, and may be handed out again, when its last use is released. One writer.
 /// </summary>
-internal sealed class RefIndex<T> where T : class
+/// <remarks>The default value of <typeparamref name="T"/> is never numbered: it marks "no last answer".</remarks>
+internal sealed class RefIndex<T> where T : struct, IEquatable<T>
 {
-    private T?[] _items = new T?[4];
+    private T[] _items = new T[4];
     private int[] _uses = new int[4];
     // Numbers given back: each free entry holds the next free one (−1 ends the list).
     private int _freeHead = -1;
     private int _next;
-    private readonly Dictionary<T, int> _numbers = new(ReferenceEqualityComparer.Instance);
-    // The last answer: consecutive slots mostly share a source and a set (one UPDATE's prefixes).
-    private T? _last;
+    private readonly Dictionary<T, int> _numbers = [];
+    // The last answer: consecutive slots mostly share a path kind (one UPDATE's prefixes).
+    private T _last;
     private int _lastNumber;
 
-    /// <summary>Objects with a number now.</summary>
+    /// <summary>Values with a number now.</summary>
     public int Count => _numbers.Count;
 
     /// <summary>The number of <paramref name="item"/>, counted as one more use.</summary>
-    public uint Acquire(T item)
+    public uint Acquire(in T item)
     {
         int n;
-        if (ReferenceEquals(item, _last))
+        if (item.Equals(_last))
             n = _lastNumber;
         else
         {
+            if (item.Equals(default))
+                throw new ArgumentException("the default value has no number", nameof(item));
             if (!_numbers.TryGetValue(item, out n))
             {
                 n = Allocate();
@@ -48,16 +51,16 @@ internal sealed class RefIndex<T> where T : class
         var n = (int)number;
         if (--_uses[n] > 0)
             return;
-        var item = _items[n]!;
+        var item = _items[n];
         _numbers.Remove(item);
-        _items[n] = null;
+        _items[n] = default;
         _uses[n] = _freeHead;
         _freeHead = n;
-        if (ReferenceEquals(item, _last))
-            _last = null;
+        if (item.Equals(_last))
+            _last = default;
     }
 
-    public T this[uint number] => _items[number]!;
+    public ref readonly T this[uint number] => ref _items[number];
 
     private int Allocate()
     {
