@@ -208,8 +208,7 @@ public class DaemonProcessTests : IDisposable
             await Wait.UntilAsync(() => File.Exists(sock) || p.HasExited, TimeSpan.FromSeconds(20), "the control socket");
             Assert.False(p.HasExited, "the daemon exited at start");
             // Start-up's tail (the first scans) is given back once the daemon is quiet.
-            await Wait.UntilAsync(() => Task.FromResult(output().Contains("Gave memory back after start-up went quiet", StringComparison.Ordinal)),
-                TimeSpan.FromSeconds(30), "the collection after start-up", () => Task.FromResult(output()));
+            await WaitForLineAsync(output, "Gave memory back after start-up went quiet", TimeSpan.FromSeconds(30), "the collection after start-up");
             // The burst: a reload that reads and installs 20,000 routes.
             var big = new System.Text.StringBuilder("router id 10.0.0.1;\nprotocol device { scan time 2; }\nprotocol static {\n");
             for (var i = 0; i < 20_000; i++)
@@ -219,8 +218,7 @@ public class DaemonProcessTests : IDisposable
             async Task<string> Count() => (await Shell.RunAsync(LabTools.Bird2Client, "-s", sock, "show", "route", "count")).StdOut;
             await Wait.UntilAsync(async () => (await Count()).Contains("20000 of 20000 routes", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "the reload's routes", Count);
             // Quiet from then on: one collection within a few looks (when it comes is MemoryReturnerQuietTests').
-            await Wait.UntilAsync(() => Task.FromResult(output().Contains("Gave memory back after a burst", StringComparison.Ordinal)),
-                TimeSpan.FromSeconds(30), "the collection after the burst", () => Task.FromResult(output()));
+            await WaitForLineAsync(output, "Gave memory back after a burst", TimeSpan.FromSeconds(30), "the collection after the burst");
         }
         finally
         {
@@ -239,13 +237,11 @@ public class DaemonProcessTests : IDisposable
         var output = Capture(p);
         try
         {
-            await Wait.UntilAsync(() => Task.FromResult(output().Contains("Gave memory back after start-up went quiet", StringComparison.Ordinal)),
-                TimeSpan.FromSeconds(30), "the collection after start-up", () => Task.FromResult(output()));
+            await WaitForLineAsync(output, "Gave memory back after start-up went quiet", TimeSpan.FromSeconds(30), "the collection after start-up");
             // A reload that allocates far less than a burst: its garbage and the parser's pages still go back.
             Write("bird.cfg", "router id 10.0.0.1;\nprotocol device { scan time 2; }\nprotocol static { route 10.60.1.0/24 blackhole; }\n");
             Assert.True(Signals.Send(p.Id, Signals.Hup));
-            await Wait.UntilAsync(() => Task.FromResult(output().Contains("Gave memory back after a reload went quiet", StringComparison.Ordinal)),
-                MemoryReturner.MinInterval + TimeSpan.FromSeconds(30), "the collection after the reload", () => Task.FromResult(output()));
+            await WaitForLineAsync(output, "Gave memory back after a reload went quiet", MemoryReturner.MinInterval + TimeSpan.FromSeconds(30), "the collection after the reload");
         }
         finally
         {
@@ -254,6 +250,10 @@ public class DaemonProcessTests : IDisposable
         }
         Assert.Equal(0, p.ExitCode);
     }
+
+    /// <summary>Waits until the captured <paramref name="output"/> holds <paramref name="text"/>; a timeout shows all of it.</summary>
+    private static Task WaitForLineAsync(Func<string> output, string text, TimeSpan timeout, string what) =>
+        Wait.UntilAsync(() => Task.FromResult(output().Contains(text, StringComparison.Ordinal)), timeout, what, () => Task.FromResult(output()));
 
     /// <summary>Collects <paramref name="p"/>'s stdout and stderr from now on; the function returns what came so far.</summary>
     private static Func<string> Capture(System.Diagnostics.Process p)
