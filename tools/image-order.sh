@@ -129,10 +129,18 @@ for dev in eth0 eth1 cali0a1b2c3d4e5 calipeer; do ip -n "$ns" link set "$dev" up
 ip -n "$ns" addr add 10.192.0.2/24 dev eth0
 ip -n "$ns" route add 10.244.1.7/32 dev cali0a1b2c3d4e5 scope link
 cp -r ../shared/calico-bird-configs/mesh/ipip-always "$work/conf"
+# The counts before this daemon starts: what its start-up runs is the difference when it is up.
+hits > "$work/before-idle"
 ip netns exec "$ns" "$image" -R -d -c "$work/conf/bird.cfg" -s "$work/bird.ctl" --metrics 127.0.0.1:9091 \
   > "$work/idle.log" 2>&1 &
 idle=$!
 IMAGE_ORDER_TIER=idle "$repo/tools/image-order.sh" started "$idle"
+# Start-up's own methods: the mesh node's start-up (a Calico config) and the bench's first daemon's (the
+# counts from the probes' start to its start-up's end are its start-up alone).
+first=$(ls -tr "$work"/started.* | head -1)
+awk 'FILENAME ~ /before-idle/ { before[$1] = $2; next } FILENAME ~ /started/ && FNR == 1 { file++ }
+  file == 1 { sum[$1] += $2; next } { d = $2 - before[$1]; if (d > 0) sum[$1] += d }
+  END { for (e in sum) print e, sum[e] }' "$work/before-idle" "$first" "$work/started.$idle" > "$work/startup"
 for round in $(seq 1 10); do
   for path in metrics livez readyz; do ip netns exec "$ns" curl -s -o /dev/null "http://127.0.0.1:9091/$path" || true; done
   for cmd in "show protocols all" "show route" "show route all" "show status" "show interfaces"; do
@@ -149,9 +157,11 @@ stopped=$idle; idle=
 IMAGE_ORDER_TIER=idle "$repo/tools/image-order.sh" stopped "$stopped"
 ip netns delete "$ns"
 
-# Two tiers: what the bench's daemons ran, most called first, then what only the down mesh node ran.
-# Its reloads run the config's parser, whose counts are high: ranked among the bench's methods they
-# spread the per-route code over more pages (P2's peak RSS rose 0.5-2 MiB with one list).
+# Three tiers: what the bench's daemons ran, most called first, then what only the down mesh node ran,
+# then what only start-up ran. The node's reloads run the config's parser, whose counts are high: ranked
+# among the bench's methods they spread the per-route code over more pages (P2's peak RSS rose 0.5-2 MiB
+# with one list). Start-up's methods together make start-up touch fewer of the image's 64 KiB windows:
+# a small daemon's peak RSS is its start-up's (bench/RESULTS-perf.md, twenty-fourth round).
 order_tier() {
   awk 'NR == FNR { if ($2 > 0) hits[$1] = $2; next } ($1 in hits) { print hits[$1], $2 }' "$1" "$work/names" \
     | sort -k1,1nr -k2,2 | awk '{ print $2 }'
@@ -159,10 +169,11 @@ order_tier() {
 touch "$work/idle"
 order_tier "$work/steady" > "$work/order"
 order_tier "$work/idle" | awk 'NR == FNR { seen[$1] = 1; next } !($1 in seen)' "$work/order" - >> "$work/order"
+order_tier "$work/startup" | awk 'NR == FNR { seen[$1] = 1; next } !($1 in seen)' "$work/order" - >> "$work/order"
 {
   echo "# Written by tools/image-order.sh on $(date -u +%Y-%m-%d) from $(git rev-parse --short HEAD): the managed"
   echo "# methods a running daemon called, most called first (IlcOrderFile in src/Daemon/Calico.Bgp.Daemon.csproj);"
-  echo "# then those only a down mesh node ran."
+  echo "# then those only a down mesh node ran; then those only start-up ran."
   cat "$work/order"
 } > src/Daemon/image-order.txt
 echo "image-order: $(wc -l < "$work/order") methods ran; src/Daemon/image-order.txt written" >&2
