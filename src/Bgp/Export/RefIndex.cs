@@ -6,7 +6,7 @@ namespace Calico.Bgp.Speaker.Export;
 /// array holds no references at all and the GC neither marks through it nor scans its cards. A number
 /// is given back, and may be handed out again, when its last use is released. One writer.
 /// </summary>
-/// <remarks>The default value of <typeparamref name="T"/> is never numbered: it marks "no last answer".</remarks>
+/// <remarks>The default value of <typeparamref name="T"/> is never numbered (the kinds' default has no source).</remarks>
 internal sealed class RefIndex<T> where T : struct, IEquatable<T>
 {
     private T[] _items = new T[4];
@@ -17,7 +17,7 @@ internal sealed class RefIndex<T> where T : struct, IEquatable<T>
     private readonly Dictionary<T, int> _numbers = [];
     // The last answer: consecutive slots mostly share a path kind (one UPDATE's prefixes).
     private T _last;
-    private int _lastNumber;
+    private int _lastNumber = -1;
 
     /// <summary>Values with a number now.</summary>
     public int Count => _numbers.Count;
@@ -26,7 +26,7 @@ internal sealed class RefIndex<T> where T : struct, IEquatable<T>
     public uint Acquire(in T item)
     {
         int n;
-        if (item.Equals(_last))
+        if (_lastNumber >= 0 && item.Equals(_last))
             n = _lastNumber;
         else
         {
@@ -56,8 +56,11 @@ internal sealed class RefIndex<T> where T : struct, IEquatable<T>
         _items[n] = default;
         _uses[n] = _freeHead;
         _freeHead = n;
-        if (item.Equals(_last))
+        if (n == _lastNumber)
+        {
             _last = default;
+            _lastNumber = -1;
+        }
     }
 
     public ref readonly T this[uint number] => ref _items[number];
