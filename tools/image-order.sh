@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Writes src/Daemon/image-order.txt: the managed methods of the Native AOT image that a daemon runs
-# once it is up, most called first. The image's build (IlcOrderFile in the daemon's csproj) lays
-# them out first and together, so the code a running daemon keeps resident is a few dense pages
-# instead of one 64 KiB fault-around window in nearly every part of the image (bench/RESULTS-perf.md,
-# twenty-second round).
+# once it is up, most called first, then those only start-up runs. The image's build (IlcOrderFile in
+# the daemon's csproj) lays them out first and together, so the code a running daemon keeps resident,
+# and start-up's, is a few dense pages instead of one 64 KiB fault-around window in nearly every part of
+# the image (bench/RESULTS-perf.md, twenty-second and twenty-fourth rounds).
 #
 #   tools/image-order.sh            collect (root: uprobes in tracefs, network namespaces; about half
 #                                   an hour, most of it the kernel adding and removing 22k probes)
@@ -166,10 +166,12 @@ order_tier() {
   awk 'NR == FNR { if ($2 > 0) hits[$1] = $2; next } ($1 in hits) { print hits[$1], $2 }' "$1" "$work/names" \
     | sort -k1,1nr -k2,2 | awk '{ print $2 }'
 }
+# A tier's methods not in the order yet, appended to it.
+append_tier() { order_tier "$1" | awk 'NR == FNR { seen[$1] = 1; next } !($1 in seen)' "$work/order" - >> "$work/order"; }
 touch "$work/idle"
 order_tier "$work/steady" > "$work/order"
-order_tier "$work/idle" | awk 'NR == FNR { seen[$1] = 1; next } !($1 in seen)' "$work/order" - >> "$work/order"
-order_tier "$work/startup" | awk 'NR == FNR { seen[$1] = 1; next } !($1 in seen)' "$work/order" - >> "$work/order"
+append_tier "$work/idle"
+append_tier "$work/startup"
 {
   echo "# Written by tools/image-order.sh on $(date -u +%Y-%m-%d) from $(git rev-parse --short HEAD): the managed"
   echo "# methods a running daemon called, most called first (IlcOrderFile in src/Daemon/Calico.Bgp.Daemon.csproj);"
