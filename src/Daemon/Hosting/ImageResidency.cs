@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Runtime.InteropServices;
 
 namespace Calico.Bgp.Daemon.Hosting;
@@ -31,6 +30,9 @@ internal static partial class ImageResidency
     /// <summary>A mapping to release: its address range and the file it maps.</summary>
     internal readonly record struct Mapping(ulong Start, ulong End, string Path);
 
+    /// <summary>The reader's buffer: a header line with the longest path the loader maps fits in it.</summary>
+    private const int ReadBuffer = 8 * 1024;
+
     /// <summary>Releases what can be released; returns the mappings released (none where <c>/proc</c> cannot be read).</summary>
     public static IReadOnlyList<Mapping> Release()
     {
@@ -39,7 +41,9 @@ internal static partial class ImageResidency
         List<Mapping> released;
         try
         {
-            released = Releasable(File.ReadLines("/proc/self/smaps"), Environment.ProcessPath);
+            // Unbuffered: the scan reads through its own buffer on the stack.
+            using var smaps = new FileStream("/proc/self/smaps", FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0);
+            released = Releasable(smaps, Environment.ProcessPath, stackalloc byte[ReadBuffer]);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -56,65 +60,24 @@ internal static partial class ImageResidency
     }
 
     /// <summary>
-    /// The mappings of <paramref name="smaps"/> (<c>/proc/PID/smaps</c>' lines) that are safe to drop:
-    /// private, not writable, of the executable (<paramref name="executable"/>) or a shared library,
-    /// and with no anonymous page (a page copied on write would be lost: the file's would come back).
+    /// The mappings of <paramref name="smaps"/> (<c>/proc/PID/smaps</c>' text) that are safe to drop,
+    /// read through <paramref name="buffer"/>: private, not writable, of the executable
+    /// (<paramref name="executable"/>) or a shared library, and with no anonymous page.
     /// </summary>
+    internal static List<Mapping> Releasable(Stream smaps, string? executable, Span<byte> buffer)
+    {
+        var scan = new SmapsScan(executable);
+        scan.Read(smaps, buffer);
+        return scan.Found;
+    }
+
+    /// <summary>As <see cref="Releasable(Stream, string?, Span{byte})"/>, from the text's lines (tests).</summary>
     internal static List<Mapping> Releasable(IEnumerable<string> smaps, string? executable)
     {
-        var found = new List<Mapping>();
-        Mapping? current = null;
+        var scan = new SmapsScan(executable);
         foreach (var line in smaps)
-        {
-            if (MappingHeader(line, executable, out var candidate))
-            {
-                current = candidate;
-                continue;
-            }
-            if (current is { } m && line.StartsWith("Anonymous:", StringComparison.Ordinal))
-            {
-                if (KiloBytes(line) == 0)
-                    found.Add(m);
-                current = null;
-            }
-        }
-        return found;
-    }
-
-    /// <summary>
-    /// Whether <paramref name="line"/> starts a mapping (<c>start-end perms offset dev inode path</c>);
-    /// <paramref name="candidate"/> is set when the mapping is one to consider.
-    /// </summary>
-    private static bool MappingHeader(string line, string? executable, out Mapping? candidate)
-    {
-        candidate = null;
-        var fields = line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries);
-        // The header's first field is a hex range; a field line's is a "Name:".
-        if (fields.Length < 5 || fields[0].EndsWith(':'))
-            return false;
-        var dash = fields[0].IndexOf('-');
-        if (dash <= 0)
-            return false;
-        if (!ulong.TryParse(fields[0].AsSpan(0, dash), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var start)
-            || !ulong.TryParse(fields[0].AsSpan(dash + 1), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var end))
-            return false;
-        var perms = fields[1];
-        var path = fields.Length == 6 ? fields[5].Trim() : "";
-        if (perms.Length == 4 && perms[0] == 'r' && perms[1] == '-' && perms[3] == 'p' && IsCode(path, executable))
-            candidate = new Mapping(start, end, path);
-        return true;
-    }
-
-    /// <summary>The executable, or a shared library (as the loader maps them: a path with <c>.so</c>, not deleted).</summary>
-    private static bool IsCode(string path, string? executable) =>
-        path.StartsWith('/') && !path.EndsWith(" (deleted)", StringComparison.Ordinal)
-        && (path == executable || path.EndsWith(".so", StringComparison.Ordinal) || path.Contains(".so.", StringComparison.Ordinal));
-
-    private static long KiloBytes(string line)
-    {
-        var value = line.AsSpan(line.IndexOf(':') + 1).Trim();
-        var space = value.IndexOf(' ');
-        return long.TryParse(space < 0 ? value : value[..space], NumberStyles.None, CultureInfo.InvariantCulture, out var kb) ? kb : -1;
+            scan.Line(System.Text.Encoding.UTF8.GetBytes(line));
+        return scan.Found;
     }
 
     [LibraryImport("libc", EntryPoint = "madvise")]
