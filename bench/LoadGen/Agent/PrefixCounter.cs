@@ -18,6 +18,11 @@ public sealed class PrefixCounter
     // Per-prefix first-announce and withdraw times, only for the churn latency scenario.
     private readonly Dictionary<ulong, long>? _announcedAt;
     private readonly Dictionary<ulong, long>? _withdrawnAt;
+    // With ADD-PATH, which paths of each prefix are held (timed counters only): a withdrawal names a
+    // path, and a prefix leaves when its last path does. A DUT that replaces a path (announces a new
+    // id, withdraws the old; FRR as reflector does under churn) has not withdrawn the prefix.
+    private readonly HashSet<(ulong Key, uint PathId)>? _paths;
+    private readonly Dictionary<ulong, int>? _pathsOf;
     private int _count;
     private long _reachedAt;
     private long _emptiedAt;
@@ -29,6 +34,8 @@ public sealed class PrefixCounter
         {
             _announcedAt = [];
             _withdrawnAt = [];
+            _paths = [];
+            _pathsOf = [];
         }
     }
 
@@ -46,6 +53,9 @@ public sealed class PrefixCounter
     public long Updates { get; private set; }
     public long Announcements { get; private set; }
     public long Withdrawals { get; private set; }
+
+    /// <summary>Timed counters: prefixes announced again after a withdrawal (the DUT took one back before the churner did).</summary>
+    public long Reannounced { get; private set; }
 
     /// <summary>Whether per-prefix times are kept (P4's monitors, whose speakers then read the kernel's receive stamps).</summary>
     public bool TracksTimes => _announcedAt is not null;
@@ -107,18 +117,33 @@ public sealed class PrefixCounter
     {
         while (!nlri.IsEmpty)
         {
+            uint pathId = 0;
             if (addPath)
+            {
+                pathId = BinaryPrimitives.ReadUInt32BigEndian(nlri);
                 nlri = nlri[4..];
+            }
             int bits = nlri[0];
             var bytes = (bits + 7) / 8;
             var key = Key(nlri.Slice(1, bytes), bits);
             nlri = nlri[(1 + bytes)..];
+            if (addPath && _paths is not null && !PathChangesPrefix(key, pathId, announce))
+            {
+                if (announce)
+                    Announcements++;
+                else
+                    Withdrawals++;
+                continue;
+            }
             if (announce)
             {
                 Announcements++;
                 if (_present.Add(key))
                 {
-                    _announcedAt?.TryAdd(key, now);
+                    // Back after a withdrawal the churner did not send (the DUT withdrew it and announced it
+                    // again): its withdrawal is still to come, and only the one after the churner's counts.
+                    if (_announcedAt is not null && !_announcedAt.TryAdd(key, now) && _withdrawnAt!.Remove(key))
+                        Reannounced++;
                     var c = Interlocked.Increment(ref _count);
                     if (c == Target && _reachedAt == 0)
                         Volatile.Write(ref _reachedAt, now);
@@ -135,5 +160,27 @@ public sealed class PrefixCounter
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Keeps the path's arrival or departure; true when it is the prefix's first path or its last
+    /// (the prefix comes or goes), false for another path of a prefix held, or a path not held.
+    /// </summary>
+    private bool PathChangesPrefix(ulong key, uint pathId, bool announce)
+    {
+        if (announce)
+        {
+            if (!_paths!.Add((key, pathId)))
+                return false;
+            ref var n = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_pathsOf!, key, out _);
+            return ++n == 1;
+        }
+        if (!_paths!.Remove((key, pathId)))
+            return false;
+        ref var left = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrNullRef(_pathsOf!, key);
+        if (--left > 0)
+            return false;
+        _pathsOf!.Remove(key);
+        return true;
     }
 }
