@@ -90,6 +90,7 @@ public static class ChurnAgent
             ["cdf"] = Downsample(annLat, 400),
             ["readLagP50ms"] = HistogramPercentile(lags, 0.50),
             ["readLagP99ms"] = HistogramPercentile(lags, 0.99),
+            ["replaced"] = mons.Sum(m => m.Counter.Replaced),
             ["reannounced"] = mons.Sum(m => m.Counter.Reannounced),
         };
     }

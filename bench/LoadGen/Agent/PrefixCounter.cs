@@ -54,7 +54,10 @@ public sealed class PrefixCounter
     public long Announcements { get; private set; }
     public long Withdrawals { get; private set; }
 
-    /// <summary>Timed counters: prefixes announced again after a withdrawal (the DUT took one back before the churner did).</summary>
+    /// <summary>Timed counters: prefixes withdrawn and announced again in the same read (the DUT replaced the path), before the churner's withdrawal.</summary>
+    public long Replaced { get; private set; }
+
+    /// <summary>Timed counters: prefixes announced again in a later read after a withdrawal the churner did not send (the DUT took one back for a while).</summary>
     public long Reannounced { get; private set; }
 
     /// <summary>Whether per-prefix times are kept (P4's monitors, whose speakers then read the kernel's receive stamps).</summary>
@@ -140,10 +143,16 @@ public sealed class PrefixCounter
                 Announcements++;
                 if (_present.Add(key))
                 {
-                    // Back after a withdrawal the churner did not send (the DUT withdrew it and announced it
-                    // again): its withdrawal is still to come, and only the one after the churner's counts.
-                    if (_announcedAt is not null && !_announcedAt.TryAdd(key, now) && _withdrawnAt!.Remove(key))
-                        Reannounced++;
+                    // Back after a withdrawal the churner did not send: its withdrawal is still to come, and
+                    // only the one after the churner's counts. Withdrawn and announced in the same read, the
+                    // DUT replaced the path (FRR under churn); later, it took the prefix back for a while.
+                    if (_announcedAt is not null && !_announcedAt.TryAdd(key, now) && _withdrawnAt!.Remove(key, out var withdrawn))
+                    {
+                        if (withdrawn == now)
+                            Replaced++;
+                        else
+                            Reannounced++;
+                    }
                     var c = Interlocked.Increment(ref _count);
                     if (c == Target && _reachedAt == 0)
                         Volatile.Write(ref _reachedAt, now);

@@ -275,7 +275,7 @@ public sealed class Scenarios(BenchOptions options)
         if (r.Extra("p99ms") is not { } p99)
             return "";
         double Ms(string key) => r.Extra(key) ?? double.NaN;
-        return I($"  p50 {Ms("p50ms"):F2} p99 {p99:F2} max {Ms("maxms"):F1} ms (withdraw p99 {Ms("withdrawP99ms"):F2}; beyond p99 at all monitors {Ms("lateAllMonitors"):F0}, at some {Ms("lateSomeMonitors"):F0} prefixes; the generator read them {Ms("readLagP50ms"):F2} / {Ms("readLagP99ms"):F2} ms after the kernel's stamp, p50 / p99{(Ms("reannounced") > 0 ? $"; withdrawn by the DUT and announced again before the churner's withdrawal: {Ms("reannounced"):F0} times over all monitors" : "")})");
+        return I($"  p50 {Ms("p50ms"):F2} p99 {p99:F2} max {Ms("maxms"):F1} ms (withdraw p99 {Ms("withdrawP99ms"):F2}; beyond p99 at all monitors {Ms("lateAllMonitors"):F0}, at some {Ms("lateSomeMonitors"):F0} prefixes; the generator read them {Ms("readLagP50ms"):F2} / {Ms("readLagP99ms"):F2} ms after the kernel's stamp, p50 / p99{(Ms("replaced") > 0 ? $"; before the churner's withdrawal, withdrawn and announced again in one read (a path replaced): {Ms("replaced"):F0} times over all monitors" : "")}{(Ms("reannounced") > 0 ? $"; withdrawn and announced again later: {Ms("reannounced"):F0}" : "")})");
     }
 
     /// <summary>The 1-minute load average when the run ended: a shared machine's other work shows in the tail.</summary>
