@@ -42,6 +42,38 @@ public sealed partial class RoutingTable
     }
 
     /// <summary>
+    /// How far a journal reader may fall behind before importers let it run (<see cref="ReadersBehind"/>):
+    /// about two UPDATEs of a full-table feed (a thousand /24s each).
+    /// </summary>
+    public const int YieldLag = 2048;
+
+    /// <summary>
+    /// True while some journal reader is more than <see cref="YieldLag"/> changes (or a quarter of its
+    /// capacity, if less) behind: an importer that has written that many changes since it last asked
+    /// then lets other work run before it reads on, so a reader that is ready keeps up. Unlike the cork
+    /// (<see cref="IsCorked"/>) nobody waits on it: a reader that cannot run (its peer's socket is full)
+    /// holds no importer up before the cork's mark.
+    /// </summary>
+    /// <remarks>
+    /// A daemon on one core imported a full table up to the cork (three quarters of the ring, 49,152
+    /// changes) before its exporters ran: the ring grew to its whole megabyte (2 MB allocated on the way)
+    /// and a pass's UPDATE bytes to match, 2–3 MiB of a full table's peak (bench/RESULTS-perf.md,
+    /// twenty-sixth round).
+    /// </remarks>
+    public bool ReadersBehind
+    {
+        get
+        {
+            foreach (var r in _journalReaders)
+            {
+                if (r.Lag > Math.Min(YieldLag, r.Capacity / 4))
+                    return true;
+            }
+            return false;
+        }
+    }
+
+    /// <summary>
     /// Completes when the table is no longer corked (at once when it is not). Readers poke it as they
     /// catch up, so an importer that waits here resumes as soon as the slowest reader is back under the
     /// mark, without polling.

@@ -217,6 +217,44 @@ public class JournalTests
     }
 
     [Fact]
+    public void Readers_are_behind_past_the_yield_mark_or_a_quarter_of_their_capacity_and_never_while_due_for_a_resync()
+    {
+        using var reader = _table.SubscribeJournal("test");
+        // A new reader is due for its initial resync: the resync covers every change, nothing to let run.
+        // Each write flips P's attributes, so each is a change.
+        for (var i = 0; i <= RoutingTable.YieldLag; i++)
+            _table.Update(Route.Create(P, i % 2 == 0 ? _learned : _blackhole, _bgp));
+        Assert.False(_table.ReadersBehind);
+
+        reader.Resync([]);
+        var buffer = new TableChange[RoutingTable.YieldLag + 1];
+        for (var i = 0; i < RoutingTable.YieldLag; i++)
+            _table.Update(Route.Create(P, i % 2 == 0 ? _blackhole : _learned, _bgp));
+        Assert.Equal(RoutingTable.YieldLag, reader.Lag);
+        Assert.False(_table.ReadersBehind);
+        _table.Update(Route.Create(P, _blackhole, _bgp));
+        Assert.True(_table.ReadersBehind);
+        Assert.False(_table.IsCorked);
+
+        Assert.Equal(RoutingTable.YieldLag + 1, reader.TryRead(buffer));
+        Assert.False(_table.ReadersBehind);
+
+        // A reader with a small ring is let run at a quarter of it, well before it corks at three quarters.
+        using var small = _table.SubscribeJournal("small", capacity: 16);
+        small.Resync([]);
+        reader.Resync([]);
+        for (var i = 0; i < 4; i++)
+            _table.Update(Route.Create(P, i % 2 == 0 ? _learned : _blackhole, _bgp));
+        Assert.Equal(4, small.Lag);
+        Assert.False(_table.ReadersBehind);
+        _table.Update(Route.Create(P, _learned, _bgp));
+        Assert.True(_table.ReadersBehind);
+        Assert.False(_table.IsCorked);
+        small.Dispose();
+        Assert.False(_table.ReadersBehind);
+    }
+
+    [Fact]
     public void Back_pressure_corks_the_table_while_a_reader_lags_and_uncorks_when_it_catches_up()
     {
         using var reader = _table.SubscribeJournal("test", capacity: 8);
