@@ -57,7 +57,7 @@ public sealed partial class RoutingTable
     /// <remarks>
     /// A daemon on one core imported a full table up to the cork (three quarters of the ring, 49,152
     /// changes) before its exporters ran: the ring grew to its whole megabyte (2 MB allocated on the way)
-    /// and a pass's UPDATE bytes to match, 2–3 MiB of a full table's peak (bench/RESULTS-perf.md,
+    /// and a pass's UPDATE bytes to match, 2.5–3.3 MiB of a full table's peak (bench/RESULTS-perf.md,
     /// twenty-sixth round).
     /// </remarks>
     public bool ReadersBehind
