@@ -28,18 +28,7 @@ public sealed partial class RoutingTable
     /// its capacity behind. Importers may pause reading from peers while it holds; nothing else waits
     /// on it, and a reader that falls further behind resyncs instead of holding the writer.
     /// </summary>
-    public bool IsCorked
-    {
-        get
-        {
-            foreach (var r in _journalReaders)
-            {
-                if (r.Lag > r.Capacity - r.Capacity / 4)
-                    return true;
-            }
-            return false;
-        }
-    }
+    public bool IsCorked => AnyReaderPast(static r => r.Capacity - r.Capacity / 4);
 
     /// <summary>
     /// How far a journal reader may fall behind before importers let it run (<see cref="ReadersBehind"/>):
@@ -60,17 +49,17 @@ public sealed partial class RoutingTable
     /// and a pass's UPDATE bytes to match, 2.5–3.3 MiB of a full table's peak (bench/RESULTS-perf.md,
     /// twenty-sixth round).
     /// </remarks>
-    public bool ReadersBehind
+    public bool ReadersBehind => AnyReaderPast(static r => Math.Min(YieldLag, r.Capacity / 4));
+
+    /// <summary>Whether some reader is more changes behind than its <paramref name="mark"/>.</summary>
+    private bool AnyReaderPast(Func<JournalReader, int> mark)
     {
-        get
+        foreach (var r in _journalReaders)
         {
-            foreach (var r in _journalReaders)
-            {
-                if (r.Lag > Math.Min(YieldLag, r.Capacity / 4))
-                    return true;
-            }
-            return false;
+            if (r.Lag > mark(r))
+                return true;
         }
+        return false;
     }
 
     /// <summary>
