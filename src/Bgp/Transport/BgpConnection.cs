@@ -15,7 +15,8 @@ namespace Calico.Bgp.Speaker.Transport;
 public sealed class BgpConnection : IAsyncDisposable
 {
     private readonly Socket _socket;
-    private readonly NetworkStream _stream;
+    // The socket's reads and writes, directly while they need not wait (SocketStream).
+    private readonly SocketStream _stream;
     // The socket's write side with progress tracking; the pipe writes here, and so do shared UPDATE bytes.
     private readonly ProgressStream _out;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
@@ -40,7 +41,7 @@ public sealed class BgpConnection : IAsyncDisposable
         _lastProgressTicks = _time.GetUtcNow().UtcTicks;
         Incoming = incoming;
         _socket.NoDelay = true;
-        _stream = new NetworkStream(socket, ownsSocket: true);
+        _stream = new SocketStream(socket);
         // 4 KiB reads, as BIRD's receive buffer. A zero-byte read first waits for the peer's bytes,
         // so a buffer is rented only once there is something to read and is returned when its
         // messages are consumed: an idle session holds none (1000 reflector clients held 4 MB of
