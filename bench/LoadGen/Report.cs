@@ -29,13 +29,13 @@ public sealed class Report(BenchOptions options, string[] args)
         sb.AppendLine(CultureInfo.InvariantCulture, $"- Machine: {Machine()}");
         sb.AppendLine(CultureInfo.InvariantCulture, $"- Load average (1/5/15 min) before: {_loadBefore}; after: {LoadAverage()} — the machine is shared, other jobs ran beside these.");
         sb.AppendLine(CultureInfo.InvariantCulture, $"- Runs per case: {options.Runs} (medians shown){(options.Quick ? "; quick mode: smaller sizes" : "")}. {(options.DutUnpinned ? "DUT not pinned (any core)" : "DUT pinned to core 1 (`taskset -c 1`)")}, generator and monitors on core 0.");
-        sb.AppendLine("- Time: from GO (sessions up, UPDATEs pre-encoded) to the last route at the monitors (P3: in the DUT's kernel, as its RTM_NEWROUTE notification reaches a listener in the DUT's namespace). RSS: peak (VmHWM). DUT CPU: utime+stime from GO to the end. Gen CPU: the generator process over the same span. P1 then closes the feeding session: withdraw s is from the close to the last withdrawal at the monitor, its RSS the peak over the whole run (VmHWM after the withdrawal), its CPU the DUT's for that phase, and the RSS the DUT's a second after the last withdrawal. P4's latency: from the client's send to the kernel's receive stamp (SO_TIMESTAMPNS) on each other client's socket.\n");
+        sb.AppendLine("- Time: from GO (sessions up, UPDATEs pre-encoded) to the last route at the monitors (P3: in the DUT's kernel, as its RTM_NEWROUTE notification reaches a listener in the DUT's namespace). RSS: peak (VmHWM). DUT CPU: utime+stime from GO to the end. Gen CPU: the generator process over the same span. P1 then closes the feeding session: withdraw s is from the close to the last withdrawal at the monitor, its RSS the peak over the whole run (VmHWM after the withdrawal), its CPU the DUT's for that phase, and the RSS the DUT's a second after the last withdrawal. P2 then has every client leave at once: the peak RSS with the clients gone is the DUT's over the whole run once it is quiet again (no CPU used for 300 ms), and the CPU is what their departure took. P4's latency: from the client's send to the kernel's receive stamp (SO_TIMESTAMPNS) on each other client's socket.\n");
         foreach (var group in _results.GroupBy(r => r.Scenario))
         {
             sb.AppendLine(CultureInfo.InvariantCulture, $"## {Title(group.Key)}\n");
             var extra = group.Key switch
             {
-                "P2" => " UPDATEs per client |",
+                "P2" => " UPDATEs per client | peak RSS with the clients gone MiB | ×BIRD 2 | CPU for their departure s |",
                 "P1" => " withdraw s | ×BIRD 2 | peak RSS with withdrawal MiB | ×BIRD 2 | withdraw CPU s | RSS 1 s after MiB |",
                 "P4" => " p50 ms | p99 ms | withdraw p50 ms | withdraw p99 ms | missing |",
                 "self" => " prefixes/s |",
@@ -51,7 +51,7 @@ public sealed class Report(BenchOptions options, string[] args)
                 var name = m.Scenario == "self" ? "generator → null sink" : Dut.Name(m.Daemon);
                 var extraCells = group.Key switch
                 {
-                    "P2" => $" {F(m.Extra("updatesPerClientAvg"), "F1")} |",
+                    "P2" => $" {F(m.Extra("updatesPerClientAvg"), "F1")} | {F(m.Extra("departPeakRssMiB"), "F1")} | {Ratio(m.Extra("departPeakRssMiB"), bird?.Extra("departPeakRssMiB"))} | {F(m.Extra("departCpuSeconds"))} |",
                     "P1" => $" {F(m.Extra("withdrawSeconds"), "F3")} | {Ratio(m.Extra("withdrawSeconds"), bird?.Extra("withdrawSeconds"))} | {F(m.Extra("withdrawPeakRssMiB"), "F1")} | {Ratio(m.Extra("withdrawPeakRssMiB"), bird?.Extra("withdrawPeakRssMiB"))} | {F(m.Extra("withdrawCpuSeconds"))} | {F(m.Extra("rssAfterWithdrawMiB"), "F1")} |",
                     "P4" => $" {F(m.Extra("p50ms"))} | {F(m.Extra("p99ms"))} | {F(m.Extra("withdrawP50ms"))} | {F(m.Extra("withdrawP99ms"))} | {F(m.Extra("missing"), "F0")} |",
                     "self" => $" {F(m.Extra("prefixesPerSecond"), "N0")} |",

@@ -40,6 +40,10 @@ public sealed class AgentHost
             result["resetBeforeReady"] = host.ResetBeforeReady;
             Console.Out.WriteLine("RESULT " + JsonSerializer.Serialize(result));
             Console.Out.Flush();
+            // P2's clients stay until the driver has read the DUT's figures, then all leave at once
+            // as the process exits (the driver measures what their departure costs the DUT).
+            if (scenario == "p2")
+                WaitForStop();
             return 0;
         }
         catch (Exception e)

@@ -100,6 +100,21 @@ public sealed class AgentProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits for the generator to exit (at most <paramref name="timeout"/>); false if it has not.</summary>
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cancel.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
     private string Errors()
     {
         lock (_stderr)

@@ -55,7 +55,7 @@ public sealed class Scenarios(BenchOptions options)
 
     public Task<Measurement> ReflectorAsync(DutKind kind, int clients, int timeoutSeconds) =>
         RunAsync("P2", I($"K={clients}"), kind, DutRole.Reflector, clients, false, "p2",
-            [I($"clients={clients}"), I($"timeout={timeoutSeconds}")], TimeSpan.FromSeconds(timeoutSeconds + 60));
+            [I($"clients={clients}"), I($"timeout={timeoutSeconds}")], TimeSpan.FromSeconds(timeoutSeconds + 60), departPhase: true);
 
     /// <param name="traceDir">Where the agent writes each run's per-prefix latencies (null: not written).</param>
     public Task<Measurement> ChurnAsync(DutKind kind, int rate, int seconds, int monitors, string? traceDir = null) =>
@@ -206,7 +206,12 @@ public sealed class Scenarios(BenchOptions options)
     /// <c>withdrawPeakRssMiB</c> and <c>withdrawCpuSeconds</c>, beside the agent's <c>withdrawSeconds</c>, and
     /// its RSS a second later as <c>rssAfterWithdrawMiB</c> (what it gave back).
     /// </param>
-    private async Task<Measurement> RunAsync(string scenario, string label, DutKind kind, DutRole role, int peers, bool v6, string agentScenario, string[] agentArgs, TimeSpan resultTimeout, bool withdrawPhase = false)
+    /// <param name="withdrawPhase">P1: the feeder then closes its session; the withdrawal is timed at the monitor.</param>
+    /// <param name="departPhase">
+    /// P2: every client then leaves at once (the generator exits); once the DUT is quiet again, its peak
+    /// over the whole run and the CPU their departure took are read.
+    /// </param>
+    private async Task<Measurement> RunAsync(string scenario, string label, DutKind kind, DutRole role, int peers, bool v6, string agentScenario, string[] agentArgs, TimeSpan resultTimeout, bool withdrawPhase = false, bool departPhase = false)
     {
         var runs = new List<RunResult>();
         for (var r = 0; r < options.Runs; r++)
@@ -239,6 +244,18 @@ public sealed class Scenarios(BenchOptions options)
                 res = await agent.ResultAsync(resultTimeout, dut).ConfigureAwait(false);
                 cpu = dut.CpuSeconds() - cpu0;
                 hwm = dut.StatusMiB("VmHWM");
+                if (departPhase)
+                {
+                    await agent.SayAsync("STOP").ConfigureAwait(false);
+                    var merged = res.Deserialize<Dictionary<string, JsonElement>>() ?? [];
+                    if (await agent.WaitForExitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false))
+                    {
+                        await QuietAsync(dut).ConfigureAwait(false);
+                        merged["departPeakRssMiB"] = JsonSerializer.SerializeToElement(dut.StatusMiB("VmHWM"));
+                        merged["departCpuSeconds"] = JsonSerializer.SerializeToElement(dut.CpuSeconds() - cpu0 - cpu);
+                    }
+                    res = JsonSerializer.SerializeToElement(merged);
+                }
             }
             await dut.StopAsync().ConfigureAwait(false);
             var finished = !res.TryGetProperty("finished", out var f) || f.GetBoolean();
@@ -251,6 +268,28 @@ public sealed class Scenarios(BenchOptions options)
                 break; // A daemon that cannot finish once will not finish the next time either; save the minutes.
         }
         return new Measurement(scenario, label, kind, runs);
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="dut"/> has used no CPU worth counting (under 10 ms) for 300 ms, at most
+    /// 30 s: the work a departure set off is done.
+    /// </summary>
+    private static async Task QuietAsync(Dut dut)
+    {
+        var clock = Stopwatch.StartNew();
+        var last = dut.CpuSeconds();
+        var quietSince = clock.Elapsed;
+        while (clock.Elapsed < TimeSpan.FromSeconds(30) && clock.Elapsed - quietSince < TimeSpan.FromMilliseconds(300))
+        {
+            await Task.Delay(50).ConfigureAwait(false);
+            dut.ThrowIfExited();
+            var now = dut.CpuSeconds();
+            if (now - last >= 0.01)
+            {
+                last = now;
+                quietSince = clock.Elapsed;
+            }
+        }
     }
 
     /// <summary>
