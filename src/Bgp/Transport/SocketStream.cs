@@ -16,7 +16,9 @@ namespace Calico.Bgp.Speaker.Transport;
 /// (bench/RESULTS-perf.md, twenty-seventh round). Here
 /// a socket error becomes the <see cref="IOException"/> over a <see cref="SocketException"/> that the
 /// stream's would be, thrown without that text; the wait's own failures (after the call went
-/// asynchronous) carry none either.
+/// asynchronous) carry none either. The direct try is the system call the stream's own call makes
+/// first; a call that must wait makes it once more (the stream tries again before it waits), which
+/// costs nothing measurable beside the wait (P1, P2 and P4 as before, same round).
 /// </remarks>
 internal sealed class SocketStream : Stream
 {
