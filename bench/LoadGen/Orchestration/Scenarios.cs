@@ -206,10 +206,10 @@ public sealed class Scenarios(BenchOptions options)
     /// <c>withdrawPeakRssMiB</c> and <c>withdrawCpuSeconds</c>, beside the agent's <c>withdrawSeconds</c>, and
     /// its RSS a second later as <c>rssAfterWithdrawMiB</c> (what it gave back).
     /// </param>
-    /// <param name="withdrawPhase">P1: the feeder then closes its session; the withdrawal is timed at the monitor.</param>
     /// <param name="departPhase">
-    /// P2: every client then leaves at once (the generator exits); once the DUT is quiet again, its peak
-    /// over the whole run and the CPU their departure took are read.
+    /// P2's second phase: after the result this driver says STOP and the agent exits, its clients leaving
+    /// at once; once the DUT has used no CPU for 300 ms, its peak RSS over the whole run and its CPU since
+    /// the result go into the result as <c>departPeakRssMiB</c> and <c>departCpuSeconds</c>.
     /// </param>
     private async Task<Measurement> RunAsync(string scenario, string label, DutKind kind, DutRole role, int peers, bool v6, string agentScenario, string[] agentArgs, TimeSpan resultTimeout, bool withdrawPhase = false, bool departPhase = false)
     {
