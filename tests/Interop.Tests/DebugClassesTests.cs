@@ -148,7 +148,10 @@ public class DebugClassesTests
         // The protocols with debug off: not one Debug line, though they started and routed.
         Assert.Empty(Debug(log, "static1"));
         Assert.Empty(Debug(log, "device1"));
-        Assert.Contains("10.60.1.0/24", await bird.CommandAsync("show route"), StringComparison.Ordinal);
+        // Our static route at BIRD 2: the End-of-RIB line above is ours, written as it is sent, so BIRD 2
+        // may not have read the UPDATE yet.
+        await Wait.UntilAsync(async () => (await bird.CommandAsync("show route")).Contains("10.60.1.0/24", StringComparison.Ordinal),
+            Converge, "BIRD 2 to hold our 10.60.1.0/24", Describe);
 
         // `debug bgp1 off` answers as BIRD does (nothing but the final 0000), and bgp1 goes quiet:
         // BIRD 2 receives two more KEEPALIVEs from us, yet none is in our log.
