@@ -13,7 +13,15 @@ public sealed class Report(BenchOptions options, string[] args)
 
     public IReadOnlyList<Measurement> Results => _results;
 
-    public void Add(Measurement m) => _results.Add(m);
+    /// <summary>Adds a measurement (a case's runs so far); the returned place is for <see cref="Replace"/>.</summary>
+    public int Add(Measurement m)
+    {
+        _results.Add(m);
+        return _results.Count - 1;
+    }
+
+    /// <summary>Puts <paramref name="m"/> where <see cref="Add"/> put an earlier state of the same case.</summary>
+    public void Replace(int place, Measurement m) => _results[place] = m;
 
     private static string F(double? v, string format = "F2") => v is { } x ? x.ToString(format, CultureInfo.InvariantCulture) : "—";
 
