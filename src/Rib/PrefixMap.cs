@@ -21,10 +21,11 @@ namespace Calico.Bgp.Rib;
 /// <para>A probe passes cells of other keys on the hash alone; on a match it loads the entry by the
 /// number and compares its prefix (a dependent load, as the entry's prefix always was). A rebuild
 /// places every key from its cell alone, reading the old array in order and no entry.</para>
-/// <para>The hash is the map's own (<see cref="Hash"/>): eight neighbouring prefixes share a base, each
-/// starting at its own cell from it (<see cref="PrefixHash.Home"/>), so a table that arrives in order (a peer sends its table sorted) touches a cache line per eight
-/// prefixes (eight cells fill one) instead of one each; the probe for a new prefix was the table
-/// writer's costliest miss.</para>
+/// <para>The hash is the map's own (<see cref="Hash"/>): eight neighbouring prefixes share a bucket of
+/// eight cells, each in its own lane of it (<see cref="PrefixHash.Home"/>), so a table that arrives in
+/// order (a peer sends its table sorted) touches a cache line per eight prefixes (eight cells fill one)
+/// instead of one each; the probe for a new prefix was the table writer's costliest miss. A probe goes
+/// on in its lane, bucket by bucket (<see cref="PrefixHash.Next"/>), passing one other group a step.</para>
 /// <para>Within one array a key stays in the cell it first took: a removed key leaves its tombstone,
 /// and only the same key takes that cell again. Each key's number is small, dense, handed out in
 /// arrival order, the same while the key has an entry or a tombstone, and given to another key only
@@ -180,8 +181,7 @@ internal sealed class PrefixMap
                     return i;
                 }
             }
-            if (++i == cells.Length)
-                i = 0;
+            i = PrefixHash.Next(i, cells.Length);
         }
     }
 
@@ -589,13 +589,13 @@ internal sealed class PrefixMap
             var cell = cells[i];
             if (Cell.IsEmpty(cell) || (Cell.Hash(cell) == hash && WriterEntry(Cell.Number(cell)).IsFor(prefix)))
                 return i;
-            if (++i == cells.Length)
-                i = 0;
+            i = PrefixHash.Next(i, cells.Length);
         }
     }
 
+    /// <summary>Cells for <paramref name="entries"/> at <see cref="LoadAfterRebuild"/>, a multiple of eight (<see cref="PrefixHash.Home"/>'s buckets).</summary>
     private static int SlotsFor(int entries) =>
-        Math.Max(MinCapacity, (int)Math.Min(Array.MaxLength, Math.Ceiling(entries / LoadAfterRebuild)));
+        Math.Max(MinCapacity, (int)Math.Min(Array.MaxLength & ~7, Math.Ceiling(entries / LoadAfterRebuild) + 7) & ~7);
 
     /// <summary>
     /// Copies the keys (not the tombstones) into an array of <paramref name="capacity"/> cells and
@@ -640,10 +640,7 @@ internal sealed class PrefixMap
             }
             var i = PrefixHash.Home(Cell.Hash(cell), capacity, order);
             while (!Cell.IsEmpty(fresh[i]))
-            {
-                if (++i == capacity)
-                    i = 0;
-            }
+                i = PrefixHash.Next(i, capacity);
             fresh[i] = cell;
         }
         _tombstones = 0;
@@ -690,18 +687,36 @@ internal sealed class PrefixMap
         cells.GiveBack();
     }
 
-    /// <summary>Longest run of used cells (entries and tombstones) in the current array: the worst probe (tests).</summary>
+    /// <summary>Longest run of used cells (entries and tombstones) along the probes' path in the current array: the worst probe (tests).</summary>
     internal int LongestRun()
     {
         var cells = Volatile.Read(ref _layout).Cells;
         int longest = 0, run = 0;
-        // Twice round, so a run that wraps past the end is measured whole.
-        for (var i = 0; i < 2 * cells.Length && run < cells.Length; i++)
+        // Twice round the path (it visits every cell once), so a run that wraps past its start is measured whole.
+        for (int n = 0, i = 0; n < 2 * cells.Length && run < cells.Length; n++, i = PrefixHash.Next(i, cells.Length))
         {
-            run = Cell.IsEmpty(cells[i % cells.Length]) ? 0 : run + 1;
+            run = Cell.IsEmpty(cells[i]) ? 0 : run + 1;
             longest = Math.Max(longest, run);
         }
         return longest;
+    }
+
+    /// <summary>Mean of the steps each key's probe takes from its home to its cell (tests: what an insert or a lookup passes).</summary>
+    internal double MeanProbe()
+    {
+        var layout = Volatile.Read(ref _layout);
+        var cells = layout.Cells;
+        long steps = 0, keys = 0;
+        for (var j = 0; j < cells.Length; j++)
+        {
+            var cell = cells[j];
+            if (Cell.IsEmpty(cell))
+                continue;
+            keys++;
+            for (var i = PrefixHash.Home(Cell.Hash(cell), cells.Length, layout.Order); i != j; i = PrefixHash.Next(i, cells.Length))
+                steps++;
+        }
+        return keys == 0 ? 0 : (double)steps / keys;
     }
 
     /// <summary>The map's hash of <paramref name="prefix"/> (<see cref="PrefixHash.Of"/> with this map's seed).</summary>
