@@ -15,7 +15,7 @@ internal sealed class MultiRouteEntry : RouteEntry
     /// <param name="routes">One or more routes best first, owned by the entry from now on.</param>
     public MultiRouteEntry(Route[] routes, long version)
     {
-        _routes = routes;
+        _routes = RouteList.Many(routes);
         _stamp = StampOf(version);
     }
 

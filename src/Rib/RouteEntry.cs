@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
 
 namespace Calico.Bgp.Rib;
 
@@ -82,13 +83,15 @@ public abstract class RouteEntry
     /// <paramref name="version"/>: the route itself when it is alone and never was an entry, else a
     /// fresh object. Writer only; the result is not visible to readers until the writer publishes it.
     /// </summary>
-    internal static RouteEntry Seal(in Prefix prefix, object? payload, long version) => payload switch
+    internal static RouteEntry Seal(in Prefix prefix, object? payload, long version)
     {
-        null => new EmptyRouteEntry(prefix, version),
-        Route one when one.TryClaimVersion(version) => one,
-        Route one => new MultiRouteEntry([one], version),
-        _ => new MultiRouteEntry((Route[])payload, version),
-    };
+        if (payload is null)
+            return new EmptyRouteEntry(prefix, version);
+        if (RouteList.IsMany(payload))
+            return new MultiRouteEntry(Unsafe.As<Route[]>(payload), version);
+        var one = Unsafe.As<Route>(payload);
+        return one.TryClaimVersion(version) ? one : new MultiRouteEntry([one], version);
+    }
 
     public struct Enumerator
     {

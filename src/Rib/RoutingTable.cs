@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Calico.Bgp.Rib;
 
 /// <summary>
@@ -249,8 +251,11 @@ public sealed partial class RoutingTable
             {
                 var entry = live.Entry;
                 var payload = entry.Payload;
-                if (payload is Route one)
+                if (payload is null)
+                    continue;
+                if (!RouteList.IsMany(payload))
                 {
+                    var one = Unsafe.As<Route>(payload);
                     if (Goes(one, protocol, staleOnly))
                     {
                         n++;
@@ -259,8 +264,7 @@ public sealed partial class RoutingTable
                     }
                     continue;
                 }
-                if (payload is not Route[] many)
-                    continue;
+                var many = Unsafe.As<Route[]>(payload);
                 var count = many.Length;
                 Route[]? kept = null;
                 var k = 0;

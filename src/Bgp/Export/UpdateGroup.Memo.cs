@@ -27,9 +27,10 @@ public sealed partial class UpdateGroup
     /// </summary>
     private readonly record struct PreparedKey(PathAttributes Attributes, Protocol Source, bool V6, BgpProtocolOptions? SourceOptions, OpenMessage? SourceSession)
     {
-        public static PreparedKey Of(Route route) => route.Protocol is BgpProtocol b
-            ? new(route.Attributes, b, route.Prefix.IsV6, b.Options, b.PeerOpenForExport)
-            : new(route.Attributes, route.Protocol, route.Prefix.IsV6, null, null);
+        /// <param name="v6">The route's family, from the caller's prefix: a route builds its <see cref="Route.Prefix"/> at each ask.</param>
+        public static PreparedKey Of(Route route, bool v6) => route.Protocol is BgpProtocol b
+            ? new(route.Attributes, b, v6, b.Options, b.PeerOpenForExport)
+            : new(route.Attributes, route.Protocol, v6, null, null);
     }
 
     // The last answer of each memo: consecutive changes mostly share a set (one UPDATE's prefixes),
@@ -40,9 +41,9 @@ public sealed partial class UpdateGroup
     private PathAttributes? _lastWire;
 
     /// <summary><see cref="ExportPolicy.Prepare(Route, BgpProtocolOptions, IpAddr?)"/>, interned, once per set and source.</summary>
-    private PathAttributes? PrepareOnce(Route route)
+    private PathAttributes? PrepareOnce(Route route, bool v6)
     {
-        var key = PreparedKey.Of(route);
+        var key = PreparedKey.Of(route, v6);
         if (PreparedKeyComparer.Instance.Equals(key, _lastPreparedKey))
             return _lastPrepared;
         if (!_prepared.TryGetValue(key, out var prepared))

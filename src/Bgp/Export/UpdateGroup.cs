@@ -184,7 +184,7 @@ public sealed partial class UpdateGroup
     private void Want(Route route, bool v6, List<PathOut> into)
     {
         var attrs = Key.Table.Attributes;
-        var prepared = PrepareOnce(route);
+        var prepared = PrepareOnce(route, v6);
         if (prepared is null)
         {
             // Refused by the session rules before the filter: BIRD's export "rejected", for every member.
