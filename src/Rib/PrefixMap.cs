@@ -202,7 +202,7 @@ internal sealed class PrefixMap
     /// Element <paramref name="index"/> of an entry page or of the page table, bounds-checked, by
     /// reference. Not <c>ref array[index]</c>: for an element of a class type that is a runtime helper
     /// checking the array's type against the element's (an array of a derived type could stand for
-    /// it), once per write of an entry (1.8 % of P1's window, bench/RESULTS-perf.md, twenty-eighth
+    /// it), once per write of an entry (1.3 % of P1's window, bench/RESULTS-perf.md, twenty-eighth
     /// round). Both kinds of array are made here, as exactly the type they are read as.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

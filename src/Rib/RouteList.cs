@@ -17,7 +17,7 @@ internal static class RouteList
     /// <c>Route[]</c> here or from one (a copy, a slice), never as an array of a derived type, which
     /// <see cref="Many"/> asserts. <c>payload is Route</c> on an <c>object</c> is a runtime helper that
     /// walks the route's class chain, and ran for every received route in the import's
-    /// <see cref="Count"/> and <see cref="At"/> and in <see cref="RouteEntry.Seal"/> (1.5 % of P1's
+    /// <see cref="Count"/> and <see cref="At"/> and in <see cref="RouteEntry.Seal"/> (1.6 % of P1's
     /// window, bench/RESULTS-perf.md, twenty-eighth round).
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
