@@ -25,8 +25,8 @@ public static class BenchRunner
     public static async Task<int> RunAsync(BenchOptions o, string[] args)
     {
         var report = new Report(o, args);
-        // Each call runs one run; Case repeats them, taking turns.
-        var s = new Scenarios(o with { Runs = 1 });
+        // Each call makes one run; Case repeats them, taking turns.
+        var s = new Scenarios(o);
         if (o.Has("self"))
         {
             if (o.P1Count > 0)
@@ -71,6 +71,7 @@ public static class BenchRunner
     /// <summary>
     /// <see cref="BenchOptions.Runs"/> runs of one case for each daemon, the daemons taking turns run
     /// by run; each daemon's runs become one measurement, rewritten into the report after every run.
+    /// A daemon whose run failed or did not finish (<see cref="RunResult.GaveUp"/>) runs no more in the case.
     /// </summary>
     private static async Task Case(Report report, BenchOptions o, string scenario, string label, IReadOnlyList<DutKind> daemons, Func<DutKind, Task<Measurement>> run)
     {
@@ -80,6 +81,8 @@ public static class BenchRunner
         {
             foreach (var d in daemons)
             {
+                if (runs[d] is [.., { GaveUp: true }])
+                    continue;
                 runs[d].Add(await TryRun(scenario, label, d, run).ConfigureAwait(false));
                 report.Replace(entries[d], new Measurement(scenario, label, d, [.. runs[d]]));
                 await report.WriteAsync(final: false).ConfigureAwait(false);
@@ -97,7 +100,7 @@ public static class BenchRunner
         catch (Exception e) when (e is InvalidOperationException or TimeoutException or IOException or JsonException or KeyNotFoundException)
         {
             Console.Error.WriteLine($"{scenario} {label} {Dut.Name(d)} failed: {e.Message}");
-            return new RunResult(null, double.NaN, double.NaN, double.NaN, default, $"failed: {FirstLine(e.Message)}");
+            return new RunResult(null, double.NaN, double.NaN, double.NaN, default, $"failed: {FirstLine(e.Message)}", GaveUp: true);
         }
     }
 

@@ -3,7 +3,8 @@ using System.Text.Json;
 namespace Calico.Bgp.LoadGen.Orchestration;
 
 /// <summary>One run of one daemon in one case: DUT time, memory and CPU beside the generator's CPU.</summary>
-public sealed record RunResult(double? Seconds, double PeakRssMiB, double DutCpuSeconds, double GeneratorCpuSeconds, JsonElement Agent, string? Note = null)
+/// <param name="GaveUp">The run failed or did not finish: the daemon's later runs of the case are skipped.</param>
+public sealed record RunResult(double? Seconds, double PeakRssMiB, double DutCpuSeconds, double GeneratorCpuSeconds, JsonElement Agent, string? Note = null, bool GaveUp = false)
 {
     public double? Extra(string name) =>
         Agent.ValueKind == JsonValueKind.Object && Agent.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;

@@ -5,7 +5,8 @@ using System.Text.Json;
 namespace Calico.Bgp.LoadGen.Orchestration;
 
 /// <summary>
-/// The driver's side of each scenario: one fresh lab per run, the DUT on core 1, the generator on
+/// The driver's side of each scenario, one run per call in a fresh lab (<see cref="BenchRunner"/> repeats
+/// them, the daemons taking turns): the DUT on core 1, the generator on
 /// core 0; DUT CPU counted from GO to the result, peak RSS over the DUT's life.
 /// </summary>
 public sealed class Scenarios(BenchOptions options)
@@ -37,15 +38,12 @@ public sealed class Scenarios(BenchOptions options)
     public async Task<Measurement> SelfCheckAsync(int count, bool v6)
     {
         var runs = new List<RunResult>();
-        for (var r = 0; r < options.Runs; r++)
-        {
-            await using var lab = await BenchLab.CreateAsync("self", 0, false).ConfigureAwait(false);
-            await using var agent = AgentProcess.Start(lab.Generator, GeneratorCore, "selfcheck", I($"count={count}"), v6 ? "v6" : "v4=1");
-            await agent.ExpectAsync("READY", ReadyTimeout).ConfigureAwait(false);
-            await agent.SayAsync("GO").ConfigureAwait(false);
-            var res = await agent.ResultAsync(TimeSpan.FromMinutes(3)).ConfigureAwait(false);
-            runs.Add(new RunResult(res.GetProperty("seconds").GetDouble(), 0, 0, res.GetProperty("generatorCpuSeconds").GetDouble(), res));
-        }
+        await using var lab = await BenchLab.CreateAsync("self", 0, false).ConfigureAwait(false);
+        await using var agent = AgentProcess.Start(lab.Generator, GeneratorCore, "selfcheck", I($"count={count}"), v6 ? "v6" : "v4=1");
+        await agent.ExpectAsync("READY", ReadyTimeout).ConfigureAwait(false);
+        await agent.SayAsync("GO").ConfigureAwait(false);
+        var res = await agent.ResultAsync(TimeSpan.FromMinutes(3)).ConfigureAwait(false);
+        runs.Add(new RunResult(res.GetProperty("seconds").GetDouble(), 0, 0, res.GetProperty("generatorCpuSeconds").GetDouble(), res));
         return new Measurement("self", I($"{count} {(v6 ? "IPv6 /48" : "IPv4 /24")}"), DutKind.Ours, runs);
     }
 
@@ -74,59 +72,56 @@ public sealed class Scenarios(BenchOptions options)
     {
         var runs = new List<RunResult>();
         var protocol = Dut.KernelProtocol(kind);
-        for (var r = 0; r < options.Runs; r++)
+        await using var lab = await BenchLab.CreateAsync("p3", nodes, false).ConfigureAwait(false);
+        var dut = await Dut.StartAsync(kind, lab.DutHost, DutConfigs.For(kind, DutRole.MeshNode, nodes, false, options.GatewayRecursive), false, DutCore).ConfigureAwait(false);
+        await using var agent = AgentProcess.Start(lab.Generator, GeneratorCore, "nodes", I($"nodes={nodes}"));
+        await agent.ExpectAsync("READY", ReadyTimeout, dut).ConfigureAwait(false);
+        // The listener shares core 0 with the generator, which is done sending before the DUT writes.
+        using var arrivals = await KernelArrivals.StartAsync(lab.DutHost.Netns, protocol, 2 * nodes, GeneratorCore).ConfigureAwait(false);
+        var before = arrivals.Count;
+        var cpu0 = dut.CpuSeconds();
+        var go = Stopwatch.GetTimestamp();
+        await agent.SayAsync("GO").ConfigureAwait(false);
+        await agent.ExpectAsync("SENT", TimeSpan.FromMinutes(2), dut).ConfigureAwait(false);
+        var deadline = go + (long)(timeoutSeconds * Stopwatch.Frequency);
+        while (arrivals.CompletedAt == 0 && !arrivals.Lost && Stopwatch.GetTimestamp() < deadline)
         {
-            await using var lab = await BenchLab.CreateAsync("p3", nodes, false).ConfigureAwait(false);
-            var dut = await Dut.StartAsync(kind, lab.DutHost, DutConfigs.For(kind, DutRole.MeshNode, nodes, false, options.GatewayRecursive), false, DutCore).ConfigureAwait(false);
-            await using var agent = AgentProcess.Start(lab.Generator, GeneratorCore, "nodes", I($"nodes={nodes}"));
-            await agent.ExpectAsync("READY", ReadyTimeout, dut).ConfigureAwait(false);
-            // The listener shares core 0 with the generator, which is done sending before the DUT writes.
-            using var arrivals = await KernelArrivals.StartAsync(lab.DutHost.Netns, protocol, 2 * nodes, GeneratorCore).ConfigureAwait(false);
-            var before = arrivals.Count;
-            var cpu0 = dut.CpuSeconds();
-            var go = Stopwatch.GetTimestamp();
-            await agent.SayAsync("GO").ConfigureAwait(false);
-            await agent.ExpectAsync("SENT", TimeSpan.FromMinutes(2), dut).ConfigureAwait(false);
-            var deadline = go + (long)(timeoutSeconds * Stopwatch.Frequency);
-            while (arrivals.CompletedAt == 0 && !arrivals.Lost && Stopwatch.GetTimestamp() < deadline)
-            {
-                dut.ThrowIfExited();
-                await Task.Delay(5).ConfigureAwait(false);
-            }
-            var cpu = dut.CpuSeconds() - cpu0;
-            var hwm = dut.StatusMiB("VmHWM");
-            // The table itself, read the old way, must agree with what the notifications counted.
-            var table = await lab.KernelRoutesAsync(Dut.KernelProtocolName(kind)).ConfigureAwait(false);
-            await agent.SayAsync("STOP").ConfigureAwait(false);
-            var res = await agent.ResultAsync(TimeSpan.FromMinutes(1), dut).ConfigureAwait(false);
-            await dut.StopAsync().ConfigureAwait(false);
-            double Ms(long ticks) => Stopwatch.GetElapsedTime(go, ticks).TotalMilliseconds;
-            var times = arrivals.Arrivals();
-            var done = arrivals.CompletedAt;
-            var extra = new Dictionary<string, double>
-            {
-                ["generatorCpuSeconds"] = res.GetProperty("generatorCpuSeconds").GetDouble(),
-                ["agentGoMs"] = Ms(res.GetProperty("goTicks").GetInt64()),
-                ["firstSendMs"] = Ms(res.GetProperty("sendStartTicks").GetInt64()),
-                ["sentMs"] = Ms(res.GetProperty("sentTicks").GetInt64()),
-                ["routesBefore"] = before,
-                ["tableRoutes"] = table,
-            };
-            if (times.Length > before)
-                extra["firstRouteMs"] = Ms(times[before]);
-            if (times.Length >= before + nodes)
-                extra["halfRoutesMs"] = Ms(times[before + nodes - 1]);
-            if (done != 0)
-                extra["lastRouteMs"] = Ms(done);
-            double? seconds = done != 0 ? Stopwatch.GetElapsedTime(go, done).TotalSeconds : null;
-            var note = arrivals.Lost ? "route notifications were lost (ENOBUFS): no time"
-                : seconds is null ? I($"did not finish in {timeoutSeconds} s ({arrivals.Count} of {2 * nodes})")
-                : table < 2 * nodes ? I($"the table holds {table} of {2 * nodes} after the notifications counted them all")
-                : null;
-            runs.Add(new RunResult(arrivals.Lost ? null : seconds, hwm, cpu, extra["generatorCpuSeconds"], JsonSerializer.SerializeToElement(extra), WithResets(res, note)));
-            Log(kind, "P3", I($"{nodes} nodes"), runs[^1]);
-            Console.Error.WriteLine(I($"           GO→agent {extra["agentGoMs"]:F2} ms, first send {extra["firstSendMs"]:F2} ms, all sent {extra["sentMs"]:F2} ms, first route {extra.GetValueOrDefault("firstRouteMs", double.NaN):F2} ms, half {extra.GetValueOrDefault("halfRoutesMs", double.NaN):F2} ms, last {extra.GetValueOrDefault("lastRouteMs", double.NaN):F2} ms (GO at {go} ns CLOCK_MONOTONIC, to line up with a perf trace)"));
+            dut.ThrowIfExited();
+            await Task.Delay(5).ConfigureAwait(false);
         }
+        var cpu = dut.CpuSeconds() - cpu0;
+        var hwm = dut.StatusMiB("VmHWM");
+        // The table itself, read the old way, must agree with what the notifications counted.
+        var table = await lab.KernelRoutesAsync(Dut.KernelProtocolName(kind)).ConfigureAwait(false);
+        await agent.SayAsync("STOP").ConfigureAwait(false);
+        var res = await agent.ResultAsync(TimeSpan.FromMinutes(1), dut).ConfigureAwait(false);
+        await dut.StopAsync().ConfigureAwait(false);
+        double Ms(long ticks) => Stopwatch.GetElapsedTime(go, ticks).TotalMilliseconds;
+        var times = arrivals.Arrivals();
+        var done = arrivals.CompletedAt;
+        var extra = new Dictionary<string, double>
+        {
+            ["generatorCpuSeconds"] = res.GetProperty("generatorCpuSeconds").GetDouble(),
+            ["agentGoMs"] = Ms(res.GetProperty("goTicks").GetInt64()),
+            ["firstSendMs"] = Ms(res.GetProperty("sendStartTicks").GetInt64()),
+            ["sentMs"] = Ms(res.GetProperty("sentTicks").GetInt64()),
+            ["routesBefore"] = before,
+            ["tableRoutes"] = table,
+        };
+        if (times.Length > before)
+            extra["firstRouteMs"] = Ms(times[before]);
+        if (times.Length >= before + nodes)
+            extra["halfRoutesMs"] = Ms(times[before + nodes - 1]);
+        if (done != 0)
+            extra["lastRouteMs"] = Ms(done);
+        double? seconds = done != 0 ? Stopwatch.GetElapsedTime(go, done).TotalSeconds : null;
+        var note = arrivals.Lost ? "route notifications were lost (ENOBUFS): no time"
+            : seconds is null ? I($"did not finish in {timeoutSeconds} s ({arrivals.Count} of {2 * nodes})")
+            : table < 2 * nodes ? I($"the table holds {table} of {2 * nodes} after the notifications counted them all")
+            : null;
+        runs.Add(new RunResult(arrivals.Lost ? null : seconds, hwm, cpu, extra["generatorCpuSeconds"], JsonSerializer.SerializeToElement(extra), WithResets(res, note)));
+        Log(kind, "P3", I($"{nodes} nodes"), runs[^1]);
+        Console.Error.WriteLine(I($"           GO→agent {extra["agentGoMs"]:F2} ms, first send {extra["firstSendMs"]:F2} ms, all sent {extra["sentMs"]:F2} ms, first route {extra.GetValueOrDefault("firstRouteMs", double.NaN):F2} ms, half {extra.GetValueOrDefault("halfRoutesMs", double.NaN):F2} ms, last {extra.GetValueOrDefault("lastRouteMs", double.NaN):F2} ms (GO at {go} ns CLOCK_MONOTONIC, to line up with a perf trace)"));
         return new Measurement("P3", I($"{nodes} nodes"), kind, runs);
     }
 
@@ -140,53 +135,50 @@ public sealed class Scenarios(BenchOptions options)
     {
         var runs = new List<RunResult>();
         var label = I($"{nodes} peers, {interfaces} cali, {routes} /32, {seconds} s");
-        for (var r = 0; r < options.Runs; r++)
+        await using var lab = await BenchLab.CreateAsync("p6", nodes, false).ConfigureAwait(false);
+        await lab.AddWorkloadsAsync(interfaces, routes).ConfigureAwait(false);
+        var dut = Dut.Start(kind, lab.DutHost, DutConfigs.For(kind, DutRole.IdleNode, nodes, false, options.GatewayRecursive), false, DutCore);
+        await using var agent = AgentProcess.Start(lab.Generator, GeneratorCore, "nodes", I($"nodes={nodes}"));
+        await agent.ExpectAsync("READY", ReadyTimeout, dut).ConfigureAwait(false);
+        await agent.SayAsync("GO").ConfigureAwait(false);
+        await agent.ExpectAsync("SENT", TimeSpan.FromMinutes(2), dut).ConfigureAwait(false);
+        var converged = Stopwatch.StartNew();
+        while (await lab.KernelRoutesAsync("bird").ConfigureAwait(false) < 2 * nodes)
         {
-            await using var lab = await BenchLab.CreateAsync("p6", nodes, false).ConfigureAwait(false);
-            await lab.AddWorkloadsAsync(interfaces, routes).ConfigureAwait(false);
-            var dut = Dut.Start(kind, lab.DutHost, DutConfigs.For(kind, DutRole.IdleNode, nodes, false, options.GatewayRecursive), false, DutCore);
-            await using var agent = AgentProcess.Start(lab.Generator, GeneratorCore, "nodes", I($"nodes={nodes}"));
-            await agent.ExpectAsync("READY", ReadyTimeout, dut).ConfigureAwait(false);
-            await agent.SayAsync("GO").ConfigureAwait(false);
-            await agent.ExpectAsync("SENT", TimeSpan.FromMinutes(2), dut).ConfigureAwait(false);
-            var converged = Stopwatch.StartNew();
-            while (await lab.KernelRoutesAsync("bird").ConfigureAwait(false) < 2 * nodes)
-            {
-                dut.ThrowIfExited();
-                if (converged.Elapsed > TimeSpan.FromMinutes(3))
-                    throw new TimeoutException("the peers' blocks did not reach the DUT's kernel in 3 minutes");
-                await Task.Delay(100).ConfigureAwait(false);
-            }
-            // Start-up work (the first scans, the initial feed to every peer) is not idling.
-            await Task.Delay(TimeSpan.FromSeconds(15)).ConfigureAwait(false);
-            var clock = Stopwatch.StartNew();
-            var cpu0 = dut.CpuSeconds();
-            var samples = new List<(double T, double Rss)> { (0, dut.StatusMiB("VmRSS")) };
-            while (clock.Elapsed.TotalSeconds < seconds)
-            {
-                await Task.Delay(TimeSpan.FromSeconds(Math.Min(10, Math.Max(0.1, seconds - clock.Elapsed.TotalSeconds)))).ConfigureAwait(false);
-                dut.ThrowIfExited();
-                samples.Add((clock.Elapsed.TotalSeconds, dut.StatusMiB("VmRSS")));
-            }
-            var wall = clock.Elapsed.TotalSeconds;
-            var cpu = dut.CpuSeconds() - cpu0;
-            var hwm = dut.StatusMiB("VmHWM");
-            var held = await lab.KernelRoutesAsync("bird").ConfigureAwait(false);
-            await agent.SayAsync("STOP").ConfigureAwait(false);
-            var res = await agent.ResultAsync(TimeSpan.FromMinutes(1), dut).ConfigureAwait(false);
-            await dut.StopAsync().ConfigureAwait(false);
-            var extra = JsonSerializer.SerializeToElement(new Dictionary<string, double>
-            {
-                ["cpuPercent"] = 100 * cpu / wall,
-                ["rssStartMiB"] = samples[0].Rss,
-                ["rssEndMiB"] = samples[^1].Rss,
-                ["rssSlopeMiBPerHour"] = 3600 * Slope(samples),
-                ["generatorCpuSeconds"] = res.GetProperty("generatorCpuSeconds").GetDouble(),
-            });
-            runs.Add(new RunResult(null, hwm, cpu, res.GetProperty("generatorCpuSeconds").GetDouble(), extra,
-                WithResets(res, held < 2 * nodes ? I($"only {held} of {2 * nodes} blocks left in the kernel at the end") : null)));
-            Log(kind, "P6", label, runs[^1]);
+            dut.ThrowIfExited();
+            if (converged.Elapsed > TimeSpan.FromMinutes(3))
+                throw new TimeoutException("the peers' blocks did not reach the DUT's kernel in 3 minutes");
+            await Task.Delay(100).ConfigureAwait(false);
         }
+        // Start-up work (the first scans, the initial feed to every peer) is not idling.
+        await Task.Delay(TimeSpan.FromSeconds(15)).ConfigureAwait(false);
+        var clock = Stopwatch.StartNew();
+        var cpu0 = dut.CpuSeconds();
+        var samples = new List<(double T, double Rss)> { (0, dut.StatusMiB("VmRSS")) };
+        while (clock.Elapsed.TotalSeconds < seconds)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(Math.Min(10, Math.Max(0.1, seconds - clock.Elapsed.TotalSeconds)))).ConfigureAwait(false);
+            dut.ThrowIfExited();
+            samples.Add((clock.Elapsed.TotalSeconds, dut.StatusMiB("VmRSS")));
+        }
+        var wall = clock.Elapsed.TotalSeconds;
+        var cpu = dut.CpuSeconds() - cpu0;
+        var hwm = dut.StatusMiB("VmHWM");
+        var held = await lab.KernelRoutesAsync("bird").ConfigureAwait(false);
+        await agent.SayAsync("STOP").ConfigureAwait(false);
+        var res = await agent.ResultAsync(TimeSpan.FromMinutes(1), dut).ConfigureAwait(false);
+        await dut.StopAsync().ConfigureAwait(false);
+        var extra = JsonSerializer.SerializeToElement(new Dictionary<string, double>
+        {
+            ["cpuPercent"] = 100 * cpu / wall,
+            ["rssStartMiB"] = samples[0].Rss,
+            ["rssEndMiB"] = samples[^1].Rss,
+            ["rssSlopeMiBPerHour"] = 3600 * Slope(samples),
+            ["generatorCpuSeconds"] = res.GetProperty("generatorCpuSeconds").GetDouble(),
+        });
+        runs.Add(new RunResult(null, hwm, cpu, res.GetProperty("generatorCpuSeconds").GetDouble(), extra,
+            WithResets(res, held < 2 * nodes ? I($"only {held} of {2 * nodes} blocks left in the kernel at the end") : null)));
+        Log(kind, "P6", label, runs[^1]);
         return new Measurement("P6", label, kind, runs);
     }
 
@@ -214,59 +206,55 @@ public sealed class Scenarios(BenchOptions options)
     private async Task<Measurement> RunAsync(string scenario, string label, DutKind kind, DutRole role, int peers, bool v6, string agentScenario, string[] agentArgs, TimeSpan resultTimeout, bool withdrawPhase = false, bool departPhase = false)
     {
         var runs = new List<RunResult>();
-        for (var r = 0; r < options.Runs; r++)
+        await using var lab = await BenchLab.CreateAsync(agentScenario, peers, v6).ConfigureAwait(false);
+        var dut = Dut.Start(kind, lab.DutHost, DutConfigs.For(kind, role, peers, v6, options.GatewayRecursive), v6, DutCore);
+        await using var agent = AgentProcess.Start(lab.Generator, GeneratorCore, agentScenario, agentArgs);
+        await agent.ExpectAsync("READY", ReadyTimeout, dut).ConfigureAwait(false);
+        var cpu0 = dut.CpuSeconds();
+        await agent.SayAsync("GO").ConfigureAwait(false);
+        double cpu, hwm;
+        JsonElement res;
+        if (withdrawPhase)
         {
-            await using var lab = await BenchLab.CreateAsync(agentScenario, peers, v6).ConfigureAwait(false);
-            var dut = Dut.Start(kind, lab.DutHost, DutConfigs.For(kind, role, peers, v6, options.GatewayRecursive), v6, DutCore);
-            await using var agent = AgentProcess.Start(lab.Generator, GeneratorCore, agentScenario, agentArgs);
-            await agent.ExpectAsync("READY", ReadyTimeout, dut).ConfigureAwait(false);
-            var cpu0 = dut.CpuSeconds();
-            await agent.SayAsync("GO").ConfigureAwait(false);
-            double cpu, hwm;
-            JsonElement res;
-            if (withdrawPhase)
+            await agent.ExpectAsync("CONVERGED", resultTimeout, dut).ConfigureAwait(false);
+            cpu = dut.CpuSeconds() - cpu0;
+            hwm = dut.StatusMiB("VmHWM");
+            await agent.SayAsync("WITHDRAW").ConfigureAwait(false);
+            var agentResult = await agent.ResultAsync(resultTimeout, dut).ConfigureAwait(false);
+            var merged = agentResult.Deserialize<Dictionary<string, JsonElement>>() ?? [];
+            merged["withdrawPeakRssMiB"] = JsonSerializer.SerializeToElement(dut.StatusMiB("VmHWM"));
+            merged["withdrawCpuSeconds"] = JsonSerializer.SerializeToElement(dut.CpuSeconds() - cpu0 - cpu);
+            // What the DUT gives back once the table is gone: its RSS a second after the last withdrawal.
+            await Task.Delay(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+            merged["rssAfterWithdrawMiB"] = JsonSerializer.SerializeToElement(dut.StatusMiB("VmRSS"));
+            res = JsonSerializer.SerializeToElement(merged);
+        }
+        else
+        {
+            res = await agent.ResultAsync(resultTimeout, dut).ConfigureAwait(false);
+            cpu = dut.CpuSeconds() - cpu0;
+            hwm = dut.StatusMiB("VmHWM");
+            if (departPhase)
             {
-                await agent.ExpectAsync("CONVERGED", resultTimeout, dut).ConfigureAwait(false);
-                cpu = dut.CpuSeconds() - cpu0;
-                hwm = dut.StatusMiB("VmHWM");
-                await agent.SayAsync("WITHDRAW").ConfigureAwait(false);
-                var agentResult = await agent.ResultAsync(resultTimeout, dut).ConfigureAwait(false);
-                var merged = agentResult.Deserialize<Dictionary<string, JsonElement>>() ?? [];
-                merged["withdrawPeakRssMiB"] = JsonSerializer.SerializeToElement(dut.StatusMiB("VmHWM"));
-                merged["withdrawCpuSeconds"] = JsonSerializer.SerializeToElement(dut.CpuSeconds() - cpu0 - cpu);
-                // What the DUT gives back once the table is gone: its RSS a second after the last withdrawal.
-                await Task.Delay(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
-                merged["rssAfterWithdrawMiB"] = JsonSerializer.SerializeToElement(dut.StatusMiB("VmRSS"));
+                await agent.SayAsync("STOP").ConfigureAwait(false);
+                var merged = res.Deserialize<Dictionary<string, JsonElement>>() ?? [];
+                if (await agent.WaitForExitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false))
+                {
+                    await QuietAsync(dut).ConfigureAwait(false);
+                    merged["departPeakRssMiB"] = JsonSerializer.SerializeToElement(dut.StatusMiB("VmHWM"));
+                    merged["departCpuSeconds"] = JsonSerializer.SerializeToElement(dut.CpuSeconds() - cpu0 - cpu);
+                }
                 res = JsonSerializer.SerializeToElement(merged);
             }
-            else
-            {
-                res = await agent.ResultAsync(resultTimeout, dut).ConfigureAwait(false);
-                cpu = dut.CpuSeconds() - cpu0;
-                hwm = dut.StatusMiB("VmHWM");
-                if (departPhase)
-                {
-                    await agent.SayAsync("STOP").ConfigureAwait(false);
-                    var merged = res.Deserialize<Dictionary<string, JsonElement>>() ?? [];
-                    if (await agent.WaitForExitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false))
-                    {
-                        await QuietAsync(dut).ConfigureAwait(false);
-                        merged["departPeakRssMiB"] = JsonSerializer.SerializeToElement(dut.StatusMiB("VmHWM"));
-                        merged["departCpuSeconds"] = JsonSerializer.SerializeToElement(dut.CpuSeconds() - cpu0 - cpu);
-                    }
-                    res = JsonSerializer.SerializeToElement(merged);
-                }
-            }
-            await dut.StopAsync().ConfigureAwait(false);
-            var finished = !res.TryGetProperty("finished", out var f) || f.GetBoolean();
-            double? seconds = res.TryGetProperty("seconds", out var s) && s.ValueKind == JsonValueKind.Number ? s.GetDouble() : null;
-            var timeout = agentArgs.FirstOrDefault(a => a.StartsWith("timeout=", StringComparison.Ordinal))?[8..];
-            runs.Add(new RunResult(seconds, hwm, cpu, res.GetProperty("generatorCpuSeconds").GetDouble(), res,
-                WithResets(res, finished ? null : $"did not finish in {timeout} s")));
-            Log(kind, scenario, label, runs[^1]);
-            if (!finished)
-                break; // A daemon that cannot finish once will not finish the next time either; save the minutes.
         }
+        await dut.StopAsync().ConfigureAwait(false);
+        var finished = !res.TryGetProperty("finished", out var f) || f.GetBoolean();
+        double? seconds = res.TryGetProperty("seconds", out var s) && s.ValueKind == JsonValueKind.Number ? s.GetDouble() : null;
+        var timeout = agentArgs.FirstOrDefault(a => a.StartsWith("timeout=", StringComparison.Ordinal))?[8..];
+        // A daemon that cannot finish once will not finish the next time either: its later runs are skipped.
+        runs.Add(new RunResult(seconds, hwm, cpu, res.GetProperty("generatorCpuSeconds").GetDouble(), res,
+            WithResets(res, finished ? null : $"did not finish in {timeout} s"), GaveUp: !finished));
+        Log(kind, scenario, label, runs[^1]);
         return new Measurement(scenario, label, kind, runs);
     }
 
